@@ -1,0 +1,136 @@
+// ringfence/uapi.hpp - ringfence's own copy of the io_uring uapi it needs.
+//
+//   static_assert(ringfence::IORING_OP_SOCKET == 45);
+//   ringfence::io_uring_bpf cmd{};   // what IORING_REGISTER_BPF_FILTER takes
+//
+// The library carries these definitions itself so that it builds against old
+// system headers (Debian bookworm ships 6.1). Where the system headers do have
+// them, they are checked to agree (see the end of this file).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace ringfence {
+
+// enum io_uring_op, as of Linux 7.2.
+enum io_uring_op : std::uint8_t {
+    IORING_OP_NOP, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC, IORING_OP_READ_FIXED,
+    IORING_OP_WRITE_FIXED, IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_OP_SYNC_FILE_RANGE,
+    IORING_OP_SENDMSG, IORING_OP_RECVMSG, IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE,
+    IORING_OP_ACCEPT, IORING_OP_ASYNC_CANCEL, IORING_OP_LINK_TIMEOUT, IORING_OP_CONNECT,
+    IORING_OP_FALLOCATE, IORING_OP_OPENAT, IORING_OP_CLOSE, IORING_OP_FILES_UPDATE,
+    IORING_OP_STATX, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FADVISE, IORING_OP_MADVISE,
+    IORING_OP_SEND, IORING_OP_RECV, IORING_OP_OPENAT2, IORING_OP_EPOLL_CTL, IORING_OP_SPLICE,
+    IORING_OP_PROVIDE_BUFFERS, IORING_OP_REMOVE_BUFFERS, IORING_OP_TEE, IORING_OP_SHUTDOWN,
+    IORING_OP_RENAMEAT, IORING_OP_UNLINKAT, IORING_OP_MKDIRAT, IORING_OP_SYMLINKAT,
+    IORING_OP_LINKAT, IORING_OP_MSG_RING, IORING_OP_FSETXATTR, IORING_OP_SETXATTR,
+    IORING_OP_FGETXATTR, IORING_OP_GETXATTR, IORING_OP_SOCKET, IORING_OP_URING_CMD,
+    IORING_OP_SEND_ZC, IORING_OP_SENDMSG_ZC, IORING_OP_READ_MULTISHOT, IORING_OP_WAITID,
+    IORING_OP_FUTEX_WAIT, IORING_OP_FUTEX_WAKE, IORING_OP_FUTEX_WAITV, IORING_OP_FIXED_FD_INSTALL,
+    IORING_OP_FTRUNCATE, IORING_OP_BIND, IORING_OP_LISTEN, IORING_OP_RECV_ZC, IORING_OP_EPOLL_WAIT,
+    IORING_OP_READV_FIXED, IORING_OP_WRITEV_FIXED, IORING_OP_PIPE, IORING_OP_NOP128,
+    IORING_OP_URING_CMD128,
+    IORING_OP_LAST
+};
+static_assert(IORING_OP_CONNECT == 16 && IORING_OP_OPENAT == 18 && IORING_OP_OPENAT2 == 28 &&
+              IORING_OP_SOCKET == 45 && IORING_OP_LAST == 65);
+
+// Number of opcodes a filter table must cover.
+inline constexpr std::size_t opcode_count = IORING_OP_LAST;
+
+// The opcode's name without the IORING_OP_ prefix ("SOCKET"), or "?" when out of range.
+constexpr const char* opcode_name(unsigned op) noexcept {
+    constexpr const char* names[] = {
+        "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
+        "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT",
+        "ASYNC_CANCEL", "LINK_TIMEOUT", "CONNECT", "FALLOCATE", "OPENAT", "CLOSE", "FILES_UPDATE",
+        "STATX", "READ", "WRITE", "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL",
+        "SPLICE", "PROVIDE_BUFFERS", "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT",
+        "MKDIRAT", "SYMLINKAT", "LINKAT", "MSG_RING", "FSETXATTR", "SETXATTR", "FGETXATTR",
+        "GETXATTR", "SOCKET", "URING_CMD", "SEND_ZC", "SENDMSG_ZC", "READ_MULTISHOT", "WAITID",
+        "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE", "BIND",
+        "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED", "WRITEV_FIXED", "PIPE", "NOP128",
+        "URING_CMD128"};
+    static_assert(sizeof(names) / sizeof(names[0]) == IORING_OP_LAST);
+    return op < IORING_OP_LAST ? names[op] : "?";
+}
+
+// io_uring_register(2) opcodes used by ringfence.
+inline constexpr unsigned IORING_REGISTER_RESTRICTIONS = 11;
+inline constexpr unsigned IORING_REGISTER_BPF_FILTER = 37;
+
+// sqe->flags bits (the kernel's IOSQE_* macros, which would collide as names here).
+namespace sqe_flag {
+inline constexpr std::uint8_t fixed_file = 1u << 0, io_drain = 1u << 1, io_link = 1u << 2,
+                              io_hardlink = 1u << 3, async = 1u << 4, buffer_select = 1u << 5,
+                              cqe_skip_success = 1u << 6;
+// Every flag the kernel accepts in sqe->flags (SQE_VALID_FLAGS).
+inline constexpr std::uint8_t valid = 0x7f;
+} // namespace sqe_flag
+
+// struct io_uring_bpf and its filter (include/uapi/linux/io_uring/bpf_filter.h).
+inline constexpr std::uint16_t IO_URING_BPF_CMD_FILTER = 1;
+inline constexpr std::uint32_t IO_URING_BPF_FILTER_DENY_REST = 1u << 0;
+inline constexpr std::uint32_t IO_URING_BPF_FILTER_SZ_STRICT = 1u << 1;
+
+struct io_uring_bpf_filter {
+    std::uint32_t opcode;
+    std::uint32_t flags;
+    std::uint32_t filter_len;
+    std::uint8_t pdu_size;
+    std::uint8_t resv[3];
+    std::uint64_t filter_ptr;
+    std::uint64_t resv2[5];
+};
+
+struct io_uring_bpf {
+    std::uint16_t cmd_type;
+    std::uint16_t cmd_flags;
+    std::uint32_t resv;
+    io_uring_bpf_filter filter;
+};
+
+static_assert(sizeof(io_uring_bpf_filter) == 64 && offsetof(io_uring_bpf_filter, pdu_size) == 12 &&
+              offsetof(io_uring_bpf_filter, filter_ptr) == 16);
+static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8);
+
+} // namespace ringfence
+
+// Cross-check against the system's headers when they are new enough to have these.
+#if defined(__has_include)
+#if __has_include(<linux/io_uring/bpf_filter.h>)
+#include <linux/io_uring.h>
+#include <linux/io_uring/bpf_filter.h>
+#define RINGFENCE_HAS_SYSTEM_BPF_FILTER_UAPI 1
+namespace ringfence::detail::uapi_check {
+static_assert(sizeof(::io_uring_bpf) == sizeof(ringfence::io_uring_bpf));
+static_assert(sizeof(::io_uring_bpf_filter) == sizeof(ringfence::io_uring_bpf_filter));
+static_assert(offsetof(::io_uring_bpf_filter, opcode) == offsetof(ringfence::io_uring_bpf_filter, opcode));
+static_assert(offsetof(::io_uring_bpf_filter, flags) == offsetof(ringfence::io_uring_bpf_filter, flags));
+static_assert(offsetof(::io_uring_bpf_filter, filter_len) == offsetof(ringfence::io_uring_bpf_filter, filter_len));
+static_assert(offsetof(::io_uring_bpf_filter, pdu_size) == offsetof(ringfence::io_uring_bpf_filter, pdu_size));
+static_assert(offsetof(::io_uring_bpf_filter, filter_ptr) == offsetof(ringfence::io_uring_bpf_filter, filter_ptr));
+static_assert(offsetof(::io_uring_bpf, filter) == offsetof(ringfence::io_uring_bpf, filter));
+static_assert(+::IO_URING_BPF_FILTER_DENY_REST == +ringfence::IO_URING_BPF_FILTER_DENY_REST);
+static_assert(+::IORING_REGISTER_BPF_FILTER == +ringfence::IORING_REGISTER_BPF_FILTER);
+static_assert(+::IORING_OP_LAST == +ringfence::IORING_OP_LAST);
+static_assert(+::IORING_OP_SOCKET == +ringfence::IORING_OP_SOCKET);
+static_assert(+::IORING_OP_URING_CMD128 == +ringfence::IORING_OP_URING_CMD128);
+} // namespace ringfence::detail::uapi_check
+#endif
+#if __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+namespace ringfence::detail::uapi_check {
+// Present in every io_uring header, old or new.
+static_assert(+::IORING_OP_NOP == +ringfence::IORING_OP_NOP && +::IORING_OP_CONNECT == +ringfence::IORING_OP_CONNECT &&
+              +::IORING_OP_OPENAT == +ringfence::IORING_OP_OPENAT && +::IORING_OP_OPENAT2 == +ringfence::IORING_OP_OPENAT2);
+static_assert(+::IORING_REGISTER_RESTRICTIONS == +ringfence::IORING_REGISTER_RESTRICTIONS);
+static_assert(IOSQE_FIXED_FILE == ringfence::sqe_flag::fixed_file && IOSQE_IO_DRAIN == ringfence::sqe_flag::io_drain &&
+              IOSQE_IO_LINK == ringfence::sqe_flag::io_link && IOSQE_IO_HARDLINK == ringfence::sqe_flag::io_hardlink &&
+              IOSQE_ASYNC == ringfence::sqe_flag::async && IOSQE_BUFFER_SELECT == ringfence::sqe_flag::buffer_select &&
+              IOSQE_CQE_SKIP_SUCCESS == ringfence::sqe_flag::cqe_skip_success);
+} // namespace ringfence::detail::uapi_check
+#endif
+#endif

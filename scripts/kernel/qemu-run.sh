@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Run a static test binary on a kernel with io_uring BPF filters.
+#
+# Usage: scripts/kernel/qemu-run.sh <static-binary> [args...]
+#
+# Natively when the host kernel supports the filters (see probe-host.c), else
+# as /init of a throwaway initramfs under QEMU with the kernel fetched by
+# fetch-kernel.sh. Stdout carries the program's output; the exit status is the
+# program's. The guest program ends with a line `RINGFENCE-EXIT <n>` (see
+# tests/kernel/guest.hpp); no such line means the guest crashed or hung.
+#
+# Environment:
+#   RINGFENCE_RUN_MODE      auto (default) | native | qemu
+#   RINGFENCE_QEMU_TIMEOUT  seconds before the VM is killed (default 900)
+#   RINGFENCE_QEMU_ACCEL    tcg (default) | kvm | "kvm:tcg"
+#   RINGFENCE_QEMU_MEM      guest memory in MiB (default 512)
+#   RINGFENCE_QEMU_SMP      guest CPUs (default 1)
+#   RINGFENCE_INITRD_EXTRA  space-separated host-file[:guest-path] to add
+#   RINGFENCE_KERNEL        a vmlinuz to boot instead of the fetched one
+#   RINGFENCE_KEEP_LOG      path to keep the raw serial log at
+# Exit codes: the program's; 77 when no kernel can be had (SKIP);
+#   125 when the guest gave no exit marker (crash, panic, timeout).
+set -euo pipefail
+
+readonly EXIT_SKIP=77 EXIT_NO_MARKER=125
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log() { printf 'qemu-run: %s\n' "$*" >&2; }
+
+(( $# >= 1 )) || { echo "usage: $0 <static-binary> [args...]" >&2; exit 2; }
+bin=$1; shift
+[[ -x $bin ]] || { log "not an executable: $bin"; exit 2; }
+mode=${RINGFENCE_RUN_MODE:-auto}
+cache=${RINGFENCE_KERNEL_CACHE:-${HOME:-/root}/.cache/ringfence/kernel}
+
+# Probe the host kernel. The probe is compiled once into the cache.
+host_supports_filters() {
+    local probe=$cache/probe-host
+    mkdir -p "$cache"
+    if [[ ! -x $probe || $here/probe-host.c -nt $probe ]]; then
+        ${CC:-cc} -O2 -o "$probe.tmp" "$here/probe-host.c" 2>/dev/null || return 1
+        mv "$probe.tmp" "$probe"
+    fi
+    "$probe" 2>/dev/null
+}
+
+if [[ $mode == native ]] || { [[ $mode == auto ]] && host_supports_filters; }; then
+    [[ $mode == auto ]] && log "host kernel $(uname -r) supports io_uring BPF filters: running natively"
+    exec "$bin" "$@"
+fi
+
+need_tool() { # $1 command, $2 Debian package
+    command -v "$1" >/dev/null && return 0
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing $2"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } || true
+    fi
+    command -v "$1" >/dev/null || { echo "SKIPPED: $1 is not installed (package $2)"; exit $EXIT_SKIP; }
+}
+need_tool qemu-system-x86_64 qemu-system-x86
+need_tool cpio cpio
+
+kernel=${RINGFENCE_KERNEL:-}
+if [[ -z $kernel ]]; then
+    if ! kver=$("$here/fetch-kernel.sh"); then
+        echo "SKIPPED: no kernel with io_uring BPF filters could be fetched"
+        exit $EXIT_SKIP
+    fi
+    kernel=$cache/vmlinuz
+    log "booting $kver"
+fi
+[[ -r $kernel ]] || { echo "SKIPPED: kernel image $kernel unreadable"; exit $EXIT_SKIP; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ringfence-qemu.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"
+cp "$bin" "$root/init"
+# Arguments travel in a file, NUL-separated, so they may hold any byte but NUL
+# (the kernel command line would split them at spaces). guest.hpp reads it.
+if (( $# )); then printf '%s\0' "$@" >"$root/ringfence-args"; fi
+for spec in ${RINGFENCE_INITRD_EXTRA:-}; do
+    src=${spec%%:*}; dst=${spec#*:}; [[ $spec == *:* ]] || dst=/$(basename "$src")
+    mkdir -p "$root$(dirname "$dst")"
+    cp -a "$src" "$root$dst"
+done
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$work/initrd.gz"
+
+timeout_s=${RINGFENCE_QEMU_TIMEOUT:-900}
+accel=${RINGFENCE_QEMU_ACCEL:-tcg}
+serial=$work/serial.log
+start=$(date +%s.%N)
+set +e
+# Serial goes to a pipe that is cleaned line by line and relayed at once, so a
+# long guest run shows progress; stdin is closed (CI has none and QEMU must not
+# grab a terminal).
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+    -machine "accel=$accel" -cpu max -m "${RINGFENCE_QEMU_MEM:-512}" -smp "${RINGFENCE_QEMU_SMP:-1}" \
+    -display none -monitor none -serial stdio -no-reboot -nodefaults \
+    -kernel "$kernel" -initrd "$work/initrd.gz" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic rdinit=/init" \
+    </dev/null 2>"$work/qemu.stderr" \
+  | LC_ALL=C sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[c()][0-9A-Za-z]\{0,1\}//g' \
+  | tee "$serial" \
+  | LC_ALL=C grep --line-buffered -v -e '^RINGFENCE-EXIT [0-9-]*$' -e '^\[ *[0-9]*\.[0-9]*\] ' -e '^reboot: '
+status=("${PIPESTATUS[@]}")
+set -e
+elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+[[ -n ${RINGFENCE_KEEP_LOG:-} ]] && cp "$serial" "$RINGFENCE_KEEP_LOG"
+
+marker=$(LC_ALL=C grep -a -o '^RINGFENCE-EXIT [0-9-]*$' "$serial" | tail -n1 || true)
+if [[ -z $marker ]]; then
+    if (( status[0] == 124 )); then
+        log "FAILED: guest timed out after ${timeout_s}s without an exit marker"
+    else
+        log "FAILED: guest ended without an exit marker (crash or panic; qemu exit ${status[0]})"
+    fi
+    sed 's/^/  qemu: /' "$work/qemu.stderr" >&2
+    log "last serial lines:"
+    tail -n 20 "$serial" | sed 's/^/  | /' >&2
+    exit $EXIT_NO_MARKER
+fi
+rc=${marker#RINGFENCE-EXIT }
+log "guest exit status $rc after ${elapsed}s"
+exit "$rc"
