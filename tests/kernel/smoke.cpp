@@ -1,0 +1,51 @@
+// Smoke test: the booted kernel accepts a one-instruction "ret 0" filter on
+// IORING_OP_NOP and a NOP on that ring then completes with -EACCES, while a
+// NOP on a ring without the filter succeeds. Deliberately free of ringfence's
+// headers: it checks the test infrastructure, not the library.
+#include "guest.hpp"
+#include "ring.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <sys/utsname.h>
+
+namespace {
+struct raw_insn { std::uint16_t code; std::uint8_t jt, jf; std::uint32_t k; };
+struct raw_bpf {
+    std::uint16_t cmd_type, cmd_flags;
+    std::uint32_t resv;
+    std::uint32_t opcode, flags, filter_len;
+    std::uint8_t pdu_size, resv1[3];
+    std::uint64_t filter_ptr;
+    std::uint64_t resv2[5];
+};
+static_assert(sizeof(raw_bpf) == 8 + 64);
+}
+
+int main(int argc, char** argv) {
+    ringfence::guest::start(argc, argv);
+    utsname u{};
+    ::uname(&u);
+    std::printf("kernel %s %s\n", u.release, u.version);
+    int failures = 0;
+    auto check = [&](bool ok, const char* what, int got) {
+        std::printf("%s %s (got %d)\n", ok ? "PASS" : "FAIL", what, got);
+        failures += !ok;
+    };
+
+    ringfence::test::ring plain, filtered;
+    check(plain.ok() && filtered.ok(), "io_uring_setup", plain.error());
+    raw_insn deny{0x06 /* BPF_RET|BPF_K */, 0, 0, 0};
+    raw_bpf b{};
+    b.cmd_type = 1;
+    b.opcode = IORING_OP_NOP;
+    b.filter_len = 1;
+    b.filter_ptr = reinterpret_cast<std::uintptr_t>(&deny);
+    int r = ringfence::test::sys_io_uring_register(filtered.fd(), 37, &b, 1);
+    check(r == 0, "register ret-0 filter on NOP", r);
+    r = filtered.run([](io_uring_sqe& s) { s.opcode = IORING_OP_NOP; });
+    check(r == -EACCES, "NOP on filtered ring is denied", r);
+    r = plain.run([](io_uring_sqe& s) { s.opcode = IORING_OP_NOP; });
+    check(r == 0, "NOP on plain ring succeeds", r);
+    ringfence::guest::exit(failures ? 1 : 0);
+}
