@@ -1,0 +1,533 @@
+// ringfence/kernel.hpp - hands verified filters to the running Linux kernel.
+//
+//   using namespace ringfence;
+//   constexpr insn deny[] = {stmt(bpf::ret | bpf::k, 0)};
+//   if (auto r = register_ring_filter(ring_fd, IORING_OP_NOP, deny); !r)
+//       std::fprintf(stderr, "%s\n", r.message().c_str());   // says what to do
+//
+//   set_no_new_privs();                                      // needed for task filters
+//   auto r = register_task_filter(IORING_OP_SOCKET, prog, {.deny_rest = true});
+//
+//   kernel_support k = probe();          // feature present? pdu sizes, IORING_OP_LAST
+//
+// Linux only; raw syscalls, nothing beyond libc. A program that fails
+// ringfence::verify() is never sent: the result carries the verifier's reason
+// instead of the kernel's bare -EINVAL.
+#pragma once
+
+#include "ringfence/context.hpp"
+#include "ringfence/uapi.hpp"
+#include "ringfence/verify.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+
+#include <linux/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
+
+namespace ringfence {
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+// Why a registration failed, as ringfence understands it. Each compares equal
+// to the matching std::errc (e.g. `ec == std::errc::permission_denied`).
+enum class kernel_errc {
+    not_supported = 1,        // the kernel has no IORING_REGISTER_BPF_FILTER (Linux < 7.0 or CONFIG_IO_URING_BPF=n)
+    io_uring_unavailable,     // io_uring_setup() fails here (sysctl io_uring_disabled, seccomp, ENOSYS)
+    program_rejected,         // ringfence::verify() rejected the program; it was not sent
+    kernel_rejected_program,  // verify() accepted it but the kernel said -EINVAL: a newer/older kernel rule
+    invalid_opcode,           // the opcode is at or beyond the kernel's IORING_OP_LAST
+    invalid_flags,            // flags other than DENY_REST | SZ_STRICT
+    pdu_size_mismatch,        // -EMSGSIZE: the caller's pdu size is not what the kernel has
+    needs_no_new_privs,       // -EACCES on a task registration
+    register_restricted,      // -EACCES on a ring whose restrictions forbid IORING_REGISTER_BPF_FILTER
+    restrictions_already_set, // -EPERM: the task already has task restrictions or task filters
+    invalid_restriction,      // -EINVAL from IORING_REGISTER_RESTRICTIONS
+};
+
+namespace detail {
+class kernel_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "ringfence.kernel"; }
+    std::string message(int ev) const override {
+        switch (static_cast<kernel_errc>(ev)) {
+        case kernel_errc::not_supported: return "the running kernel has no io_uring BPF filters";
+        case kernel_errc::io_uring_unavailable: return "io_uring is not available to this process";
+        case kernel_errc::program_rejected: return "the program fails ringfence::verify()";
+        case kernel_errc::kernel_rejected_program: return "the kernel rejected a program that ringfence::verify() accepts";
+        case kernel_errc::invalid_opcode: return "the opcode is beyond the kernel's IORING_OP_LAST";
+        case kernel_errc::invalid_flags: return "unknown filter flags";
+        case kernel_errc::pdu_size_mismatch: return "pdu size differs from the kernel's";
+        case kernel_errc::needs_no_new_privs: return "task filters need no_new_privs or CAP_SYS_ADMIN";
+        case kernel_errc::register_restricted: return "the ring's restrictions forbid registering filters";
+        case kernel_errc::restrictions_already_set: return "the task already has io_uring restrictions";
+        case kernel_errc::invalid_restriction: return "the kernel rejected a restriction entry";
+        }
+        return "unknown ringfence kernel error";
+    }
+    std::error_condition default_error_condition(int ev) const noexcept override {
+        switch (static_cast<kernel_errc>(ev)) {
+        case kernel_errc::not_supported: return std::errc::function_not_supported;
+        case kernel_errc::io_uring_unavailable: return std::errc::function_not_supported;
+        case kernel_errc::pdu_size_mismatch: return std::errc::message_size;
+        case kernel_errc::needs_no_new_privs:
+        case kernel_errc::register_restricted: return std::errc::permission_denied;
+        case kernel_errc::restrictions_already_set: return std::errc::operation_not_permitted;
+        default: return std::errc::invalid_argument;
+        }
+    }
+};
+} // namespace detail
+
+inline const std::error_category& kernel_category() noexcept {
+    static const detail::kernel_category_impl instance;
+    return instance;
+}
+inline std::error_code make_error_code(kernel_errc e) noexcept { return {static_cast<int>(e), kernel_category()}; }
+
+} // namespace ringfence
+
+template <>
+struct std::is_error_code_enum<ringfence::kernel_errc> : std::true_type {};
+
+namespace ringfence {
+
+// ---------------------------------------------------------------------------
+// Filter registration
+// ---------------------------------------------------------------------------
+
+// The fd that names "the calling task" instead of a ring.
+inline constexpr int current_task = -1;
+
+struct filter_options {
+    // Every opcode without a filter at this moment gets a deny marker (DENY_REST).
+    bool deny_rest = false;
+    // Fail with pdu_size_mismatch unless the kernel's pdu size equals ours (SZ_STRICT).
+    bool strict_pdu_size = false;
+    // The pdu size to announce; by default what ringfence's context layout
+    // expects for the opcode (expected_pdu_size).
+    std::optional<std::uint8_t> pdu_size{};
+    // Raw flag bits to add (tests of the kernel's flag checking); 0 in real use.
+    std::uint32_t extra_flags = 0;
+};
+
+// The outcome of one registration. Converts to true on success.
+struct registration {
+    std::error_code error{};
+    int fd = current_task;              // ring fd, or current_task
+    unsigned opcode = 0;
+    std::uint32_t flags = 0;            // as sent
+    std::uint8_t sent_pdu_size = 0;     // what we announced
+    std::uint8_t kernel_pdu_size = 0;   // what the kernel wrote back (valid when `sent`)
+    bool sent = false;                  // the kernel was called
+    int kernel_errno = 0;               // its errno, 0 on success or when not sent
+    verify_result verdict{};            // ringfence::verify()'s verdict on the program
+
+    explicit operator bool() const noexcept { return !error; }
+
+    // One line: what happened and what to do about it.
+    std::string message() const {
+        const std::string where = fd == current_task ? "task filter" : "ring filter (fd " + std::to_string(fd) + ")";
+        const std::string op = std::string("IORING_OP_") + opcode_name(opcode) + " (" + std::to_string(opcode) + ")";
+        if (!error) return where + " on " + op + " registered";
+        std::string m = "cannot register " + where + " on " + op + ": ";
+        switch (error.category() == kernel_category() ? static_cast<kernel_errc>(error.value()) : kernel_errc{}) {
+        case kernel_errc::program_rejected:
+            return m + "instruction " + std::to_string(verdict.index) + ": " + verdict.message() +
+                   " (found by ringfence::verify; the program was not sent)";
+        case kernel_errc::kernel_rejected_program:
+            return m + "the kernel answered -EINVAL for a program that ringfence::verify accepts; "
+                       "the kernel's rules differ from ringfence's model: please report the program";
+        case kernel_errc::not_supported:
+            return m + "this kernel has no io_uring BPF filters (needs Linux 7.0+ with CONFIG_IO_URING_BPF=y)";
+        case kernel_errc::io_uring_unavailable:
+            return m + "io_uring cannot be used here (kernel.io_uring_disabled, seccomp or an old kernel)";
+        case kernel_errc::invalid_opcode:
+            return m + "the kernel does not know this opcode (it is at or beyond its IORING_OP_LAST; see probe())";
+        case kernel_errc::invalid_flags:
+            return m + "flags 0x" + to_hex(flags) + " include bits other than DENY_REST (1) and SZ_STRICT (2)";
+        case kernel_errc::pdu_size_mismatch:
+            return m + "pdu size mismatch: sent " + std::to_string(sent_pdu_size) + ", kernel has " +
+                   std::to_string(kernel_pdu_size) +
+                   "; the kernel's context for this opcode differs from ringfence's, so fields may sit "
+                   "elsewhere: update ringfence, or drop strict_pdu_size to accept a smaller size";
+        case kernel_errc::needs_no_new_privs:
+            return m + "task filters need no_new_privs or CAP_SYS_ADMIN: call ringfence::set_no_new_privs() first";
+        case kernel_errc::register_restricted:
+            return m + "the ring's registered restrictions do not allow IORING_REGISTER_BPF_FILTER (37)";
+        default:
+            break;
+        }
+        if (kernel_errno == EBADF) return m + "fd is not open";
+        if (kernel_errno == EOPNOTSUPP) return m + "fd is not an io_uring instance";
+        if (kernel_errno == ENOMEM) return m + "out of memory (filters are charged to the caller's memory cgroup)";
+        return m + error.message();
+    }
+
+private:
+    static std::string to_hex(std::uint32_t v) {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string s;
+        do { s.insert(s.begin(), digits[v & 15]); v >>= 4; } while (v);
+        return s;
+    }
+};
+
+namespace detail {
+inline int sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexcept {
+    long r = ::syscall(__NR_io_uring_register, fd, op, arg, nr);
+    return r < 0 ? -errno : static_cast<int>(r);
+}
+
+// A ring that only exists to ask the kernel questions. Created disabled
+// (IORING_SETUP_R_DISABLED) so inherited register restrictions, which are
+// enforced only once a ring is enabled, do not hide the answers; ring filters
+// stay on this ring and vanish with it.
+class scratch_ring {
+public:
+    scratch_ring() noexcept {
+        std::uint32_t params[30] = {}; // struct io_uring_params: 120 bytes, flags at byte 8
+        params[2] = 1u << 6;           // IORING_SETUP_R_DISABLED
+        long r = ::syscall(__NR_io_uring_setup, 1, params);
+        fd_ = r < 0 ? -errno : static_cast<int>(r);
+    }
+    scratch_ring(const scratch_ring&) = delete;
+    scratch_ring& operator=(const scratch_ring&) = delete;
+    ~scratch_ring() { if (fd_ >= 0) ::close(fd_); }
+    int fd() const noexcept { return fd_; }   // -errno when setup failed
+
+private:
+    int fd_;
+};
+
+inline constexpr insn allow_all[] = {stmt(bpf::ret | bpf::k, 1)};
+
+// Registers allow_all for op with pdu_size 0 and no flags: returns -errno or 0,
+// and the kernel's pdu size for op.
+inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept {
+    io_uring_bpf cmd{};
+    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    cmd.filter.opcode = op;
+    cmd.filter.filter_len = 1;
+    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(allow_all);
+    int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    if (pdu) *pdu = cmd.filter.pdu_size;
+    return r;
+}
+
+// Side-effect-free feature test: a kernel that knows opcode 37 copies the
+// argument and faults on an unmapped pointer (-EFAULT); an older kernel
+// refuses the opcode (-EINVAL) without reading it.
+inline bool knows_bpf_filter_opcode(int ring_fd) noexcept {
+    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1) == -EFAULT;
+}
+} // namespace detail
+
+// Registers `prog` as a filter for `opcode` on a ring (fd >= 0) or on the
+// calling task (fd == current_task). The program is checked with verify()
+// first and never sent when that fails.
+inline registration register_filter(int fd, unsigned opcode, std::span<const insn> prog,
+                                    const filter_options& opt = {}) {
+    registration r;
+    r.fd = fd;
+    r.opcode = opcode;
+    r.flags = (opt.deny_rest ? IO_URING_BPF_FILTER_DENY_REST : 0u) |
+              (opt.strict_pdu_size ? IO_URING_BPF_FILTER_SZ_STRICT : 0u) | opt.extra_flags;
+    r.sent_pdu_size = opt.pdu_size ? *opt.pdu_size : expected_pdu_size(opcode);
+    r.verdict = verify(prog);
+    if (!r.verdict) {
+        r.error = kernel_errc::program_rejected;
+        return r;
+    }
+    io_uring_bpf cmd{};
+    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    cmd.filter.opcode = opcode;
+    cmd.filter.flags = r.flags;
+    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
+    cmd.filter.pdu_size = r.sent_pdu_size;
+    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
+    const int rc = detail::sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    r.sent = true;
+    r.kernel_pdu_size = cmd.filter.pdu_size;
+    if (rc >= 0) return r;
+    r.kernel_errno = -rc;
+    switch (-rc) {
+    case EACCES:
+        r.error = fd == current_task ? kernel_errc::needs_no_new_privs : kernel_errc::register_restricted;
+        return r;
+    case EMSGSIZE:
+        r.error = kernel_errc::pdu_size_mismatch;
+        return r;
+    case EINVAL: break;
+    case EBADF:
+        // Kernels without "blind" (fd -1) registration answer EBADF for the task form.
+        if (fd == current_task) {
+            detail::scratch_ring probe_ring;
+            if (probe_ring.fd() >= 0 && !detail::knows_bpf_filter_opcode(probe_ring.fd())) {
+                r.error = kernel_errc::not_supported;
+                return r;
+            }
+        }
+        r.error = std::error_code(EBADF, std::system_category());
+        return r;
+    default:
+        r.error = std::error_code(-rc, std::system_category());
+        return r;
+    }
+    // -EINVAL: find out which of its causes applies.
+    if (r.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) {
+        r.error = kernel_errc::invalid_flags;
+        return r;
+    }
+    detail::scratch_ring probe_ring;
+    if (probe_ring.fd() < 0) {
+        r.error = kernel_errc::io_uring_unavailable;
+        return r;
+    }
+    if (!detail::knows_bpf_filter_opcode(probe_ring.fd())) {
+        r.error = kernel_errc::not_supported;
+        return r;
+    }
+    if (detail::try_allow_all(probe_ring.fd(), opcode, nullptr) == -EINVAL) {
+        r.error = kernel_errc::invalid_opcode;
+        return r;
+    }
+    r.error = kernel_errc::kernel_rejected_program;
+    return r;
+}
+
+inline registration register_ring_filter(int ring_fd, unsigned opcode, std::span<const insn> prog,
+                                         const filter_options& opt = {}) {
+    return register_filter(ring_fd, opcode, prog, opt);
+}
+
+// Task filters apply to rings the task (and its children, across fork and
+// execve) creates from now on, never to rings created earlier, and cannot be
+// removed. They need no_new_privs or CAP_SYS_ADMIN.
+inline registration register_task_filter(unsigned opcode, std::span<const insn> prog,
+                                         const filter_options& opt = {}) {
+    return register_filter(current_task, opcode, prog, opt);
+}
+
+// prctl(PR_SET_NO_NEW_PRIVS, 1): lets a task without CAP_SYS_ADMIN register
+// task filters and restrictions. Irreversible, inherited by children.
+inline std::error_code set_no_new_privs() noexcept {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return {errno, std::system_category()};
+    return {};
+}
+
+// ---------------------------------------------------------------------------
+// Probing the running kernel
+// ---------------------------------------------------------------------------
+
+struct kernel_support {
+    std::error_code error{};         // io_uring_unavailable or not_supported when the feature is absent
+    bool io_uring = false;           // io_uring_setup() works
+    bool bpf_filters = false;        // IORING_REGISTER_BPF_FILTER works
+    unsigned op_last = 0;            // the kernel's IORING_OP_LAST (first opcode it refuses)
+    std::array<std::uint8_t, 256> pdu_sizes{}; // the kernel's pdu size per opcode (< op_last)
+    bool no_new_privs = false;       // PR_GET_NO_NEW_PRIVS of the caller
+    bool cap_sys_admin = false;      // CAP_SYS_ADMIN in the caller's effective set
+
+    explicit operator bool() const noexcept { return bpf_filters; }
+    bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
+    std::uint8_t pdu_size(unsigned op) const noexcept { return op < op_last && op < 256 ? pdu_sizes[op] : 0; }
+
+    // Opcodes whose kernel pdu size differs from ringfence's context layout.
+    bool layout_matches() const noexcept {
+        for (unsigned op = 0; op < op_last && op < opcode_count; ++op)
+            if (pdu_sizes[op] != expected_pdu_size(op)) return false;
+        return true;
+    }
+
+    std::string message() const {
+        if (!io_uring) return "io_uring is not available to this process";
+        if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
+        std::string m = "io_uring BPF filters supported; IORING_OP_LAST " + std::to_string(op_last) + "; pdu sizes:";
+        for (unsigned op = 0; op < op_last && op < 256; ++op)
+            if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
+        if (!layout_matches()) m += "; WARNING: differs from ringfence's context layout";
+        if (!task_filters_permitted()) m += "; task filters need ringfence::set_no_new_privs()";
+        return m;
+    }
+};
+
+// Asks the running kernel, on a throwaway disabled ring: whether it has the
+// feature (bad-pointer test, then a real registration), and for every opcode
+// from 0 up, whether it accepts a filter (the first refusal is IORING_OP_LAST)
+// and which pdu size it writes back. Costs one ring and up to ~70 syscalls;
+// nothing leaks to the task or to other rings.
+inline kernel_support probe() {
+    kernel_support k;
+    k.no_new_privs = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+    {
+        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+        if (::syscall(SYS_capget, &header, data) == 0)
+            k.cap_sys_admin = data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+    }
+    detail::scratch_ring ring;
+    if (ring.fd() < 0) {
+        k.error = kernel_errc::io_uring_unavailable;
+        return k;
+    }
+    k.io_uring = true;
+    if (!detail::knows_bpf_filter_opcode(ring.fd()) || detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) != 0) {
+        k.error = kernel_errc::not_supported;
+        return k;
+    }
+    k.bpf_filters = true;
+    for (unsigned op = 0; op < 256; ++op) {
+        std::uint8_t pdu = 0;
+        if (detail::try_allow_all(ring.fd(), op, &pdu) != 0) break;
+        k.pdu_sizes[op] = pdu;
+        k.op_last = op + 1;
+    }
+    return k;
+}
+
+// ---------------------------------------------------------------------------
+// Task restrictions (IORING_REGISTER_RESTRICTIONS with fd -1)
+// ---------------------------------------------------------------------------
+//
+// The kernel rules (io_uring/register.c, Linux 7.x), checked by the conformance suite:
+// - needs no_new_privs or CAP_SYS_ADMIN, else -EACCES;
+// - once per task: -EPERM when the task already has a restriction set, which
+//   includes the set a task filter registration creates, so register
+//   restrictions before any task filter; a forked child inherits the set and
+//   so cannot register its own either;
+// - flags and resv must be 0 (-EINVAL); at most
+//   IORING_RESTRICTION_LAST + IORING_REGISTER_LAST + IORING_OP_LAST entries;
+//   an unknown entry type, an sqe_op >= IORING_OP_LAST or a register_op >=
+//   IORING_REGISTER_LAST is -EINVAL;
+// - an empty set restricts everything: no opcode and no register operation;
+// - rings created afterwards copy the set (as if the ring had registered it
+//   with IORING_SETUP_R_DISABLED): a disallowed opcode completes with -EACCES,
+//   a disallowed io_uring_register() on the enabled ring fails with -EACCES;
+//   rings created earlier are unaffected. Register operations stay
+//   unrestricted unless at least one register_op entry is given.
+
+// One entry, layout-identical to struct io_uring_restriction.
+struct restriction {
+    std::uint16_t opcode = 0; // IORING_RESTRICTION_*
+    std::uint8_t value = 0;   // register_op, sqe_op or sqe_flags
+    std::uint8_t resv = 0;
+    std::uint32_t resv2[3] = {};
+
+    static constexpr std::uint16_t register_op = 0, sqe_op = 1, sqe_flags_allowed = 2, sqe_flags_required = 3;
+};
+static_assert(sizeof(restriction) == 16);
+
+class task_restrictions {
+public:
+    static constexpr std::size_t capacity = 256;
+
+    constexpr task_restrictions& allow_op(unsigned op) noexcept { return add(restriction::sqe_op, op); }
+    constexpr task_restrictions& allow_register_op(unsigned op) noexcept { return add(restriction::register_op, op); }
+    constexpr task_restrictions& allow_sqe_flags(std::uint8_t f) noexcept { return add(restriction::sqe_flags_allowed, f); }
+    constexpr task_restrictions& require_sqe_flags(std::uint8_t f) noexcept { return add(restriction::sqe_flags_required, f); }
+    // A raw entry (for testing the kernel's checks).
+    constexpr task_restrictions& add(std::uint16_t type, unsigned value) noexcept {
+        if (size_ < capacity) {
+            entries_[size_].opcode = type;
+            entries_[size_].value = static_cast<std::uint8_t>(value);
+            ++size_;
+        }
+        return *this;
+    }
+    constexpr std::span<const restriction> entries() const noexcept { return {entries_.data(), size_}; }
+
+private:
+    std::array<restriction, capacity> entries_{};
+    std::size_t size_ = 0;
+};
+
+struct restriction_result {
+    std::error_code error{};
+    int kernel_errno = 0;
+    explicit operator bool() const noexcept { return !error; }
+    std::string message() const {
+        if (!error) return "task restrictions registered";
+        std::string m = "cannot register task restrictions: ";
+        if (error == kernel_errc::needs_no_new_privs) return m + "call ringfence::set_no_new_privs() first (or hold CAP_SYS_ADMIN)";
+        if (error == kernel_errc::restrictions_already_set)
+            return m + "the task already has a restriction set (registered earlier, inherited from its parent, or "
+                       "created by a task filter): register restrictions once, before any task filter";
+        if (error == kernel_errc::not_supported) return m + "this kernel has no task restrictions (needs Linux 7.0+)";
+        if (error == kernel_errc::invalid_restriction)
+            return m + "an entry is invalid (unknown type, opcode beyond the kernel's IORING_OP_LAST, or too many entries)";
+        return m + error.message();
+    }
+};
+
+// Registers the task's io_uring restrictions (opcode/flag allowlist). Options
+// `flags` and `resv` exist to test the kernel's checks; leave them 0.
+inline restriction_result register_task_restrictions(const task_restrictions& set, std::uint16_t flags = 0,
+                                                     std::uint32_t resv0 = 0) {
+    struct header {
+        std::uint16_t flags;
+        std::uint16_t nr_res;
+        std::uint32_t resv[3];
+        restriction entries[task_restrictions::capacity];
+    } h{};
+    static_assert(offsetof(header, entries) == 16);
+    const auto e = set.entries();
+    h.flags = flags;
+    h.nr_res = static_cast<std::uint16_t>(e.size());
+    h.resv[0] = resv0;
+    for (std::size_t i = 0; i < e.size(); ++i) h.entries[i] = e[i];
+    restriction_result r;
+    const int rc = detail::sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &h, 1);
+    if (rc >= 0) return r;
+    r.kernel_errno = -rc;
+    switch (-rc) {
+    case EACCES: r.error = kernel_errc::needs_no_new_privs; break;
+    case EPERM: r.error = kernel_errc::restrictions_already_set; break;
+    case EBADF: r.error = kernel_errc::not_supported; break; // no blind registration at all
+    case EINVAL: {
+        detail::scratch_ring ring;
+        r.error = ring.fd() >= 0 && detail::knows_bpf_filter_opcode(ring.fd()) ? kernel_errc::invalid_restriction
+                                                                                : kernel_errc::not_supported;
+        break;
+    }
+    default: r.error = std::error_code(-rc, std::system_category()); break;
+    }
+    return r;
+}
+
+} // namespace ringfence
+
+// ---------------------------------------------------------------------------
+// liburing interop: pass a `struct io_uring*` where a ring fd is expected.
+// ---------------------------------------------------------------------------
+#if defined(__has_include)
+#if __has_include(<liburing.h>) && !defined(RINGFENCE_NO_LIBURING)
+#include <liburing.h>
+namespace ringfence {
+inline registration register_ring_filter(::io_uring* ring, unsigned opcode, std::span<const insn> prog,
+                                         const filter_options& opt = {}) {
+    return register_filter(ring->ring_fd, opcode, prog, opt);
+}
+} // namespace ringfence
+#define RINGFENCE_HAS_LIBURING_INTEROP 1
+#endif
+#endif
