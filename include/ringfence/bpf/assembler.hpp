@@ -1,0 +1,259 @@
+// ringfence/bpf/assembler.hpp - emit classic BPF with labels; jumps are resolved at the end.
+//
+//   ringfence::bpf::assembler a;
+//   auto yes = a.make_label(), no = a.make_label();
+//   a.ld_abs(16).jeq(2, yes, no);
+//   a.bind(yes).ret(1);
+//   a.bind(no).ret(0);
+//   auto [prog, error] = a.link();        // error.ok() when every label resolved
+//
+// Labels may only be jumped to forwards (classic BPF has no backward jumps).
+// A conditional jump whose target is more than 255 instructions away is
+// rewritten through an unconditional JA trampoline placed right after it.
+// Everything is constexpr: the same code builds programs at compile time and
+// at run time. This layer knows nothing about io_uring.
+#pragma once
+
+#include "ringfence/bpf/insn.hpp"
+#include "ringfence/bpf/program.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence {
+
+// A jump target. Get one from make_label(), place it with bind().
+struct label {
+    std::uint16_t id = 0xffff;
+    friend constexpr bool operator==(label, label) = default;
+};
+
+// What the assembler could not do. `index` in link_error names the instruction
+// (position in emission order) that caused it.
+enum class link_errc : std::uint8_t {
+    none,
+    too_many_instructions, // more than 4096 after adding trampolines
+    too_many_labels,
+    invalid_label,         // a label not made by this assembler
+    label_bound_twice,
+    unbound_label,         // jumped to, never bound
+    backward_jump,         // target bound at or before the jump
+    jump_past_end,         // target bound after the last instruction
+    invalid_field,         // a field the typed layer cannot load this way
+    value_too_wide,        // a constant with bits beyond its field's width
+};
+
+constexpr const char* describe(link_errc e) noexcept {
+    switch (e) {
+    case link_errc::none: return "linked";
+    case link_errc::too_many_instructions: return "the program needs more than 4096 instructions";
+    case link_errc::too_many_labels: return "more than 4096 labels";
+    case link_errc::invalid_label: return "a jump names a label that was not made by this builder";
+    case link_errc::label_bound_twice: return "a label is bound twice";
+    case link_errc::unbound_label: return "a jump targets a label that is never bound";
+    case link_errc::backward_jump: return "a jump targets a label bound before it (classic BPF jumps only forward)";
+    case link_errc::jump_past_end: return "a jump targets a label bound after the last instruction";
+    case link_errc::invalid_field: return "this field cannot be loaded into A as one value; compare it with jump_if";
+    case link_errc::value_too_wide: return "a constant has bits beyond the width of the field it is compared with";
+    }
+    return "unknown error";
+}
+
+struct link_error {
+    link_errc code = link_errc::none;
+    std::size_t index = 0;
+    constexpr bool ok() const noexcept { return code == link_errc::none; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr const char* message() const noexcept { return describe(code); }
+};
+
+struct link_result {
+    program prog;
+    link_error error;
+};
+
+namespace bpf {
+
+template <class Derived>
+class basic_assembler {
+public:
+    static constexpr std::size_t max_labels = max_insns;
+
+    constexpr label make_label() noexcept {
+        if (label_count_ == max_labels) {
+            fail(link_errc::too_many_labels);
+            return label{};
+        }
+        label_pos_[label_count_] = unbound;
+        return label{static_cast<std::uint16_t>(label_count_++)};
+    }
+
+    // Places `l` at the next instruction to be emitted.
+    constexpr Derived& bind(label l) noexcept {
+        if (!valid(l)) fail(link_errc::invalid_label);
+        else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice);
+        else label_pos_[l.id] = static_cast<std::uint16_t>(count_);
+        return self();
+    }
+
+    // Any instruction that is not a jump.
+    constexpr Derived& emit(insn i) noexcept {
+        push(item{i, no_target, no_target});
+        return self();
+    }
+
+    constexpr Derived& ld_abs(std::uint32_t off) noexcept { return emit(stmt(ld | w | abs, off)); }
+    constexpr Derived& ld_len() noexcept { return emit(stmt(ld | w | len, 0)); }
+    constexpr Derived& ldx_len() noexcept { return emit(stmt(ldx | w | len, 0)); }
+    constexpr Derived& ld_imm(std::uint32_t v) noexcept { return emit(stmt(ld | imm, v)); }
+    constexpr Derived& ldx_imm(std::uint32_t v) noexcept { return emit(stmt(ldx | imm, v)); }
+    constexpr Derived& ld_mem(std::uint32_t slot) noexcept { return emit(stmt(ld | mem, slot)); }
+    constexpr Derived& ldx_mem(std::uint32_t slot) noexcept { return emit(stmt(ldx | mem, slot)); }
+    constexpr Derived& st_mem(std::uint32_t slot) noexcept { return emit(stmt(st, slot)); }
+    constexpr Derived& stx_mem(std::uint32_t slot) noexcept { return emit(stmt(stx, slot)); }
+    constexpr Derived& tax() noexcept { return emit(stmt(misc | bpf::tax, 0)); }
+    constexpr Derived& txa() noexcept { return emit(stmt(misc | bpf::txa, 0)); }
+    constexpr Derived& add(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::add | k, v)); }
+    constexpr Derived& sub(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::sub | k, v)); }
+    constexpr Derived& mul(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::mul | k, v)); }
+    constexpr Derived& div(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::div | k, v)); }
+    constexpr Derived& and_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::and_ | k, v)); }
+    constexpr Derived& or_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::or_ | k, v)); }
+    constexpr Derived& xor_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::xor_ | k, v)); }
+    constexpr Derived& lsh(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::lsh | k, v)); }
+    constexpr Derived& rsh(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::rsh | k, v)); }
+    constexpr Derived& neg() noexcept { return emit(stmt(alu | bpf::neg, 0)); }
+    // ALU with X as the operand: op is one of bpf::add, sub, mul, div, and_, or_, xor_, lsh, rsh.
+    constexpr Derived& alu_x(std::uint16_t op) noexcept { return emit(stmt(alu | op | x, 0)); }
+    constexpr Derived& ret(std::uint32_t v) noexcept { return emit(stmt(bpf::ret | k, v)); }
+    constexpr Derived& ret_a() noexcept { return emit(stmt(bpf::ret | a, 0)); }
+
+    constexpr Derived& ja(label target) noexcept {
+        push(item{stmt(jmp | bpf::ja, 0), target.id, no_target});
+        return self();
+    }
+    // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
+    constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f) noexcept {
+        push(item{jump(jmp | op | k, v, 0, 0), t.id, f.id});
+        return self();
+    }
+    constexpr Derived& jump_x(std::uint16_t op, label t, label f) noexcept {
+        push(item{jump(jmp | op | x, 0, 0, 0), t.id, f.id});
+        return self();
+    }
+    constexpr Derived& jeq(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jeq, v, t, f); }
+    constexpr Derived& jgt(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jgt, v, t, f); }
+    constexpr Derived& jge(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jge, v, t, f); }
+    constexpr Derived& jset(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jset, v, t, f); }
+
+    // Instructions emitted so far (before trampolines).
+    constexpr std::size_t size() const noexcept { return count_; }
+
+    // Resolves every jump. On error, `prog` is empty and `error` says what and where.
+    constexpr link_result link() const noexcept {
+        link_result out{};
+        if (!error_.ok()) {
+            out.error = error_;
+            return out;
+        }
+        // Check targets once; trampolines never change the order of things.
+        for (std::size_t i = 0; i < count_; ++i) {
+            for (std::uint16_t t : {items_[i].t, items_[i].f}) {
+                if (t == no_target) continue;
+                if (t >= label_count_) return fail_at(out, link_errc::invalid_label, i);
+                const std::uint16_t at = label_pos_[t];
+                if (at == unbound) return fail_at(out, link_errc::unbound_label, i);
+                if (at <= i) return fail_at(out, link_errc::backward_jump, i);
+                if (at >= count_) return fail_at(out, link_errc::jump_past_end, i);
+            }
+        }
+        // Grow trampolines until every conditional offset fits in 8 bits. Sides only
+        // ever gain trampolines, so this stops after at most count_ rounds.
+        std::array<std::uint8_t, max_insns> far{}; // bit 0: jt far, bit 1: jf far
+        std::array<std::uint16_t, max_insns + 1> pos{};
+        for (;;) {
+            std::size_t p = 0;
+            for (std::size_t i = 0; i < count_; ++i) {
+                pos[i] = static_cast<std::uint16_t>(p < 0xffff ? p : 0xffff);
+                p += 1 + (far[i] & 1) + (far[i] >> 1);
+            }
+            if (p > max_insns) return fail_at(out, link_errc::too_many_instructions, count_);
+            pos[count_] = static_cast<std::uint16_t>(p);
+            bool changed = false;
+            for (std::size_t i = 0; i < count_; ++i) {
+                const item& it = items_[i];
+                if (it.f == no_target) continue; // JA and non-jumps
+                const std::size_t from = pos[i] + 1;
+                if (!(far[i] & 1) && pos[label_pos_[it.t]] - from > 255) { far[i] |= 1; changed = true; }
+                if (!(far[i] & 2) && pos[label_pos_[it.f]] - from > 255) { far[i] |= 2; changed = true; }
+            }
+            if (!changed) break;
+        }
+        for (std::size_t i = 0; i < count_; ++i) {
+            const item& it = items_[i];
+            insn in = it.in;
+            const std::size_t here = pos[i];
+            if (it.t != no_target && it.f == no_target) { // JA
+                in.k = static_cast<std::uint32_t>(pos[label_pos_[it.t]] - here - 1);
+                out.prog.push_back(in);
+                continue;
+            }
+            if (it.t == no_target) {
+                out.prog.push_back(in);
+                continue;
+            }
+            const bool far_t = far[i] & 1, far_f = far[i] & 2;
+            const std::size_t tramp_t = here + 1, tramp_f = here + 1 + (far_t ? 1 : 0);
+            const std::size_t jt_to = far_t ? tramp_t : pos[label_pos_[it.t]];
+            const std::size_t jf_to = far_f ? tramp_f : pos[label_pos_[it.f]];
+            in.jt = static_cast<std::uint8_t>(jt_to - here - 1);
+            in.jf = static_cast<std::uint8_t>(jf_to - here - 1);
+            out.prog.push_back(in);
+            if (far_t) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.t]] - tramp_t - 1)));
+            if (far_f) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.f]] - tramp_f - 1)));
+        }
+        return out;
+    }
+
+protected:
+    constexpr void fail(link_errc e) noexcept {
+        if (error_.ok()) error_ = link_error{e, count_};
+    }
+
+private:
+    static constexpr std::uint16_t no_target = 0xffff;
+    static constexpr std::uint16_t unbound = 0xffff;
+    struct item {
+        insn in;
+        std::uint16_t t; // label id of the jump's true target (or JA's target)
+        std::uint16_t f; // label id of the false target; no_target for JA
+    };
+
+    constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    constexpr bool valid(label l) const noexcept { return l.id < label_count_; }
+    constexpr void push(const item& it) noexcept {
+        if (count_ == max_insns) {
+            fail(link_errc::too_many_instructions);
+            return;
+        }
+        items_[count_++] = it;
+    }
+    static constexpr link_result& fail_at(link_result& out, link_errc e, std::size_t i) noexcept {
+        out.prog.clear();
+        out.error = link_error{e, i};
+        return out;
+    }
+
+    std::array<item, max_insns> items_{};
+    std::array<std::uint16_t, max_labels> label_pos_{};
+    std::size_t count_ = 0;
+    std::size_t label_count_ = 0;
+    link_error error_{};
+};
+
+// The plain assembler, for programs that are not io_uring filters.
+class assembler : public basic_assembler<assembler> {};
+
+} // namespace bpf
+} // namespace ringfence

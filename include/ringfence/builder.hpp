@@ -1,0 +1,374 @@
+// ringfence/builder.hpp - build io_uring filters with named fields; verified when built.
+//
+//   constexpr ringfence::program inet_only = [] {
+//       ringfence::builder b;
+//       auto allow = b.make_label(), deny = b.make_label();
+//       b.jump_if(ringfence::fields::socket_family, ringfence::cmp::eq, AF_INET, allow, deny);
+//       b.bind(allow).ret(1);
+//       b.bind(deny).ret(0);
+//       return b.build();     // in a constant expression, a rejected program does not compile
+//   }();
+//
+// Loads of sub-word fields become a word load plus shift and mask for the
+// target's byte order; 64-bit fields are compared as two 32-bit halves;
+// network-order fields (connect port and addresses) are compared against
+// host-order numbers, converted here, never by accident.
+#pragma once
+
+#include "ringfence/bpf/assembler.hpp"
+#include "ringfence/context.hpp"
+#include "ringfence/verify.hpp"
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace ringfence {
+
+// Comparisons of a field with a constant. any_bits: (field & v) != 0; no_bits: (field & v) == 0.
+enum class cmp : std::uint8_t { eq, ne, gt, ge, lt, le, any_bits, no_bits };
+
+// Why build() failed: a link error, or the verifier's verdict on the linked program.
+struct build_error {
+    link_error link{};
+    verify_result verdict{};
+
+    constexpr bool ok() const noexcept { return link.ok() && verdict.ok(); }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr std::size_t index() const noexcept { return link.ok() ? verdict.index : link.index; }
+    constexpr const char* message() const noexcept { return link.ok() ? verdict.message() : link.message(); }
+};
+
+struct build_result {
+    program prog;
+    build_error error;
+    constexpr bool ok() const noexcept { return error.ok(); }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+};
+
+#if defined(__cpp_exceptions)
+// Thrown by builder::build() at run time when the program cannot be built.
+class bad_program : public std::runtime_error {
+public:
+    explicit bad_program(const build_error& e)
+        : std::runtime_error(std::string("ringfence: cannot build the program: instruction ") +
+                             std::to_string(e.index()) + ": " + e.message()),
+          error_(e) {}
+    const build_error& error() const noexcept { return error_; }
+
+private:
+    build_error error_;
+};
+#endif
+
+namespace detail {
+constexpr std::uint32_t bswap32(std::uint32_t v) noexcept {
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+// Compile-time diagnostics. In a constant expression a failed build() reaches
+// one of these: the compiler names the function (the reason) and shows the
+// instruction (Clang prints the argument; GCC prints the subscript into
+// `at_instruction_index_plus_one`, which is the index plus one).
+inline constexpr char at_instruction_index_plus_one[1] = {};
+constexpr void rejected(std::size_t instruction_index) {
+    const char c = (at_instruction_index_plus_one + 1)[instruction_index];
+    (void)c;
+}
+namespace program_rejected_because {
+constexpr void the_program_is_empty(std::size_t i) { rejected(i); }
+constexpr void the_program_is_longer_than_4096_instructions(std::size_t i) { rejected(i); }
+constexpr void an_instruction_code_is_unknown(std::size_t i) { rejected(i); }
+constexpr void it_divides_by_constant_zero(std::size_t i) { rejected(i); }
+constexpr void it_shifts_by_32_or_more(std::size_t i) { rejected(i); }
+constexpr void a_scratch_memory_index_is_16_or_more(std::size_t i) { rejected(i); }
+constexpr void a_jump_goes_past_the_last_instruction(std::size_t i) { rejected(i); }
+constexpr void it_loads_from_an_unknown_ancillary_offset(std::size_t i) { rejected(i); }
+constexpr void the_last_instruction_is_not_a_return(std::size_t i) { rejected(i); }
+constexpr void scratch_memory_is_read_before_it_is_written(std::size_t i) { rejected(i); }
+constexpr void an_instruction_is_not_allowed_in_io_uring_filters(std::size_t i) { rejected(i); }
+constexpr void a_load_is_beyond_the_40_byte_context(std::size_t i) { rejected(i); }
+constexpr void a_load_offset_is_not_a_multiple_of_4(std::size_t i) { rejected(i); }
+constexpr void it_needs_more_than_4096_instructions(std::size_t i) { rejected(i); }
+constexpr void it_has_more_than_4096_labels(std::size_t i) { rejected(i); }
+constexpr void a_jump_names_a_label_of_another_builder(std::size_t i) { rejected(i); }
+constexpr void a_label_is_bound_twice(std::size_t i) { rejected(i); }
+constexpr void a_jump_targets_a_label_that_is_never_bound(std::size_t i) { rejected(i); }
+constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
+constexpr void a_jump_targets_a_label_after_the_last_instruction(std::size_t i) { rejected(i); }
+constexpr void a_field_cannot_be_loaded_as_one_value(std::size_t i) { rejected(i); }
+constexpr void a_constant_is_wider_than_its_field(std::size_t i) { rejected(i); }
+} // namespace program_rejected_because
+
+constexpr void report_in_constant_expression(const build_error& e) {
+    namespace why = program_rejected_because;
+    const std::size_t i = e.index();
+    if (!e.link.ok()) {
+        switch (e.link.code) {
+        case link_errc::too_many_instructions: why::it_needs_more_than_4096_instructions(i); break;
+        case link_errc::too_many_labels: why::it_has_more_than_4096_labels(i); break;
+        case link_errc::invalid_label: why::a_jump_names_a_label_of_another_builder(i); break;
+        case link_errc::label_bound_twice: why::a_label_is_bound_twice(i); break;
+        case link_errc::unbound_label: why::a_jump_targets_a_label_that_is_never_bound(i); break;
+        case link_errc::backward_jump: why::a_jump_goes_backwards(i); break;
+        case link_errc::jump_past_end: why::a_jump_targets_a_label_after_the_last_instruction(i); break;
+        case link_errc::invalid_field: why::a_field_cannot_be_loaded_as_one_value(i); break;
+        case link_errc::value_too_wide: why::a_constant_is_wider_than_its_field(i); break;
+        case link_errc::none: break;
+        }
+        return;
+    }
+    switch (e.verdict.reason) {
+    case reject_reason::empty_program: why::the_program_is_empty(i); break;
+    case reject_reason::program_too_long: why::the_program_is_longer_than_4096_instructions(i); break;
+    case reject_reason::unknown_instruction: why::an_instruction_code_is_unknown(i); break;
+    case reject_reason::division_by_zero: why::it_divides_by_constant_zero(i); break;
+    case reject_reason::shift_out_of_range: why::it_shifts_by_32_or_more(i); break;
+    case reject_reason::scratch_index_out_of_range: why::a_scratch_memory_index_is_16_or_more(i); break;
+    case reject_reason::jump_out_of_range:
+    case reject_reason::branch_out_of_range: why::a_jump_goes_past_the_last_instruction(i); break;
+    case reject_reason::unknown_ancillary_load: why::it_loads_from_an_unknown_ancillary_offset(i); break;
+    case reject_reason::missing_return: why::the_last_instruction_is_not_a_return(i); break;
+    case reject_reason::scratch_read_before_write: why::scratch_memory_is_read_before_it_is_written(i); break;
+    case reject_reason::instruction_not_allowed: why::an_instruction_is_not_allowed_in_io_uring_filters(i); break;
+    case reject_reason::load_out_of_range: why::a_load_is_beyond_the_40_byte_context(i); break;
+    case reject_reason::load_unaligned: why::a_load_offset_is_not_a_multiple_of_4(i); break;
+    case reject_reason::none: break;
+    }
+}
+} // namespace detail
+
+class builder : public bpf::basic_assembler<builder> {
+public:
+    // `target` is the byte order of the machine whose kernel will run the program.
+    constexpr explicit builder(std::endian target = std::endian::native) noexcept : target_(target) {}
+
+    constexpr std::endian target() const noexcept { return target_; }
+
+    using bpf::basic_assembler<builder>::ld_abs;
+
+    // A = the field. 8-bit fields: word load, shift, mask. 32-bit fields: one load.
+    // Network-order fields load as they are stored (compare against encode(f, v)).
+    // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
+    constexpr builder& load(const field& f) noexcept {
+        switch (f.kind) {
+        case field_kind::u8: {
+            const unsigned lane = f.offset % 4u;
+            const unsigned shift = target_ == std::endian::little ? 8 * lane : 8 * (3 - lane);
+            ld_abs(f.offset - lane);
+            if (shift) rsh(shift);
+            if (shift != 24) and_(0xff);
+            return *this;
+        }
+        case field_kind::u32:
+        case field_kind::be32: return ld_abs(f.offset);
+        case field_kind::be16:
+            ld_abs(f.offset);
+            return target_ == std::endian::little ? and_(0xffff) : rsh(16);
+        default: fail(link_errc::invalid_field); return *this;
+        }
+    }
+
+    // A = the low (0) or high (1) 32 bits of a 64-bit field.
+    constexpr builder& load_half(const field& f, int high) noexcept {
+        if (f.kind != field_kind::u64) {
+            fail(link_errc::invalid_field);
+            return *this;
+        }
+        const bool first_word = (target_ == std::endian::little) == (high == 0);
+        return ld_abs(f.offset + (first_word ? 0u : 4u));
+    }
+
+    // A = the field as a host-order number, for ordered compares of network-order
+    // fields (clobbers X). For other fields this is load(f).
+    constexpr builder& load_host_order(const field& f) noexcept {
+        if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
+            return load(f);
+        // Little-endian word: the field's first byte is the lowest lane.
+        const unsigned bytes = f.kind == field_kind::be16 ? 2 : 4;
+        for (unsigned i = 0; i < bytes; ++i) {
+            // byte i belongs at bit 8 * (bytes - 1 - i) of the host value
+            ld_abs(f.offset);
+            if (i) rsh(8 * i);
+            if (i != 3) and_(0xff);
+            if (const unsigned up = 8 * (bytes - 1 - i)) lsh(up);
+            if (i) alu_x(bpf::or_);
+            if (i + 1 != bytes) tax();
+        }
+        return *this;
+    }
+
+    // The constant that a value of `f` has after load(f) on the target.
+    constexpr std::uint32_t encode(const field& f, std::uint64_t v) const noexcept {
+        if (target_ == std::endian::big) return static_cast<std::uint32_t>(v);
+        if (f.kind == field_kind::be16) return static_cast<std::uint32_t>(((v & 0xff) << 8) | ((v >> 8) & 0xff));
+        if (f.kind == field_kind::be32) return detail::bswap32(static_cast<std::uint32_t>(v));
+        return static_cast<std::uint32_t>(v);
+    }
+
+    // Jumps to t when `field <op> value` holds, else to f. Values are host-order numbers.
+    constexpr builder& jump_if(const field& fd, cmp op, std::uint64_t value, label t, label f) noexcept {
+        return jump_if_masked(fd, ~std::uint64_t{0}, op, value, t, f);
+    }
+
+    // Jumps to t when `(field & mask) <op> value` holds, else to f.
+    constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
+                                      label f) noexcept {
+        if (fd.kind == field_kind::bytes16) {
+            fail(link_errc::invalid_field);
+            return *this;
+        }
+        const std::uint64_t width_mask = fd.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * fd.size)) - 1;
+        if (value & ~width_mask) {
+            fail(link_errc::value_too_wide);
+            return *this;
+        }
+        mask &= width_mask;
+        if (op == cmp::ne) return jump_if_masked(fd, mask, cmp::eq, value, f, t);
+        if (op == cmp::lt) return jump_if_masked(fd, mask, cmp::ge, value, f, t);
+        if (op == cmp::le) return jump_if_masked(fd, mask, cmp::gt, value, f, t);
+        if (op == cmp::no_bits) return jump_if_masked(fd, mask, cmp::any_bits, value, f, t);
+        if (fd.kind == field_kind::u64) return jump_if_u64(fd, mask, op, value, t, f);
+
+        const bool ordered = op == cmp::gt || op == cmp::ge;
+        const bool swapped = fd.is_network_order() && target_ == std::endian::little;
+        if (ordered && swapped) {
+            load_host_order(fd);
+            if (mask != width_mask) and_(static_cast<std::uint32_t>(mask));
+            return compare_a(op, static_cast<std::uint32_t>(value), t, f);
+        }
+        if (op == cmp::eq && (value & ~mask)) return ja(f); // bits outside the mask never match
+        load(fd);
+        if (op == cmp::any_bits) return jset(encode(fd, value & mask), t, f);
+        if (mask != width_mask) and_(encode(fd, mask));
+        return compare_a(op, ordered ? static_cast<std::uint32_t>(value) : encode(fd, value & mask), t, f);
+    }
+
+    // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
+    constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
+                                     const std::array<std::uint8_t, 16>& mask, label t, label f) noexcept {
+        if (fd.kind != field_kind::bytes16) {
+            fail(link_errc::invalid_field);
+            return *this;
+        }
+        int last = -1;
+        for (int w = 0; w < 4; ++w)
+            if (word_of(mask, w)) last = w;
+        if (last < 0) return ja(t); // nothing to compare: always equal
+        for (int w = 0; w <= last; ++w) {
+            const std::uint32_t m = word_of(mask, w);
+            if (!m) continue;
+            ld_abs(fd.offset + 4u * static_cast<unsigned>(w));
+            if (m != 0xffffffffu) and_(m);
+            if (w == last) return jeq(word_of(value, w) & m, t, f);
+            const label next = make_label();
+            jeq(word_of(value, w) & m, next, f);
+            bind(next);
+        }
+        return *this;
+    }
+
+    // Links and verifies. In a constant expression a failure is a compile error
+    // naming the reason; at run time it throws bad_program (or aborts without exceptions).
+    constexpr program build() const {
+        build_result r = try_build();
+        if (!r.ok()) {
+            if (std::is_constant_evaluated()) {
+                detail::report_in_constant_expression(r.error);
+            } else {
+#if defined(__cpp_exceptions)
+                throw bad_program(r.error);
+#else
+                std::abort();
+#endif
+            }
+        }
+        return r.prog;
+    }
+
+    // Links and verifies; never throws. Check .ok() before using .prog.
+    constexpr build_result try_build() const noexcept {
+        build_result r{};
+        link_result l = link();
+        if (!l.error.ok()) {
+            r.error.link = l.error;
+            return r;
+        }
+        r.error.verdict = verify(l.prog);
+        if (r.error.verdict.ok()) r.prog = l.prog;
+        return r;
+    }
+
+private:
+    constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f) noexcept {
+        switch (op) {
+        case cmp::eq: return jeq(v, t, f);
+        case cmp::gt: return jgt(v, t, f);
+        case cmp::ge: return jge(v, t, f);
+        case cmp::any_bits: return jset(v, t, f);
+        default: return *this; // rewritten by the caller
+        }
+    }
+
+    // 64-bit compares, high half first for order, low half first for equality.
+    constexpr builder& jump_if_u64(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
+                                   label f) noexcept {
+        const std::uint32_t mlo = static_cast<std::uint32_t>(mask), mhi = static_cast<std::uint32_t>(mask >> 32);
+        const std::uint32_t vlo = static_cast<std::uint32_t>(value), vhi = static_cast<std::uint32_t>(value >> 32);
+        auto load_masked = [&](int high) {
+            load_half(fd, high);
+            const std::uint32_t m = high ? mhi : mlo;
+            if (m != 0xffffffffu) and_(m);
+        };
+        switch (op) {
+        case cmp::eq: {
+            if ((vlo & ~mlo) || (vhi & ~mhi)) return ja(f); // bits outside the mask can never match
+            if (!mhi && !mlo) return ja(t);
+            if (!mhi) return load_masked(0), jeq(vlo, t, f);
+            if (!mlo) return load_masked(1), jeq(vhi, t, f);
+            const label hi = make_label();
+            load_masked(0);
+            jeq(vlo, hi, f);
+            bind(hi);
+            load_masked(1);
+            return jeq(vhi, t, f);
+        }
+        case cmp::any_bits: {
+            const std::uint32_t blo = vlo & mlo, bhi = vhi & mhi;
+            if (!blo && !bhi) return ja(f);
+            if (blo && !bhi) return load_half(fd, 0).jset(blo, t, f);
+            if (!blo) return load_half(fd, 1).jset(bhi, t, f);
+            const label hi = make_label();
+            load_half(fd, 0).jset(blo, t, hi);
+            bind(hi);
+            return load_half(fd, 1).jset(bhi, t, f);
+        }
+        case cmp::gt:
+        case cmp::ge: {
+            const label eq_hi = make_label(), lo = make_label();
+            load_masked(1);
+            jgt(vhi, t, eq_hi);
+            bind(eq_hi);
+            jeq(vhi, lo, f);
+            bind(lo);
+            load_masked(0);
+            return op == cmp::gt ? jgt(vlo, t, f) : jge(vlo, t, f);
+        }
+        default: return *this;
+        }
+    }
+
+    // The word that `ld` at byte 4*w of a 16-byte field reads on the target.
+    constexpr std::uint32_t word_of(const std::array<std::uint8_t, 16>& bytes, int w) const noexcept {
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v = v << 8 | bytes[static_cast<std::size_t>(4 * w + i)];
+        return target_ == std::endian::little ? detail::bswap32(v) : v;
+    }
+
+    std::endian target_;
+};
+
+} // namespace ringfence
