@@ -1,0 +1,25 @@
+// ringfence/ringfence.hpp - every public ringfence header in one include.
+//
+//   #include <ringfence/ringfence.hpp>
+//   constexpr ringfence::insn deny[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
+//   static_assert(ringfence::verify(deny));
+//
+// single_include/ringfence.hpp is generated from this file by scripts/amalgamate.py;
+// a header added to include/ringfence/ must be added here too (the
+// single_include.fresh test names any that is missing).
+#pragma once
+
+// The cBPF engine.
+#include "ringfence/bpf/insn.hpp"
+#include "ringfence/bpf/program.hpp"
+#include "ringfence/bpf/verifier.hpp"
+#include "ringfence/bpf/interpreter.hpp"
+#include "ringfence/bpf/assembler.hpp"
+
+// The io_uring layer.
+#include "ringfence/uapi.hpp"
+#include "ringfence/context.hpp"
+#include "ringfence/verify.hpp"
+#include "ringfence/run.hpp"
+#include "ringfence/builder.hpp"
+#include "ringfence/kernel.hpp"
