@@ -198,10 +198,11 @@ inline int sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexc
     return r < 0 ? -errno : static_cast<int>(r);
 }
 
-// A ring that only exists to ask the kernel questions. Created disabled
-// (IORING_SETUP_R_DISABLED) so inherited register restrictions, which are
-// enforced only once a ring is enabled, do not hide the answers; ring filters
-// stay on this ring and vanish with it.
+// A ring that only exists to ask the kernel questions; ring filters stay on it
+// and vanish with it. Created disabled (IORING_SETUP_R_DISABLED): it never runs
+// requests. Note that 7.2 enforces a task's inherited register restrictions
+// even on disabled rings, so a task whose restrictions lack
+// IORING_REGISTER_BPF_FILTER cannot ask (feature_probe() gives -EACCES).
 class scratch_ring {
 public:
     scratch_ring() noexcept {
@@ -236,10 +237,12 @@ inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept {
 
 // Side-effect-free feature test: a kernel that knows opcode 37 copies the
 // argument and faults on an unmapped pointer (-EFAULT); an older kernel
-// refuses the opcode (-EINVAL) without reading it.
-inline bool knows_bpf_filter_opcode(int ring_fd) noexcept {
-    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1) == -EFAULT;
+// refuses the opcode (-EINVAL) without reading it; -EACCES means the task's
+// restrictions forbid the register operation, so the answer is unknown.
+inline int feature_probe(int ring_fd) noexcept {
+    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
 }
+inline bool knows_bpf_filter_opcode(int ring_fd) noexcept { return feature_probe(ring_fd) == -EFAULT; }
 } // namespace detail
 
 // Registers `prog` as a filter for `opcode` on a ring (fd >= 0) or on the
@@ -303,8 +306,9 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
         r.error = kernel_errc::io_uring_unavailable;
         return r;
     }
-    if (!detail::knows_bpf_filter_opcode(probe_ring.fd())) {
-        r.error = kernel_errc::not_supported;
+    if (const int fp = detail::feature_probe(probe_ring.fd()); fp != -EFAULT) {
+        // -EACCES: restrictions hide the answer; the program is the likelier cause.
+        r.error = fp == -EACCES ? kernel_errc::kernel_rejected_program : kernel_errc::not_supported;
         return r;
     }
     if (detail::try_allow_all(probe_ring.fd(), opcode, nullptr) == -EINVAL) {
@@ -347,6 +351,7 @@ struct kernel_support {
     std::array<std::uint8_t, 256> pdu_sizes{}; // the kernel's pdu size per opcode (< op_last)
     bool no_new_privs = false;       // PR_GET_NO_NEW_PRIVS of the caller
     bool cap_sys_admin = false;      // CAP_SYS_ADMIN in the caller's effective set
+    int kernel_errno = 0;            // the errno behind `error`, when the kernel gave one
 
     explicit operator bool() const noexcept { return bpf_filters; }
     bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
@@ -361,6 +366,8 @@ struct kernel_support {
 
     std::string message() const {
         if (!io_uring) return "io_uring is not available to this process";
+        if (error == kernel_errc::register_restricted)
+            return "cannot tell: this task's io_uring restrictions forbid IORING_REGISTER_BPF_FILTER on its rings";
         if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
         std::string m = "io_uring BPF filters supported; IORING_OP_LAST " + std::to_string(op_last) + "; pdu sizes:";
         for (unsigned op = 0; op < op_last && op < 256; ++op)
@@ -371,7 +378,7 @@ struct kernel_support {
     }
 };
 
-// Asks the running kernel, on a throwaway disabled ring: whether it has the
+// Asks the running kernel, on a throwaway ring: whether it has the
 // feature (bad-pointer test, then a real registration), and for every opcode
 // from 0 up, whether it accepts a filter (the first refusal is IORING_OP_LAST)
 // and which pdu size it writes back. Costs one ring and up to ~70 syscalls;
@@ -391,7 +398,15 @@ inline kernel_support probe() {
         return k;
     }
     k.io_uring = true;
-    if (!detail::knows_bpf_filter_opcode(ring.fd()) || detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) != 0) {
+    const int fp = detail::feature_probe(ring.fd());
+    if (fp == -EACCES) {
+        k.kernel_errno = EACCES;
+        k.error = kernel_errc::register_restricted;
+        return k;
+    }
+    const int rc = fp == -EFAULT ? detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
+    if (rc != 0) {
+        k.kernel_errno = -rc;
         k.error = kernel_errc::not_supported;
         return k;
     }

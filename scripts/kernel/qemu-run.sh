@@ -86,6 +86,23 @@ for spec in ${RINGFENCE_INITRD_EXTRA:-}; do
 done
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$work/initrd.gz"
 
+# Passes the guest's lines through as they come, without the exit marker,
+# kernel messages ("[ 1.23] ...", "reboot: Power down") and blank lines that
+# end the output, so the program's own last line stays the last line.
+relay() {
+    local line blanks=0
+    while IFS= read -r line || [[ -n $line ]]; do
+        case $line in
+            'RINGFENCE-EXIT '*) continue ;;
+            'reboot: '*) continue ;;
+        esac
+        [[ $line =~ ^\[\ *[0-9]+\.[0-9]+\]\  ]] && continue
+        if [[ -z $line ]]; then blanks=$((blanks + 1)); continue; fi
+        while ((blanks > 0)); do echo; blanks=$((blanks - 1)); done
+        printf '%s\n' "$line"
+    done
+}
+
 timeout_s=${RINGFENCE_QEMU_TIMEOUT:-900}
 accel=${RINGFENCE_QEMU_ACCEL:-tcg}
 serial=$work/serial.log
@@ -102,7 +119,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     </dev/null 2>"$work/qemu.stderr" \
   | LC_ALL=C sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[c()][0-9A-Za-z]\{0,1\}//g' \
   | tee "$serial" \
-  | LC_ALL=C grep --line-buffered -v -e '^RINGFENCE-EXIT [0-9-]*$' -e '^\[ *[0-9]*\.[0-9]*\] ' -e '^reboot: '
+  | relay
 status=("${PIPESTATUS[@]}")
 set -e
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')

@@ -37,13 +37,15 @@ namespace ringfence::guest {
 
 inline bool is_pid1() { return ::getpid() == 1; }
 
-// Prints the exit marker and ends the program: powers the VM off when PID 1
-// (the kernel panics if init exits), else exits normally.
+// Ends the program. As PID 1 (in the VM) it prints the exit marker that
+// qemu-run.sh turns into its exit status and powers the VM off (the kernel
+// panics if init exits); natively it just exits, so the output stays clean.
 [[noreturn]] inline void exit(int status) {
     std::fflush(nullptr);
-    std::printf("\nRINGFENCE-EXIT %d\n", status & 0xff);
-    std::fflush(nullptr);
     if (is_pid1()) {
+        // The leading newline ends a partial line; qemu-run.sh drops blank lines before the marker.
+        std::printf("\nRINGFENCE-EXIT %d\n", status & 0xff);
+        std::fflush(nullptr);
         ::sync();
         ::reboot(RB_POWER_OFF);
         for (;;) ::pause();
