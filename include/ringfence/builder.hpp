@@ -274,32 +274,37 @@ public:
     // Links and verifies. In a constant expression a failure is a compile error
     // naming the reason; at run time it throws bad_program (or aborts without exceptions).
     constexpr program build() const {
-        build_result r = try_build();
-        if (!r.ok()) {
+        program p;
+        const build_error e = build_into(p);
+        if (!e.ok()) {
             if (std::is_constant_evaluated()) {
-                detail::report_in_constant_expression(r.error);
+                detail::report_in_constant_expression(e);
             } else {
 #if defined(__cpp_exceptions)
-                throw bad_program(r.error);
+                throw bad_program(e);
 #else
                 std::abort();
 #endif
             }
         }
-        return r.prog;
+        return p;
     }
 
     // Links and verifies; never throws. Check .ok() before using .prog.
     constexpr build_result try_build() const noexcept {
         build_result r{};
-        link_result l = link();
-        if (!l.error.ok()) {
-            r.error.link = l.error;
-            return r;
-        }
-        r.error.verdict = verify(l.prog);
-        if (r.error.verdict.ok()) r.prog = l.prog;
+        r.error = build_into(r.prog);
         return r;
+    }
+
+    // Links and verifies into `out`; on failure `out` is left empty.
+    constexpr build_error build_into(program& out) const noexcept {
+        build_error e{};
+        e.link = link_into(out);
+        if (!e.link.ok()) return e;
+        e.verdict = verify(out);
+        if (!e.verdict.ok()) out.clear();
+        return e;
     }
 
 private:

@@ -260,19 +260,3 @@ static_assert(offsetof(bpf_ctx, opcode) == 8 && offsetof(bpf_ctx, sqe_flags) == 
               offsetof(bpf_ctx, pdu_size) == 10 && offsetof(bpf_ctx, pdu) == 16);
 
 } // namespace ringfence
-
-#if defined(RINGFENCE_HAS_SYSTEM_BPF_FILTER_UAPI)
-namespace ringfence::detail::uapi_check {
-static_assert(sizeof(::io_uring_bpf_ctx) == sizeof(ringfence::bpf_ctx));
-static_assert(offsetof(::io_uring_bpf_ctx, user_data) == offsetof(ringfence::bpf_ctx, user_data));
-static_assert(offsetof(::io_uring_bpf_ctx, opcode) == offsetof(ringfence::bpf_ctx, opcode));
-static_assert(offsetof(::io_uring_bpf_ctx, sqe_flags) == offsetof(ringfence::bpf_ctx, sqe_flags));
-static_assert(offsetof(::io_uring_bpf_ctx, pdu_size) == offsetof(ringfence::bpf_ctx, pdu_size));
-static_assert(offsetof(::io_uring_bpf_ctx, socket.family) == ringfence::fields::socket_family.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, socket.type) == ringfence::fields::socket_type.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, socket.protocol) == ringfence::fields::socket_protocol.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.flags) == ringfence::fields::open_flags.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.mode) == ringfence::fields::open_mode.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.resolve) == ringfence::fields::open_resolve.offset);
-} // namespace ringfence::detail::uapi_check
-#endif

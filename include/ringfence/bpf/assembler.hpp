@@ -153,67 +153,66 @@ public:
     // Resolves every jump. On error, `prog` is empty and `error` says what and where.
     constexpr link_result link() const noexcept {
         link_result out{};
-        if (!error_.ok()) {
-            out.error = error_;
-            return out;
-        }
+        out.error = link_into(out.prog);
+        return out;
+    }
+
+    // As link(), writing into `out` (cleared first): saves a copy of the whole program.
+    constexpr link_error link_into(program& out) const noexcept {
+        out.clear();
+        if (!error_.ok()) return error_;
         // Check targets once; trampolines never change the order of things.
         for (std::size_t i = 0; i < count_; ++i) {
-            for (std::uint16_t t : {items_[i].t, items_[i].f}) {
-                if (t == no_target) continue;
-                if (t >= label_count_) return fail_at(out, link_errc::invalid_label, i);
-                const std::uint16_t at = label_pos_[t];
-                if (at == unbound) return fail_at(out, link_errc::unbound_label, i);
-                if (at <= i) return fail_at(out, link_errc::backward_jump, i);
-                if (at >= count_) return fail_at(out, link_errc::jump_past_end, i);
-            }
+            const item& it = items_[i];
+            if (it.t == no_target) continue;
+            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i};
+            if (it.f == no_target) continue;
+            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i};
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::array<std::uint8_t, max_insns> far{}; // bit 0: jt far, bit 1: jf far
-        std::array<std::uint16_t, max_insns + 1> pos{};
-        for (;;) {
+        std::uint8_t far[max_insns]{}; // bit 0: jt far, bit 1: jf far
+        std::uint16_t pos[max_insns]{};
+        for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
-                pos[i] = static_cast<std::uint16_t>(p < 0xffff ? p : 0xffff);
-                p += 1 + (far[i] & 1) + (far[i] >> 1);
+                pos[i] = static_cast<std::uint16_t>(p);
+                p += 1u + (far[i] & 1u) + (far[i] >> 1);
             }
-            if (p > max_insns) return fail_at(out, link_errc::too_many_instructions, count_);
-            pos[count_] = static_cast<std::uint16_t>(p);
-            bool changed = false;
+            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_};
+            changed = false;
             for (std::size_t i = 0; i < count_; ++i) {
                 const item& it = items_[i];
                 if (it.f == no_target) continue; // JA and non-jumps
-                const std::size_t from = pos[i] + 1;
-                if (!(far[i] & 1) && pos[label_pos_[it.t]] - from > 255) { far[i] |= 1; changed = true; }
-                if (!(far[i] & 2) && pos[label_pos_[it.f]] - from > 255) { far[i] |= 2; changed = true; }
+                const std::size_t from = pos[i] + 1u;
+                if (!(far[i] & 1u) && pos[label_pos_[it.t]] - from > 255) { far[i] |= 1u; changed = true; }
+                if (!(far[i] & 2u) && pos[label_pos_[it.f]] - from > 255) { far[i] |= 2u; changed = true; }
             }
-            if (!changed) break;
         }
         for (std::size_t i = 0; i < count_; ++i) {
             const item& it = items_[i];
             insn in = it.in;
             const std::size_t here = pos[i];
-            if (it.t != no_target && it.f == no_target) { // JA
-                in.k = static_cast<std::uint32_t>(pos[label_pos_[it.t]] - here - 1);
-                out.prog.push_back(in);
+            if (it.t == no_target) { // not a jump
+                out.push_back(in);
                 continue;
             }
-            if (it.t == no_target) {
-                out.prog.push_back(in);
+            const std::size_t to_t = pos[label_pos_[it.t]];
+            if (it.f == no_target) { // JA
+                in.k = static_cast<std::uint32_t>(to_t - here - 1);
+                out.push_back(in);
                 continue;
             }
-            const bool far_t = far[i] & 1, far_f = far[i] & 2;
+            const std::size_t to_f = pos[label_pos_[it.f]];
+            const bool far_t = far[i] & 1u, far_f = far[i] & 2u;
             const std::size_t tramp_t = here + 1, tramp_f = here + 1 + (far_t ? 1 : 0);
-            const std::size_t jt_to = far_t ? tramp_t : pos[label_pos_[it.t]];
-            const std::size_t jf_to = far_f ? tramp_f : pos[label_pos_[it.f]];
-            in.jt = static_cast<std::uint8_t>(jt_to - here - 1);
-            in.jf = static_cast<std::uint8_t>(jf_to - here - 1);
-            out.prog.push_back(in);
-            if (far_t) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.t]] - tramp_t - 1)));
-            if (far_f) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.f]] - tramp_f - 1)));
+            in.jt = static_cast<std::uint8_t>((far_t ? tramp_t : to_t) - here - 1);
+            in.jf = static_cast<std::uint8_t>((far_f ? tramp_f : to_f) - here - 1);
+            out.push_back(in);
+            if (far_t) out.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(to_t - tramp_t - 1)));
+            if (far_f) out.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(to_f - tramp_f - 1)));
         }
-        return out;
+        return {};
     }
 
 protected:
@@ -239,14 +238,18 @@ private:
         }
         items_[count_++] = it;
     }
-    static constexpr link_result& fail_at(link_result& out, link_errc e, std::size_t i) noexcept {
-        out.prog.clear();
-        out.error = link_error{e, i};
-        return out;
+    constexpr link_errc check_target(std::uint16_t t, std::size_t i) const noexcept {
+        if (t >= label_count_) return link_errc::invalid_label;
+        const std::uint16_t at = label_pos_[t];
+        if (at == unbound) return link_errc::unbound_label;
+        if (at <= i) return link_errc::backward_jump;
+        if (at >= count_) return link_errc::jump_past_end;
+        return link_errc::none;
     }
 
-    std::array<item, max_insns> items_{};
-    std::array<std::uint16_t, max_labels> label_pos_{};
+    // Plain arrays: constant evaluation charges a step per std::array::operator[] call.
+    item items_[max_insns]{};
+    std::uint16_t label_pos_[max_labels]{};
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};

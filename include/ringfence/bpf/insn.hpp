@@ -46,6 +46,8 @@ inline constexpr std::uint16_t tax = 0x00, txa = 0x80;
 
 // Number of 32-bit scratch memory cells (BPF_MEMWORDS).
 inline constexpr std::uint32_t memwords = 16;
+// Where socket filters' ancillary loads start (SKF_AD_OFF).
+inline constexpr std::uint32_t skf_ad_off = 0xfffff000u;
 // Longest program the kernel imports (BPF_MAXINSNS).
 inline constexpr std::size_t max_insns = 4096;
 

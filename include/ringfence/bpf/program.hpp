@@ -31,10 +31,10 @@ public:
     constexpr bool empty() const noexcept { return size_ == 0; }
     constexpr bool full() const noexcept { return size_ == Capacity; }
 
-    constexpr const insn* data() const noexcept { return insns_.data(); }
-    constexpr insn* data() noexcept { return insns_.data(); }
-    constexpr const insn* begin() const noexcept { return insns_.data(); }
-    constexpr const insn* end() const noexcept { return insns_.data() + size_; }
+    constexpr const insn* data() const noexcept { return insns_; }
+    constexpr insn* data() noexcept { return insns_; }
+    constexpr const insn* begin() const noexcept { return insns_; }
+    constexpr const insn* end() const noexcept { return insns_ + size_; }
     constexpr const insn& operator[](std::size_t i) const noexcept { return insns_[i]; }
     constexpr insn& operator[](std::size_t i) noexcept { return insns_[i]; }
 
@@ -46,7 +46,7 @@ public:
     }
     constexpr void clear() noexcept { size_ = 0; }
 
-    constexpr std::span<const insn> span() const noexcept { return {insns_.data(), size_}; }
+    constexpr std::span<const insn> span() const noexcept { return {insns_, size_}; }
     constexpr operator std::span<const insn>() const noexcept { return span(); }
 
     template <std::size_t Other>
@@ -58,7 +58,8 @@ public:
     }
 
 private:
-    std::array<insn, Capacity> insns_{};
+    // A plain array: constant evaluation charges a step per std::array::operator[] call.
+    insn insns_[Capacity == 0 ? 1 : Capacity]{};
     std::size_t size_ = 0;
 };
 

@@ -10,6 +10,7 @@
 
 #include "ringfence/bpf/insn.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -70,29 +71,44 @@ struct verify_result {
 
 namespace bpf {
 
-// Every code the kernel's chk_code_allowed() table knows.
-constexpr bool is_known_code(std::uint16_t code) noexcept {
-    switch (code) {
-    case alu | add | k: case alu | add | x: case alu | sub | k: case alu | sub | x:
-    case alu | mul | k: case alu | mul | x: case alu | div | k: case alu | div | x:
-    case alu | mod | k: case alu | mod | x: case alu | and_ | k: case alu | and_ | x:
-    case alu | or_ | k: case alu | or_ | x: case alu | xor_ | k: case alu | xor_ | x:
-    case alu | lsh | k: case alu | lsh | x: case alu | rsh | k: case alu | rsh | x:
-    case alu | neg:
-    case ld | w | abs: case ld | h | abs: case ld | b | abs: case ld | w | len:
-    case ld | w | ind: case ld | h | ind: case ld | b | ind: case ld | imm: case ld | mem:
-    case ldx | w | len: case ldx | b | msh: case ldx | imm: case ldx | mem:
-    case st: case stx: case misc | tax: case misc | txa: case ret | k: case ret | a:
-    case jmp | ja: case jmp | jeq | k: case jmp | jeq | x: case jmp | jge | k: case jmp | jge | x:
-    case jmp | jgt | k: case jmp | jgt | x: case jmp | jset | k: case jmp | jset | x:
-        return true;
-    default:
-        return false;
-    }
-}
+namespace detail {
+// What the classic checks need to know about a code, looked up in one step
+// (a table, not a switch: constant evaluation counts every case it passes).
+enum class code_kind : std::uint8_t { unknown, plain, div_k, shift_k, scratch_load, scratch_store, ja, cond_jump, ld_abs, ret };
 
-// SKF_AD_OFF and the ancillary offsets that bpf_anc_helper() knows (SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID).
-inline constexpr std::uint32_t skf_ad_off = 0xfffff000u;
+constexpr std::array<code_kind, 256> make_code_kinds() noexcept {
+    std::array<code_kind, 256> t{};
+    for (std::uint16_t src : {k, x}) {
+        for (std::uint16_t op : {add, sub, mul, and_, or_, xor_}) t[alu | op | src] = code_kind::plain;
+        t[alu | div | src] = src == k ? code_kind::div_k : code_kind::plain;
+        t[alu | mod | src] = src == k ? code_kind::div_k : code_kind::plain;
+        t[alu | lsh | src] = src == k ? code_kind::shift_k : code_kind::plain;
+        t[alu | rsh | src] = src == k ? code_kind::shift_k : code_kind::plain;
+        for (std::uint16_t op : {jeq, jgt, jge, jset}) t[jmp | op | src] = code_kind::cond_jump;
+    }
+    t[alu | neg] = code_kind::plain;
+    t[ld | w | abs] = t[ld | h | abs] = t[ld | b | abs] = code_kind::ld_abs;
+    t[ld | w | len] = t[ld | w | ind] = t[ld | h | ind] = t[ld | b | ind] = t[ld | imm] = code_kind::plain;
+    t[ldx | w | len] = t[ldx | b | msh] = t[ldx | imm] = code_kind::plain;
+    t[ld | mem] = t[ldx | mem] = code_kind::scratch_load;
+    t[st] = t[stx] = code_kind::scratch_store;
+    t[misc | tax] = t[misc | txa] = code_kind::plain;
+    t[ret | k] = t[ret | a] = code_kind::ret;
+    t[jmp | ja] = code_kind::ja;
+    return t;
+}
+inline constexpr std::array<code_kind, 256> code_kinds = make_code_kinds();
+inline constexpr const code_kind* code_kinds_raw = code_kinds.data();
+
+constexpr code_kind kind_of(std::uint16_t code) noexcept {
+    return code < 256 ? code_kinds_raw[code] : code_kind::unknown;
+}
+} // namespace detail
+
+// Every code the kernel's chk_code_allowed() table knows.
+constexpr bool is_known_code(std::uint16_t code) noexcept { return detail::kind_of(code) != detail::code_kind::unknown; }
+
+// The ancillary offsets that bpf_anc_helper() knows (SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID).
 constexpr bool is_known_ancillary(std::uint32_t k) noexcept {
     return k >= skf_ad_off && k - skf_ad_off <= 60 && (k - skf_ad_off) % 4 == 0;
 }
@@ -102,32 +118,29 @@ namespace detail {
 // they are read, tracked as the kernel does (see KERNEL-FACTS.md). The running
 // mask starts empty; RET does not reset it.
 constexpr verify_result check_scratch_flow(std::span<const insn> prog) noexcept {
+    // Plain arrays and ifs, not std::array and switch: constant evaluation pays a
+    // step for every call and every case label it walks past.
     std::uint16_t masks[max_insns];
-    for (std::size_t i = 0; i < prog.size(); ++i) masks[i] = 0xffff;
+    const insn* code = prog.data();
+    const std::size_t n = prog.size();
+    for (std::size_t i = 0; i < n; ++i) masks[i] = 0xffff;
     std::uint16_t valid = 0;
-    for (std::size_t pc = 0; pc < prog.size(); ++pc) {
-        const insn& in = prog[pc];
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        const insn& in = code[pc];
         valid &= masks[pc];
-        switch (in.code) {
-        case st:
-        case stx:
+        const code_kind kind = in.code < 256 ? code_kinds_raw[in.code] : code_kind::unknown;
+        if (kind == code_kind::plain) continue;
+        if (kind == code_kind::cond_jump) {
+            masks[pc + 1 + in.jt] &= valid;
+            masks[pc + 1 + in.jf] &= valid;
+            valid = 0xffff;
+        } else if (kind == code_kind::scratch_store) {
             valid = static_cast<std::uint16_t>(valid | (1u << in.k));
-            break;
-        case ld | mem:
-        case ldx | mem:
+        } else if (kind == code_kind::scratch_load) {
             if (!(valid & (1u << in.k))) return {reject_reason::scratch_read_before_write, pc};
-            break;
-        case jmp | ja:
+        } else if (kind == code_kind::ja) {
             masks[pc + 1 + in.k] &= valid;
             valid = 0xffff;
-            break;
-        default:
-            if (is_conditional_jump(in.code)) {
-                masks[pc + 1 + in.jt] &= valid;
-                masks[pc + 1 + in.jf] &= valid;
-                valid = 0xffff;
-            }
-            break;
         }
     }
     return {};
@@ -140,39 +153,29 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
     const std::size_t n = prog.size();
     if (n == 0) return {reject_reason::empty_program, 0};
     if (n > max_insns) return {reject_reason::program_too_long, n};
+    const insn* code = prog.data();
     for (std::size_t pc = 0; pc < n; ++pc) {
-        const insn& in = prog[pc];
-        if (!is_known_code(in.code)) return {reject_reason::unknown_instruction, pc};
-        switch (in.code) {
-        case alu | div | k:
-        case alu | mod | k:
-            if (in.k == 0) return {reject_reason::division_by_zero, pc};
-            break;
-        case alu | lsh | k:
-        case alu | rsh | k:
-            if (in.k >= 32) return {reject_reason::shift_out_of_range, pc};
-            break;
-        case ld | mem:
-        case ldx | mem:
-        case st:
-        case stx:
-            if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
-            break;
-        case jmp | ja:
-            if (in.k >= n - pc - 1) return {reject_reason::jump_out_of_range, pc};
-            break;
-        case ld | w | abs:
-        case ld | h | abs:
-        case ld | b | abs:
+        const insn& in = code[pc];
+        using detail::code_kind;
+        const code_kind kind = in.code < 256 ? detail::code_kinds_raw[in.code] : code_kind::unknown;
+        if (kind == code_kind::plain || kind == code_kind::ret) continue;
+        if (kind == code_kind::cond_jump) {
+            if (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n) return {reject_reason::branch_out_of_range, pc};
+        } else if (kind == code_kind::ld_abs) {
             if (in.k >= skf_ad_off && !is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
-            break;
-        default:
-            if (is_conditional_jump(in.code) && (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n))
-                return {reject_reason::branch_out_of_range, pc};
-            break;
+        } else if (kind == code_kind::scratch_load || kind == code_kind::scratch_store) {
+            if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
+        } else if (kind == code_kind::ja) {
+            if (in.k >= n - pc - 1) return {reject_reason::jump_out_of_range, pc};
+        } else if (kind == code_kind::div_k) {
+            if (in.k == 0) return {reject_reason::division_by_zero, pc};
+        } else if (kind == code_kind::shift_k) {
+            if (in.k >= 32) return {reject_reason::shift_out_of_range, pc};
+        } else {
+            return {reject_reason::unknown_instruction, pc};
         }
     }
-    const std::uint16_t last = prog[n - 1].code;
+    const std::uint16_t last = code[n - 1].code;
     if (last != (ret | k) && last != (ret | a)) return {reject_reason::missing_return, n - 1};
     return detail::check_scratch_flow(prog);
 }
