@@ -435,11 +435,16 @@ inline kernel_support probe() {
 //   an unknown entry type, an sqe_op >= IORING_OP_LAST or a register_op >=
 //   IORING_REGISTER_LAST is -EINVAL;
 // - an empty set restricts everything: no opcode and no register operation;
-// - rings created afterwards copy the set (as if the ring had registered it
-//   with IORING_SETUP_R_DISABLED): a disallowed opcode completes with -EACCES,
-//   a disallowed io_uring_register() on the enabled ring fails with -EACCES;
-//   rings created earlier are unaffected. Register operations stay
-//   unrestricted unless at least one register_op entry is given.
+// - of several sqe_flags_allowed (or _required) entries the last one counts;
+// - rings created afterwards copy the set: a disallowed opcode or sqe flag
+//   completes with -EACCES, a disallowed io_uring_register() on the ring fails
+//   with -EACCES (on 7.2.13 even while the ring is still disabled); rings
+//   created earlier are unaffected. Register operations stay unrestricted
+//   unless at least one register_op entry is given. Blind (fd -1)
+//   registrations such as task filters are never restricted by it;
+// - the set survives execve and is inherited by forked children.
+// Task filters and restrictions live in the same per-task set; filters can be
+// added to it at any time, restrictions only while it does not exist.
 
 // One entry, layout-identical to struct io_uring_restriction.
 struct restriction {

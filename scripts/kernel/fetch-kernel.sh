@@ -8,7 +8,7 @@
 #   vmlinuz                  -> the kernel image of the newest fetched version
 #   version                  the kernel version string (e.g. 7.2.13+deb14-cloud-amd64)
 #   sid-headers/usr/include  sid's linux-libc-dev (linux/io_uring/bpf_filter.h ...)
-#   <ver>/vmlinuz, <ver>/config
+#   <ver>/vmlinuz (and <ver>/config when the package ships one; 7.2's does not)
 #
 # Why a private apt configuration: the host runs bookworm and must keep doing
 # so; pointing the system's apt at sid would upgrade half the machine. Every
@@ -115,9 +115,7 @@ binary=$(depends_on "$image" '^linux-binary-.*-cloud-amd64$')
 log "sid kernel: $ver (package $binary)"
 
 fetch_deb() { # $1 package -> prints the path of the downloaded .deb
-    local pkg=$1 deb
-    deb=$(ls "$aptdir"/debs/"${pkg}"_*.deb 2>/dev/null | sort -V | tail -n1 || true)
-    local want
+    local pkg=$1 want
     want=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
     [[ -n $want ]] || return 1
     local wantfile="$aptdir/debs/${pkg}_${want//:/%3a}_amd64.deb"

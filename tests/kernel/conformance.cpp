@@ -813,18 +813,23 @@ void ring_filters_do_not_leak() {
     });
 }
 
-void task_filters_survive_execve() {
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+// Re-runs this binary with `mode` (--exec-nop / --exec-socket); returns its exit status.
+int exec_self(const char* mode) {
     std::fflush(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
-        const char* argv[] = {g_self_exe.c_str(), "--exec-nop", nullptr};
+        const char* argv[] = {g_self_exe.c_str(), mode, nullptr};
         ::execv(argv[0], const_cast<char**>(argv));
         ::_exit(97);
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
-    const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+}
+
+void task_filters_survive_execve() {
+    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    const int rc = exec_self("--exec-nop");
     if (rc == 97) fail("execv %s failed", g_self_exe.c_str());
     else if (rc == 1) fail("NOP allowed after execve: filter lost");
     else if (rc != 0) fail("exec'd child failed (status %d)", rc);
@@ -983,6 +988,28 @@ void restrict_needs_nnp() {
     must("with no_new_privs", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP)));
 }
 
+void restrict_limits_and_execve() {
+    // 107 = IORING_RESTRICTION_LAST (4) + IORING_REGISTER_LAST (38) + IORING_OP_LAST (65) on 7.2.
+    rf::task_restrictions max;
+    for (int i = 0; i < 107; ++i) max.allow_op(rf::IORING_OP_SOCKET);
+    must("107 entries", rf::register_task_restrictions(max));
+    const int rc = exec_self("--exec-nop");
+    if (rc == 1) fail("NOP allowed after execve: restrictions lost");
+    else if (rc != 0) fail("exec'd child failed (status %d)", rc);
+    if (exec_self("--exec-socket") != 1) fail("SOCKET not allowed after execve");
+}
+
+void restrict_sqe_flags_last_entry_wins() {
+    must("allowed ASYNC then 0", rf::register_task_restrictions(rf::task_restrictions{}
+                                                                    .allow_op(rf::IORING_OP_NOP)
+                                                                    .allow_sqe_flags(rf::sqe_flag::async)
+                                                                    .allow_sqe_flags(0)));
+    ring r;
+    if (!must_ring(r)) return;
+    expect_denied("NOP | ASYNC (the later entry replaced the earlier)", nop(r, rf::sqe_flag::async));
+    expect_ok("NOP", nop(r));
+}
+
 void restrict_sqe_flags() {
     child([] {
         must("allowed flags 0", rf::register_task_restrictions(
@@ -1077,6 +1104,8 @@ const scenario scenarios[] = {
     {"restrict.register_op_allowlist", restrict_register_ops},
     {"restrict.needs_no_new_privs", restrict_needs_nnp, false},
     {"restrict.sqe_flags_allowed_required", restrict_sqe_flags},
+    {"restrict.sqe_flags_last_entry_wins", restrict_sqe_flags_last_entry_wins},
+    {"restrict.max_entries_and_execve", restrict_limits_and_execve},
 #if defined(RINGFENCE_HAS_LIBURING_INTEROP)
     {"interop.liburing_struct_io_uring", liburing_interop},
 #endif
@@ -1086,10 +1115,11 @@ const scenario scenarios[] = {
 
 int main(int argc, char** argv) {
     // The execve scenario re-runs this binary: check the inherited filter and leave.
-    if (argc == 2 && std::string_view(argv[1]) == "--exec-nop") {
+    // Exit 0: the request was denied, 1: it succeeded, 2: something else.
+    if (argc == 2 && (std::string_view(argv[1]) == "--exec-nop" || std::string_view(argv[1]) == "--exec-socket")) {
         ring r;
-        int res = r.ok() ? nop(r) : -1000;
-        return res == -EACCES ? 0 : res == 0 ? 1 : 2;
+        int res = !r.ok() ? -1000 : std::string_view(argv[1]) == "--exec-nop" ? nop(r) : sock(r, AF_INET, SOCK_STREAM);
+        return res == -EACCES ? 0 : res >= 0 ? 1 : 2;
     }
     auto args = rf::guest::start(argc, argv);
     std::vector<std::string> only;

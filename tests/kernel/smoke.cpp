@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
     utsname u{};
     ::uname(&u);
     std::printf("kernel %s %s\n", u.release, u.version);
+    if (FILE* f = std::fopen("/proc/uptime", "r")) {   // mounted by guest::start as PID 1
+        double up = 0;
+        if (std::fscanf(f, "%lf", &up) == 1) std::printf("kernel uptime at start: %.2f s\n", up);
+        std::fclose(f);
+    }
     int failures = 0;
     auto check = [&](bool ok, const char* what, int got) {
         std::printf("%s %s (got %d)\n", ok ? "PASS" : "FAIL", what, got);
