@@ -45,6 +45,11 @@ unavailable() {
 }
 
 mkdir -p "$cache"
+# Parallel test runs share the cache: one fetch at a time.
+if command -v flock >/dev/null; then
+    exec 9>"$cache/.lock"
+    flock 9
+fi
 # Idempotence: refresh the package lists at most once per day
 # (RINGFENCE_KERNEL_REFRESH=1 forces it, =0 forbids it when a cache exists).
 stamp=$cache/apt/lists-stamp

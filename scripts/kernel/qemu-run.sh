@@ -48,6 +48,13 @@ if [[ $mode == native ]] || { [[ $mode == auto ]] && host_supports_filters; }; t
     exec "$bin" "$@"
 fi
 
+# A dynamically linked /init cannot start in the guest (there is no loader):
+# the kernel would panic with a message that hides the cause.
+if command -v readelf >/dev/null && readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+    log "$bin is dynamically linked; the guest needs a static binary (link with -static)"
+    exit 2
+fi
+
 need_tool() { # $1 command, $2 Debian package
     command -v "$1" >/dev/null && return 0
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
