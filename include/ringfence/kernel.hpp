@@ -15,6 +15,10 @@
 // instead of the kernel's bare -EINVAL.
 #pragma once
 
+// Only Linux has io_uring: elsewhere this header is empty, so the umbrella
+// header still works for compile-time use.
+#if defined(__linux__)
+
 #include "ringfence/context.hpp"
 #include "ringfence/uapi.hpp"
 #include "ringfence/verify.hpp"
@@ -324,9 +328,10 @@ inline registration register_ring_filter(int ring_fd, unsigned opcode, std::span
     return register_filter(ring_fd, opcode, prog, opt);
 }
 
-// Task filters apply to rings the task (and its children, across fork and
-// execve) creates from now on, never to rings created earlier, and cannot be
-// removed. They need no_new_privs or CAP_SYS_ADMIN.
+// Task filters cannot be removed and survive fork and execve. Rings created
+// before the task's first filter never see task filters; rings created later
+// share the task's table (and so see its later filters too) until they
+// register a filter of their own. Needs no_new_privs or CAP_SYS_ADMIN.
 inline registration register_task_filter(unsigned opcode, std::span<const insn> prog,
                                          const filter_options& opt = {}) {
     return register_filter(current_task, opcode, prog, opt);
@@ -551,3 +556,5 @@ inline registration register_ring_filter(::io_uring* ring, unsigned opcode, std:
 #define RINGFENCE_HAS_LIBURING_INTEROP 1
 #endif
 #endif
+
+#endif // defined(__linux__)
