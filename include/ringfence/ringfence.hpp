@@ -15,6 +15,8 @@
 #include "ringfence/bpf/verifier.hpp"
 #include "ringfence/bpf/interpreter.hpp"
 #include "ringfence/bpf/assembler.hpp"
+#include "ringfence/bpf/disasm.hpp"
+#include "ringfence/bpf/asm.hpp"
 
 // The io_uring layer.
 #include "ringfence/uapi.hpp"
@@ -22,4 +24,10 @@
 #include "ringfence/verify.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/builder.hpp"
+#include "ringfence/disasm.hpp"
+#include "ringfence/explain.hpp"
+#include "ringfence/sqe.hpp"
+#include "ringfence/filter_table.hpp"
+#include "ringfence/task.hpp"
+#include "ringfence/static_table.hpp"
 #include "ringfence/kernel.hpp"
