@@ -190,6 +190,14 @@ public:
             for (const detail::filter_node* f = s->head[opcode]; f; f = f->next) ++n;
         return n;
     }
+    // Calls f(std::span<const insn>) for each filter on `opcode`, in the order
+    // check() runs them (newest first).
+    template <class F>
+    void for_each_in_chain(unsigned opcode, F&& f) const {
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        if (s && opcode < opcode_count)
+            for (const detail::filter_node* n = s->head[opcode]; n; n = n->next) f(std::span<const insn>(n->code));
+    }
     // Number of filters over all opcodes.
     std::size_t size() const noexcept {
         const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);

@@ -1,0 +1,235 @@
+// ringfence::filter_table: the kernel's per-opcode chain rules.
+#include "catch.hpp"
+
+#include "ringfence/filter_table.hpp"
+#include "ringfence/uapi.hpp"
+
+#include <cerrno>
+#include <vector>
+
+namespace {
+namespace rf = ringfence;
+namespace bpf = ringfence::bpf;
+
+constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
+constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
+// Returns 7: any non-zero value allows.
+constexpr rf::insn allow_seven[] = {rf::stmt(bpf::ret | bpf::k, 7)};
+constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
+                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
+                                  rf::stmt(bpf::ret | bpf::k, 0)};
+constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
+                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
+                                 rf::stmt(bpf::ret | bpf::k, 0)};
+// Loads a half word: valid classic BPF, not on io_uring's list.
+constexpr rf::insn half_load[] = {rf::stmt(bpf::ld | bpf::h | bpf::abs, 16), rf::stmt(bpf::ret | bpf::a, 0)};
+constexpr rf::insn no_return[] = {rf::stmt(bpf::ld | bpf::imm, 1)};
+
+const rf::bpf_ctx tcp4 = rf::bpf_ctx::socket(2, 1, 0);
+const rf::bpf_ctx udp4 = rf::bpf_ctx::socket(2, 2, 0);
+const rf::bpf_ctx tcp6 = rf::bpf_ctx::socket(10, 1, 0);
+const rf::bpf_ctx nop = rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP);
+
+// Counts how often check() asks for the context.
+struct counting_ctx {
+    rf::bpf_ctx ctx;
+    int* calls;
+    rf::bpf_ctx operator()() const {
+        ++*calls;
+        return ctx;
+    }
+};
+} // namespace
+
+TEST_CASE("filter_table: an empty table allows everything and is empty", "[filter_table]") {
+    rf::filter_table t;
+    CHECK(t.empty());
+    CHECK(t.size() == 0);
+    for (unsigned op = 0; op < 256; ++op) {
+        CHECK(t.check(static_cast<std::uint8_t>(op), [] { return rf::bpf_ctx{}; }) == 0);
+        CHECK_FALSE(t.restricted(op));
+    }
+}
+
+TEST_CASE("filter_table: only verified programs enter; a rejected one returns the verifier's result", "[filter_table]") {
+    rf::filter_table t;
+    const rf::add_result r = t.add(rf::IORING_OP_SOCKET, half_load);
+    CHECK_FALSE(r);
+    CHECK(r.error == rf::add_errc::program_rejected);
+    CHECK(r.verdict == rf::verify(half_load));
+    CHECK(r.verdict.reason == rf::reject_reason::instruction_not_allowed);
+    CHECK(r.verdict.index == 0);
+    CHECK(r.errno_value() == -EINVAL);
+
+    const rf::add_result r2 = t.add(rf::IORING_OP_SOCKET, no_return);
+    CHECK(r2.verdict.reason == rf::reject_reason::missing_return);
+    CHECK(t.add(rf::IORING_OP_SOCKET, std::span<const rf::insn>{}).verdict.reason == rf::reject_reason::empty_program);
+
+    // Nothing was added.
+    CHECK(t.empty());
+    CHECK(t.check(udp4) == 0);
+}
+
+TEST_CASE("filter_table: opcodes at or beyond IORING_OP_LAST and unknown flags are -EINVAL", "[filter_table]") {
+    rf::filter_table t;
+    const rf::add_result r = t.add(rf::IORING_OP_LAST, allow_all);
+    CHECK(r.error == rf::add_errc::invalid_opcode);
+    CHECK(r.errno_value() == -EINVAL);
+    CHECK(t.add(255, allow_all).error == rf::add_errc::invalid_opcode);
+    CHECK(t.add(1000, allow_all).error == rf::add_errc::invalid_opcode);
+
+    CHECK(t.add(rf::IORING_OP_NOP, allow_all, 4).error == rf::add_errc::invalid_flags);
+    CHECK(t.add(rf::IORING_OP_NOP, allow_all, 0x80000000u).errno_value() == -EINVAL);
+    // The opcode is checked before the program, as in the kernel.
+    CHECK(t.add(rf::IORING_OP_LAST, half_load).error == rf::add_errc::invalid_opcode);
+    CHECK(t.empty());
+
+    // SZ_STRICT is a known flag.
+    CHECK(t.add(rf::IORING_OP_NOP, allow_all, rf::IO_URING_BPF_FILTER_SZ_STRICT));
+    CHECK(t.add(rf::IORING_OP_URING_CMD128, allow_all));
+    CHECK(t.size() == 2);
+}
+
+TEST_CASE("filter_table: a filter decides only its own opcode; 0 denies, any other value allows", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, inet_only));
+    CHECK(t.check(tcp4) == 0);
+    CHECK(t.check(tcp6) == -EACCES);
+    CHECK(t.check(nop) == 0);
+    CHECK(t.check(rf::bpf_ctx::openat(0)) == 0);
+
+    REQUIRE(t.add(rf::IORING_OP_NOP, allow_seven));
+    CHECK(t.check(nop) == 0);
+}
+
+TEST_CASE("filter_table: every filter of a chain must allow; stacking only restricts", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, inet_only));
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, tcp_only));
+    CHECK(t.check(tcp4) == 0);
+    CHECK(t.check(udp4) == -EACCES);  // denied by the newer filter
+    CHECK(t.check(tcp6) == -EACCES);  // denied by the older filter
+    CHECK(t.chain_length(rf::IORING_OP_SOCKET) == 2);
+
+    // An allow-all added later cannot loosen a deny.
+    REQUIRE(t.add(rf::IORING_OP_NOP, deny_all));
+    REQUIRE(t.add(rf::IORING_OP_NOP, allow_all));
+    CHECK(t.check(nop) == -EACCES);
+}
+
+TEST_CASE("filter_table: a chain runs newest first", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, inet_only));
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, tcp_only));
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, allow_seven));
+    std::vector<std::size_t> sizes;
+    t.for_each_in_chain(rf::IORING_OP_SOCKET, [&](std::span<const rf::insn> p) { sizes.push_back(p.size()); });
+    CHECK(sizes == std::vector<std::size_t>{1, 5, 4}); // allow_seven, tcp_only, inet_only
+}
+
+TEST_CASE("filter_table: DENY_REST marks every opcode without a filter at that moment", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, inet_only));
+    REQUIRE(t.add(rf::IORING_OP_NOP, allow_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+
+    CHECK(t.check(nop) == 0);                    // the filter's own opcode: its filter decides
+    CHECK(t.check(tcp4) == 0);                   // had a filter: not marked
+    CHECK(t.check(tcp6) == -EACCES);
+    CHECK(t.check(rf::bpf_ctx::openat(0)) == -EACCES); // had nothing: marked
+    CHECK(t.deny_marker(rf::IORING_OP_OPENAT));
+    CHECK_FALSE(t.deny_marker(rf::IORING_OP_NOP));
+    CHECK_FALSE(t.deny_marker(rf::IORING_OP_SOCKET));
+    for (unsigned op = 0; op < rf::opcode_count; ++op) {
+        CHECK(t.restricted(op));
+        if (op != rf::IORING_OP_NOP && op != rf::IORING_OP_SOCKET) CHECK(t.check(rf::bpf_ctx::for_opcode(static_cast<std::uint8_t>(op))) == -EACCES);
+    }
+    // Markers are not filters.
+    CHECK(t.size() == 2);
+    CHECK(t.chain_length(rf::IORING_OP_OPENAT) == 0);
+}
+
+TEST_CASE("filter_table: a filter added later on a marked opcode still ends denied", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_NOP, allow_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, allow_all));
+    CHECK(t.chain_length(rf::IORING_OP_SOCKET) == 1);
+    CHECK(t.deny_marker(rf::IORING_OP_SOCKET));
+    CHECK(t.check(tcp4) == -EACCES);
+
+    // A second DENY_REST does not mark opcodes that have filters or markers already.
+    REQUIRE(t.add(rf::IORING_OP_OPENAT, allow_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+    CHECK(t.check(nop) == 0);
+    CHECK_FALSE(t.deny_marker(rf::IORING_OP_NOP));
+}
+
+TEST_CASE("filter_table: DENY_REST on an opcode with no filter before marks all others only", "[filter_table]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_CONNECT, deny_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+    CHECK(t.check(rf::bpf_ctx::connect_v4(0x7f000001, 443)) == -EACCES); // its own filter denies
+    CHECK_FALSE(t.deny_marker(rf::IORING_OP_CONNECT));
+    CHECK(t.deny_marker(rf::IORING_OP_NOP));
+    CHECK(t.deny_marker(rf::IORING_OP_URING_CMD128));
+}
+
+TEST_CASE("filter_table fast path: unfiltered opcodes never build a context", "[filter_table][fast_path]") {
+    rf::filter_table t;
+    int calls = 0;
+    CHECK(t.check(rf::IORING_OP_SOCKET, counting_ctx{tcp6, &calls}) == 0);
+    CHECK(calls == 0);
+
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, inet_only));
+    CHECK(t.check(rf::IORING_OP_NOP, counting_ctx{nop, &calls}) == 0);
+    CHECK(t.check(200, counting_ctx{nop, &calls}) == 0); // beyond IORING_OP_LAST: no bit, no context
+    CHECK(calls == 0);
+
+    CHECK(t.check(rf::IORING_OP_SOCKET, counting_ctx{tcp6, &calls}) == -EACCES);
+    CHECK(calls == 1);
+    CHECK(t.check(rf::IORING_OP_SOCKET, counting_ctx{tcp4, &calls}) == 0);
+    CHECK(calls == 2);
+}
+
+TEST_CASE("filter_table fast path: a deny marker denies without building a context", "[filter_table][fast_path]") {
+    rf::filter_table t;
+    REQUIRE(t.add(rf::IORING_OP_NOP, allow_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+    REQUIRE(t.add(rf::IORING_OP_SOCKET, allow_all));
+    int calls = 0;
+    CHECK(t.check(rf::IORING_OP_OPENAT, counting_ctx{rf::bpf_ctx::openat(0), &calls}) == -EACCES);
+    CHECK(t.check(rf::IORING_OP_SOCKET, counting_ctx{tcp4, &calls}) == -EACCES);
+    CHECK(calls == 0);
+}
+
+TEST_CASE("filter_table: a copy holds the same filters, then each side evolves alone", "[filter_table]") {
+    rf::filter_table a;
+    REQUIRE(a.add(rf::IORING_OP_SOCKET, inet_only));
+    REQUIRE(a.add(rf::IORING_OP_NOP, allow_all, rf::IO_URING_BPF_FILTER_DENY_REST));
+    const rf::filter_table b(a);
+    CHECK(b.size() == 2);
+    CHECK(b.check(tcp6) == -EACCES);
+    CHECK(b.check(rf::bpf_ctx::openat(0)) == -EACCES); // markers are copied
+
+    REQUIRE(a.add(rf::IORING_OP_SOCKET, tcp_only));
+    CHECK(a.check(udp4) == -EACCES);
+    CHECK(b.check(udp4) == 0);
+    CHECK(b.chain_length(rf::IORING_OP_SOCKET) == 1);
+
+    const rf::filter_table empty_copy{rf::filter_table{}};
+    CHECK(empty_copy.empty());
+}
+
+TEST_CASE("filter_table: add_result messages and errno values", "[filter_table]") {
+    CHECK(rf::add_result{}.errno_value() == 0);
+    CHECK(rf::add_result{rf::add_errc::not_permitted}.errno_value() == -EACCES);
+    CHECK(std::string(rf::add_result{rf::add_errc::invalid_opcode}.message()).find("IORING_OP_LAST") != std::string::npos);
+    rf::add_result r{rf::add_errc::program_rejected, rf::verify(no_return)};
+    CHECK(std::string(r.message()) == rf::describe(rf::reject_reason::missing_return));
+    STATIC_REQUIRE(rf::filter_table::validate(rf::IORING_OP_NOP, allow_all, 0).ok());
+    STATIC_REQUIRE(rf::filter_table::validate(rf::IORING_OP_LAST, allow_all, 0).error == rf::add_errc::invalid_opcode);
+}
+
+TEST_CASE("filter_table: thousands of filters on one opcode", "[filter_table]") {
+    rf::filter_table t;
+    for (int i = 0; i < 5000; ++i) REQUIRE(t.add(rf::IORING_OP_SOCKET, i % 2 ? std::span<const rf::insn>(inet_only) : std::span<const rf::insn>(allow_seven)));
+    CHECK(t.chain_length(rf::IORING_OP_SOCKET) == 5000);
+    CHECK(t.check(tcp4) == 0);
+    CHECK(t.check(tcp6) == -EACCES);
+}
