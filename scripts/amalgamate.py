@@ -66,15 +66,16 @@ def inline(path, seen, out):
                 raise AmalgamationError(f"{rel(path)}:{number}: no such header: {match.group(2)}")
             out.append(line)
             continue
+        if target in seen:
+            continue  # already inlined: dropping the line is what #pragma once does
         # Inlining happens once, at the first include; under a condition that
         # would make every later (unconditional) include depend on it too.
         if depth > 0:
             raise AmalgamationError(
-                f"{rel(path)}:{number}: project header {rel(target)} is included inside #if; "
-                "the amalgamation cannot keep that conditional"
+                f"{rel(path)}:{number}: {rel(target)} is first included inside #if; "
+                "include it unconditionally earlier (e.g. in the umbrella) so the amalgamation keeps it"
             )
-        if target not in seen:
-            inline(target, seen, out)
+        inline(target, seen, out)
     if out and out[-1] != "":
         out.append("")
 

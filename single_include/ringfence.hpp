@@ -59,6 +59,8 @@ inline constexpr std::uint16_t tax = 0x00, txa = 0x80;
 
 // Number of 32-bit scratch memory cells (BPF_MEMWORDS).
 inline constexpr std::uint32_t memwords = 16;
+// Where socket filters' ancillary loads start (SKF_AD_OFF).
+inline constexpr std::uint32_t skf_ad_off = 0xfffff000u;
 // Longest program the kernel imports (BPF_MAXINSNS).
 inline constexpr std::size_t max_insns = 4096;
 
@@ -139,10 +141,10 @@ public:
     constexpr bool empty() const noexcept { return size_ == 0; }
     constexpr bool full() const noexcept { return size_ == Capacity; }
 
-    constexpr const insn* data() const noexcept { return insns_.data(); }
-    constexpr insn* data() noexcept { return insns_.data(); }
-    constexpr const insn* begin() const noexcept { return insns_.data(); }
-    constexpr const insn* end() const noexcept { return insns_.data() + size_; }
+    constexpr const insn* data() const noexcept { return insns_; }
+    constexpr insn* data() noexcept { return insns_; }
+    constexpr const insn* begin() const noexcept { return insns_; }
+    constexpr const insn* end() const noexcept { return insns_ + size_; }
     constexpr const insn& operator[](std::size_t i) const noexcept { return insns_[i]; }
     constexpr insn& operator[](std::size_t i) noexcept { return insns_[i]; }
 
@@ -154,7 +156,7 @@ public:
     }
     constexpr void clear() noexcept { size_ = 0; }
 
-    constexpr std::span<const insn> span() const noexcept { return {insns_.data(), size_}; }
+    constexpr std::span<const insn> span() const noexcept { return {insns_, size_}; }
     constexpr operator std::span<const insn>() const noexcept { return span(); }
 
     template <std::size_t Other>
@@ -166,7 +168,8 @@ public:
     }
 
 private:
-    std::array<insn, Capacity> insns_{};
+    // A plain array: constant evaluation charges a step per std::array::operator[] call.
+    insn insns_[Capacity == 0 ? 1 : Capacity]{};
     std::size_t size_ = 0;
 };
 
@@ -199,6 +202,7 @@ consteval auto shrink() {
 // use ringfence::verify there, not this, to decide what io_uring accepts.
 
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -259,29 +263,44 @@ struct verify_result {
 
 namespace bpf {
 
-// Every code the kernel's chk_code_allowed() table knows.
-constexpr bool is_known_code(std::uint16_t code) noexcept {
-    switch (code) {
-    case alu | add | k: case alu | add | x: case alu | sub | k: case alu | sub | x:
-    case alu | mul | k: case alu | mul | x: case alu | div | k: case alu | div | x:
-    case alu | mod | k: case alu | mod | x: case alu | and_ | k: case alu | and_ | x:
-    case alu | or_ | k: case alu | or_ | x: case alu | xor_ | k: case alu | xor_ | x:
-    case alu | lsh | k: case alu | lsh | x: case alu | rsh | k: case alu | rsh | x:
-    case alu | neg:
-    case ld | w | abs: case ld | h | abs: case ld | b | abs: case ld | w | len:
-    case ld | w | ind: case ld | h | ind: case ld | b | ind: case ld | imm: case ld | mem:
-    case ldx | w | len: case ldx | b | msh: case ldx | imm: case ldx | mem:
-    case st: case stx: case misc | tax: case misc | txa: case ret | k: case ret | a:
-    case jmp | ja: case jmp | jeq | k: case jmp | jeq | x: case jmp | jge | k: case jmp | jge | x:
-    case jmp | jgt | k: case jmp | jgt | x: case jmp | jset | k: case jmp | jset | x:
-        return true;
-    default:
-        return false;
-    }
-}
+namespace detail {
+// What the classic checks need to know about a code, looked up in one step
+// (a table, not a switch: constant evaluation counts every case it passes).
+enum class code_kind : std::uint8_t { unknown, plain, div_k, shift_k, scratch_load, scratch_store, ja, cond_jump, ld_abs, ret };
 
-// SKF_AD_OFF and the ancillary offsets that bpf_anc_helper() knows (SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID).
-inline constexpr std::uint32_t skf_ad_off = 0xfffff000u;
+constexpr std::array<code_kind, 256> make_code_kinds() noexcept {
+    std::array<code_kind, 256> t{};
+    for (std::uint16_t src : {k, x}) {
+        for (std::uint16_t op : {add, sub, mul, and_, or_, xor_}) t[alu | op | src] = code_kind::plain;
+        t[alu | div | src] = src == k ? code_kind::div_k : code_kind::plain;
+        t[alu | mod | src] = src == k ? code_kind::div_k : code_kind::plain;
+        t[alu | lsh | src] = src == k ? code_kind::shift_k : code_kind::plain;
+        t[alu | rsh | src] = src == k ? code_kind::shift_k : code_kind::plain;
+        for (std::uint16_t op : {jeq, jgt, jge, jset}) t[jmp | op | src] = code_kind::cond_jump;
+    }
+    t[alu | neg] = code_kind::plain;
+    t[ld | w | abs] = t[ld | h | abs] = t[ld | b | abs] = code_kind::ld_abs;
+    t[ld | w | len] = t[ld | w | ind] = t[ld | h | ind] = t[ld | b | ind] = t[ld | imm] = code_kind::plain;
+    t[ldx | w | len] = t[ldx | b | msh] = t[ldx | imm] = code_kind::plain;
+    t[ld | mem] = t[ldx | mem] = code_kind::scratch_load;
+    t[st] = t[stx] = code_kind::scratch_store;
+    t[misc | tax] = t[misc | txa] = code_kind::plain;
+    t[ret | k] = t[ret | a] = code_kind::ret;
+    t[jmp | ja] = code_kind::ja;
+    return t;
+}
+inline constexpr std::array<code_kind, 256> code_kinds = make_code_kinds();
+inline constexpr const code_kind* code_kinds_raw = code_kinds.data();
+
+constexpr code_kind kind_of(std::uint16_t code) noexcept {
+    return code < 256 ? code_kinds_raw[code] : code_kind::unknown;
+}
+} // namespace detail
+
+// Every code the kernel's chk_code_allowed() table knows.
+constexpr bool is_known_code(std::uint16_t code) noexcept { return detail::kind_of(code) != detail::code_kind::unknown; }
+
+// The ancillary offsets that bpf_anc_helper() knows (SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID).
 constexpr bool is_known_ancillary(std::uint32_t k) noexcept {
     return k >= skf_ad_off && k - skf_ad_off <= 60 && (k - skf_ad_off) % 4 == 0;
 }
@@ -291,32 +310,29 @@ namespace detail {
 // they are read, tracked as the kernel does (see KERNEL-FACTS.md). The running
 // mask starts empty; RET does not reset it.
 constexpr verify_result check_scratch_flow(std::span<const insn> prog) noexcept {
+    // Plain arrays and ifs, not std::array and switch: constant evaluation pays a
+    // step for every call and every case label it walks past.
     std::uint16_t masks[max_insns];
-    for (std::size_t i = 0; i < prog.size(); ++i) masks[i] = 0xffff;
+    const insn* code = prog.data();
+    const std::size_t n = prog.size();
+    for (std::size_t i = 0; i < n; ++i) masks[i] = 0xffff;
     std::uint16_t valid = 0;
-    for (std::size_t pc = 0; pc < prog.size(); ++pc) {
-        const insn& in = prog[pc];
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        const insn& in = code[pc];
         valid &= masks[pc];
-        switch (in.code) {
-        case st:
-        case stx:
+        const code_kind kind = in.code < 256 ? code_kinds_raw[in.code] : code_kind::unknown;
+        if (kind == code_kind::plain) continue;
+        if (kind == code_kind::cond_jump) {
+            masks[pc + 1 + in.jt] &= valid;
+            masks[pc + 1 + in.jf] &= valid;
+            valid = 0xffff;
+        } else if (kind == code_kind::scratch_store) {
             valid = static_cast<std::uint16_t>(valid | (1u << in.k));
-            break;
-        case ld | mem:
-        case ldx | mem:
+        } else if (kind == code_kind::scratch_load) {
             if (!(valid & (1u << in.k))) return {reject_reason::scratch_read_before_write, pc};
-            break;
-        case jmp | ja:
+        } else if (kind == code_kind::ja) {
             masks[pc + 1 + in.k] &= valid;
             valid = 0xffff;
-            break;
-        default:
-            if (is_conditional_jump(in.code)) {
-                masks[pc + 1 + in.jt] &= valid;
-                masks[pc + 1 + in.jf] &= valid;
-                valid = 0xffff;
-            }
-            break;
         }
     }
     return {};
@@ -329,39 +345,29 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
     const std::size_t n = prog.size();
     if (n == 0) return {reject_reason::empty_program, 0};
     if (n > max_insns) return {reject_reason::program_too_long, n};
+    const insn* code = prog.data();
     for (std::size_t pc = 0; pc < n; ++pc) {
-        const insn& in = prog[pc];
-        if (!is_known_code(in.code)) return {reject_reason::unknown_instruction, pc};
-        switch (in.code) {
-        case alu | div | k:
-        case alu | mod | k:
-            if (in.k == 0) return {reject_reason::division_by_zero, pc};
-            break;
-        case alu | lsh | k:
-        case alu | rsh | k:
-            if (in.k >= 32) return {reject_reason::shift_out_of_range, pc};
-            break;
-        case ld | mem:
-        case ldx | mem:
-        case st:
-        case stx:
-            if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
-            break;
-        case jmp | ja:
-            if (in.k >= n - pc - 1) return {reject_reason::jump_out_of_range, pc};
-            break;
-        case ld | w | abs:
-        case ld | h | abs:
-        case ld | b | abs:
+        const insn& in = code[pc];
+        using detail::code_kind;
+        const code_kind kind = in.code < 256 ? detail::code_kinds_raw[in.code] : code_kind::unknown;
+        if (kind == code_kind::plain || kind == code_kind::ret) continue;
+        if (kind == code_kind::cond_jump) {
+            if (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n) return {reject_reason::branch_out_of_range, pc};
+        } else if (kind == code_kind::ld_abs) {
             if (in.k >= skf_ad_off && !is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
-            break;
-        default:
-            if (is_conditional_jump(in.code) && (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n))
-                return {reject_reason::branch_out_of_range, pc};
-            break;
+        } else if (kind == code_kind::scratch_load || kind == code_kind::scratch_store) {
+            if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
+        } else if (kind == code_kind::ja) {
+            if (in.k >= n - pc - 1) return {reject_reason::jump_out_of_range, pc};
+        } else if (kind == code_kind::div_k) {
+            if (in.k == 0) return {reject_reason::division_by_zero, pc};
+        } else if (kind == code_kind::shift_k) {
+            if (in.k >= 32) return {reject_reason::shift_out_of_range, pc};
+        } else {
+            return {reject_reason::unknown_instruction, pc};
         }
     }
-    const std::uint16_t last = prog[n - 1].code;
+    const std::uint16_t last = code[n - 1].code;
     if (last != (ret | k) && last != (ret | a)) return {reject_reason::missing_return, n - 1};
     return detail::check_scratch_flow(prog);
 }
@@ -629,67 +635,66 @@ public:
     // Resolves every jump. On error, `prog` is empty and `error` says what and where.
     constexpr link_result link() const noexcept {
         link_result out{};
-        if (!error_.ok()) {
-            out.error = error_;
-            return out;
-        }
+        out.error = link_into(out.prog);
+        return out;
+    }
+
+    // As link(), writing into `out` (cleared first): saves a copy of the whole program.
+    constexpr link_error link_into(program& out) const noexcept {
+        out.clear();
+        if (!error_.ok()) return error_;
         // Check targets once; trampolines never change the order of things.
         for (std::size_t i = 0; i < count_; ++i) {
-            for (std::uint16_t t : {items_[i].t, items_[i].f}) {
-                if (t == no_target) continue;
-                if (t >= label_count_) return fail_at(out, link_errc::invalid_label, i);
-                const std::uint16_t at = label_pos_[t];
-                if (at == unbound) return fail_at(out, link_errc::unbound_label, i);
-                if (at <= i) return fail_at(out, link_errc::backward_jump, i);
-                if (at >= count_) return fail_at(out, link_errc::jump_past_end, i);
-            }
+            const item& it = items_[i];
+            if (it.t == no_target) continue;
+            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i};
+            if (it.f == no_target) continue;
+            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i};
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::array<std::uint8_t, max_insns> far{}; // bit 0: jt far, bit 1: jf far
-        std::array<std::uint16_t, max_insns + 1> pos{};
-        for (;;) {
+        std::uint8_t far[max_insns]{}; // bit 0: jt far, bit 1: jf far
+        std::uint16_t pos[max_insns]{};
+        for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
-                pos[i] = static_cast<std::uint16_t>(p < 0xffff ? p : 0xffff);
-                p += 1 + (far[i] & 1) + (far[i] >> 1);
+                pos[i] = static_cast<std::uint16_t>(p);
+                p += 1u + (far[i] & 1u) + (far[i] >> 1);
             }
-            if (p > max_insns) return fail_at(out, link_errc::too_many_instructions, count_);
-            pos[count_] = static_cast<std::uint16_t>(p);
-            bool changed = false;
+            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_};
+            changed = false;
             for (std::size_t i = 0; i < count_; ++i) {
                 const item& it = items_[i];
                 if (it.f == no_target) continue; // JA and non-jumps
-                const std::size_t from = pos[i] + 1;
-                if (!(far[i] & 1) && pos[label_pos_[it.t]] - from > 255) { far[i] |= 1; changed = true; }
-                if (!(far[i] & 2) && pos[label_pos_[it.f]] - from > 255) { far[i] |= 2; changed = true; }
+                const std::size_t from = pos[i] + 1u;
+                if (!(far[i] & 1u) && pos[label_pos_[it.t]] - from > 255) { far[i] |= 1u; changed = true; }
+                if (!(far[i] & 2u) && pos[label_pos_[it.f]] - from > 255) { far[i] |= 2u; changed = true; }
             }
-            if (!changed) break;
         }
         for (std::size_t i = 0; i < count_; ++i) {
             const item& it = items_[i];
             insn in = it.in;
             const std::size_t here = pos[i];
-            if (it.t != no_target && it.f == no_target) { // JA
-                in.k = static_cast<std::uint32_t>(pos[label_pos_[it.t]] - here - 1);
-                out.prog.push_back(in);
+            if (it.t == no_target) { // not a jump
+                out.push_back(in);
                 continue;
             }
-            if (it.t == no_target) {
-                out.prog.push_back(in);
+            const std::size_t to_t = pos[label_pos_[it.t]];
+            if (it.f == no_target) { // JA
+                in.k = static_cast<std::uint32_t>(to_t - here - 1);
+                out.push_back(in);
                 continue;
             }
-            const bool far_t = far[i] & 1, far_f = far[i] & 2;
+            const std::size_t to_f = pos[label_pos_[it.f]];
+            const bool far_t = far[i] & 1u, far_f = far[i] & 2u;
             const std::size_t tramp_t = here + 1, tramp_f = here + 1 + (far_t ? 1 : 0);
-            const std::size_t jt_to = far_t ? tramp_t : pos[label_pos_[it.t]];
-            const std::size_t jf_to = far_f ? tramp_f : pos[label_pos_[it.f]];
-            in.jt = static_cast<std::uint8_t>(jt_to - here - 1);
-            in.jf = static_cast<std::uint8_t>(jf_to - here - 1);
-            out.prog.push_back(in);
-            if (far_t) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.t]] - tramp_t - 1)));
-            if (far_f) out.prog.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(pos[label_pos_[it.f]] - tramp_f - 1)));
+            in.jt = static_cast<std::uint8_t>((far_t ? tramp_t : to_t) - here - 1);
+            in.jf = static_cast<std::uint8_t>((far_f ? tramp_f : to_f) - here - 1);
+            out.push_back(in);
+            if (far_t) out.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(to_t - tramp_t - 1)));
+            if (far_f) out.push_back(stmt(jmp | bpf::ja, static_cast<std::uint32_t>(to_f - tramp_f - 1)));
         }
-        return out;
+        return {};
     }
 
 protected:
@@ -715,14 +720,18 @@ private:
         }
         items_[count_++] = it;
     }
-    static constexpr link_result& fail_at(link_result& out, link_errc e, std::size_t i) noexcept {
-        out.prog.clear();
-        out.error = link_error{e, i};
-        return out;
+    constexpr link_errc check_target(std::uint16_t t, std::size_t i) const noexcept {
+        if (t >= label_count_) return link_errc::invalid_label;
+        const std::uint16_t at = label_pos_[t];
+        if (at == unbound) return link_errc::unbound_label;
+        if (at <= i) return link_errc::backward_jump;
+        if (at >= count_) return link_errc::jump_past_end;
+        return link_errc::none;
     }
 
-    std::array<item, max_insns> items_{};
-    std::array<std::uint16_t, max_labels> label_pos_{};
+    // Plain arrays: constant evaluation charges a step per std::array::operator[] call.
+    item items_[max_insns]{};
+    std::uint16_t label_pos_[max_labels]{};
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};
@@ -732,6 +741,1004 @@ private:
 class assembler : public basic_assembler<assembler> {};
 
 } // namespace bpf
+} // namespace ringfence
+
+// ringfence/bpf/disasm.hpp - classic BPF as text: bpf_asm source and tcpdump-style listings.
+//
+//   std::string src = ringfence::bpf::to_asm(prog);       // "    ld [16]\n    jeq #2, L3\n..."
+//   std::string lst = ringfence::bpf::to_listing(prog);   // "(000) ld       [16]\n(001) jeq ..."
+//   // A comment hook: any callable (std::size_t pc, const insn&) -> something string-like.
+//   ringfence::bpf::to_asm(prog, {}, [](std::size_t pc, const ringfence::insn&) {
+//       return pc == 0 ? "first" : "";
+//   });
+//
+// to_asm() writes the syntax of the kernel's tools/bpf/bpf_asm, so its output
+// assembles with bpf_asm and with ringfence/bpf/asm.hpp back into the same
+// program. Codes that have no bpf_asm spelling (or carry stray bits in fields
+// the code does not use, or jump out of the program) are written as
+// `.insn code, jt, jf, k`, a ringfence extension, so that text always
+// round-trips exactly. to_listing() follows `tcpdump -d`: absolute jump
+// targets, hexadecimal compare constants.
+// Part of the plain cBPF engine: nothing here knows about io_uring.
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringfence::bpf {
+
+// A short line of text that can be built in a constant expression.
+struct insn_text {
+    std::array<char, 72> chars{};
+    std::size_t length = 0;
+
+    constexpr std::string_view view() const noexcept { return {chars.data(), length}; }
+    constexpr operator std::string_view() const noexcept { return view(); }
+    friend constexpr bool operator==(const insn_text& a, std::string_view b) noexcept { return a.view() == b; }
+
+    constexpr insn_text& put(char c) noexcept {
+        if (length < chars.size()) chars[length++] = c;
+        return *this;
+    }
+    constexpr insn_text& put(std::string_view s) noexcept {
+        for (char c : s) put(c);
+        return *this;
+    }
+    constexpr insn_text& dec(std::uint64_t v) noexcept {
+        char digits[20] = {};
+        int n = 0;
+        do {
+            digits[n++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (n) put(digits[--n]);
+        return *this;
+    }
+    constexpr insn_text& hex(std::uint64_t v, int min_digits = 1) noexcept {
+        put("0x");
+        char digits[16] = {};
+        int n = 0;
+        do {
+            digits[n++] = "0123456789abcdef"[v & 0xf];
+            v >>= 4;
+        } while (v || n < min_digits);
+        while (n) put(digits[--n]);
+        return *this;
+    }
+    constexpr insn_text& pad_to(std::size_t column) noexcept {
+        while (length < column) put(' ');
+        return *this;
+    }
+};
+
+// How to_asm() writes jump targets.
+enum class jump_style : std::uint8_t {
+    labels,  // `jeq #2, L5` with `L5:` before instruction 5 (what bpf_asm reads)
+    offsets, // `jeq #2, 3, 0`: jt and jf as numbers, as stored
+};
+
+struct asm_options {
+    jump_style jumps = jump_style::labels;
+    std::size_t comment_column = 32; // where `; comment` starts (at least one space after the code)
+};
+
+// The bpf_asm mnemonic of a code, or an empty view when bpf_asm has no spelling for it.
+constexpr std::string_view mnemonic(std::uint16_t code) noexcept {
+    switch (code) {
+    case ld | w | abs: case ld | w | ind: case ld | w | len: case ld | imm: case ld | mem: return "ld";
+    case ld | h | abs: case ld | h | ind: return "ldh";
+    case ld | b | abs: case ld | b | ind: return "ldb";
+    case ldx | w | len: case ldx | imm: case ldx | mem: return "ldx";
+    case ldx | b | msh: return "ldxb";
+    case st: return "st";
+    case stx: return "stx";
+    case misc | tax: return "tax";
+    case misc | txa: return "txa";
+    case ret | k: case ret | a: return "ret";
+    case jmp | ja: return "ja";
+    case jmp | jeq | k: case jmp | jeq | x: return "jeq";
+    case jmp | jgt | k: case jmp | jgt | x: return "jgt";
+    case jmp | jge | k: case jmp | jge | x: return "jge";
+    case jmp | jset | k: case jmp | jset | x: return "jset";
+    case alu | neg: return "neg";
+    default: break;
+    }
+    if (class_of(code) == alu && (src_of(code) | op_of(code) | alu) == code) {
+        switch (op_of(code)) {
+        case add: return "add";
+        case sub: return "sub";
+        case mul: return "mul";
+        case div: return "div";
+        case mod: return "mod";
+        case and_: return "and";
+        case or_: return "or";
+        case xor_: return "xor";
+        case lsh: return "lsh";
+        case rsh: return "rsh";
+        default: break;
+        }
+    }
+    return {};
+}
+
+namespace detail {
+// The operand of a non-jump instruction in bpf_asm syntax; `listing` selects
+// tcpdump's spellings where they differ (ld #pktlen, hexadecimal immediates).
+constexpr void put_operand(insn_text& t, const insn& in, bool listing) noexcept {
+    const std::uint32_t K = in.k;
+    switch (in.code) {
+    case ld | w | abs: case ld | h | abs: case ld | b | abs: t.put('[').dec(K).put(']'); return;
+    case ld | w | ind: case ld | h | ind: case ld | b | ind: t.put("[x + ").dec(K).put(']'); return;
+    case ld | w | len: case ldx | w | len: t.put(listing ? "#pktlen" : "#len"); return;
+    case ld | imm: case ldx | imm:
+        t.put('#');
+        if (listing) t.hex(K); else t.dec(K);
+        return;
+    case ld | mem: case ldx | mem: case st: case stx: t.put("M[").dec(K).put(']'); return;
+    case ldx | b | msh: t.put("4*([").dec(K).put("]&0xf)"); return;
+    case ret | k: t.put('#').dec(K); return;
+    case ret | a: t.put('a'); return;
+    default: break;
+    }
+    if (class_of(in.code) == alu && in.code != (alu | neg)) {
+        if (src_of(in.code) == x) {
+            t.put('x');
+            return;
+        }
+        const std::uint16_t op = op_of(in.code);
+        t.put('#');
+        if (op == and_ || op == or_ || op == xor_) t.hex(K); else t.dec(K);
+    }
+}
+
+// Whether fields the code does not use are zero, so that the mnemonic form
+// says everything the instruction holds.
+constexpr bool is_canonical(const insn& in) noexcept {
+    if (mnemonic(in.code).empty()) return false;
+    const bool cond = is_conditional_jump(in.code);
+    if (!cond && (in.jt || in.jf)) return false;
+    switch (in.code) {
+    case ld | w | len: case ldx | w | len: case misc | tax: case misc | txa: case ret | a: case alu | neg:
+        return in.k == 0;
+    default: break;
+    }
+    if (cond && src_of(in.code) == x) return in.k == 0;
+    if (class_of(in.code) == alu && src_of(in.code) == x) return in.k == 0;
+    return true;
+}
+
+// Whether every target of a jump at `pc` lies inside a program of `n` instructions.
+constexpr bool targets_in_range(const insn& in, std::size_t pc, std::size_t n) noexcept {
+    if (in.code == (jmp | ja)) return in.k < n - pc - 1;
+    if (is_conditional_jump(in.code)) return pc + 1 + in.jt < n && pc + 1 + in.jf < n;
+    return true;
+}
+
+constexpr void put_raw(insn_text& t, const insn& in) noexcept {
+    t.put(".insn ").hex(in.code, 2).put(", ").dec(in.jt).put(", ").dec(in.jf).put(", ").hex(in.k);
+}
+} // namespace detail
+
+// One instruction in bpf_asm syntax, jumps with numeric offsets (`jeq #2, 1, 0`, `ja 4`).
+constexpr insn_text insn_to_asm(const insn& in) noexcept {
+    insn_text t;
+    if (!detail::is_canonical(in)) {
+        detail::put_raw(t, in);
+        return t;
+    }
+    t.put(mnemonic(in.code));
+    if (in.code == (jmp | ja)) {
+        t.put(' ').dec(in.k);
+    } else if (is_conditional_jump(in.code)) {
+        t.put(' ');
+        if (src_of(in.code) == x) t.put('x');
+        else if (op_of(in.code) == jset) t.put('#').hex(in.k);
+        else t.put('#').dec(in.k);
+        t.put(", ").dec(in.jt).put(", ").dec(in.jf);
+    } else if (in.code != (misc | tax) && in.code != (misc | txa) && in.code != (alu | neg)) {
+        t.put(' ');
+        detail::put_operand(t, in, false);
+    }
+    return t;
+}
+
+// One instruction as a line of `tcpdump -d` (without a comment): "(001) jeq      #0x2             jt 2\tjf 3".
+constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
+    insn_text t;
+    t.put('(');
+    if (pc < 100) t.put('0');
+    if (pc < 10) t.put('0');
+    t.dec(pc).put(") ");
+    const std::string_view m = mnemonic(in.code);
+    if (m.empty()) {
+        // tcpdump prints "unimp"; the whole instruction says more.
+        t.put(".insn    ").hex(in.code, 2).put(", ").dec(in.jt).put(", ").dec(in.jf).put(", ").hex(in.k);
+        return t;
+    }
+    const std::size_t op_at = t.length;
+    t.put(m);
+    const bool bare = in.code == (misc | tax) || in.code == (misc | txa) || in.code == (alu | neg);
+    if (bare) return t;
+    t.pad_to(op_at + 9);
+    if (in.code == (jmp | ja)) {
+        t.dec(pc + 1 + std::uint64_t{in.k});
+    } else if (is_conditional_jump(in.code)) {
+        const std::size_t operand_at = t.length;
+        if (src_of(in.code) == x) t.put('x'); else t.put('#').hex(in.k);
+        t.pad_to(operand_at + 17);
+        t.put("jt ").dec(pc + 1 + in.jt).put("\tjf ").dec(pc + 1 + in.jf);
+    } else {
+        detail::put_operand(t, in, true);
+    }
+    return t;
+}
+
+namespace detail {
+struct no_note {
+    constexpr std::string_view operator()(std::size_t, const insn&) const noexcept { return {}; }
+};
+
+inline void append_line(std::string& out, std::string_view code, std::string_view note, std::size_t column) {
+    const std::size_t start = out.size();
+    out += code;
+    if (!note.empty()) {
+        std::size_t used = out.size() - start;
+        out.append(used + 1 < column ? column - used : 1, ' ');
+        out += "; ";
+        out += note;
+    }
+    out += '\n';
+}
+
+// Which targets a conditional jump names in label form. A jump that falls
+// through when false names only its true target (`jeq #k, Lt`); jeq, jgt and
+// jge that fall through when true read better negated (bpf_asm's jne, jle, jlt).
+enum class jump_form : std::uint8_t { both, true_only, false_only };
+constexpr jump_form jump_form_of(const insn& in) noexcept {
+    if (in.jf == 0) return jump_form::true_only;
+    if (in.jt == 0 && op_of(in.code) != jset) return jump_form::false_only;
+    return jump_form::both;
+}
+
+inline std::string label_name(std::size_t index) { return "L" + std::to_string(index); }
+} // namespace detail
+
+// The whole program as bpf_asm source, one instruction a line. `note(pc, insn)`
+// may return a comment for an instruction (empty: none); it is written after `;`.
+template <class Note = detail::no_note>
+std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, Note&& note = {}) {
+    const std::size_t n = prog.size();
+    std::vector<bool> is_target(n + 1, false);
+    auto usable = [&](std::size_t pc) {
+        return detail::is_canonical(prog[pc]) && detail::targets_in_range(prog[pc], pc, n);
+    };
+    if (options.jumps == jump_style::labels) {
+        for (std::size_t pc = 0; pc < n; ++pc) {
+            const insn& in = prog[pc];
+            if (!usable(pc)) continue;
+            if (in.code == (jmp | ja)) {
+                is_target[pc + 1 + in.k] = true;
+            } else if (is_conditional_jump(in.code)) {
+                // One-target forms (`jeq #k, Lt`, `jne #k, Lf`) leave the fall-through unlabelled.
+                const auto form = detail::jump_form_of(in);
+                if (form != detail::jump_form::false_only) is_target[pc + 1 + in.jt] = true;
+                if (form != detail::jump_form::true_only) is_target[pc + 1 + in.jf] = true;
+            }
+        }
+    }
+    std::string out;
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        const insn& in = prog[pc];
+        if (is_target[pc]) out += detail::label_name(pc) + ":\n";
+        std::string code = "    ";
+        if (options.jumps == jump_style::offsets || !usable(pc) ||
+            !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
+            code += insn_to_asm(in).view();
+        } else if (in.code == (jmp | ja)) {
+            code += "ja " + detail::label_name(pc + 1 + in.k);
+        } else {
+            const std::uint16_t op = op_of(in.code);
+            const auto form = detail::jump_form_of(in);
+            const bool negate = form == detail::jump_form::false_only;
+            std::string_view m = mnemonic(in.code);
+            if (negate) m = op == jeq ? "jne" : op == jgt ? "jle" : "jlt";
+            insn_text operand;
+            if (src_of(in.code) == x) operand.put('x');
+            else if (op == jset) operand.put('#').hex(in.k);
+            else operand.put('#').dec(in.k);
+            code += std::string(m) + " " + std::string(operand.view());
+            if (negate) code += ", " + detail::label_name(pc + 1 + in.jf);
+            else if (form == detail::jump_form::true_only) code += ", " + detail::label_name(pc + 1 + in.jt);
+            else code += ", " + detail::label_name(pc + 1 + in.jt) + ", " + detail::label_name(pc + 1 + in.jf);
+        }
+        const auto comment = note(pc, in);
+        detail::append_line(out, code, std::string_view(comment), options.comment_column);
+    }
+    return out;
+}
+
+// The whole program as `tcpdump -d` prints it, with optional comments (see to_asm).
+template <class Note = detail::no_note>
+std::string to_listing(std::span<const insn> prog, Note&& note = {}, std::size_t comment_column = 48) {
+    std::string out;
+    for (std::size_t pc = 0; pc < prog.size(); ++pc) {
+        const auto comment = note(pc, prog[pc]);
+        // The tab in jump lines counts as one column here; comments still line up in practice.
+        detail::append_line(out, insn_to_listing(prog[pc], pc).view(), std::string_view(comment), comment_column);
+    }
+    return out;
+}
+
+} // namespace ringfence::bpf
+
+// ringfence/bpf/asm.hpp - assemble bpf_asm text into a program, at compile time or at run time.
+//
+//   constexpr auto r = ringfence::assemble("ld [16]\njeq #2, ok, no\nok: ret #1\nno: ret #0");
+//   static_assert(r.ok() && r.prog.size() == 4);
+//   constexpr ringfence::program p = ringfence::assemble_checked("ld [16]\nret a");  // bad text: compile error
+//   auto f = ringfence::assemble_file("policy.bpf");
+//   if (!f) std::fprintf(stderr, "%s\n", ringfence::to_string(f.error).c_str());  // "line 3, column 1: ..."
+//
+// The syntax is that of the kernel's tools/bpf/bpf_asm, one instruction a line:
+//   labels `name:` (several may stand before one instruction, or alone on a line),
+//   comments from `;` to the end of the line, numbers in decimal, hex (0x),
+//   binary (0b) or octal (leading 0), negative decimals wrapping to 32 bits,
+//   ld/ldi/ldh/ldb/ldx/ldxi/ldxb, st/stx, add sub mul div mod and or xor lsh rsh
+//   (#k or x), neg, tax, txa, ret #k / ret a, ja/jmp, and jeq jgt jge jset
+//   (#k or x) with one target (the false case falls through) or two, plus
+//   jne/jneq, jlt, jle (the negated forms). Operand forms: #k, #len (or len),
+//   M[k], [k], [x + k], 4*([k]&0xf).
+// Two extensions: a jump target may be a number (an offset counted in source
+// instructions, as jt/jf are: `jeq #2, 1, 0`), and `.insn code, jt, jf, k`
+// writes any instruction as its four raw fields. bpf_asm's ancillary names
+// (#proto, #rand, ...) are not supported; write `ld [0xfffff000]` instead.
+// Jump targets further than 255 instructions get trampolines (bpf::assembler).
+// The result is not verified: use ringfence::verify (io_uring) or
+// bpf::check_classic on it. Part of the plain cBPF engine: nothing here knows
+// about io_uring.
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringfence {
+
+// Why a text did not assemble.
+enum class asm_errc : std::uint8_t {
+    none,
+    empty_program,         // no instruction at all
+    unknown_mnemonic,      // not an instruction bpf_asm knows
+    bad_operand,           // the operand does not have a form this instruction takes
+    bad_number,            // malformed number
+    number_too_large,      // does not fit the field (32 bits; 16 for a code, 8 for jt/jf)
+    expected_comma,        // between a jump's operands
+    unexpected_text,       // something after a complete instruction
+    label_defined_twice,
+    undefined_label,       // a jump names a label that is never defined
+    backward_jump,         // a jump names a label defined at or before it
+    jump_past_end,         // a jump target after the last instruction
+    too_many_instructions, // more than 4096 (counting trampolines)
+    file_unreadable,       // assemble_file could not read the file
+};
+
+constexpr const char* describe(asm_errc e) noexcept {
+    switch (e) {
+    case asm_errc::none: return "assembled";
+    case asm_errc::empty_program: return "the text holds no instruction";
+    case asm_errc::unknown_mnemonic: return "unknown instruction";
+    case asm_errc::bad_operand: return "this instruction does not take such an operand";
+    case asm_errc::bad_number: return "malformed number";
+    case asm_errc::number_too_large: return "number too large for its field";
+    case asm_errc::expected_comma: return "expected a comma";
+    case asm_errc::unexpected_text: return "unexpected text after the instruction";
+    case asm_errc::label_defined_twice: return "label defined twice";
+    case asm_errc::undefined_label: return "jump to a label that is never defined";
+    case asm_errc::backward_jump: return "jump to a label defined at or before the jump (classic BPF jumps only forward)";
+    case asm_errc::jump_past_end: return "jump target is past the last instruction";
+    case asm_errc::too_many_instructions: return "more than 4096 instructions";
+    case asm_errc::file_unreadable: return "cannot read the file";
+    }
+    return "unknown error";
+}
+
+// Where and why. Lines and columns count from 1 (columns in bytes); `token`
+// is the text found there (cut at 31 bytes).
+struct asm_error {
+    asm_errc code = asm_errc::none;
+    std::size_t line = 0;
+    std::size_t column = 0;
+    std::array<char, 32> token_chars{};
+    std::size_t token_length = 0;
+
+    constexpr bool ok() const noexcept { return code == asm_errc::none; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr const char* message() const noexcept { return describe(code); }
+    constexpr std::string_view token() const noexcept { return {token_chars.data(), token_length}; }
+};
+
+// "line 3, column 9: unknown instruction: 'lod'"
+inline std::string to_string(const asm_error& e) {
+    std::string s = "line " + std::to_string(e.line) + ", column " + std::to_string(e.column) + ": " + e.message();
+    if (e.token_length) s += ": '" + std::string(e.token()) + "'";
+    return s;
+}
+
+struct asm_result {
+    program prog;
+    asm_error error;
+    constexpr bool ok() const noexcept { return error.ok(); }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+};
+
+namespace detail {
+
+constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
+
+// A jump target as written: a label name, an offset, or "the next instruction".
+struct target_ref {
+    enum kind_t : std::uint8_t { next, offset, name } kind = next;
+    std::uint32_t offset_value = 0;
+    std::string_view label;
+    std::size_t column = 0;
+};
+
+// One line's instruction, before its targets are resolved.
+struct parsed_insn {
+    insn in{};
+    std::size_t column = 0; // of the mnemonic
+    bool is_jump = false;   // JA or conditional, with targets to resolve (never for .insn)
+    target_ref t, f;      // JA uses t only
+};
+
+class asm_parser {
+public:
+    constexpr explicit asm_parser(std::string_view text) noexcept : text_(text) {}
+
+    constexpr asm_result run() {
+        asm_result out{};
+        // Pass 1: where every label stands. Pass 2: parse again and emit, so a
+        // forward reference is resolved on sight and errors come in text order.
+        scan(false);
+        if (count_ == 0 && error_.ok()) fail_at(asm_errc::empty_program, 1, 1, {});
+        if (error_.ok()) scan(true);
+        if (error_.ok()) {
+            link_result l = asm_.link();
+            if (!l.error.ok()) fail_at(asm_errc::too_many_instructions, last_line_, 1, {});
+            else out.prog = l.prog;
+        }
+        out.error = error_;
+        return out;
+    }
+
+private:
+    struct named_label {
+        std::string_view name;
+        std::size_t index; // instruction it stands before
+        std::size_t line, column;
+    };
+
+    // --- the current line ---------------------------------------------------
+    std::string_view line_;
+    std::size_t pos_ = 0, line_no_ = 0;
+
+    constexpr char peek(std::size_t ahead = 0) const noexcept {
+        return pos_ + ahead < line_.size() ? line_[pos_ + ahead] : '\0';
+    }
+    constexpr void skip_ws() noexcept {
+        while (pos_ < line_.size() && is_space(line_[pos_])) ++pos_;
+    }
+    constexpr bool at_end() noexcept {
+        skip_ws();
+        return pos_ >= line_.size() || line_[pos_] == ';';
+    }
+    constexpr bool eat(char c) noexcept {
+        skip_ws();
+        if (peek() != c) return false;
+        ++pos_;
+        return true;
+    }
+    constexpr std::string_view identifier() noexcept {
+        skip_ws();
+        const std::size_t from = pos_;
+        if (!is_alpha(peek())) return {};
+        while (is_alnum(peek())) ++pos_;
+        return line_.substr(from, pos_ - from);
+    }
+    // A word that must stand alone (`x`, `a`, `len`): not a prefix of a longer name.
+    constexpr bool keyword(std::string_view w) noexcept {
+        skip_ws();
+        if (line_.substr(pos_, w.size()) != w || is_alnum(peek(w.size()))) return false;
+        pos_ += w.size();
+        return true;
+    }
+    constexpr bool reg(char r) noexcept {
+        skip_ws();
+        const std::size_t save = pos_;
+        if (peek() == '%') ++pos_;
+        const char name[2] = {r, '\0'};
+        if (keyword(std::string_view(name, 1))) return true;
+        pos_ = save;
+        return false;
+    }
+
+    // --- errors ------------------------------------------------------------------
+    asm_error error_{};
+
+    constexpr void fail_at(asm_errc code, std::size_t line, std::size_t column, std::string_view token) noexcept {
+        if (!error_.ok()) return;
+        error_.code = code;
+        error_.line = line;
+        error_.column = column;
+        error_.token_length = 0;
+        for (char c : token) {
+            if (error_.token_length == error_.token_chars.size() - 1) break;
+            error_.token_chars[error_.token_length++] = c;
+        }
+    }
+    // An error at the cursor; the token runs to the next space, comma or comment.
+    constexpr bool fail(asm_errc code) noexcept {
+        skip_ws();
+        std::size_t end = pos_;
+        while (end < line_.size() && !is_space(line_[end]) && line_[end] != ',' && line_[end] != ';') ++end;
+        fail_at(code, line_no_, pos_ + 1, line_.substr(pos_, end - pos_));
+        return false;
+    }
+    constexpr bool fail_token(asm_errc code, std::size_t from) noexcept {
+        const std::size_t save = pos_;
+        pos_ = from;
+        fail(code);
+        pos_ = save;
+        return false;
+    }
+
+    // --- operands ----------------------------------------------------------------
+    // bpf_asm's number forms. `max` bounds the value; negative decimals wrap to 32 bits.
+    constexpr bool number(std::uint32_t& out, std::uint64_t max = 0xffffffffu, bool allow_negative = true) noexcept {
+        skip_ws();
+        const std::size_t from = pos_;
+        bool negative = false;
+        if (peek() == '-' && allow_negative) {
+            negative = true;
+            ++pos_;
+        }
+        if (!is_digit(peek())) return fail_token(asm_errc::bad_number, from);
+        unsigned base = 10;
+        if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
+            base = 16;
+            pos_ += 2;
+        } else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) {
+            base = 2;
+            pos_ += 2;
+        } else if (peek() == '0' && is_digit(peek(1))) {
+            base = 8;
+            ++pos_;
+        }
+        std::uint64_t v = 0;
+        bool any = false, overflow = false;
+        for (;; ++pos_) {
+            const char c = peek();
+            unsigned d = 0;
+            if (is_digit(c)) d = static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
+            else if (is_alnum(c)) return fail_token(asm_errc::bad_number, from);
+            else break;
+            if (d >= base) return fail_token(asm_errc::bad_number, from);
+            v = v * base + d;
+            if (v > 0xffffffffu) overflow = true, v = 0x100000000u;
+            any = true;
+        }
+        if (!any) return fail_token(asm_errc::bad_number, from);
+        if (negative) {
+            if (overflow || v > 0x80000000u) return fail_token(asm_errc::number_too_large, from);
+            v = (0x100000000u - v) & 0xffffffffu;
+        }
+        if (overflow || v > max) return fail_token(asm_errc::number_too_large, from);
+        out = static_cast<std::uint32_t>(v);
+        return true;
+    }
+    // [k] or [x + k]; `ind` says which.
+    constexpr bool packet_operand(bool& ind, std::uint32_t& k) noexcept {
+        if (!eat('[')) return fail(asm_errc::bad_operand);
+        ind = false;
+        skip_ws();
+        const std::size_t save = pos_;
+        if (reg('x')) {
+            if (eat('+')) ind = true;
+            else pos_ = save;
+        }
+        if (ind && peek() == ']') return fail(asm_errc::bad_operand);
+        if (!ind && !is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand);
+        if (!number(k)) return false;
+        if (!eat(']')) return fail(asm_errc::bad_operand);
+        return true;
+    }
+    // M[k]
+    constexpr bool scratch_operand(std::uint32_t& k) noexcept {
+        skip_ws();
+        if (peek() != 'M' && peek() != 'm') return fail(asm_errc::bad_operand);
+        ++pos_;
+        if (!eat('[')) return fail(asm_errc::bad_operand);
+        if (!number(k)) return false;
+        if (!eat(']')) return fail(asm_errc::bad_operand);
+        return true;
+    }
+    constexpr bool is_scratch_next() noexcept {
+        skip_ws();
+        if (peek() != 'M' && peek() != 'm') return false;
+        std::size_t i = 1;
+        while (pos_ + i < line_.size() && is_space(line_[pos_ + i])) ++i;
+        return peek(i) == '[';
+    }
+    // 4*([k]&0xf)
+    constexpr bool msh_operand(std::uint32_t& k) noexcept {
+        skip_ws();
+        const std::size_t from = pos_;
+        std::uint32_t four = 0, mask = 0;
+        if (!is_digit(peek())) return fail(asm_errc::bad_operand);
+        if (!number(four, 0xffffffffu, false)) return false;
+        if (four != 4 || !eat('*') || !eat('(') || !eat('[')) return fail_token(asm_errc::bad_operand, from);
+        if (!number(k)) return false;
+        if (!eat(']') || !eat('&')) return fail_token(asm_errc::bad_operand, from);
+        skip_ws();
+        const std::size_t mask_at = pos_;
+        if (!number(mask, 0xffffffffu, false)) return false;
+        if (mask != 0xf) return fail_token(asm_errc::bad_operand, mask_at);
+        if (!eat(')')) return fail_token(asm_errc::bad_operand, from);
+        return true;
+    }
+    // #k (or, when `len_ok`, #len / len).  Returns: 0 error, 1 constant, 2 len.
+    constexpr int immediate_or_len(std::uint32_t& k, bool len_ok) noexcept {
+        skip_ws();
+        if (len_ok && keyword("len")) return 2;
+        if (!eat('#')) return fail(asm_errc::bad_operand), 0;
+        if (len_ok && (keyword("len") || keyword("pktlen"))) return 2;
+        skip_ws();
+        if (!is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand), 0;
+        return number(k) ? 1 : 0;
+    }
+    constexpr bool target(target_ref& t) noexcept {
+        skip_ws();
+        t.column = pos_ + 1;
+        if (is_digit(peek())) {
+            t.kind = target_ref::offset;
+            return number(t.offset_value, 0xffffffffu, false);
+        }
+        const std::string_view name = identifier();
+        if (name.empty()) return fail(asm_errc::bad_operand);
+        t.kind = target_ref::name;
+        t.label = name;
+        return true;
+    }
+    constexpr bool comma() noexcept { return eat(',') || fail(asm_errc::expected_comma); }
+
+    // The instruction after the mnemonic `m`.
+    constexpr bool instruction(std::string_view m, std::size_t m_column, parsed_insn& p) noexcept {
+        using namespace bpf;
+        insn& in = p.in;
+        std::uint32_t k = 0;
+        bool ind = false;
+        auto alu_op = [&](std::string_view s) -> int {
+            constexpr std::string_view names[] = {"add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "mod", "xor"};
+            constexpr std::uint16_t ops[] = {add, sub, mul, div, or_, and_, lsh, rsh, mod, xor_};
+            for (std::size_t i = 0; i < 10; ++i)
+                if (s == names[i]) return ops[i];
+            return -1;
+        };
+        if (m == "ld" || m == "ldx") {
+            const std::uint16_t cls = m == "ld" ? ld : ldx;
+            skip_ws();
+            if (is_scratch_next()) {
+                if (!scratch_operand(k)) return false;
+                in = stmt(cls | mem, k);
+            } else if (cls == ld && peek() == '[') {
+                if (!packet_operand(ind, k)) return false;
+                in = stmt(ld | w | (ind ? bpf::ind : abs), k);
+            } else if (cls == ldx && is_digit(peek())) {
+                if (!msh_operand(k)) return false;
+                in = stmt(ldx | b | msh, k);
+            } else {
+                const int r = immediate_or_len(k, true);
+                if (!r) return false;
+                in = r == 2 ? stmt(cls | w | len, 0) : stmt(cls | imm, k);
+            }
+        } else if (m == "ldi" || m == "ldxi") {
+            if (immediate_or_len(k, false) != 1) return false;
+            in = stmt((m == "ldi" ? ld : ldx) | imm, k);
+        } else if (m == "ldh" || m == "ldb") {
+            if (!packet_operand(ind, k)) return false;
+            in = stmt(ld | (m == "ldh" ? h : b) | (ind ? bpf::ind : abs), k);
+        } else if (m == "ldxb") {
+            if (!msh_operand(k)) return false;
+            in = stmt(ldx | b | msh, k);
+        } else if (m == "st" || m == "stx") {
+            if (!scratch_operand(k)) return false;
+            in = stmt(m == "st" ? st : stx, k);
+        } else if (m == "tax" || m == "txa" || m == "neg") {
+            in = stmt(m == "tax" ? (misc | tax) : m == "txa" ? (misc | txa) : (alu | neg), 0);
+        } else if (const int op = alu_op(m); op >= 0) {
+            if (reg('x')) {
+                in = stmt(static_cast<std::uint16_t>(alu | op | x), 0);
+            } else {
+                if (immediate_or_len(k, false) != 1) return false;
+                in = stmt(static_cast<std::uint16_t>(alu | op | bpf::k), k);
+            }
+        } else if (m == "ret") {
+            if (reg('a')) {
+                in = stmt(ret | a, 0);
+            } else {
+                if (immediate_or_len(k, false) != 1) return false;
+                in = stmt(ret | bpf::k, k);
+            }
+        } else if (m == "ja" || m == "jmp") {
+            in = stmt(jmp | ja, 0);
+            p.is_jump = true;
+            if (!target(p.t)) return false;
+        } else if (m == "jeq" || m == "jgt" || m == "jge" || m == "jset" || m == "jne" || m == "jneq" ||
+                   m == "jlt" || m == "jle") {
+            const bool negated = m == "jne" || m == "jneq" || m == "jlt" || m == "jle";
+            const std::uint16_t op = (m == "jeq" || m == "jne" || m == "jneq") ? jeq
+                                     : (m == "jgt" || m == "jle")               ? jgt
+                                     : (m == "jge" || m == "jlt")               ? jge
+                                                                                : jset;
+            if (reg('x')) {
+                in = jump(jmp | op | x, 0, 0, 0);
+            } else {
+                if (immediate_or_len(k, false) != 1) return false;
+                in = jump(jmp | op | bpf::k, k, 0, 0);
+            }
+            p.is_jump = true;
+            target_ref first, second;
+            if (!comma() || !target(first)) return false;
+            skip_ws();
+            if (peek() == ',') {
+                if (!comma() || !target(second)) return false;
+                p.t = negated ? second : first;
+                p.f = negated ? first : second;
+            } else {
+                // One target: the other case falls through to the next instruction.
+                (negated ? p.f : p.t) = first;
+                (negated ? p.t : p.f) = target_ref{};
+            }
+        } else if (m == ".insn") {
+            std::uint32_t code = 0, jt = 0, jf = 0;
+            if (!number(code, 0xffff) || !comma() || !number(jt, 0xff) || !comma() || !number(jf, 0xff) ||
+                !comma() || !number(k))
+                return false;
+            in = insn{static_cast<std::uint16_t>(code), static_cast<std::uint8_t>(jt), static_cast<std::uint8_t>(jf), k};
+        } else {
+            fail_at(asm_errc::unknown_mnemonic, line_no_, m_column, m);
+            return false;
+        }
+        if (!at_end()) return fail(asm_errc::unexpected_text);
+        return true;
+    }
+
+    // --- labels and emission -----------------------------------------------------
+    std::string_view text_;
+    std::vector<named_label> labels_;
+    std::size_t count_ = 0;     // instructions in the text (pass 1)
+    std::size_t last_line_ = 1; // line of the last instruction
+    bpf::assembler asm_{};
+    std::vector<label> at_index_; // pass 2: the assembler label bound before instruction i
+
+    constexpr const named_label* find(std::string_view name) const noexcept {
+        for (const named_label& l : labels_)
+            if (l.name == name) return &l;
+        return nullptr;
+    }
+
+    // The instruction index a target names, checked against the jump at `pc`.
+    constexpr bool resolve(target_ref t, std::size_t pc, std::size_t column, std::size_t& index) noexcept {
+        if (t.kind == target_ref::next) t.column = column; // a fall-through: blame the mnemonic
+        std::uint64_t at = pc + 1;
+        if (t.kind == target_ref::offset) at += t.offset_value;
+        if (t.kind == target_ref::name) {
+            const named_label* l = find(t.label);
+            if (!l) return fail_at(asm_errc::undefined_label, line_no_, t.column, t.label), false;
+            if (l->index <= pc) return fail_at(asm_errc::backward_jump, line_no_, t.column, t.label), false;
+            at = l->index;
+        }
+        if (at >= count_) {
+            const std::size_t end = [&] {
+                std::size_t e = t.column - 1;
+                while (e < line_.size() && !is_space(line_[e]) && line_[e] != ',' && line_[e] != ';') ++e;
+                return e;
+            }();
+            fail_at(asm_errc::jump_past_end, line_no_, t.column, line_.substr(t.column - 1, end - (t.column - 1)));
+            return false;
+        }
+        index = static_cast<std::size_t>(at);
+        return true;
+    }
+    constexpr label label_at(std::size_t index) {
+        if (at_index_[index] == label{}) at_index_[index] = asm_.make_label();
+        return at_index_[index];
+    }
+    constexpr bool emit(const parsed_insn& p, std::size_t pc) {
+        if (at_index_[pc] != label{}) asm_.bind(at_index_[pc]);
+        if (!p.is_jump) {
+            asm_.emit(p.in);
+            return true;
+        }
+        std::size_t t = 0, f = 0;
+        if (!resolve(p.t, pc, p.column, t)) return false;
+        if (p.in.code == (bpf::jmp | bpf::ja)) {
+            asm_.ja(label_at(t));
+            return true;
+        }
+        if (!resolve(p.f, pc, p.column, f)) return false;
+        const std::uint16_t op = bpf::op_of(p.in.code);
+        if (bpf::src_of(p.in.code) == bpf::x) asm_.jump_x(op, label_at(t), label_at(f));
+        else asm_.jump_k(op, p.in.k, label_at(t), label_at(f));
+        return true;
+    }
+
+    // One pass over the text. Pass 1 (emit == false) records labels and counts
+    // instructions, skipping lines it cannot parse; pass 2 stops at the first error.
+    constexpr void scan(bool emitting) {
+        if (emitting) at_index_.assign(count_ + 1, label{});
+        std::size_t pc = 0;
+        std::size_t start = 0;
+        line_no_ = 0;
+        while (start <= text_.size()) {
+            std::size_t stop = start;
+            while (stop < text_.size() && text_[stop] != '\n') ++stop;
+            line_ = text_.substr(start, stop - start);
+            pos_ = 0;
+            ++line_no_;
+            start = stop + 1;
+
+            // labels
+            for (;;) {
+                skip_ws();
+                const std::size_t save = pos_;
+                const std::string_view name = identifier();
+                if (name.empty() || !eat(':')) {
+                    pos_ = save;
+                    break;
+                }
+                const named_label* known = find(name);
+                if (!emitting) {
+                    if (!known) labels_.push_back(named_label{name, pc, line_no_, save + 1});
+                } else if (known && (known->line != line_no_ || known->column != save + 1)) {
+                    fail_at(asm_errc::label_defined_twice, line_no_, save + 1, name);
+                    return;
+                }
+            }
+            if (at_end()) continue;
+
+            // the instruction
+            const std::size_t m_column = pos_ + 1;
+            std::string_view m;
+            if (peek() == '.') {
+                ++pos_;
+                m = identifier();
+                m = line_.substr(m_column - 1, m.size() + 1);
+            } else {
+                m = identifier();
+            }
+            if (m.empty()) {
+                if (emitting) {
+                    fail(asm_errc::unknown_mnemonic);
+                    return;
+                }
+                ++pc;
+                continue;
+            }
+            if (emitting && pc == bpf::max_insns) {
+                fail_at(asm_errc::too_many_instructions, line_no_, m_column, m);
+                return;
+            }
+            parsed_insn p{};
+            p.column = m_column;
+            const asm_error before = error_;
+            const bool ok = instruction(m, m_column, p);
+            if (!emitting) {
+                error_ = before; // pass 2 reports it, in order
+                ++pc;
+                continue;
+            }
+            if (!ok || !emit(p, pc)) return;
+            last_line_ = line_no_;
+            ++pc;
+        }
+        if (!emitting) count_ = pc;
+    }
+};
+
+// Compile-time diagnostics for assemble_checked(). Clang shows the line and
+// column as the arguments of the function named after the problem; GCC shows
+// the reason the same way and the line as the subscript into `at_line`.
+inline constexpr char at_line[1] = {};
+constexpr void asm_rejected(std::size_t line, std::size_t column) {
+    const char c = (at_line + 1)[line - 1 + (column - column)];
+    (void)c;
+}
+namespace text_rejected_because {
+constexpr void it_holds_no_instruction(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void an_instruction_is_unknown(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void an_operand_has_the_wrong_form(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_number_is_malformed(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_number_is_too_large(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_comma_is_missing(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void there_is_text_after_an_instruction(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_label_is_defined_twice(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_jump_names_an_undefined_label(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_jump_goes_backwards(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void a_jump_goes_past_the_last_instruction(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+constexpr void it_needs_more_than_4096_instructions(std::size_t line, std::size_t column) { asm_rejected(line, column); }
+} // namespace text_rejected_because
+
+constexpr void report_in_constant_expression(const asm_error& e) {
+    namespace why = text_rejected_because;
+    const std::size_t l = e.line, c = e.column;
+    switch (e.code) {
+    case asm_errc::empty_program: why::it_holds_no_instruction(l, c); break;
+    case asm_errc::unknown_mnemonic: why::an_instruction_is_unknown(l, c); break;
+    case asm_errc::bad_operand: why::an_operand_has_the_wrong_form(l, c); break;
+    case asm_errc::bad_number: why::a_number_is_malformed(l, c); break;
+    case asm_errc::number_too_large: why::a_number_is_too_large(l, c); break;
+    case asm_errc::expected_comma: why::a_comma_is_missing(l, c); break;
+    case asm_errc::unexpected_text: why::there_is_text_after_an_instruction(l, c); break;
+    case asm_errc::label_defined_twice: why::a_label_is_defined_twice(l, c); break;
+    case asm_errc::undefined_label: why::a_jump_names_an_undefined_label(l, c); break;
+    case asm_errc::backward_jump: why::a_jump_goes_backwards(l, c); break;
+    case asm_errc::jump_past_end: why::a_jump_goes_past_the_last_instruction(l, c); break;
+    case asm_errc::too_many_instructions: why::it_needs_more_than_4096_instructions(l, c); break;
+    case asm_errc::file_unreadable:
+    case asm_errc::none: break;
+    }
+}
+
+} // namespace detail
+
+// Assembles bpf_asm text. Never throws on bad text: check .ok(), then use .prog;
+// on failure .error names line, column, reason and the offending token.
+constexpr asm_result assemble(std::string_view text) {
+    return detail::asm_parser(text).run();
+}
+
+// In a constant expression: the program, or a compile error naming the
+// reason (as a function name) and the line and column (as its arguments).
+consteval program assemble_checked(std::string_view text) {
+    asm_result r = assemble(text);
+    if (!r.ok()) detail::report_in_constant_expression(r.error);
+    return r.prog;
+}
+
+// Reads and assembles a file. An unreadable file gives asm_errc::file_unreadable
+// (line 0) with the path, cut to 31 bytes, as the token.
+inline asm_result assemble_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text;
+    if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) {
+        asm_result r{};
+        r.error.code = asm_errc::file_unreadable;
+        for (char c : path) {
+            if (r.error.token_length == r.error.token_chars.size() - 1) break;
+            r.error.token_chars[r.error.token_length++] = c;
+        }
+        return r;
+    }
+    return assemble(text);
+}
+
 } // namespace ringfence
 
 
@@ -834,43 +1841,6 @@ static_assert(sizeof(io_uring_bpf_filter) == 64 && offsetof(io_uring_bpf_filter,
 static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8);
 
 } // namespace ringfence
-
-// Cross-check against the system's headers when they are new enough to have these.
-#if defined(__has_include)
-#if __has_include(<linux/io_uring/bpf_filter.h>)
-#include <linux/io_uring.h>
-#include <linux/io_uring/bpf_filter.h>
-#define RINGFENCE_HAS_SYSTEM_BPF_FILTER_UAPI 1
-namespace ringfence::detail::uapi_check {
-static_assert(sizeof(::io_uring_bpf) == sizeof(ringfence::io_uring_bpf));
-static_assert(sizeof(::io_uring_bpf_filter) == sizeof(ringfence::io_uring_bpf_filter));
-static_assert(offsetof(::io_uring_bpf_filter, opcode) == offsetof(ringfence::io_uring_bpf_filter, opcode));
-static_assert(offsetof(::io_uring_bpf_filter, flags) == offsetof(ringfence::io_uring_bpf_filter, flags));
-static_assert(offsetof(::io_uring_bpf_filter, filter_len) == offsetof(ringfence::io_uring_bpf_filter, filter_len));
-static_assert(offsetof(::io_uring_bpf_filter, pdu_size) == offsetof(ringfence::io_uring_bpf_filter, pdu_size));
-static_assert(offsetof(::io_uring_bpf_filter, filter_ptr) == offsetof(ringfence::io_uring_bpf_filter, filter_ptr));
-static_assert(offsetof(::io_uring_bpf, filter) == offsetof(ringfence::io_uring_bpf, filter));
-static_assert(+::IO_URING_BPF_FILTER_DENY_REST == +ringfence::IO_URING_BPF_FILTER_DENY_REST);
-static_assert(+::IORING_REGISTER_BPF_FILTER == +ringfence::IORING_REGISTER_BPF_FILTER);
-static_assert(+::IORING_OP_LAST == +ringfence::IORING_OP_LAST);
-static_assert(+::IORING_OP_SOCKET == +ringfence::IORING_OP_SOCKET);
-static_assert(+::IORING_OP_URING_CMD128 == +ringfence::IORING_OP_URING_CMD128);
-} // namespace ringfence::detail::uapi_check
-#endif
-#if __has_include(<linux/io_uring.h>)
-#include <linux/io_uring.h>
-namespace ringfence::detail::uapi_check {
-// Present in every io_uring header, old or new.
-static_assert(+::IORING_OP_NOP == +ringfence::IORING_OP_NOP && +::IORING_OP_CONNECT == +ringfence::IORING_OP_CONNECT &&
-              +::IORING_OP_OPENAT == +ringfence::IORING_OP_OPENAT && +::IORING_OP_OPENAT2 == +ringfence::IORING_OP_OPENAT2);
-static_assert(+::IORING_REGISTER_RESTRICTIONS == +ringfence::IORING_REGISTER_RESTRICTIONS);
-static_assert(IOSQE_FIXED_FILE == ringfence::sqe_flag::fixed_file && IOSQE_IO_DRAIN == ringfence::sqe_flag::io_drain &&
-              IOSQE_IO_LINK == ringfence::sqe_flag::io_link && IOSQE_IO_HARDLINK == ringfence::sqe_flag::io_hardlink &&
-              IOSQE_ASYNC == ringfence::sqe_flag::async && IOSQE_BUFFER_SELECT == ringfence::sqe_flag::buffer_select &&
-              IOSQE_CQE_SKIP_SUCCESS == ringfence::sqe_flag::cqe_skip_success);
-} // namespace ringfence::detail::uapi_check
-#endif
-#endif
 
 // ringfence/context.hpp - the 40-byte context an io_uring filter sees, and its fields by name.
 //
@@ -1133,22 +2103,6 @@ static_assert(offsetof(bpf_ctx, opcode) == 8 && offsetof(bpf_ctx, sqe_flags) == 
 
 } // namespace ringfence
 
-#if defined(RINGFENCE_HAS_SYSTEM_BPF_FILTER_UAPI)
-namespace ringfence::detail::uapi_check {
-static_assert(sizeof(::io_uring_bpf_ctx) == sizeof(ringfence::bpf_ctx));
-static_assert(offsetof(::io_uring_bpf_ctx, user_data) == offsetof(ringfence::bpf_ctx, user_data));
-static_assert(offsetof(::io_uring_bpf_ctx, opcode) == offsetof(ringfence::bpf_ctx, opcode));
-static_assert(offsetof(::io_uring_bpf_ctx, sqe_flags) == offsetof(ringfence::bpf_ctx, sqe_flags));
-static_assert(offsetof(::io_uring_bpf_ctx, pdu_size) == offsetof(ringfence::bpf_ctx, pdu_size));
-static_assert(offsetof(::io_uring_bpf_ctx, socket.family) == ringfence::fields::socket_family.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, socket.type) == ringfence::fields::socket_type.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, socket.protocol) == ringfence::fields::socket_protocol.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.flags) == ringfence::fields::open_flags.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.mode) == ringfence::fields::open_mode.offset);
-static_assert(offsetof(::io_uring_bpf_ctx, open.resolve) == ringfence::fields::open_resolve.offset);
-} // namespace ringfence::detail::uapi_check
-#endif
-
 // ringfence/verify.hpp - what the kernel accepts as an io_uring filter, decided exactly.
 //
 //   constexpr ringfence::insn deny[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
@@ -1160,40 +2114,53 @@ static_assert(offsetof(::io_uring_bpf_ctx, open.resolve) == ringfence::fields::o
 // aligned 32-bit words inside the 40-byte context.
 
 
+#include <array>
+#include <cstdint>
 #include <span>
 
 namespace ringfence {
 
+namespace detail {
+// io_uring_check_cbpf_filter()'s list, as a table indexed by code.
+constexpr std::array<bool, 256> make_io_uring_allowed() noexcept {
+    using namespace bpf;
+    std::array<bool, 256> t{};
+    for (std::uint16_t src : {k, x}) {
+        for (std::uint16_t op : {add, sub, mul, div, and_, or_, xor_, lsh, rsh}) t[alu | op | src] = true;
+        for (std::uint16_t op : {jeq, jgt, jge, jset}) t[jmp | op | src] = true;
+    }
+    for (std::uint16_t c : {std::uint16_t{ld | w | abs}, std::uint16_t{ld | w | len}, std::uint16_t{ldx | w | len},
+                            std::uint16_t{ret | k}, std::uint16_t{ret | a}, std::uint16_t{alu | neg},
+                            std::uint16_t{ld | imm}, std::uint16_t{ldx | imm}, std::uint16_t{misc | tax},
+                            std::uint16_t{misc | txa}, std::uint16_t{ld | mem}, std::uint16_t{ldx | mem}, st, stx,
+                            std::uint16_t{jmp | ja}})
+        t[c] = true;
+    return t;
+}
+inline constexpr std::array<bool, 256> io_uring_allowed_table = make_io_uring_allowed();
+inline constexpr const bool* io_uring_allowed = io_uring_allowed_table.data();
+} // namespace detail
+
 // Whether io_uring's list admits an instruction that already passed the classic checks.
 constexpr verify_result check_io_uring_insn(const insn& in, std::size_t pc) noexcept {
-    using namespace bpf;
-    switch (in.code) {
-    case ld | w | abs:
+    if (in.code >= 256 || !detail::io_uring_allowed[in.code]) return {reject_reason::instruction_not_allowed, pc};
+    if (in.code == (bpf::ld | bpf::w | bpf::abs)) {
         if (in.k >= bpf_ctx::size_bytes) return {reject_reason::load_out_of_range, pc};
         if (in.k % 4 != 0) return {reject_reason::load_unaligned, pc};
-        return {};
-    case ld | w | len: case ldx | w | len:
-    case ret | k: case ret | a:
-    case alu | add | k: case alu | add | x: case alu | sub | k: case alu | sub | x:
-    case alu | mul | k: case alu | mul | x: case alu | div | k: case alu | div | x:
-    case alu | and_ | k: case alu | and_ | x: case alu | or_ | k: case alu | or_ | x:
-    case alu | xor_ | k: case alu | xor_ | x: case alu | lsh | k: case alu | lsh | x:
-    case alu | rsh | k: case alu | rsh | x: case alu | neg:
-    case ld | imm: case ldx | imm: case misc | tax: case misc | txa:
-    case ld | mem: case ldx | mem: case st: case stx:
-    case jmp | ja: case jmp | jeq | k: case jmp | jeq | x: case jmp | jgt | k: case jmp | jgt | x:
-    case jmp | jge | k: case jmp | jge | x: case jmp | jset | k: case jmp | jset | x:
-        return {};
-    default:
-        return {reject_reason::instruction_not_allowed, pc};
     }
+    return {};
 }
 
 // The kernel's verdict on a program offered as an io_uring filter.
 constexpr verify_result verify(std::span<const insn> prog) noexcept {
     if (auto r = bpf::check_classic(prog); !r) return r;
-    for (std::size_t pc = 0; pc < prog.size(); ++pc)
-        if (auto r = check_io_uring_insn(prog[pc], pc); !r) return r;
+    const insn* code = prog.data();
+    for (std::size_t pc = 0; pc < prog.size(); ++pc) {
+        const insn& in = code[pc];
+        // the common case inline; check_io_uring_insn names the problem
+        if (in.code < 256 && detail::io_uring_allowed[in.code] && in.code != (bpf::ld | bpf::w | bpf::abs)) continue;
+        if (auto r = check_io_uring_insn(in, pc); !r) return r;
+    }
     return {};
 }
 
@@ -1504,32 +2471,37 @@ public:
     // Links and verifies. In a constant expression a failure is a compile error
     // naming the reason; at run time it throws bad_program (or aborts without exceptions).
     constexpr program build() const {
-        build_result r = try_build();
-        if (!r.ok()) {
+        program p;
+        const build_error e = build_into(p);
+        if (!e.ok()) {
             if (std::is_constant_evaluated()) {
-                detail::report_in_constant_expression(r.error);
+                detail::report_in_constant_expression(e);
             } else {
 #if defined(__cpp_exceptions)
-                throw bad_program(r.error);
+                throw bad_program(e);
 #else
                 std::abort();
 #endif
             }
         }
-        return r.prog;
+        return p;
     }
 
     // Links and verifies; never throws. Check .ok() before using .prog.
     constexpr build_result try_build() const noexcept {
         build_result r{};
-        link_result l = link();
-        if (!l.error.ok()) {
-            r.error.link = l.error;
-            return r;
-        }
-        r.error.verdict = verify(l.prog);
-        if (r.error.verdict.ok()) r.prog = l.prog;
+        r.error = build_into(r.prog);
         return r;
+    }
+
+    // Links and verifies into `out`; on failure `out` is left empty.
+    constexpr build_error build_into(program& out) const noexcept {
+        build_error e{};
+        e.link = link_into(out);
+        if (!e.link.ok()) return e;
+        e.verdict = verify(out);
+        if (!e.verdict.ok()) out.clear();
+        return e;
     }
 
 private:
@@ -1603,6 +2575,1419 @@ private:
 
 } // namespace ringfence
 
+// ringfence/disasm.hpp - io_uring filters as text, with context fields named in comments.
+//
+//   std::puts(ringfence::disassemble(prog, ringfence::IORING_OP_SOCKET).c_str());
+//   //     ld [16]                     ; socket.family
+//   std::puts(ringfence::listing(prog).c_str());   // no opcode: every candidate field
+//   // (000) ld       [16]             ; socket.family | open.flags (low half) | connect.family
+//
+// The 24 bytes from offset 16 are a union whose meaning depends on the opcode
+// the filter is registered for (socket, open or connect arguments), so a load
+// is named for that opcode's scope; without an opcode every reading is listed.
+// The text itself is ringfence/bpf/disasm.hpp's: bpf_asm source (assembles
+// back with ringfence::assemble) or a tcpdump -d listing.
+
+
+#include <bit>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace ringfence {
+
+namespace detail {
+constexpr const char* scope_name(field_scope s) noexcept {
+    switch (s) {
+    case field_scope::any: return "any";
+    case field_scope::socket: return "socket";
+    case field_scope::open: return "open";
+    case field_scope::connect: return "connect";
+    }
+    return "?";
+}
+
+// What field `f` contributes to the 32-bit word at byte k: "socket.family",
+// "open.flags (low half)", "connect.v6_addr[4..7]"; empty when it does not overlap.
+inline std::string field_part(const field& f, std::uint32_t k, std::endian target) {
+    const std::uint32_t from = f.offset, to = f.offset + f.size;
+    if (to <= k || from >= k + 4) return {};
+    std::string s = f.name;
+    if (f.size == 8) {
+        const bool first = k == from;
+        const bool low = first == (target == std::endian::little);
+        s += low ? " (low half)" : " (high half)";
+    } else if (f.size > 4) {
+        s += "[" + std::to_string(k - from) + ".." + std::to_string(k - from + 3) + "]";
+    }
+    return s;
+}
+
+inline std::string fields_in_scope(std::uint32_t k, field_scope scope, std::endian target) {
+    std::string out;
+    for (const field& f : fields::all) {
+        if (f.scope != scope) continue;
+        const std::string part = field_part(f, k, target);
+        if (part.empty()) continue;
+        if (!out.empty()) out += ", ";
+        out += part;
+    }
+    return out;
+}
+} // namespace detail
+
+// The fields the 32-bit word at byte k of the context holds, for filters on
+// `opcode` (without one: each scope's reading, separated by " | "). Empty when
+// the word holds no field (padding, or past the opcode's arguments).
+inline std::string describe_word(std::uint32_t k, std::optional<unsigned> opcode = {},
+                                 std::endian target = std::endian::native) {
+    std::string out = detail::fields_in_scope(k, field_scope::any, target);
+    if (!out.empty()) return out;
+    if (opcode) return detail::fields_in_scope(k, scope_of(*opcode), target);
+    for (field_scope s : {field_scope::socket, field_scope::open, field_scope::connect}) {
+        const std::string part = detail::fields_in_scope(k, s, target);
+        if (part.empty()) continue;
+        if (!out.empty()) out += " | ";
+        out += part;
+    }
+    return out;
+}
+
+// The comment the disassembly gives an instruction: the field a load reads,
+// the context length, or why io_uring would reject the instruction.
+inline std::string comment_for(const insn& in, std::optional<unsigned> opcode = {},
+                               std::endian target = std::endian::native) {
+    using namespace bpf;
+    if (in.code == (ld | w | abs) && in.k < bpf_ctx::size_bytes && in.k % 4 == 0) {
+        std::string s = describe_word(in.k, opcode, target);
+        if (s.empty() && opcode) s = std::string("no field of ") + opcode_name(*opcode);
+        return s;
+    }
+    if (in.code == (ld | w | len) || in.code == (ldx | w | len)) return "context length (40)";
+    if (!is_known_code(in.code)) return "unknown instruction code";
+    if (auto r = check_io_uring_insn(in, 0); !r)
+        return r.reason == reject_reason::instruction_not_allowed ? "not allowed in io_uring filters"
+                                                                  : std::string("io_uring rejects this: ") + r.message();
+    return {};
+}
+
+// bpf_asm source for the program with fields named in comments (see to_asm in bpf/disasm.hpp).
+inline std::string disassemble(std::span<const insn> prog, std::optional<unsigned> opcode = {},
+                               const bpf::asm_options& options = {}) {
+    return bpf::to_asm(prog, options, [&](std::size_t, const insn& in) { return comment_for(in, opcode); });
+}
+
+// A tcpdump -d listing of the program with fields named in comments.
+inline std::string listing(std::span<const insn> prog, std::optional<unsigned> opcode = {}) {
+    return bpf::to_listing(prog, [&](std::size_t, const insn& in) { return comment_for(in, opcode); });
+}
+
+} // namespace ringfence
+
+// ringfence/explain.hpp - why a filter allowed or denied a request: the executed path, step by step.
+//
+//   auto e = ringfence::explain(prog, ringfence::bpf_ctx::socket(AF_INET, SOCK_STREAM, 0));
+//   e.result;                       // what ringfence::run returns: 0 denies
+//   std::puts(e.text().c_str());    // one line per executed instruction with A, X and scratch writes
+//   // A compiled policy can say which rule owns which instructions:
+//   const ringfence::rule_mark rules[] = {{0, "inet only"}, {5, ""}};   // 5..: shared epilogue
+//   ringfence::explain(prog, ctx, rules).rule;   // "inet only"
+//
+// The steps follow ringfence::run exactly (the same loads through the same
+// context memory, the same ALU, jump and end rules), so the final value is
+// always run's; a test compares them on thousands of random programs.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringfence {
+
+// Instructions from `first` up to the next mark belong to `rule`. An empty
+// name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
+struct rule_mark {
+    std::size_t first = 0;
+    std::string_view rule;
+};
+
+// One executed instruction and the machine state right after it.
+struct trace_step {
+    std::size_t pc = 0;
+    insn in{};
+    std::uint32_t a = 0, x = 0;
+    bool wrote_scratch = false; // ST or STX: cell M[cell] = cell_value
+    std::uint8_t cell = 0;
+    std::uint32_t cell_value = 0;
+    std::string_view rule; // the rule that owns pc (empty: none)
+};
+
+// How the program ended.
+enum class end_reason : std::uint8_t {
+    returned,         // RET K or RET A
+    division_by_zero, // DIV or MOD by X == 0 (or by constant 0): the program ends with 0
+    failed_load,      // a load the io_uring context cannot serve (not an aligned word inside it)
+    bad_instruction,  // an unknown code or out-of-range scratch index or jump: ends with 0
+    fell_off_end,     // ran past the last instruction: ends with 0
+};
+
+constexpr const char* describe(end_reason r) noexcept {
+    switch (r) {
+    case end_reason::returned: return "returned";
+    case end_reason::division_by_zero: return "division by zero ends the program with 0";
+    case end_reason::failed_load: return "a load outside the context ends the program with 0";
+    case end_reason::bad_instruction: return "an instruction that cannot run ends the program with 0";
+    case end_reason::fell_off_end: return "ran past the last instruction: ends with 0";
+    }
+    return "?";
+}
+
+struct explanation {
+    std::vector<trace_step> steps;
+    std::uint32_t result = 0;             // the filter's return value, as ringfence::run gives it
+    end_reason how = end_reason::fell_off_end;
+    std::string_view rule;                // the rule that decided (see explain); empty: none
+    unsigned opcode = 0;                  // the context's opcode, for naming fields
+
+    bool allowed() const noexcept { return result != 0; }
+
+    // The trace as text: one line per step, then the decision.
+    std::string text() const;
+};
+
+namespace detail {
+constexpr std::string_view rule_at(std::span<const rule_mark> rules, std::size_t pc) noexcept {
+    const rule_mark* best = nullptr;
+    for (const rule_mark& m : rules)
+        if (m.first <= pc && (!best || m.first >= best->first)) best = &m;
+    return best ? best->rule : std::string_view{};
+}
+
+inline std::string hex32(std::uint32_t v) {
+    bpf::insn_text t;
+    t.hex(v, 8);
+    return std::string(t.view());
+}
+} // namespace detail
+
+// Runs `prog` on `ctx` as ringfence::run does, recording every step. The rule
+// that decided is the rule owning the last executed instruction that has one:
+// the RET's own rule, or, when the RET is shared code, the rule that jumped to it.
+inline explanation explain(std::span<const insn> prog, const bpf_ctx& ctx, std::span<const rule_mark> rules = {}) {
+    using namespace bpf;
+    explanation e;
+    e.opcode = ctx.opcode;
+    const ringfence::detail::ctx_memory data{ctx};
+    std::uint32_t A = 0, X = 0;
+    std::uint32_t scratch[memwords] = {};
+    const std::size_t n = prog.size();
+    e.steps.reserve(n < 64 ? n : 64);
+
+    auto finish = [&](std::uint32_t value, end_reason how) {
+        e.result = value;
+        e.how = how;
+        for (auto it = e.steps.rbegin(); it != e.steps.rend(); ++it)
+            if (!it->rule.empty()) {
+                e.rule = it->rule;
+                break;
+            }
+        return e;
+    };
+
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        const insn& in = prog[pc];
+        const std::uint32_t K = in.k;
+        trace_step s;
+        s.pc = pc;
+        s.in = in;
+        s.rule = ringfence::detail::rule_at(rules, pc);
+        auto record = [&] {
+            s.a = A;
+            s.x = X;
+            e.steps.push_back(s);
+        };
+        auto store = [&](std::uint32_t v) {
+            scratch[K] = v;
+            s.wrote_scratch = true;
+            s.cell = static_cast<std::uint8_t>(K);
+            s.cell_value = v;
+        };
+        bool ok = true;
+        end_reason failure = end_reason::bad_instruction;
+        switch (in.code) {
+        case ret | k: record(); return finish(K, end_reason::returned);
+        case ret | a: record(); return finish(A, end_reason::returned);
+
+        case ld | w | abs: case ld | h | abs: case ld | b | abs:
+            ok = data.load(in.code, K, A);
+            failure = end_reason::failed_load;
+            break;
+        case ld | w | ind: case ld | h | ind: case ld | b | ind: {
+            const std::uint32_t off = X + K;
+            ok = off >= X && data.load(in.code, off, A);
+            failure = end_reason::failed_load;
+            break;
+        }
+        case ldx | b | msh: {
+            std::uint32_t v = 0;
+            ok = data.load(ld | b | abs, K, v);
+            failure = end_reason::failed_load;
+            if (ok) X = (v & 0xf) << 2;
+            break;
+        }
+        case ld | w | len: A = data.length(); break;
+        case ldx | w | len: X = data.length(); break;
+        case ld | imm: A = K; break;
+        case ldx | imm: X = K; break;
+        case ld | mem: if ((ok = K < memwords)) A = scratch[K]; break;
+        case ldx | mem: if ((ok = K < memwords)) X = scratch[K]; break;
+        case st: if ((ok = K < memwords)) store(A); break;
+        case stx: if ((ok = K < memwords)) store(X); break;
+        case misc | tax: X = A; break;
+        case misc | txa: A = X; break;
+
+        case alu | add | k: A += K; break;
+        case alu | add | x: A += X; break;
+        case alu | sub | k: A -= K; break;
+        case alu | sub | x: A -= X; break;
+        case alu | mul | k: A *= K; break;
+        case alu | mul | x: A *= X; break;
+        case alu | div | k: if ((ok = K != 0)) A /= K; failure = end_reason::division_by_zero; break;
+        case alu | div | x: if ((ok = X != 0)) A /= X; failure = end_reason::division_by_zero; break;
+        case alu | mod | k: if ((ok = K != 0)) A %= K; failure = end_reason::division_by_zero; break;
+        case alu | mod | x: if ((ok = X != 0)) A %= X; failure = end_reason::division_by_zero; break;
+        case alu | and_ | k: A &= K; break;
+        case alu | and_ | x: A &= X; break;
+        case alu | or_ | k: A |= K; break;
+        case alu | or_ | x: A |= X; break;
+        case alu | xor_ | k: A ^= K; break;
+        case alu | xor_ | x: A ^= X; break;
+        case alu | lsh | k: A = K < 32 ? A << K : 0; break;
+        case alu | lsh | x: A <<= (X & 31); break;
+        case alu | rsh | k: A = K < 32 ? A >> K : 0; break;
+        case alu | rsh | x: A >>= (X & 31); break;
+        case alu | neg: A = 0u - A; break;
+
+        case jmp | ja:
+            if ((ok = K < n - pc - 1)) {
+                record();
+                pc += K;
+                continue;
+            }
+            break;
+        case jmp | jeq | k: record(); pc += (A == K) ? in.jt : in.jf; continue;
+        case jmp | jeq | x: record(); pc += (A == X) ? in.jt : in.jf; continue;
+        case jmp | jgt | k: record(); pc += (A > K) ? in.jt : in.jf; continue;
+        case jmp | jgt | x: record(); pc += (A > X) ? in.jt : in.jf; continue;
+        case jmp | jge | k: record(); pc += (A >= K) ? in.jt : in.jf; continue;
+        case jmp | jge | x: record(); pc += (A >= X) ? in.jt : in.jf; continue;
+        case jmp | jset | k: record(); pc += (A & K) ? in.jt : in.jf; continue;
+        case jmp | jset | x: record(); pc += (A & X) ? in.jt : in.jf; continue;
+
+        default: ok = false; break;
+        }
+        record();
+        if (!ok) return finish(0, failure);
+    }
+    return finish(0, end_reason::fell_off_end);
+}
+
+inline std::string explanation::text() const {
+    std::string out;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const trace_step& s = steps[i];
+        std::string code(bpf::insn_to_listing(s.in, s.pc).view());
+        for (char& c : code)
+            if (c == '\t') c = ' ';
+        std::string line = code;
+        line.append(line.size() < 46 ? 46 - line.size() : 1, ' ');
+        line += "A=" + detail::hex32(s.a) + " X=" + detail::hex32(s.x);
+        if (s.wrote_scratch) line += " M[" + std::to_string(s.cell) + "]=" + detail::hex32(s.cell_value);
+        if (bpf::is_conditional_jump(s.in.code) && i + 1 < steps.size()) {
+            const bool taken = steps[i + 1].pc == s.pc + 1 + s.in.jt;
+            line += s.in.jt == s.in.jf ? " (either way)" : taken ? " (true)" : " (false)";
+        }
+        if (const std::string c = comment_for(s.in, opcode); !c.empty()) line += "  ; " + c;
+        if (!s.rule.empty() && (i == 0 || steps[i - 1].rule != s.rule)) line += "  [rule: " + std::string(s.rule) + "]";
+        out += line;
+        out += '\n';
+    }
+    out += "result: " + std::to_string(result) + (allowed() ? " (allow)" : " (deny)");
+    if (how != end_reason::returned) out += std::string(", ") + describe(how);
+    if (!rule.empty()) out += ", decided by rule \"" + std::string(rule) + "\"";
+    out += '\n';
+    return out;
+}
+
+} // namespace ringfence
+
+// ringfence/sqe.hpp - the filter context the kernel builds from a submission queue entry.
+//
+//   ringfence::io_uring_sqe sqe{};
+//   sqe.opcode = ringfence::IORING_OP_SOCKET;
+//   sqe.fd = AF_INET; sqe.off = SOCK_STREAM; sqe.len = 0;       // as io_uring_prep_socket() fills it
+//   ringfence::ctx_result r = ringfence::make_ctx(sqe);
+//   if (r) use(r.ctx); else std::puts(r.message());              // r.errno_value(): what the kernel answers
+//
+// Field sources, as in Linux 7.2 (io_uring/bpf_filter.c, net.c, openclose.c):
+// - opcode; sqe_flags = sqe->flags & SQE_VALID_FLAGS; user_data; the rest
+//   zeroed; pdu_size and the union only for the opcodes below.
+// - SOCKET: family = sqe->fd, type = sqe->off (flags included), protocol = sqe->len.
+// - OPENAT: the open_how that build_open_how() makes from sqe->open_flags and
+//   sqe->len (the mode): flags masked to VALID_OPEN_FLAGS, O_PATH keeps only
+//   O_PATH_FLAGS, the mode is masked to 07777 and dropped unless O_CREAT or
+//   O_TMPFILE; then O_LARGEFILE is added unless O_PATH (64-bit kernels).
+// - OPENAT2: the struct open_how at sqe->addr2 (aka off), sqe->len bytes,
+//   read like copy_struct_from_user(); then O_LARGEFILE as for OPENAT.
+// - CONNECT: the sockaddr at sqe->addr, its length in sqe->addr2 (the same
+//   field as sqe->off; liburing's io_uring_prep_connect puts addrlen there).
+//   family once the length covers it; port and address only when the length
+//   covers a whole sockaddr_in (16) or sockaddr_in6 (28).
+// The kernel builds the context after the opcode's prep, so a prep error
+// comes first; make_ctx() reports the prep errors of the fields it reads.
+// The file name of OPENAT/OPENAT2 is not read.
+
+
+#include <bit>
+#include <cerrno>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+namespace ringfence {
+
+// struct io_uring_sqe (64 bytes). Each union of the kernel's struct is one
+// field here, named after its first member; the comments give the others.
+struct io_uring_sqe {
+    std::uint8_t opcode;
+    std::uint8_t flags;        // IOSQE_* (ringfence::sqe_flag)
+    std::uint16_t ioprio;
+    std::int32_t fd;
+    std::uint64_t off;         // also addr2
+    std::uint64_t addr;        // also splice_off_in
+    std::uint32_t len;
+    std::uint32_t op_flags;    // rw_flags, open_flags, ... (one per opcode)
+    std::uint64_t user_data;
+    std::uint16_t buf_index;   // also buf_group
+    std::uint16_t personality;
+    std::int32_t splice_fd_in; // also file_index
+    std::uint64_t addr3;
+    std::uint64_t pad2;
+
+    constexpr std::uint64_t addr2() const noexcept { return off; }
+    constexpr std::uint32_t open_flags() const noexcept { return op_flags; }
+    constexpr std::uint32_t file_index() const noexcept { return static_cast<std::uint32_t>(splice_fd_in); }
+};
+static_assert(sizeof(io_uring_sqe) == 64 && std::is_trivially_copyable_v<io_uring_sqe>);
+static_assert(offsetof(io_uring_sqe, off) == 8 && offsetof(io_uring_sqe, addr) == 16 &&
+              offsetof(io_uring_sqe, len) == 24 && offsetof(io_uring_sqe, op_flags) == 28 &&
+              offsetof(io_uring_sqe, user_data) == 32 && offsetof(io_uring_sqe, buf_index) == 40 &&
+              offsetof(io_uring_sqe, splice_fd_in) == 44 && offsetof(io_uring_sqe, addr3) == 48);
+
+// struct open_how (OPENAT2's argument; OPEN_HOW_SIZE_VER0 = 24).
+struct open_how {
+    std::uint64_t flags;
+    std::uint64_t mode;
+    std::uint64_t resolve;
+};
+static_assert(sizeof(open_how) == 24);
+
+// The kernel's open flags (asm-generic values, which x86-64 uses).
+namespace open_flag {
+inline constexpr std::uint64_t wronly = 01, rdwr = 02, creat = 0100, excl = 0200, noctty = 0400, trunc = 01000,
+                               append = 02000, nonblock = 04000, dsync = 010000, fasync = 020000, direct = 040000,
+                               largefile = 0100000, directory = 0200000, nofollow = 0400000, noatime = 01000000,
+                               cloexec = 02000000, sync = 04000000 | dsync, path = 010000000,
+                               tmpfile = 020000000 | directory;
+// VALID_OPEN_FLAGS and O_PATH_FLAGS of include/linux/fcntl.h and fs/open.c.
+inline constexpr std::uint64_t valid = 03 | creat | excl | noctty | trunc | append | nonblock | dsync | fasync |
+                                       direct | largefile | directory | nofollow | noatime | cloexec | sync | path |
+                                       tmpfile;
+inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexec;
+} // namespace open_flag
+
+// Why make_ctx() could not build the context: the error the kernel fails the
+// request with before any filter runs.
+enum class sqe_errc : std::uint8_t {
+    none,
+    invalid_opcode,          // opcode >= IORING_OP_LAST: -EINVAL
+    invalid_flags,           // sqe->flags outside SQE_VALID_FLAGS: -EINVAL
+    invalid_field,           // the opcode's prep rejects a field (e.g. CONNECT with sqe->len set): -EINVAL
+    fixed_file_not_allowed,  // OPENAT/OPENAT2 with IOSQE_FIXED_FILE: -EBADF
+    open_how_too_small,      // OPENAT2 with sqe->len < 24: -EINVAL
+    open_how_nonzero_tail,   // OPENAT2 with bytes past the 24 known ones not zero: -E2BIG
+    sockaddr_length_invalid, // CONNECT length < 0 or > 128 (sizeof sockaddr_storage): -EINVAL
+    bad_address,             // the memory could not be read: -EFAULT
+};
+
+struct ctx_result {
+    bpf_ctx ctx{};
+    sqe_errc error = sqe_errc::none;
+
+    constexpr bool ok() const noexcept { return error == sqe_errc::none; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr int errno_value() const noexcept {
+        switch (error) {
+        case sqe_errc::none: return 0;
+        case sqe_errc::fixed_file_not_allowed: return -EBADF;
+        case sqe_errc::open_how_nonzero_tail: return -E2BIG;
+        case sqe_errc::bad_address: return -EFAULT;
+        default: return -EINVAL;
+        }
+    }
+    constexpr const char* message() const noexcept {
+        switch (error) {
+        case sqe_errc::none: return "ok";
+        case sqe_errc::invalid_opcode: return "the opcode is IORING_OP_LAST or beyond";
+        case sqe_errc::invalid_flags: return "sqe->flags has bits outside SQE_VALID_FLAGS";
+        case sqe_errc::invalid_field: return "the opcode's prep rejects a field of the SQE";
+        case sqe_errc::fixed_file_not_allowed: return "OPENAT/OPENAT2 cannot use IOSQE_FIXED_FILE";
+        case sqe_errc::open_how_too_small: return "OPENAT2: sqe->len is smaller than struct open_how (24)";
+        case sqe_errc::open_how_nonzero_tail: return "OPENAT2: bytes beyond struct open_how are not zero";
+        case sqe_errc::sockaddr_length_invalid: return "CONNECT: the sockaddr length is negative or above 128";
+        case sqe_errc::bad_address: return "the memory the SQE points at cannot be read";
+        }
+        return "unknown error";
+    }
+};
+
+// Where make_ctx() reads what the SQE points at (OPENAT2's open_how, CONNECT's
+// sockaddr): `read(addr, dst, n)` copies n bytes at user address addr, or
+// returns false (the kernel's -EFAULT).
+template <class M>
+concept user_memory = requires(const M& m, std::uint64_t addr, void* dst, std::size_t n) {
+    { m.read(addr, dst, n) } -> std::same_as<bool>;
+};
+
+// This process's memory: addresses are pointers. Like the kernel, it trusts
+// the length it is given; only a null address is refused. For untrusted SQEs
+// use bounded_memory.
+struct process_memory {
+    bool read(std::uint64_t addr, void* dst, std::size_t n) const noexcept {
+        if (n == 0) return true;
+        if (addr == 0) return false;
+        std::memcpy(dst, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(addr)), n);
+        return true;
+    }
+};
+
+// A window of memory at a given user address; any read outside it fails.
+struct bounded_memory {
+    std::uint64_t base = 0;
+    std::span<const std::uint8_t> bytes;
+
+    constexpr bool read(std::uint64_t addr, void* dst, std::size_t n) const noexcept {
+        if (addr < base || addr - base > bytes.size() || n > bytes.size() - (addr - base)) return false;
+        if (n) std::memcpy(dst, bytes.data() + (addr - base), n);
+        return true;
+    }
+};
+
+namespace detail {
+inline constexpr std::size_t open_how_size_ver0 = 24;
+inline constexpr std::size_t sockaddr_storage_size = 128;
+inline constexpr std::uint32_t sock_type_mask = 0xf;
+inline constexpr std::uint64_t sock_cloexec = open_flag::cloexec, sock_nonblock = open_flag::nonblock;
+inline constexpr std::uint16_t af_inet = 2, af_inet6 = 10;
+
+// build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps them.
+constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode) noexcept {
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags) & open_flag::valid;
+    how.mode = static_cast<std::uint16_t>(mode) & 07777u; // umode_t, then S_IALLUGO
+    if (how.flags & open_flag::path) how.flags &= open_flag::path_flags;
+    if (!(how.flags & (open_flag::creat | (open_flag::tmpfile & ~open_flag::directory)))) how.mode = 0;
+    return how;
+}
+
+// __io_openat_prep(): force_o_largefile() is true on 64-bit kernels.
+constexpr void force_largefile(open_how& how) noexcept {
+    if (sizeof(void*) == 8 && !(how.flags & open_flag::path)) how.flags |= open_flag::largefile;
+}
+
+template <user_memory Memory>
+sqe_errc read_open_how(const io_uring_sqe& sqe, const Memory& mem, open_how& how) {
+    const std::size_t len = sqe.len;
+    if (len < open_how_size_ver0) return sqe_errc::open_how_too_small;
+    // copy_struct_from_user(): bytes the kernel does not know must be zero.
+    const std::uint64_t addr = sqe.addr2();
+    std::uint8_t chunk[256];
+    for (std::size_t at = open_how_size_ver0; at < len;) {
+        const std::size_t n = len - at < sizeof(chunk) ? len - at : sizeof(chunk);
+        if (!mem.read(addr + at, chunk, n)) return sqe_errc::bad_address;
+        for (std::size_t i = 0; i < n; ++i)
+            if (chunk[i]) return sqe_errc::open_how_nonzero_tail;
+        at += n;
+    }
+    std::uint8_t raw[open_how_size_ver0];
+    if (!mem.read(addr, raw, sizeof(raw))) return sqe_errc::bad_address;
+    std::memcpy(&how, raw, sizeof(how));
+    return sqe_errc::none;
+}
+
+template <user_memory Memory>
+sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) {
+    // io_connect_prep(): these fields must be zero; addr_len is an int.
+    if (sqe.len || sqe.buf_index || sqe.op_flags || sqe.splice_fd_in) return sqe_errc::invalid_field;
+    const auto addr_len = static_cast<std::int32_t>(static_cast<std::uint32_t>(sqe.addr2()));
+    // move_addr_to_kernel().
+    if (addr_len < 0 || static_cast<std::size_t>(addr_len) > sockaddr_storage_size)
+        return sqe_errc::sockaddr_length_invalid;
+    std::uint8_t ss[sockaddr_storage_size] = {};
+    if (addr_len > 0 && !mem.read(sqe.addr, ss, static_cast<std::size_t>(addr_len))) return sqe_errc::bad_address;
+
+    // io_connect_bpf_populate(): nothing unless the length covers sa_family.
+    if (addr_len < 2) return sqe_errc::none;
+    std::uint16_t family;
+    std::memcpy(&family, ss, 2);
+    ctx.set(fields::connect_family, family);
+    if (family == af_inet && addr_len >= 16) {
+        // sin_port (network order) at 2, sin_addr at 4: copied as they are.
+        ctx.pdu[4] = ss[2];
+        ctx.pdu[5] = ss[3];
+        for (std::size_t i = 0; i < 4; ++i) ctx.pdu[8 + i] = ss[4 + i];
+    } else if (family == af_inet6 && addr_len >= 28) {
+        // sin6_port at 2, sin6_addr at 8.
+        ctx.pdu[4] = ss[2];
+        ctx.pdu[5] = ss[3];
+        for (std::size_t i = 0; i < 16; ++i) ctx.pdu[8 + i] = ss[8 + i];
+    }
+    return sqe_errc::none;
+}
+} // namespace detail
+
+// The context the kernel hands to `sqe`'s filters, or the error the request
+// fails with first. `sqe_flags` are the flags as the ring holds them (see
+// ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
+template <user_memory Memory = process_memory>
+ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
+    ctx_result r;
+    bpf_ctx& ctx = r.ctx;
+    ctx.opcode = sqe.opcode;
+    ctx.sqe_flags = static_cast<std::uint8_t>(sqe.flags & sqe_flag::valid);
+    ctx.user_data = sqe.user_data;
+    if (sqe.opcode >= opcode_count) {
+        r.error = sqe_errc::invalid_opcode;
+        return r;
+    }
+    if (sqe.flags & ~sqe_flag::valid) {
+        r.error = sqe_errc::invalid_flags;
+        return r;
+    }
+    ctx.pdu_size = expected_pdu_size(sqe.opcode);
+
+    switch (sqe.opcode) {
+    case IORING_OP_SOCKET: {
+        // io_socket_prep().
+        if (sqe.addr || sqe.op_flags || sqe.buf_index) {
+            r.error = sqe_errc::invalid_field;
+            return r;
+        }
+        const auto type = static_cast<std::uint32_t>(sqe.off);
+        const std::uint32_t type_flags = type & ~detail::sock_type_mask;
+        if ((sqe.file_index() && (type_flags & detail::sock_cloexec)) ||
+            (type_flags & ~static_cast<std::uint32_t>(detail::sock_cloexec | detail::sock_nonblock))) {
+            r.error = sqe_errc::invalid_field;
+            return r;
+        }
+        ctx.set(fields::socket_family, static_cast<std::uint32_t>(sqe.fd));
+        ctx.set(fields::socket_type, type);
+        ctx.set(fields::socket_protocol, sqe.len);
+        return r;
+    }
+    case IORING_OP_OPENAT:
+    case IORING_OP_OPENAT2: {
+        open_how how{};
+        if (sqe.opcode == IORING_OP_OPENAT) {
+            how = detail::build_open_how(sqe.open_flags(), sqe.len);
+        } else if (sqe_errc e = detail::read_open_how(sqe, mem, how); e != sqe_errc::none) {
+            r.error = e;
+            return r;
+        }
+        // __io_openat_prep().
+        if (sqe.buf_index) {
+            r.error = sqe_errc::invalid_field;
+            return r;
+        }
+        if (sqe.flags & sqe_flag::fixed_file) {
+            r.error = sqe_errc::fixed_file_not_allowed;
+            return r;
+        }
+        detail::force_largefile(how);
+        if (sqe.file_index() && (how.flags & open_flag::cloexec)) {
+            r.error = sqe_errc::invalid_field;
+            return r;
+        }
+        ctx.set(fields::open_flags, how.flags).set(fields::open_mode, how.mode).set(fields::open_resolve, how.resolve);
+        return r;
+    }
+    case IORING_OP_CONNECT:
+        r.error = detail::fill_connect(sqe, mem, ctx);
+        return r;
+    default:
+        return r;
+    }
+}
+
+// Builders for the SQEs of the opcodes that carry filter data, filled as
+// liburing's io_uring_prep_* helpers fill them.
+namespace prep {
+constexpr io_uring_sqe nop(std::uint64_t user_data = 0) noexcept {
+    io_uring_sqe s{};
+    s.opcode = IORING_OP_NOP;
+    s.user_data = user_data;
+    return s;
+}
+constexpr io_uring_sqe socket(int domain, int type, int protocol) noexcept {
+    io_uring_sqe s{};
+    s.opcode = IORING_OP_SOCKET;
+    s.fd = domain;
+    s.off = static_cast<std::uint32_t>(type);
+    s.len = static_cast<std::uint32_t>(protocol);
+    return s;
+}
+// `path` is the file name's address (not read by ringfence).
+inline io_uring_sqe openat(int dfd, const char* path, std::uint32_t flags, std::uint32_t mode) noexcept {
+    io_uring_sqe s{};
+    s.opcode = IORING_OP_OPENAT;
+    s.fd = dfd;
+    s.addr = reinterpret_cast<std::uintptr_t>(path);
+    s.len = mode;
+    s.op_flags = flags;
+    return s;
+}
+inline io_uring_sqe openat2(int dfd, const char* path, const open_how* how,
+                            std::uint32_t how_size = sizeof(open_how)) noexcept {
+    io_uring_sqe s{};
+    s.opcode = IORING_OP_OPENAT2;
+    s.fd = dfd;
+    s.addr = reinterpret_cast<std::uintptr_t>(path);
+    s.off = reinterpret_cast<std::uintptr_t>(how);
+    s.len = how_size;
+    return s;
+}
+inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noexcept {
+    io_uring_sqe s{};
+    s.opcode = IORING_OP_CONNECT;
+    s.fd = fd;
+    s.addr = reinterpret_cast<std::uintptr_t>(addr);
+    s.off = addrlen;
+    return s;
+}
+} // namespace prep
+
+} // namespace ringfence
+
+#if defined(__has_include)
+#if __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+namespace ringfence {
+// The system's struct io_uring_sqe, as ringfence's (same layout, checked here).
+inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
+    static_assert(sizeof(::io_uring_sqe) == sizeof(io_uring_sqe), "ringfence: io_uring_sqe layout differs");
+    return std::bit_cast<io_uring_sqe>(s);
+}
+template <user_memory Memory = process_memory>
+ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{}) {
+    return make_ctx(from_system(sqe), mem);
+}
+namespace detail::uapi_check {
+static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::io_uring_sqe, off));
+static_assert(offsetof(::io_uring_sqe, addr) == offsetof(ringfence::io_uring_sqe, addr));
+static_assert(offsetof(::io_uring_sqe, len) == offsetof(ringfence::io_uring_sqe, len));
+static_assert(offsetof(::io_uring_sqe, open_flags) == offsetof(ringfence::io_uring_sqe, op_flags));
+static_assert(offsetof(::io_uring_sqe, user_data) == offsetof(ringfence::io_uring_sqe, user_data));
+static_assert(offsetof(::io_uring_sqe, buf_index) == offsetof(ringfence::io_uring_sqe, buf_index));
+static_assert(offsetof(::io_uring_sqe, file_index) == offsetof(ringfence::io_uring_sqe, splice_fd_in));
+static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::io_uring_sqe, off));
+} // namespace detail::uapi_check
+} // namespace ringfence
+#endif
+#endif
+
+// ringfence/filter_table.hpp - per-opcode filter chains with the kernel's rules.
+//
+//   ringfence::filter_table t;
+//   if (auto r = t.add(ringfence::IORING_OP_SOCKET, inet_only); !r) std::puts(r.message());
+//   t.add(ringfence::IORING_OP_NOP, allow_all, ringfence::IO_URING_BPF_FILTER_DENY_REST);
+//   int res = t.check(ctx);                                  // 0 or -EACCES
+//   int res2 = t.check(op, [&] { return make_ctx(sqe); });   // builds the context only if needed
+//
+// What the kernel does (io_uring/bpf_filter.c, and KERNEL-FACTS.md):
+// - only programs that ringfence::verify() accepts enter; opcode >= IORING_OP_LAST
+//   and unknown flags are -EINVAL;
+// - a chain runs newest first; the first filter returning 0 denies (-EACCES);
+// - DENY_REST puts a deny marker on every opcode without a filter at that
+//   moment; a filter added later on such an opcode runs, but the marker still
+//   ends the chain, so the opcode stays denied;
+// - nothing is ever removed: restrictions can only be added.
+//
+// Concurrency: check() never blocks and never sees a half-built chain. Every
+// add() publishes a new immutable snapshot through an atomic pointer (writers
+// serialise on a mutex). Old snapshots are small (one pointer per opcode) and
+// are kept until the table dies, because a reader may still be walking one;
+// that is simpler than hazard pointers or epochs, and restrictions are rare
+// events compared with checks.
+
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace ringfence {
+
+// The filter flags the kernel accepts (IO_URING_BPF_FILTER_FLAGS).
+inline constexpr std::uint32_t filter_flags_valid = IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT;
+
+// Why adding a filter failed.
+enum class add_errc : std::uint8_t {
+    none,
+    invalid_opcode,   // opcode >= IORING_OP_LAST: -EINVAL
+    invalid_flags,    // a flag other than DENY_REST | SZ_STRICT: -EINVAL
+    program_rejected, // ringfence::verify() rejected it (see verdict): -EINVAL
+    not_permitted,    // a task filter without no_new_privs or CAP_SYS_ADMIN: -EACCES
+};
+
+// The outcome of adding a filter: usable as a bool; on failure, why, and the
+// errno the kernel answers.
+struct add_result {
+    add_errc error = add_errc::none;
+    verify_result verdict{}; // the verifier's verdict when error == program_rejected
+
+    constexpr bool ok() const noexcept { return error == add_errc::none; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr int errno_value() const noexcept {
+        switch (error) {
+        case add_errc::none: return 0;
+        case add_errc::not_permitted: return -EACCES;
+        default: return -EINVAL;
+        }
+    }
+    constexpr const char* message() const noexcept {
+        switch (error) {
+        case add_errc::none: return "added";
+        case add_errc::invalid_opcode: return "the opcode is IORING_OP_LAST or beyond";
+        case add_errc::invalid_flags: return "unknown filter flags (only DENY_REST and SZ_STRICT exist)";
+        case add_errc::program_rejected: return verdict.message();
+        case add_errc::not_permitted: return "task filters need no_new_privs or CAP_SYS_ADMIN";
+        }
+        return "unknown error";
+    }
+    friend constexpr bool operator==(const add_result&, const add_result&) = default;
+};
+
+namespace detail {
+
+// One filter in a chain. Nodes are immutable once published and shared
+// between a table and its copies, as the kernel shares io_bpf_filter nodes.
+struct filter_node {
+    std::vector<insn> code;
+    const filter_node* next = nullptr;            // the next older filter
+    std::shared_ptr<const filter_node> keep_next; // owns `next`
+};
+
+// What readers see: the newest filter per opcode and the deny markers.
+struct filter_snapshot {
+    std::array<const filter_node*, opcode_count> head{};
+    std::array<bool, opcode_count> deny_marker{};
+    std::size_t filter_count = 0;
+};
+
+// Bits for every std::uint8_t value, so the fast path needs no range check:
+// bits at or beyond IORING_OP_LAST are never set.
+inline constexpr std::size_t opcode_bitmap_words = 4;
+
+constexpr bool bit_of(const std::uint64_t* words, unsigned op) noexcept { return (words[op >> 6] >> (op & 63)) & 1u; }
+
+} // namespace detail
+
+class filter_table {
+public:
+    filter_table() = default;
+
+    // A copy holds the same filters and markers and then evolves on its own:
+    // what the kernel's copy-on-write (io_bpf_filter_cow) produces.
+    filter_table(const filter_table& other) {
+        std::lock_guard lock(other.write_mutex_);
+        if (const detail::filter_snapshot* s = other.current_.load(std::memory_order_acquire)) {
+            owners_ = other.owners_;
+            publish(std::make_unique<detail::filter_snapshot>(*s));
+        }
+    }
+    filter_table& operator=(const filter_table&) = delete;
+
+    // Adds a filter to `opcode`'s chain (it runs before the older ones).
+    add_result add(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
+        if (add_result r = validate(opcode, prog, flags); !r) return r;
+        std::lock_guard lock(write_mutex_);
+        const detail::filter_snapshot* old = current_.load(std::memory_order_relaxed);
+        auto next = old ? std::make_unique<detail::filter_snapshot>(*old) : std::make_unique<detail::filter_snapshot>();
+
+        auto node = std::make_shared<detail::filter_node>();
+        node->code.assign(prog.begin(), prog.end());
+        node->next = next->head[opcode];
+        node->keep_next = std::move(owners_[opcode]);
+        next->head[opcode] = node.get();
+        owners_[opcode] = std::move(node);
+        ++next->filter_count;
+
+        if (flags & IO_URING_BPF_FILTER_DENY_REST)
+            for (unsigned i = 0; i < opcode_count; ++i)
+                if (i != opcode && !next->head[i] && !next->deny_marker[i]) next->deny_marker[i] = true;
+        publish(std::move(next));
+        return {};
+    }
+
+    // What adding would answer, without adding: the kernel's checks, in its order.
+    static constexpr add_result validate(unsigned opcode, std::span<const insn> prog, std::uint32_t flags) noexcept {
+        if (opcode >= opcode_count) return {add_errc::invalid_opcode};
+        if (flags & ~filter_flags_valid) return {add_errc::invalid_flags};
+        if (verify_result v = verify(prog); !v) return {add_errc::program_rejected, v};
+        return {};
+    }
+
+    // 0 if the request may run, -EACCES if a filter or a deny marker denies it.
+    // `make_ctx()` (returning a bpf_ctx) is called only when `opcode` has
+    // filters: an opcode without any costs one bit test, and so does every
+    // opcode of a table with no filters at all.
+    template <class MakeCtx>
+    int check(std::uint8_t opcode, MakeCtx&& make_ctx) const {
+        const std::uint64_t word = bits_[opcode >> 6].load(std::memory_order_acquire);
+        if (!((word >> (opcode & 63)) & 1u)) [[likely]]
+            return 0;
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        // A deny marker always ends the chain (it only goes into an empty slot),
+        // so the outcome is -EACCES whatever the filters in front of it return.
+        if (s->deny_marker[opcode]) return -EACCES;
+        const bpf_ctx ctx = std::forward<MakeCtx>(make_ctx)();
+        return run_chain(s->head[opcode], ctx);
+    }
+
+    int check(const bpf_ctx& ctx) const noexcept {
+        return check(ctx.opcode, [&ctx]() noexcept -> const bpf_ctx& { return ctx; });
+    }
+
+    // Whether `opcode` has a filter or a deny marker (the fast-path bit).
+    bool restricted(unsigned opcode) const noexcept {
+        return opcode < opcode_count && ((bits_[opcode >> 6].load(std::memory_order_acquire) >> (opcode & 63)) & 1u);
+    }
+    // Whether DENY_REST left a deny marker on `opcode`.
+    bool deny_marker(unsigned opcode) const noexcept {
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        return s && opcode < opcode_count && s->deny_marker[opcode];
+    }
+    // Number of filters on `opcode` (the deny marker not counted).
+    std::size_t chain_length(unsigned opcode) const noexcept {
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        std::size_t n = 0;
+        if (s && opcode < opcode_count)
+            for (const detail::filter_node* f = s->head[opcode]; f; f = f->next) ++n;
+        return n;
+    }
+    // Calls f(std::span<const insn>) for each filter on `opcode`, in the order
+    // check() runs them (newest first).
+    template <class F>
+    void for_each_in_chain(unsigned opcode, F&& f) const {
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        if (s && opcode < opcode_count)
+            for (const detail::filter_node* n = s->head[opcode]; n; n = n->next) f(std::span<const insn>(n->code));
+    }
+    // Number of filters over all opcodes.
+    std::size_t size() const noexcept {
+        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
+        return s ? s->filter_count : 0;
+    }
+    // No filter and no deny marker anywhere.
+    bool empty() const noexcept { return current_.load(std::memory_order_acquire) == nullptr; }
+
+private:
+    static int run_chain(const detail::filter_node* f, const bpf_ctx& ctx) noexcept {
+        for (; f; f = f->next)
+            if (run(f->code, ctx) == 0) return -EACCES;
+        return 0;
+    }
+
+    // Called with write_mutex_ held (or during construction). The snapshot is
+    // stored before the bits are set, so a reader that sees a bit finds its chain.
+    void publish(std::unique_ptr<detail::filter_snapshot> next) {
+        std::uint64_t words[detail::opcode_bitmap_words] = {};
+        for (unsigned i = 0; i < opcode_count; ++i)
+            if (next->head[i] || next->deny_marker[i]) words[i >> 6] |= std::uint64_t{1} << (i & 63);
+        current_.store(next.get(), std::memory_order_release);
+        history_.push_back(std::move(next));
+        for (std::size_t w = 0; w < detail::opcode_bitmap_words; ++w)
+            if (words[w]) bits_[w].fetch_or(words[w], std::memory_order_release);
+    }
+
+    std::array<std::atomic<std::uint64_t>, detail::opcode_bitmap_words> bits_{};
+    std::atomic<const detail::filter_snapshot*> current_{nullptr};
+
+    // Writer side.
+    mutable std::mutex write_mutex_;
+    std::array<std::shared_ptr<const detail::filter_node>, opcode_count> owners_{}; // newest node per opcode
+    std::vector<std::unique_ptr<const detail::filter_snapshot>> history_;           // every snapshot published
+};
+
+} // namespace ringfence
+
+// ringfence/task.hpp - tasks and rings: who sees which filters, as in the kernel.
+//
+//   ringfence::task parent;                                   // no filters yet
+//   ringfence::ring early = parent.create_ring();             // will never see task filters
+//   parent.add_filter(ringfence::IORING_OP_SOCKET, inet_only);
+//   ringfence::task child = parent.fork();                    // shares the parent's table
+//   ringfence::ring r = child.create_ring();                  // shares it too
+//   r.check(ringfence::prep::socket(AF_INET6, SOCK_STREAM, 0));   // -EACCES
+//   r.add_filter(ringfence::IORING_OP_NOP, deny_all);         // r copies the table, then adds
+//
+// The model mirrors the kernel's struct io_restriction: a holder (task or
+// ring) points at a filter table and carries a copy-on-write mark.
+// - A task's first filter creates its table. A ring created while its task
+//   has a table shares it, marked copy-on-write; a ring created earlier has
+//   none and never sees task filters.
+// - fork() gives the child the parent's table, marked copy-on-write.
+// - Adding to a holder marked copy-on-write copies the table first, so from
+//   then on the holder no longer sees additions made through the old table.
+//   Adding to an unmarked holder changes its table in place: every holder
+//   sharing it sees the addition.
+// - fork_semantics says whether the source of a share is marked too: Linux
+//   7.2.13 marks only the new holder (the parent's and task's later additions
+//   reach children and rings); newer mainline marks both, so neither side's
+//   later additions reach the other. The same rule covers fork and ring creation.
+//
+// Concurrency: ring::check never blocks; add_filter, fork and create_ring
+// lock the holders involved. Tables a holder stopped using stay alive until
+// the holder dies, because a reader may still be inside one.
+
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace ringfence {
+
+enum class fork_semantics : std::uint8_t {
+    shared_until_child_writes, // Linux 7.2.13 (observed): only the new holder is copy-on-write
+    copy_on_fork,              // newer mainline: both sides are copy-on-write after a share
+};
+
+constexpr const char* to_string(fork_semantics s) noexcept {
+    return s == fork_semantics::copy_on_fork ? "copy_on_fork" : "shared_until_child_writes";
+}
+
+namespace detail {
+
+// The BPF part of struct io_restriction: a table pointer and a copy-on-write mark.
+class restriction {
+public:
+    // The table readers use; null when the holder has none.
+    const filter_table* table() const noexcept { return current_.load(std::memory_order_acquire); }
+
+    add_result add(unsigned opcode, std::span<const insn> prog, std::uint32_t flags) {
+        if (add_result r = filter_table::validate(opcode, prog, flags); !r) return r;
+        std::lock_guard lock(mutex_);
+        if (!owned_) {
+            set_table(std::make_shared<filter_table>());
+        } else if (cow_) {
+            set_table(std::make_shared<filter_table>(*owned_));
+            cow_ = false;
+        }
+        return owned_->add(opcode, prog, flags);
+    }
+
+    // io_bpf_filter_clone(): share src's table (if any), marked copy-on-write.
+    void clone_from(restriction& src, fork_semantics sharing) {
+        std::shared_ptr<filter_table> shared;
+        {
+            std::lock_guard lock(src.mutex_);
+            if (!src.owned_) return;
+            shared = src.owned_;
+            if (sharing == fork_semantics::copy_on_fork) src.cow_ = true;
+        }
+        std::lock_guard lock(mutex_);
+        set_table(std::move(shared));
+        cow_ = true;
+    }
+
+    bool copy_on_write() const {
+        std::lock_guard lock(mutex_);
+        return cow_;
+    }
+
+private:
+    // Called with mutex_ held.
+    void set_table(std::shared_ptr<filter_table> t) {
+        if (owned_) retired_.push_back(std::move(owned_));
+        owned_ = std::move(t);
+        current_.store(owned_.get(), std::memory_order_release);
+    }
+
+    std::atomic<const filter_table*> current_{nullptr};
+    mutable std::mutex mutex_;
+    std::shared_ptr<filter_table> owned_;
+    std::vector<std::shared_ptr<filter_table>> retired_; // tables readers may still be in
+    bool cow_ = false;
+};
+
+} // namespace detail
+
+class ring;
+
+// A process (or thread) as io_uring sees it: its task filters. A move-only
+// handle; rings and children it creates live on independently of it.
+class task {
+public:
+    struct options {
+        fork_semantics sharing = fork_semantics::shared_until_child_writes;
+        // Task filters need no_new_privs or CAP_SYS_ADMIN (else -EACCES). Both
+        // are inherited on fork. The default is the usual sandbox set-up.
+        bool no_new_privs = true;
+        bool cap_sys_admin = false;
+    };
+
+    task() : task(options{}) {}
+    explicit task(const options& opt) : state_(std::make_unique<state>()) { state_->opt = opt; }
+
+    // IORING_REGISTER_BPF_FILTER with fd -1.
+    add_result add_filter(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
+        if (!state_->opt.no_new_privs && !state_->opt.cap_sys_admin) return {add_errc::not_permitted};
+        return state_->res.add(opcode, prog, flags);
+    }
+
+    // A child: same options, sharing this task's table (see fork_semantics).
+    task fork() {
+        task child(state_->opt);
+        child.state_->res.clone_from(state_->res, state_->opt.sharing);
+        return child;
+    }
+
+    // io_uring_setup(): a ring that starts from this task's table, if it has one.
+    ring create_ring();
+
+    // prctl(PR_SET_NO_NEW_PRIVS): one-way, inherited by later children.
+    void set_no_new_privs() noexcept { state_->opt.no_new_privs = true; }
+
+    const options& config() const noexcept { return state_->opt; }
+    // The task's current table (null before its first filter or inherited table).
+    const filter_table* filters() const noexcept { return state_->res.table(); }
+    // Whether the task's next filter will copy its table first.
+    bool copy_on_write() const { return state_->res.copy_on_write(); }
+
+private:
+    struct state {
+        options opt;
+        detail::restriction res;
+    };
+    std::unique_ptr<state> state_;
+};
+
+// An io_uring instance: its filters decide each submission. A move-only handle.
+class ring {
+public:
+    // A ring with no filters (as created by a task without any).
+    ring() : state_(std::make_unique<state>()) {}
+
+    // IORING_REGISTER_BPF_FILTER on the ring's fd.
+    add_result add_filter(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
+        return state_->res.add(opcode, prog, flags);
+    }
+
+    // The filters' verdict on a context: 0 or -EACCES. One load and one branch
+    // when the ring has no table.
+    int check(const bpf_ctx& ctx) const noexcept {
+        const filter_table* t = state_->res.table();
+        if (!t) [[likely]]
+            return 0;
+        return t->check(ctx);
+    }
+
+    // What submitting `sqe` meets before the opcode runs: -EINVAL for an
+    // invalid opcode or flags, the prep error when the context cannot be built
+    // (reported only for opcodes that have filters: the context is built only
+    // then), else the filters' verdict (0 or -EACCES).
+    // Like the kernel, once the ring has seen IOSQE_IO_DRAIN it shows every
+    // later request (that one included) to filters with IOSQE_ASYNC set.
+    template <user_memory Memory = process_memory>
+    int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
+        if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
+        std::uint8_t flags = sqe.flags;
+        if (flags & sqe_flag::io_drain) state_->drain_active.store(true, std::memory_order_relaxed);
+        if (state_->drain_active.load(std::memory_order_relaxed)) flags |= sqe_flag::async;
+        const filter_table* t = state_->res.table();
+        if (!t) return 0;
+        int prep_error = 0;
+        const int verdict = t->check(sqe.opcode, [&] {
+            io_uring_sqe seen = sqe;
+            seen.flags = flags;
+            ctx_result r = make_ctx(seen, mem);
+            prep_error = r.errno_value();
+            return r.ctx;
+        });
+        return prep_error ? prep_error : verdict;
+    }
+
+    // The ring's current table (null if it has none).
+    const filter_table* filters() const noexcept { return state_->res.table(); }
+    bool copy_on_write() const { return state_->res.copy_on_write(); }
+    bool drain_seen() const noexcept { return state_->drain_active.load(std::memory_order_relaxed); }
+
+private:
+    friend class task;
+    struct state {
+        detail::restriction res;
+        mutable std::atomic<bool> drain_active{false};
+    };
+    std::unique_ptr<state> state_;
+};
+
+inline ring task::create_ring() {
+    ring r;
+    r.state_->res.clone_from(state_->res, state_->opt.sharing);
+    return r;
+}
+
+} // namespace ringfence
+
+// ringfence/static_table.hpp - a filter table fixed at compile time, its filters compiled to C++.
+//
+//   constexpr ringfence::insn inet_only[] = {
+//       ringfence::stmt(ringfence::bpf::ld | ringfence::bpf::w | ringfence::bpf::abs, 16),
+//       ringfence::jump(ringfence::bpf::jmp | ringfence::bpf::jeq | ringfence::bpf::k, AF_INET, 0, 1),
+//       ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 1),
+//       ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
+//   using policy = ringfence::static_table<ringfence::make_static_filter(ringfence::IORING_OP_SOCKET, inet_only)>;
+//   static_assert(policy::check(ringfence::bpf_ctx::socket(AF_INET6, SOCK_STREAM, 0)) == -EACCES);
+//   int res = policy::check(sqe.opcode, [&] { return ringfence::make_ctx(sqe).ctx; });
+//
+// The same rules as ringfence::filter_table (filters listed in registration
+// order; a chain runs newest first; DENY_REST markers), decided where it can
+// be at compile time: the per-opcode bitmap and the deny markers are
+// constants, and each filter becomes straight-line C++ (one function per
+// instruction, jumps as calls the optimiser inlines), so check() is a bit
+// test plus the filters' own compares: no virtual call, allocation, lock or
+// interpretation. Every filter must pass ringfence::verify(), checked by a
+// static_assert. Programs are values (std::array), not type lists.
+
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ringfence {
+
+// One filter of a static table: usable as a template argument (all members public).
+template <std::size_t N>
+struct static_filter {
+    std::uint8_t opcode;
+    std::uint32_t flags; // IO_URING_BPF_FILTER_DENY_REST, SZ_STRICT
+    std::size_t size;    // instructions in use (<= N)
+    std::array<insn, N> code;
+
+    constexpr std::span<const insn> program() const noexcept { return {code.data(), size}; }
+};
+
+template <std::size_t N>
+consteval static_filter<N> make_static_filter(std::uint8_t opcode, const insn (&code)[N], std::uint32_t flags = 0) {
+    static_filter<N> f{opcode, flags, N, {}};
+    for (std::size_t i = 0; i < N; ++i) f.code[i] = code[i];
+    return f;
+}
+template <std::size_t N>
+consteval static_filter<N> make_static_filter(std::uint8_t opcode, const basic_program<N>& p, std::uint32_t flags = 0) {
+    static_filter<N> f{opcode, flags, p.size(), {}};
+    for (std::size_t i = 0; i < p.size(); ++i) f.code[i] = p[i];
+    return f;
+}
+
+namespace detail {
+
+using scratch_words = std::array<std::uint32_t, bpf::memwords>;
+
+// Runs instruction PC of filter F and, through tail calls, the rest. Verified
+// programs only jump forward, so the recursion ends; every instruction is a
+// compile-time constant, so each function is a few machine instructions.
+template <auto F, std::size_t PC>
+constexpr std::uint32_t exec(const bpf_ctx& ctx, std::uint32_t A, std::uint32_t X, scratch_words& M) noexcept {
+    if constexpr (PC >= F.size) {
+        return 0; // unreachable for a verified program
+    } else {
+        using namespace bpf;
+        constexpr insn in = F.code[PC];
+        constexpr std::uint32_t K = in.k;
+        constexpr std::uint16_t c = in.code;
+        if constexpr (c == (ret | k)) return K;
+        else if constexpr (c == (ret | a)) return A;
+        else if constexpr (c == (ld | w | abs)) return exec<F, PC + 1>(ctx, ctx.word(K), X, M);
+        else if constexpr (c == (ld | w | len)) return exec<F, PC + 1>(ctx, bpf_ctx::size_bytes, X, M);
+        else if constexpr (c == (ldx | w | len)) return exec<F, PC + 1>(ctx, A, bpf_ctx::size_bytes, M);
+        else if constexpr (c == (ld | imm)) return exec<F, PC + 1>(ctx, K, X, M);
+        else if constexpr (c == (ldx | imm)) return exec<F, PC + 1>(ctx, A, K, M);
+        else if constexpr (c == (ld | mem)) return exec<F, PC + 1>(ctx, M[K], X, M);
+        else if constexpr (c == (ldx | mem)) return exec<F, PC + 1>(ctx, A, M[K], M);
+        else if constexpr (c == st) { M[K] = A; return exec<F, PC + 1>(ctx, A, X, M); }
+        else if constexpr (c == stx) { M[K] = X; return exec<F, PC + 1>(ctx, A, X, M); }
+        else if constexpr (c == (misc | tax)) return exec<F, PC + 1>(ctx, A, A, M);
+        else if constexpr (c == (misc | txa)) return exec<F, PC + 1>(ctx, X, X, M);
+        else if constexpr (c == (alu | add | k)) return exec<F, PC + 1>(ctx, A + K, X, M);
+        else if constexpr (c == (alu | add | x)) return exec<F, PC + 1>(ctx, A + X, X, M);
+        else if constexpr (c == (alu | sub | k)) return exec<F, PC + 1>(ctx, A - K, X, M);
+        else if constexpr (c == (alu | sub | x)) return exec<F, PC + 1>(ctx, A - X, X, M);
+        else if constexpr (c == (alu | mul | k)) return exec<F, PC + 1>(ctx, A * K, X, M);
+        else if constexpr (c == (alu | mul | x)) return exec<F, PC + 1>(ctx, A * X, X, M);
+        else if constexpr (c == (alu | div | k)) return exec<F, PC + 1>(ctx, A / K, X, M); // K != 0: verified
+        else if constexpr (c == (alu | div | x)) return X == 0 ? 0u : exec<F, PC + 1>(ctx, A / X, X, M);
+        else if constexpr (c == (alu | and_ | k)) return exec<F, PC + 1>(ctx, A & K, X, M);
+        else if constexpr (c == (alu | and_ | x)) return exec<F, PC + 1>(ctx, A & X, X, M);
+        else if constexpr (c == (alu | or_ | k)) return exec<F, PC + 1>(ctx, A | K, X, M);
+        else if constexpr (c == (alu | or_ | x)) return exec<F, PC + 1>(ctx, A | X, X, M);
+        else if constexpr (c == (alu | xor_ | k)) return exec<F, PC + 1>(ctx, A ^ K, X, M);
+        else if constexpr (c == (alu | xor_ | x)) return exec<F, PC + 1>(ctx, A ^ X, X, M);
+        else if constexpr (c == (alu | lsh | k)) return exec<F, PC + 1>(ctx, A << (K & 31), X, M); // K < 32
+        else if constexpr (c == (alu | lsh | x)) return exec<F, PC + 1>(ctx, A << (X & 31), X, M);
+        else if constexpr (c == (alu | rsh | k)) return exec<F, PC + 1>(ctx, A >> (K & 31), X, M);
+        else if constexpr (c == (alu | rsh | x)) return exec<F, PC + 1>(ctx, A >> (X & 31), X, M);
+        else if constexpr (c == (alu | neg)) return exec<F, PC + 1>(ctx, 0u - A, X, M);
+        else if constexpr (c == (jmp | ja)) return exec<F, PC + 1 + K>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jeq | k))
+            return A == K ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jeq | x))
+            return A == X ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jgt | k))
+            return A > K ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jgt | x))
+            return A > X ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jge | k))
+            return A >= K ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jge | x))
+            return A >= X ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jset | k))
+            return (A & K) ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else if constexpr (c == (jmp | jset | x))
+            return (A & X) ? exec<F, PC + 1 + in.jt>(ctx, A, X, M) : exec<F, PC + 1 + in.jf>(ctx, A, X, M);
+        else
+            return 0; // not on io_uring's list: rejected by the static_assert in static_table
+    }
+}
+
+// The filter's return value on ctx, as ringfence::run() computes it.
+template <auto F>
+constexpr std::uint32_t exec_filter(const bpf_ctx& ctx) noexcept {
+    scratch_words M{};
+    return exec<F, 0>(ctx, 0, 0, M);
+}
+
+// Filters are given oldest first; the chain runs newest first, so the rest of
+// the pack (newer filters) runs before F.
+template <auto F, auto... Newer>
+constexpr int run_static_chain(std::uint8_t op, const bpf_ctx& ctx) noexcept {
+    if constexpr (sizeof...(Newer) > 0)
+        if (const int r = run_static_chain<Newer...>(op, ctx)) return r;
+    if (op == F.opcode && exec_filter<F>(ctx) == 0) return -EACCES;
+    return 0;
+}
+
+struct static_layout {
+    std::array<std::uint64_t, 4> active{}; // opcode has a filter or a deny marker
+    std::array<std::uint64_t, 4> denied{}; // opcode has a deny marker
+    std::array<std::size_t, opcode_count> chain_length{};
+};
+
+constexpr bool layout_bit(const std::array<std::uint64_t, 4>& w, unsigned op) noexcept {
+    return (w[op >> 6] >> (op & 63)) & 1u;
+}
+
+template <auto F>
+constexpr bool static_filter_valid() noexcept {
+    return F.opcode < opcode_count && !(F.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) &&
+           F.size <= F.code.size() && verify(F.program()).ok();
+}
+
+} // namespace detail
+
+template <auto... Filters>
+class static_table {
+    static_assert(sizeof...(Filters) > 0, "ringfence::static_table: give at least one filter");
+    static_assert((detail::static_filter_valid<Filters>() && ...),
+                  "ringfence::static_table: every filter needs an opcode below IORING_OP_LAST, known flags, "
+                  "and a program that ringfence::verify() accepts");
+
+    static constexpr detail::static_layout compute() noexcept {
+        detail::static_layout l{};
+        auto add = [&l](unsigned op, std::uint32_t flags) {
+            ++l.chain_length[op];
+            l.active[op >> 6] |= std::uint64_t{1} << (op & 63);
+            if (flags & IO_URING_BPF_FILTER_DENY_REST)
+                for (unsigned i = 0; i < opcode_count; ++i)
+                    if (i != op && !detail::layout_bit(l.active, i)) {
+                        l.active[i >> 6] |= std::uint64_t{1} << (i & 63);
+                        l.denied[i >> 6] |= std::uint64_t{1} << (i & 63);
+                    }
+        };
+        (add(Filters.opcode, Filters.flags), ...);
+        return l;
+    }
+    static constexpr detail::static_layout layout = compute();
+    static constexpr bool has_deny_markers =
+        (layout.denied[0] | layout.denied[1] | layout.denied[2] | layout.denied[3]) != 0;
+
+public:
+    static constexpr std::size_t filter_count = sizeof...(Filters);
+
+    // 0 or -EACCES, exactly as filter_table::check. `make_ctx()` runs only
+    // when `opcode` has filters.
+    template <class MakeCtx>
+    static constexpr int check(std::uint8_t opcode, MakeCtx&& make_ctx) {
+        if (!detail::layout_bit(layout.active, opcode)) [[likely]]
+            return 0;
+        if constexpr (has_deny_markers)
+            if (detail::layout_bit(layout.denied, opcode)) return -EACCES;
+        const bpf_ctx ctx = static_cast<MakeCtx&&>(make_ctx)();
+        return detail::run_static_chain<Filters...>(opcode, ctx);
+    }
+    static constexpr int check(const bpf_ctx& ctx) noexcept {
+        return check(ctx.opcode, [&ctx]() noexcept -> const bpf_ctx& { return ctx; });
+    }
+
+    static constexpr bool restricted(unsigned opcode) noexcept {
+        return opcode < opcode_count && detail::layout_bit(layout.active, opcode);
+    }
+    static constexpr bool deny_marker(unsigned opcode) noexcept {
+        return opcode < opcode_count && detail::layout_bit(layout.denied, opcode);
+    }
+    static constexpr std::size_t chain_length(unsigned opcode) noexcept {
+        return opcode < opcode_count ? layout.chain_length[opcode] : 0;
+    }
+
+    // Calls f(opcode, program span, flags) for each filter in registration
+    // order: to load the same policy into a filter_table, a task, a ring or the kernel.
+    template <class F>
+    static void for_each_filter(F&& f) {
+        (f(unsigned{Filters.opcode}, Filters.program(), Filters.flags), ...);
+    }
+};
+
+} // namespace ringfence
+
 // ringfence/kernel.hpp - hands verified filters to the running Linux kernel.
 //
 //   using namespace ringfence;
@@ -1618,6 +4003,10 @@ private:
 // Linux only; raw syscalls, nothing beyond libc. A program that fails
 // ringfence::verify() is never sent: the result carries the verifier's reason
 // instead of the kernel's bare -EINVAL.
+
+// Only Linux has io_uring: elsewhere this header is empty, so the umbrella
+// header still works for compile-time use.
+#if defined(__linux__)
 
 
 #include <array>
@@ -1799,10 +4188,11 @@ inline int sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexc
     return r < 0 ? -errno : static_cast<int>(r);
 }
 
-// A ring that only exists to ask the kernel questions. Created disabled
-// (IORING_SETUP_R_DISABLED) so inherited register restrictions, which are
-// enforced only once a ring is enabled, do not hide the answers; ring filters
-// stay on this ring and vanish with it.
+// A ring that only exists to ask the kernel questions; ring filters stay on it
+// and vanish with it. Created disabled (IORING_SETUP_R_DISABLED): it never runs
+// requests. Note that 7.2 enforces a task's inherited register restrictions
+// even on disabled rings, so a task whose restrictions lack
+// IORING_REGISTER_BPF_FILTER cannot ask (feature_probe() gives -EACCES).
 class scratch_ring {
 public:
     scratch_ring() noexcept {
@@ -1837,10 +4227,12 @@ inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept {
 
 // Side-effect-free feature test: a kernel that knows opcode 37 copies the
 // argument and faults on an unmapped pointer (-EFAULT); an older kernel
-// refuses the opcode (-EINVAL) without reading it.
-inline bool knows_bpf_filter_opcode(int ring_fd) noexcept {
-    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1) == -EFAULT;
+// refuses the opcode (-EINVAL) without reading it; -EACCES means the task's
+// restrictions forbid the register operation, so the answer is unknown.
+inline int feature_probe(int ring_fd) noexcept {
+    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
 }
+inline bool knows_bpf_filter_opcode(int ring_fd) noexcept { return feature_probe(ring_fd) == -EFAULT; }
 } // namespace detail
 
 // Registers `prog` as a filter for `opcode` on a ring (fd >= 0) or on the
@@ -1904,8 +4296,9 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
         r.error = kernel_errc::io_uring_unavailable;
         return r;
     }
-    if (!detail::knows_bpf_filter_opcode(probe_ring.fd())) {
-        r.error = kernel_errc::not_supported;
+    if (const int fp = detail::feature_probe(probe_ring.fd()); fp != -EFAULT) {
+        // -EACCES: restrictions hide the answer; the program is the likelier cause.
+        r.error = fp == -EACCES ? kernel_errc::kernel_rejected_program : kernel_errc::not_supported;
         return r;
     }
     if (detail::try_allow_all(probe_ring.fd(), opcode, nullptr) == -EINVAL) {
@@ -1921,9 +4314,10 @@ inline registration register_ring_filter(int ring_fd, unsigned opcode, std::span
     return register_filter(ring_fd, opcode, prog, opt);
 }
 
-// Task filters apply to rings the task (and its children, across fork and
-// execve) creates from now on, never to rings created earlier, and cannot be
-// removed. They need no_new_privs or CAP_SYS_ADMIN.
+// Task filters cannot be removed and survive fork and execve. Rings created
+// before the task's first filter never see task filters; rings created later
+// share the task's table (and so see its later filters too) until they
+// register a filter of their own. Needs no_new_privs or CAP_SYS_ADMIN.
 inline registration register_task_filter(unsigned opcode, std::span<const insn> prog,
                                          const filter_options& opt = {}) {
     return register_filter(current_task, opcode, prog, opt);
@@ -1948,6 +4342,7 @@ struct kernel_support {
     std::array<std::uint8_t, 256> pdu_sizes{}; // the kernel's pdu size per opcode (< op_last)
     bool no_new_privs = false;       // PR_GET_NO_NEW_PRIVS of the caller
     bool cap_sys_admin = false;      // CAP_SYS_ADMIN in the caller's effective set
+    int kernel_errno = 0;            // the errno behind `error`, when the kernel gave one
 
     explicit operator bool() const noexcept { return bpf_filters; }
     bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
@@ -1962,6 +4357,8 @@ struct kernel_support {
 
     std::string message() const {
         if (!io_uring) return "io_uring is not available to this process";
+        if (error == kernel_errc::register_restricted)
+            return "cannot tell: this task's io_uring restrictions forbid IORING_REGISTER_BPF_FILTER on its rings";
         if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
         std::string m = "io_uring BPF filters supported; IORING_OP_LAST " + std::to_string(op_last) + "; pdu sizes:";
         for (unsigned op = 0; op < op_last && op < 256; ++op)
@@ -1972,7 +4369,7 @@ struct kernel_support {
     }
 };
 
-// Asks the running kernel, on a throwaway disabled ring: whether it has the
+// Asks the running kernel, on a throwaway ring: whether it has the
 // feature (bad-pointer test, then a real registration), and for every opcode
 // from 0 up, whether it accepts a filter (the first refusal is IORING_OP_LAST)
 // and which pdu size it writes back. Costs one ring and up to ~70 syscalls;
@@ -1992,7 +4389,15 @@ inline kernel_support probe() {
         return k;
     }
     k.io_uring = true;
-    if (!detail::knows_bpf_filter_opcode(ring.fd()) || detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) != 0) {
+    const int fp = detail::feature_probe(ring.fd());
+    if (fp == -EACCES) {
+        k.kernel_errno = EACCES;
+        k.error = kernel_errc::register_restricted;
+        return k;
+    }
+    const int rc = fp == -EFAULT ? detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
+    if (rc != 0) {
+        k.kernel_errno = -rc;
         k.error = kernel_errc::not_supported;
         return k;
     }
@@ -2021,11 +4426,16 @@ inline kernel_support probe() {
 //   an unknown entry type, an sqe_op >= IORING_OP_LAST or a register_op >=
 //   IORING_REGISTER_LAST is -EINVAL;
 // - an empty set restricts everything: no opcode and no register operation;
-// - rings created afterwards copy the set (as if the ring had registered it
-//   with IORING_SETUP_R_DISABLED): a disallowed opcode completes with -EACCES,
-//   a disallowed io_uring_register() on the enabled ring fails with -EACCES;
-//   rings created earlier are unaffected. Register operations stay
-//   unrestricted unless at least one register_op entry is given.
+// - of several sqe_flags_allowed (or _required) entries the last one counts;
+// - rings created afterwards copy the set: a disallowed opcode or sqe flag
+//   completes with -EACCES, a disallowed io_uring_register() on the ring fails
+//   with -EACCES (on 7.2.13 even while the ring is still disabled); rings
+//   created earlier are unaffected. Register operations stay unrestricted
+//   unless at least one register_op entry is given. Blind (fd -1)
+//   registrations such as task filters are never restricted by it;
+// - the set survives execve and is inherited by forked children.
+// Task filters and restrictions live in the same per-task set; filters can be
+// added to it at any time, restrictions only while it does not exist.
 
 // One entry, layout-identical to struct io_uring_restriction.
 struct restriction {
@@ -2132,3 +4542,5 @@ inline registration register_ring_filter(::io_uring* ring, unsigned opcode, std:
 #define RINGFENCE_HAS_LIBURING_INTEROP 1
 #endif
 #endif
+
+#endif // defined(__linux__)
