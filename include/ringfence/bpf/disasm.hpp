@@ -293,7 +293,13 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
         const insn& in = prog[pc];
         if (is_target[pc]) out += detail::label_name(pc) + ":\n";
         std::string code = "    ";
-        if (options.jumps == jump_style::offsets || !usable(pc) ||
+        if (!detail::targets_in_range(in, pc, n)) {
+            // A jump out of the program has no label to name and no offset the
+            // assembler accepts: keep its bits.
+            insn_text raw;
+            detail::put_raw(raw, in);
+            code += raw.view();
+        } else if (options.jumps == jump_style::offsets || !usable(pc) ||
             !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
             code += insn_to_asm(in).view();
         } else if (in.code == (jmp | ja)) {
