@@ -451,16 +451,13 @@ inline kernel_support probe() {
 // Task filters and restrictions live in the same per-task set; filters can be
 // added to it at any time, restrictions only while it does not exist.
 
-// One entry, layout-identical to struct io_uring_restriction.
-struct restriction {
-    std::uint16_t opcode = 0; // IORING_RESTRICTION_*
-    std::uint8_t value = 0;   // register_op, sqe_op or sqe_flags
-    std::uint8_t resv = 0;
-    std::uint32_t resv2[3] = {};
-
-    static constexpr std::uint16_t register_op = 0, sqe_op = 1, sqe_flags_allowed = 2, sqe_flags_required = 3;
+// One entry of a restriction set (uapi.hpp's copy of struct io_uring_restriction).
+struct restriction : io_uring_restriction {
+    static constexpr std::uint16_t register_op = IORING_RESTRICTION_REGISTER_OP, sqe_op = IORING_RESTRICTION_SQE_OP,
+                                   sqe_flags_allowed = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+                                   sqe_flags_required = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 };
-static_assert(sizeof(restriction) == 16);
+static_assert(sizeof(restriction) == sizeof(io_uring_restriction));
 
 class task_restrictions {
 public:
@@ -509,16 +506,14 @@ struct restriction_result {
 inline restriction_result register_task_restrictions(const task_restrictions& set, std::uint16_t flags = 0,
                                                      std::uint32_t resv0 = 0) {
     struct header {
-        std::uint16_t flags;
-        std::uint16_t nr_res;
-        std::uint32_t resv[3];
-        restriction entries[task_restrictions::capacity];
+        io_uring_task_restriction head;
+        io_uring_restriction entries[task_restrictions::capacity];
     } h{};
-    static_assert(offsetof(header, entries) == 16);
+    static_assert(offsetof(header, entries) == sizeof(io_uring_task_restriction));
     const auto e = set.entries();
-    h.flags = flags;
-    h.nr_res = static_cast<std::uint16_t>(e.size());
-    h.resv[0] = resv0;
+    h.head.flags = flags;
+    h.head.nr_res = static_cast<std::uint16_t>(e.size());
+    h.head.resv[0] = resv0;
     for (std::size_t i = 0; i < e.size(); ++i) h.entries[i] = e[i];
     restriction_result r;
     const int rc = detail::sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &h, 1);

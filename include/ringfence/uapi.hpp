@@ -92,6 +92,26 @@ struct io_uring_bpf {
     io_uring_bpf_filter filter;
 };
 
+// struct io_uring_restriction and the task-level header of IORING_REGISTER_RESTRICTIONS
+// with fd -1 (struct io_uring_task_restriction, followed by nr_res entries).
+inline constexpr std::uint16_t IORING_RESTRICTION_REGISTER_OP = 0, IORING_RESTRICTION_SQE_OP = 1,
+                               IORING_RESTRICTION_SQE_FLAGS_ALLOWED = 2, IORING_RESTRICTION_SQE_FLAGS_REQUIRED = 3;
+
+struct io_uring_restriction {
+    std::uint16_t opcode = 0; // IORING_RESTRICTION_*
+    std::uint8_t value = 0;   // the kernel's union of register_op, sqe_op and sqe_flags
+    std::uint8_t resv = 0;
+    std::uint32_t resv2[3] = {};
+};
+
+struct io_uring_task_restriction {
+    std::uint16_t flags;
+    std::uint16_t nr_res;
+    std::uint32_t resv[3];
+    // io_uring_restriction restrictions[nr_res] follow
+};
+
+static_assert(sizeof(io_uring_restriction) == 16 && sizeof(io_uring_task_restriction) == 16);
 static_assert(sizeof(io_uring_bpf_filter) == 64 && offsetof(io_uring_bpf_filter, pdu_size) == 12 &&
               offsetof(io_uring_bpf_filter, filter_ptr) == 16);
 static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8);

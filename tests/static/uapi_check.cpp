@@ -33,6 +33,8 @@ static_assert(+::IORING_REGISTER_BPF_FILTER == +ringfence::IORING_REGISTER_BPF_F
 static_assert(+::IORING_OP_LAST == +ringfence::IORING_OP_LAST);
 static_assert(+::IORING_OP_SOCKET == +ringfence::IORING_OP_SOCKET);
 static_assert(+::IORING_OP_URING_CMD128 == +ringfence::IORING_OP_URING_CMD128);
+static_assert(sizeof(::io_uring_task_restriction) == sizeof(ringfence::io_uring_task_restriction));
+static_assert(offsetof(::io_uring_task_restriction, nr_res) == offsetof(ringfence::io_uring_task_restriction, nr_res));
 } // namespace ringfence::detail::uapi_check
 #endif
 #if __has_include(<linux/io_uring.h>)
@@ -42,6 +44,13 @@ namespace ringfence::detail::uapi_check {
 static_assert(+::IORING_OP_NOP == +ringfence::IORING_OP_NOP && +::IORING_OP_CONNECT == +ringfence::IORING_OP_CONNECT &&
               +::IORING_OP_OPENAT == +ringfence::IORING_OP_OPENAT && +::IORING_OP_OPENAT2 == +ringfence::IORING_OP_OPENAT2);
 static_assert(+::IORING_REGISTER_RESTRICTIONS == +ringfence::IORING_REGISTER_RESTRICTIONS);
+static_assert(sizeof(::io_uring_restriction) == sizeof(ringfence::io_uring_restriction));
+static_assert(offsetof(::io_uring_restriction, sqe_op) == offsetof(ringfence::io_uring_restriction, value));
+static_assert(offsetof(::io_uring_restriction, resv2) == offsetof(ringfence::io_uring_restriction, resv2));
+static_assert(+::IORING_RESTRICTION_REGISTER_OP == +ringfence::IORING_RESTRICTION_REGISTER_OP &&
+              +::IORING_RESTRICTION_SQE_OP == +ringfence::IORING_RESTRICTION_SQE_OP &&
+              +::IORING_RESTRICTION_SQE_FLAGS_ALLOWED == +ringfence::IORING_RESTRICTION_SQE_FLAGS_ALLOWED &&
+              +::IORING_RESTRICTION_SQE_FLAGS_REQUIRED == +ringfence::IORING_RESTRICTION_SQE_FLAGS_REQUIRED);
 static_assert(IOSQE_FIXED_FILE == ringfence::sqe_flag::fixed_file && IOSQE_IO_DRAIN == ringfence::sqe_flag::io_drain &&
               IOSQE_IO_LINK == ringfence::sqe_flag::io_link && IOSQE_IO_HARDLINK == ringfence::sqe_flag::io_hardlink &&
               IOSQE_ASYNC == ringfence::sqe_flag::async && IOSQE_BUFFER_SELECT == ringfence::sqe_flag::buffer_select &&
