@@ -92,7 +92,7 @@ inline constexpr insn deny_resolve_in_root[] = {stmt(ld | w | abs, 32), stmt(alu
 // sqe_flags is byte 9: the second byte of the little-endian word at 8.
 inline constexpr insn deny_async[] = {stmt(ld | w | abs, 8), stmt(alu | rsh | k, 8),
                                       jump(jmp | jset | k, 0x10, 0, 1), stmt(ret | k, 0), stmt(ret | k, 1)};
-inline constexpr insn even_user_data[] = {stmt(ld | w | abs, 0), jump(jmp | jset | k, 1, 0, 1), stmt(ret | k, 1),
+inline constexpr insn even_user_data[] = {stmt(ld | w | abs, 0), jump(jmp | jset | k, 1, 1, 0), stmt(ret | k, 1),
                                           stmt(ret | k, 0)};
 inline constexpr insn connect_inet_only[] = {stmt(ld | w | abs, 16), jump(jmp | jeq | k, 2, 0, 1), stmt(ret | k, 1),
                                              stmt(ret | k, 0)};
