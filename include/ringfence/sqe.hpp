@@ -363,6 +363,7 @@ inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noe
 #if defined(__has_include)
 #if __has_include(<linux/io_uring.h>)
 #include <linux/io_uring.h>
+#define RINGFENCE_HAS_SYSTEM_SQE 1
 namespace ringfence {
 // The system's struct io_uring_sqe, as ringfence's (same layout, checked here).
 inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {

@@ -124,17 +124,21 @@ public:
     };
 
     task() : task(options{}) {}
-    explicit task(const options& opt) : state_(std::make_unique<state>()) { state_->opt = opt; }
+    explicit task(const options& opt) : state_(std::make_unique<state>()) {
+        state_->opt = opt;
+        state_->no_new_privs.store(opt.no_new_privs, std::memory_order_relaxed);
+    }
 
     // IORING_REGISTER_BPF_FILTER with fd -1.
     add_result add_filter(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
-        if (!state_->opt.no_new_privs && !state_->opt.cap_sys_admin) return {add_errc::not_permitted};
+        if (!state_->no_new_privs.load(std::memory_order_relaxed) && !state_->opt.cap_sys_admin)
+            return {add_errc::not_permitted};
         return state_->res.add(opcode, prog, flags);
     }
 
     // A child: same options, sharing this task's table (see fork_semantics).
     task fork() {
-        task child(state_->opt);
+        task child(config());
         child.state_->res.clone_from(state_->res, state_->opt.sharing);
         return child;
     }
@@ -143,9 +147,13 @@ public:
     ring create_ring();
 
     // prctl(PR_SET_NO_NEW_PRIVS): one-way, inherited by later children.
-    void set_no_new_privs() noexcept { state_->opt.no_new_privs = true; }
+    void set_no_new_privs() noexcept { state_->no_new_privs.store(true, std::memory_order_relaxed); }
 
-    const options& config() const noexcept { return state_->opt; }
+    options config() const noexcept {
+        options o = state_->opt;
+        o.no_new_privs = state_->no_new_privs.load(std::memory_order_relaxed);
+        return o;
+    }
     // The task's current table (null before its first filter or inherited table).
     const filter_table* filters() const noexcept { return state_->res.table(); }
     // Whether the task's next filter will copy its table first.
@@ -153,7 +161,8 @@ public:
 
 private:
     struct state {
-        options opt;
+        options opt;                    // fixed at creation, but for no_new_privs
+        std::atomic<bool> no_new_privs; // may be set while other threads fork
         detail::restriction res;
     };
     std::unique_ptr<state> state_;
@@ -203,6 +212,14 @@ public:
         });
         return prep_error ? prep_error : verdict;
     }
+
+#if defined(RINGFENCE_HAS_SYSTEM_SQE)
+    // The same for the system's struct io_uring_sqe (e.g. from liburing).
+    template <user_memory Memory = process_memory>
+    int check(const ::io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
+        return check(from_system(sqe), mem);
+    }
+#endif
 
     // The ring's current table (null if it has none).
     const filter_table* filters() const noexcept { return state_->res.table(); }

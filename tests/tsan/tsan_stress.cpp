@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
             const std::uint32_t flags = (r >> 30) % 97 == 0 ? rf::IO_URING_BPF_FILTER_DENY_REST : 0;
             switch (r % 6) {
             case 0:
+                if ((r >> 50) % 4 == 0) tasks.pick(r >> 36)->set_no_new_privs(); // races with fork() readers of it
                 if (tasks.push(tasks.pick(r >> 32)->fork())) ++forks;
                 break;
             case 1:

@@ -256,6 +256,15 @@ TEST_CASE("ring::check(sqe): kernel checks before filters", "[ring][sqe]") {
     bad = rf::prep::nop();
     bad.flags = 0x80;
     CHECK(r.check(bad) == -EINVAL);
+#if defined(RINGFENCE_HAS_SYSTEM_SQE)
+    ::io_uring_sqe sys{};
+    sys.opcode = IORING_OP_SOCKET;
+    sys.fd = 10;
+    sys.off = 1;
+    CHECK(r.check(sys) == -EACCES);
+    sys.fd = 2;
+    CHECK(r.check(sys) == 0);
+#endif
     // A prep error of a filtered opcode comes first.
     rf::io_uring_sqe s = rf::prep::socket(2, 1, 0);
     s.addr = 1;
