@@ -193,12 +193,18 @@ public:
     // (reported only for opcodes that have filters: the context is built only
     // then), else the filters' verdict (0 or -EACCES).
     // Like the kernel, once the ring has seen IOSQE_IO_DRAIN it shows every
-    // later request (that one included) to filters with IOSQE_ASYNC set.
+    // later request (that one included) to filters with IOSQE_ASYNC set
+    // (measured on 7.2, KERNEL-FACTS.md), and once it has seen
+    // IOSQE_CQE_SKIP_SUCCESS it refuses IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
     int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
         if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
         std::uint8_t flags = sqe.flags;
-        if (flags & sqe_flag::io_drain) state_->drain_active.store(true, std::memory_order_relaxed);
+        if (flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
+        if (flags & sqe_flag::io_drain) {
+            if (state_->drain_disabled.load(std::memory_order_relaxed)) return -EOPNOTSUPP;
+            state_->drain_active.store(true, std::memory_order_relaxed);
+        }
         if (state_->drain_active.load(std::memory_order_relaxed)) flags |= sqe_flag::async;
         const filter_table* t = state_->res.table();
         if (!t) return 0;
@@ -231,6 +237,7 @@ private:
     struct state {
         detail::restriction res;
         mutable std::atomic<bool> drain_active{false};
+        mutable std::atomic<bool> drain_disabled{false};
     };
     std::unique_ptr<state> state_;
 };

@@ -73,6 +73,8 @@ enum class program_id : std::uint8_t {
     even_user_data,       // low bit of user_data clear
     connect_inet_only,    // CONNECT family == AF_INET
     connect_port_443,     // CONNECT port == 443
+    open_largefile,       // OPEN flags with O_LARGEFILE (64-bit kernels add it unless O_PATH)
+    open_mode_zero,       // OPEN mode == 0 (OPENAT drops the mode without O_CREAT / O_TMPFILE)
     rejected,             // fails ringfence::verify (load beyond the context)
     count_
 };
@@ -99,6 +101,10 @@ inline constexpr insn connect_inet_only[] = {stmt(ld | w | abs, 16), jump(jmp | 
 // The port is network order at byte 20: 443 = 0x01bb reads as 0xbb01 in the low half.
 inline constexpr insn connect_port_443[] = {stmt(ld | w | abs, 20), stmt(alu | and_ | k, 0xffff),
                                             jump(jmp | jeq | k, 0xbb01, 0, 1), stmt(ret | k, 1), stmt(ret | k, 0)};
+inline constexpr insn open_largefile[] = {stmt(ld | w | abs, 16), jump(jmp | jset | k, 0100000, 0, 1), stmt(ret | k, 1),
+                                          stmt(ret | k, 0)};
+inline constexpr insn open_mode_zero[] = {stmt(ld | w | abs, 24), jump(jmp | jeq | k, 0, 0, 1), stmt(ret | k, 1),
+                                          stmt(ret | k, 0)};
 inline constexpr insn rejected[] = {stmt(ld | w | abs, 44), stmt(ret | k, 1)};
 } // namespace detail
 
@@ -114,6 +120,8 @@ inline std::span<const insn> program_code(program_id p) noexcept {
     case program_id::even_user_data: return detail::even_user_data;
     case program_id::connect_inet_only: return detail::connect_inet_only;
     case program_id::connect_port_443: return detail::connect_port_443;
+    case program_id::open_largefile: return detail::open_largefile;
+    case program_id::open_mode_zero: return detail::open_mode_zero;
     case program_id::rejected: return detail::rejected;
     case program_id::count_: break;
     }
@@ -122,7 +130,8 @@ inline std::span<const insn> program_code(program_id p) noexcept {
 
 inline constexpr const char* program_names[] = {
     "allow_all",      "deny_all",          "inet_only",        "tcp_only", "deny_o_creat", "deny_resolve_in_root",
-    "deny_async",     "even_user_data",    "connect_inet_only", "connect_port_443", "rejected"};
+    "deny_async",     "even_user_data",    "connect_inet_only", "connect_port_443", "open_largefile",
+    "open_mode_zero", "rejected"};
 static_assert(sizeof(program_names) / sizeof(program_names[0]) == static_cast<std::size_t>(program_id::count_));
 
 inline const char* name(program_id p) noexcept { return program_names[static_cast<std::size_t>(p)]; }
@@ -576,8 +585,10 @@ inline void random_filter(rng& g, step& st, bool with_invalid) {
     }
     case IORING_OP_OPENAT:
     case IORING_OP_OPENAT2: {
-        static constexpr program_id p[] = {program_id::deny_o_creat, program_id::deny_resolve_in_root,
-                                           program_id::allow_all, program_id::deny_all, program_id::deny_async};
+        static constexpr program_id p[] = {program_id::deny_o_creat,   program_id::deny_resolve_in_root,
+                                           program_id::allow_all,      program_id::deny_all,
+                                           program_id::deny_async,     program_id::open_largefile,
+                                           program_id::open_mode_zero};
         st.program = g.pick(p);
         break;
     }

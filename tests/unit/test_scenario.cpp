@@ -125,6 +125,10 @@ TEST_CASE("scenario: every program in the library is what it says", "[scenario]"
     CHECK(rf::run(sc::program_code(P::connect_port_443), rf::bpf_ctx::connect_v4(0x7f000001, 80)) == 0);
     CHECK(rf::run(sc::program_code(P::deny_async), rf::bpf_ctx::for_opcode(0, 0, rf::sqe_flag::async)) == 0);
     CHECK(rf::run(sc::program_code(P::deny_async), rf::bpf_ctx::for_opcode(0, 0, rf::sqe_flag::io_link)) != 0);
+    CHECK(rf::run(sc::program_code(P::open_largefile), rf::bpf_ctx::openat(0100000)) != 0);
+    CHECK(rf::run(sc::program_code(P::open_largefile), rf::bpf_ctx::openat(02)) == 0);
+    CHECK(rf::run(sc::program_code(P::open_mode_zero), rf::bpf_ctx::openat(0, 0)) != 0);
+    CHECK(rf::run(sc::program_code(P::open_mode_zero), rf::bpf_ctx::openat(0, 0644)) == 0);
     CHECK(rf::run(sc::program_code(P::even_user_data), rf::bpf_ctx::for_opcode(0, 3)) == 0);
     CHECK(rf::run(sc::program_code(P::even_user_data), rf::bpf_ctx::for_opcode(0, 4)) != 0);
 }

@@ -298,6 +298,14 @@ TEST_CASE("ring::check(sqe): after an IOSQE_IO_DRAIN request every request carri
     CHECK(other.check(rf::prep::nop()) == 0);
     // A context given directly is taken as it is.
     CHECK(r.check(nop) == 0);
+
+    // After IOSQE_CQE_SKIP_SUCCESS, the ring refuses IOSQE_IO_DRAIN.
+    rf::ring third = t.create_ring();
+    rf::io_uring_sqe skip = rf::prep::nop();
+    skip.flags = rf::sqe_flag::cqe_skip_success;
+    CHECK(third.check(drain) == 0);
+    CHECK(third.check(skip) == 0);
+    CHECK(third.check(drain) == -EOPNOTSUPP);
 }
 
 TEST_CASE("task and ring: handles move; what they created lives on", "[task][ring]") {
