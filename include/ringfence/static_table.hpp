@@ -33,7 +33,15 @@
 
 namespace ringfence {
 
+// The longest program a static table compiles: each instruction is one level
+// of template instantiation (and of constexpr calls when checked at compile
+// time), which compilers cap at 512-900 by default. Longer policies belong in
+// a filter_table.
+inline constexpr std::size_t static_table_max_insns = 480;
+
 // One filter of a static table: usable as a template argument (all members public).
+// Make one with make_static_filter(); from a builder, shrink<>() the program first
+// so that the capacity (N) is its length.
 template <std::size_t N>
 struct static_filter {
     std::uint8_t opcode;
@@ -168,6 +176,8 @@ class static_table {
     static_assert((detail::static_filter_valid<Filters>() && ...),
                   "ringfence::static_table: every filter needs an opcode below IORING_OP_LAST, known flags, "
                   "and a program that ringfence::verify() accepts");
+    static_assert(((Filters.size <= static_table_max_insns) && ...),
+                  "ringfence::static_table: a program is longer than static_table_max_insns; use filter_table");
 
     static constexpr detail::static_layout compute() noexcept {
         detail::static_layout l{};
