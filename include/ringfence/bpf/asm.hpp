@@ -20,6 +20,9 @@
 // writes any instruction as its four raw fields. bpf_asm's ancillary names
 // (#proto, #rand, ...) are not supported; write `ld [0xfffff000]` instead.
 // Jump targets further than 255 instructions get trampolines (bpf::assembler).
+// In a constant expression the cost is linear in the text: about a thousand
+// lines fit Clang's default -fconstexpr-steps, 4096 fit GCC's default limit;
+// raise -fconstexpr-steps (Clang) for longer texts.
 // The result is not verified: use ringfence::verify (io_uring) or
 // bpf::check_classic on it. Part of the plain cBPF engine: nothing here knows
 // about io_uring.
@@ -109,10 +112,26 @@ struct asm_result {
 
 namespace detail {
 
-constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
+// Character classes by table lookup: constant evaluation counts steps, and the
+// parser's inner loops run once per character of the text.
+enum : std::uint8_t { cc_space = 1, cc_alpha = 2, cc_digit = 4 };
+struct char_class_table {
+    std::uint8_t of[256];
+};
+inline constexpr char_class_table char_classes = [] {
+    char_class_table t{};
+    for (unsigned c = 0; c < 256; ++c) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') t.of[c] = cc_space;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') t.of[c] = cc_alpha;
+        if (c >= '0' && c <= '9') t.of[c] = cc_digit;
+    }
+    return t;
+}();
+constexpr std::uint8_t class_of(char c) noexcept { return char_classes.of[static_cast<unsigned char>(c)]; }
+constexpr bool is_space(char c) noexcept { return class_of(c) & cc_space; }
+constexpr bool is_alpha(char c) noexcept { return class_of(c) & cc_alpha; }
+constexpr bool is_digit(char c) noexcept { return class_of(c) & cc_digit; }
+constexpr bool is_alnum(char c) noexcept { return class_of(c) & (cc_alpha | cc_digit); }
 
 // A jump target as written: a label name, an offset, or "the next instruction".
 struct target_ref {
@@ -165,7 +184,8 @@ private:
         return pos_ + ahead < line_.size() ? line_[pos_ + ahead] : '\0';
     }
     constexpr void skip_ws() noexcept {
-        while (pos_ < line_.size() && is_space(line_[pos_])) ++pos_;
+        const std::size_t n = line_.size();
+        while (pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & cc_space)) ++pos_;
     }
     constexpr bool at_end() noexcept {
         skip_ws();
@@ -179,16 +199,20 @@ private:
     }
     constexpr std::string_view identifier() noexcept {
         skip_ws();
-        const std::size_t from = pos_;
-        if (!is_alpha(peek())) return {};
-        while (is_alnum(peek())) ++pos_;
+        const std::size_t from = pos_, n = line_.size();
+        if (pos_ >= n || !is_alpha(line_[pos_])) return {};
+        for (++pos_; pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & (cc_alpha | cc_digit));) ++pos_;
         return line_.substr(from, pos_ - from);
     }
     // A word that must stand alone (`x`, `a`, `len`): not a prefix of a longer name.
     constexpr bool keyword(std::string_view w) noexcept {
         skip_ws();
-        if (line_.substr(pos_, w.size()) != w || is_alnum(peek(w.size()))) return false;
-        pos_ += w.size();
+        const std::size_t n = w.size();
+        if (line_.size() - pos_ < n) return false;
+        for (std::size_t i = 0; i < n; ++i)
+            if (line_[pos_ + i] != w[i]) return false;
+        if (is_alnum(peek(n))) return false;
+        pos_ += n;
         return true;
     }
     constexpr bool reg(char r) noexcept {
@@ -353,103 +377,152 @@ private:
     constexpr bool comma() noexcept { return eat(',') || fail(asm_errc::expected_comma); }
 
     // The instruction after the mnemonic `m`.
+    // Mnemonics as numbers, so that choosing one is a switch, not a chain of
+    // string compares (constant evaluation counts every step).
+    static constexpr std::uint64_t pack(std::string_view m) noexcept {
+        if (m.size() > 7) return 0;
+        std::uint64_t v = 0;
+        for (char c : m) v = v << 8 | static_cast<unsigned char>(c);
+        return v;
+    }
+
+    // A conditional jump's operand and targets; `negated` for jne, jlt, jle.
+    constexpr bool conditional(std::uint16_t op, bool negated, parsed_insn& p) noexcept {
+        using namespace bpf;
+        std::uint32_t k = 0;
+        if (reg('x')) {
+            p.in = jump(jmp | op | x, 0, 0, 0);
+        } else {
+            if (immediate_or_len(k, false) != 1) return false;
+            p.in = jump(jmp | op | bpf::k, k, 0, 0);
+        }
+        p.is_jump = true;
+        target_ref first, second;
+        if (!comma() || !target(first)) return false;
+        skip_ws();
+        if (peek() == ',') {
+            if (!comma() || !target(second)) return false;
+            p.t = negated ? second : first;
+            p.f = negated ? first : second;
+        } else {
+            // One target: the other case falls through to the next instruction.
+            (negated ? p.f : p.t) = first;
+            (negated ? p.t : p.f) = target_ref{};
+        }
+        return true;
+    }
+
+    // ALU with #k or x.
+    constexpr bool arithmetic(std::uint16_t op, insn& in) noexcept {
+        using namespace bpf;
+        std::uint32_t k = 0;
+        if (reg('x')) {
+            in = stmt(alu | op | x, 0);
+            return true;
+        }
+        if (immediate_or_len(k, false) != 1) return false;
+        in = stmt(alu | op | bpf::k, k);
+        return true;
+    }
+
+    // ld / ldx: M[k], [k] / [x + k] (ld), 4*([k]&0xf) (ldx), #k, #len.
+    constexpr bool load(std::uint16_t cls, insn& in) noexcept {
+        using namespace bpf;
+        std::uint32_t k = 0;
+        bool ind = false;
+        skip_ws();
+        if (is_scratch_next()) {
+            if (!scratch_operand(k)) return false;
+            in = stmt(cls | mem, k);
+        } else if (cls == ld && peek() == '[') {
+            if (!packet_operand(ind, k)) return false;
+            in = stmt(ld | w | (ind ? bpf::ind : abs), k);
+        } else if (cls == ldx && is_digit(peek())) {
+            if (!msh_operand(k)) return false;
+            in = stmt(ldx | b | msh, k);
+        } else {
+            const int r = immediate_or_len(k, true);
+            if (!r) return false;
+            in = r == 2 ? stmt(cls | w | len, 0) : stmt(cls | imm, k);
+        }
+        return true;
+    }
+
+    // The instruction after the mnemonic `m`.
     constexpr bool instruction(std::string_view m, std::size_t m_column, parsed_insn& p) noexcept {
         using namespace bpf;
         insn& in = p.in;
         std::uint32_t k = 0;
-        bool ind = false;
-        auto alu_op = [&](std::string_view s) -> int {
-            constexpr std::string_view names[] = {"add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "mod", "xor"};
-            constexpr std::uint16_t ops[] = {add, sub, mul, div, or_, and_, lsh, rsh, mod, xor_};
-            for (std::size_t i = 0; i < 10; ++i)
-                if (s == names[i]) return ops[i];
-            return -1;
-        };
-        if (m == "ld" || m == "ldx") {
-            const std::uint16_t cls = m == "ld" ? ld : ldx;
-            skip_ws();
-            if (is_scratch_next()) {
-                if (!scratch_operand(k)) return false;
-                in = stmt(cls | mem, k);
-            } else if (cls == ld && peek() == '[') {
-                if (!packet_operand(ind, k)) return false;
-                in = stmt(ld | w | (ind ? bpf::ind : abs), k);
-            } else if (cls == ldx && is_digit(peek())) {
-                if (!msh_operand(k)) return false;
-                in = stmt(ldx | b | msh, k);
-            } else {
-                const int r = immediate_or_len(k, true);
-                if (!r) return false;
-                in = r == 2 ? stmt(cls | w | len, 0) : stmt(cls | imm, k);
-            }
-        } else if (m == "ldi" || m == "ldxi") {
-            if (immediate_or_len(k, false) != 1) return false;
+        bool ind = false, ok = true;
+        switch (pack(m)) {
+        case pack("ld"): ok = load(ld, in); break;
+        case pack("ldx"): ok = load(ldx, in); break;
+        case pack("ldi"):
+        case pack("ldxi"):
+            ok = immediate_or_len(k, false) == 1;
             in = stmt((m == "ldi" ? ld : ldx) | imm, k);
-        } else if (m == "ldh" || m == "ldb") {
-            if (!packet_operand(ind, k)) return false;
+            break;
+        case pack("ldh"):
+        case pack("ldb"):
+            ok = packet_operand(ind, k);
             in = stmt(ld | (m == "ldh" ? h : b) | (ind ? bpf::ind : abs), k);
-        } else if (m == "ldxb") {
-            if (!msh_operand(k)) return false;
+            break;
+        case pack("ldxb"):
+            ok = msh_operand(k);
             in = stmt(ldx | b | msh, k);
-        } else if (m == "st" || m == "stx") {
-            if (!scratch_operand(k)) return false;
+            break;
+        case pack("st"):
+        case pack("stx"):
+            ok = scratch_operand(k);
             in = stmt(m == "st" ? st : stx, k);
-        } else if (m == "tax" || m == "txa" || m == "neg") {
-            in = stmt(m == "tax" ? (misc | tax) : m == "txa" ? (misc | txa) : (alu | neg), 0);
-        } else if (const int op = alu_op(m); op >= 0) {
-            if (reg('x')) {
-                in = stmt(static_cast<std::uint16_t>(alu | op | x), 0);
-            } else {
-                if (immediate_or_len(k, false) != 1) return false;
-                in = stmt(static_cast<std::uint16_t>(alu | op | bpf::k), k);
-            }
-        } else if (m == "ret") {
+            break;
+        case pack("tax"): in = stmt(misc | tax, 0); break;
+        case pack("txa"): in = stmt(misc | txa, 0); break;
+        case pack("neg"): in = stmt(alu | neg, 0); break;
+        case pack("add"): ok = arithmetic(add, in); break;
+        case pack("sub"): ok = arithmetic(sub, in); break;
+        case pack("mul"): ok = arithmetic(mul, in); break;
+        case pack("div"): ok = arithmetic(div, in); break;
+        case pack("mod"): ok = arithmetic(mod, in); break;
+        case pack("and"): ok = arithmetic(and_, in); break;
+        case pack("or"): ok = arithmetic(or_, in); break;
+        case pack("xor"): ok = arithmetic(xor_, in); break;
+        case pack("lsh"): ok = arithmetic(lsh, in); break;
+        case pack("rsh"): ok = arithmetic(rsh, in); break;
+        case pack("ret"):
             if (reg('a')) {
                 in = stmt(ret | a, 0);
             } else {
-                if (immediate_or_len(k, false) != 1) return false;
+                ok = immediate_or_len(k, false) == 1;
                 in = stmt(ret | bpf::k, k);
             }
-        } else if (m == "ja" || m == "jmp") {
+            break;
+        case pack("ja"):
+        case pack("jmp"):
             in = stmt(jmp | ja, 0);
             p.is_jump = true;
-            if (!target(p.t)) return false;
-        } else if (m == "jeq" || m == "jgt" || m == "jge" || m == "jset" || m == "jne" || m == "jneq" ||
-                   m == "jlt" || m == "jle") {
-            const bool negated = m == "jne" || m == "jneq" || m == "jlt" || m == "jle";
-            const std::uint16_t op = (m == "jeq" || m == "jne" || m == "jneq") ? jeq
-                                     : (m == "jgt" || m == "jle")               ? jgt
-                                     : (m == "jge" || m == "jlt")               ? jge
-                                                                                : jset;
-            if (reg('x')) {
-                in = jump(jmp | op | x, 0, 0, 0);
-            } else {
-                if (immediate_or_len(k, false) != 1) return false;
-                in = jump(jmp | op | bpf::k, k, 0, 0);
-            }
-            p.is_jump = true;
-            target_ref first, second;
-            if (!comma() || !target(first)) return false;
-            skip_ws();
-            if (peek() == ',') {
-                if (!comma() || !target(second)) return false;
-                p.t = negated ? second : first;
-                p.f = negated ? first : second;
-            } else {
-                // One target: the other case falls through to the next instruction.
-                (negated ? p.f : p.t) = first;
-                (negated ? p.t : p.f) = target_ref{};
-            }
-        } else if (m == ".insn") {
+            ok = target(p.t);
+            break;
+        case pack("jeq"): ok = conditional(jeq, false, p); break;
+        case pack("jgt"): ok = conditional(jgt, false, p); break;
+        case pack("jge"): ok = conditional(jge, false, p); break;
+        case pack("jset"): ok = conditional(jset, false, p); break;
+        case pack("jne"):
+        case pack("jneq"): ok = conditional(jeq, true, p); break;
+        case pack("jlt"): ok = conditional(jge, true, p); break;
+        case pack("jle"): ok = conditional(jgt, true, p); break;
+        case pack(".insn"): {
             std::uint32_t code = 0, jt = 0, jf = 0;
-            if (!number(code, 0xffff) || !comma() || !number(jt, 0xff) || !comma() || !number(jf, 0xff) ||
-                !comma() || !number(k))
-                return false;
+            ok = number(code, 0xffff) && comma() && number(jt, 0xff) && comma() && number(jf, 0xff) && comma() &&
+                 number(k);
             in = insn{static_cast<std::uint16_t>(code), static_cast<std::uint8_t>(jt), static_cast<std::uint8_t>(jf), k};
-        } else {
+            break;
+        }
+        default:
             fail_at(asm_errc::unknown_mnemonic, line_no_, m_column, m);
             return false;
         }
+        if (!ok) return false;
         if (!at_end()) return fail(asm_errc::unexpected_text);
         return true;
     }
@@ -460,7 +533,9 @@ private:
     std::size_t count_ = 0;     // instructions in the text (pass 1)
     std::size_t last_line_ = 1; // line of the last instruction
     bpf::assembler asm_{};
-    std::vector<label> at_index_; // pass 2: the assembler label bound before instruction i
+    // Pass 2: the assembler label bound before instruction i (a plain array:
+    // constant evaluation charges a vector's fill per element).
+    label at_index_[bpf::max_insns + 1]{};
 
     constexpr const named_label* find(std::string_view name) const noexcept {
         for (const named_label& l : labels_)
@@ -514,23 +589,27 @@ private:
         return true;
     }
 
-    // One pass over the text. Pass 1 (emit == false) records labels and counts
-    // instructions, skipping lines it cannot parse; pass 2 stops at the first error.
+    // One pass over the text. Pass 1 (emitting == false) records labels and
+    // counts instruction lines; pass 2 parses and emits, and stops at the first error.
     constexpr void scan(bool emitting) {
-        if (emitting) at_index_.assign(count_ + 1, label{});
         std::size_t pc = 0;
         std::size_t start = 0;
         line_no_ = 0;
-        while (start <= text_.size()) {
-            std::size_t stop = start;
-            while (stop < text_.size() && text_[stop] != '\n') ++stop;
+        const std::size_t size = text_.size();
+        while (start <= size) {
+            // The line, and whether a ':' stands before any comment (else it defines no label).
+            std::size_t stop = start, colon = size;
+            for (char c; stop < size && (c = text_[stop]) != '\n'; ++stop) {
+                if (c == ':' && colon == size) colon = stop;
+                else if (c == ';') colon = colon == size ? size + 1 : colon;
+            }
             line_ = text_.substr(start, stop - start);
             pos_ = 0;
             ++line_no_;
             start = stop + 1;
 
             // labels
-            for (;;) {
+            while (colon < size) {
                 skip_ws();
                 const std::size_t save = pos_;
                 const std::string_view name = identifier();
@@ -547,6 +626,10 @@ private:
                 }
             }
             if (at_end()) continue;
+            if (!emitting) { // pass 2 parses the instruction and reports its errors, in order
+                ++pc;
+                continue;
+            }
 
             // the instruction
             const std::size_t m_column = pos_ + 1;
@@ -559,27 +642,16 @@ private:
                 m = identifier();
             }
             if (m.empty()) {
-                if (emitting) {
-                    fail(asm_errc::unknown_mnemonic);
-                    return;
-                }
-                ++pc;
-                continue;
+                fail(asm_errc::unknown_mnemonic);
+                return;
             }
-            if (emitting && pc == bpf::max_insns) {
+            if (pc == bpf::max_insns) {
                 fail_at(asm_errc::too_many_instructions, line_no_, m_column, m);
                 return;
             }
             parsed_insn p{};
             p.column = m_column;
-            const asm_error before = error_;
-            const bool ok = instruction(m, m_column, p);
-            if (!emitting) {
-                error_ = before; // pass 2 reports it, in order
-                ++pc;
-                continue;
-            }
-            if (!ok || !emit(p, pc)) return;
+            if (!instruction(m, m_column, p) || !emit(p, pc)) return;
             last_line_ = line_no_;
             ++pc;
         }
