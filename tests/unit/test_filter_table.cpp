@@ -2,9 +2,11 @@
 #include "catch.hpp"
 
 #include "ringfence/filter_table.hpp"
+#include "ringfence/run.hpp"
 #include "ringfence/uapi.hpp"
 
 #include <cerrno>
+#include <span>
 #include <vector>
 
 namespace {
@@ -232,4 +234,53 @@ TEST_CASE("filter_table: thousands of filters on one opcode", "[filter_table]") 
     CHECK(t.chain_length(rf::IORING_OP_SOCKET) == 5000);
     CHECK(t.check(tcp4) == 0);
     CHECK(t.check(tcp6) == -EACCES);
+}
+
+namespace {
+// The kernel's rules written as plainly as possible: a vector of programs per
+// opcode (newest last) and a deny marker per opcode.
+struct reference_table {
+    std::vector<std::vector<std::span<const rf::insn>>> chains = std::vector<std::vector<std::span<const rf::insn>>>(rf::opcode_count);
+    std::vector<bool> marker = std::vector<bool>(rf::opcode_count);
+
+    int add(unsigned op, std::span<const rf::insn> p, std::uint32_t flags) {
+        if (op >= rf::opcode_count || (flags & ~rf::filter_flags_valid) || !rf::verify(p)) return -EINVAL;
+        chains[op].push_back(p);
+        if (flags & rf::IO_URING_BPF_FILTER_DENY_REST)
+            for (unsigned i = 0; i < rf::opcode_count; ++i)
+                if (i != op && chains[i].empty()) marker[i] = true;
+        return 0;
+    }
+    int check(const rf::bpf_ctx& c) const {
+        if (c.opcode >= rf::opcode_count) return 0;
+        for (auto it = chains[c.opcode].rbegin(); it != chains[c.opcode].rend(); ++it)
+            if (rf::run(*it, c) == 0) return -EACCES;
+        return marker[c.opcode] ? -EACCES : 0;
+    }
+};
+} // namespace
+
+TEST_CASE("filter_table: random registrations decide as a plain reference of the kernel's rules", "[filter_table]") {
+    const std::span<const rf::insn> programs[] = {allow_all, deny_all, allow_seven, inet_only, tcp_only, half_load};
+    const rf::bpf_ctx contexts[] = {tcp4, udp4, tcp6, nop, rf::bpf_ctx::openat(0100), rf::bpf_ctx::connect_v4(1, 2),
+                                    rf::bpf_ctx::for_opcode(rf::IORING_OP_READ), rf::bpf_ctx::for_opcode(70)};
+    const std::uint8_t ops[] = {rf::IORING_OP_NOP, rf::IORING_OP_SOCKET, rf::IORING_OP_OPENAT, rf::IORING_OP_CONNECT,
+                                rf::IORING_OP_READ, rf::IORING_OP_LAST};
+    std::uint64_t state = 12345;
+    auto next = [&state] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<std::uint32_t>(state >> 33);
+    };
+    for (int round = 0; round < 200; ++round) {
+        rf::filter_table t;
+        reference_table ref;
+        const int steps = 1 + static_cast<int>(next() % 12);
+        for (int i = 0; i < steps; ++i) {
+            const unsigned op = ops[next() % 6];
+            const auto prog = programs[next() % 6];
+            const std::uint32_t flags = next() % 5 == 0 ? rf::IO_URING_BPF_FILTER_DENY_REST : (next() % 20 == 0 ? 8u : 0u);
+            REQUIRE(t.add(op, prog, flags).errno_value() == ref.add(op, prog, flags));
+            for (const rf::bpf_ctx& c : contexts) REQUIRE(t.check(c) == ref.check(c));
+        }
+    }
 }
