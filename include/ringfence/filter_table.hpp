@@ -90,6 +90,21 @@ struct filter_node {
     std::vector<insn> code;
     const filter_node* next = nullptr;            // the next older filter
     std::shared_ptr<const filter_node> keep_next; // owns `next`
+
+    filter_node() = default;
+    filter_node(const filter_node&) = delete;
+    filter_node& operator=(const filter_node&) = delete;
+    // Releases the older nodes one by one: destroying a chain of many thousand
+    // filters recursively could overflow the stack. A node we hold the only
+    // reference to can give up its successor before it dies (nodes are only
+    // ever created non-const, by make_shared).
+    ~filter_node() {
+        std::shared_ptr<const filter_node> older = std::move(keep_next);
+        while (older && older.use_count() == 1) {
+            std::shared_ptr<const filter_node> after = std::move(const_cast<filter_node&>(*older).keep_next);
+            older = std::move(after);
+        }
+    }
 };
 
 // What readers see: the newest filter per opcode and the deny markers.

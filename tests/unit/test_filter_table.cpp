@@ -6,6 +6,7 @@
 #include "ringfence/uapi.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -283,4 +284,19 @@ TEST_CASE("filter_table: random registrations decide as a plain reference of the
             for (const rf::bpf_ctx& c : contexts) REQUIRE(t.check(c) == ref.check(c));
         }
     }
+}
+
+TEST_CASE("filter_table: a chain of 200,000 filters is destroyed without deep recursion", "[filter_table]") {
+    // Recursive destruction would need tens of megabytes of stack here.
+    auto t = std::make_unique<rf::filter_table>();
+    int refused = 0;
+    for (int i = 0; i < 200000; ++i) refused += !t->add(rf::IORING_OP_NOP, allow_all).ok();
+    REQUIRE(refused == 0);
+    auto copy = std::make_unique<rf::filter_table>(*t);
+    REQUIRE(copy->add(rf::IORING_OP_NOP, deny_all));
+    CHECK(copy->chain_length(rf::IORING_OP_NOP) == 200001);
+    t.reset(); // the copy still holds every node
+    CHECK(copy->check(nop) == -EACCES);
+    copy.reset();
+    SUCCEED("destroyed");
 }
