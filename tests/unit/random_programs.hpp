@@ -42,14 +42,18 @@ inline insn body_insn(std::mt19937_64& rng, std::size_t pc, std::size_t n) {
         const std::size_t max = room - 1 < 255 ? room - 1 : 255;
         return static_cast<std::uint8_t>(rng() % 3 == 0 ? 0 : rng() % (max + 1));
     };
-    switch (rng() % 12) {
+    // One rng() call per statement: the order of evaluation of function
+    // arguments is unspecified, and the sequence must not depend on the compiler.
+    const std::uint64_t kind = rng() % 12;
+    const bool flip = rng() % 2;
+    switch (kind) {
     case 0:
     case 1: return stmt(B::ld | B::w | B::abs, static_cast<std::uint32_t>(4 * (rng() % 10)));
-    case 2: return rng() % 2 ? stmt(B::ld | B::w | B::len, 0) : stmt(B::ldx | B::w | B::len, 0);
-    case 3: return stmt((rng() % 2 ? B::ld : B::ldx) | B::imm, constant(rng));
-    case 4: return stmt(rng() % 2 ? B::st : B::stx, static_cast<std::uint32_t>(rng() % 16));
-    case 5: return stmt((rng() % 2 ? B::ld : B::ldx) | B::mem, static_cast<std::uint32_t>(rng() % 16));
-    case 6: return stmt(B::misc | (rng() % 2 ? B::tax : B::txa), 0);
+    case 2: return flip ? stmt(B::ld | B::w | B::len, 0) : stmt(B::ldx | B::w | B::len, 0);
+    case 3: return stmt((flip ? B::ld : B::ldx) | B::imm, constant(rng));
+    case 4: return stmt(flip ? B::st : B::stx, static_cast<std::uint32_t>(rng() % 16));
+    case 5: return stmt((flip ? B::ld : B::ldx) | B::mem, static_cast<std::uint32_t>(rng() % 16));
+    case 6: return stmt(B::misc | (flip ? B::tax : B::txa), 0);
     case 7: {
         const std::uint16_t op = alu_ops[rng() % 9];
         if (rng() % 3 == 0) return stmt(B::alu | op | B::x, 0);
@@ -63,7 +67,10 @@ inline insn body_insn(std::mt19937_64& rng, std::size_t pc, std::size_t n) {
     default: {
         const std::uint16_t op = jmp_ops[rng() % 4];
         const bool by_x = rng() % 4 == 0;
-        return jump(B::jmp | op | (by_x ? B::x : B::k), by_x ? 0 : constant(rng), target(), target());
+        const std::uint32_t v = by_x ? 0 : constant(rng);
+        const std::uint8_t jt = target();
+        const std::uint8_t jf = target();
+        return jump(B::jmp | op | (by_x ? B::x : B::k), v, jt, jf);
     }
     }
 }
@@ -76,8 +83,8 @@ inline ringfence::program random_verified_program(std::mt19937_64& rng, std::siz
         const std::size_t n = 1 + rng() % max_len;
         ringfence::program p;
         for (std::size_t pc = 0; pc + 1 < n; ++pc) p.push_back(random_detail::body_insn(rng, pc, n));
-        p.push_back(rng() % 3 ? ringfence::stmt(B::ret | B::k, random_detail::constant(rng))
-                              : ringfence::stmt(B::ret | B::a, 0));
+        if (rng() % 3) p.push_back(ringfence::stmt(B::ret | B::k, random_detail::constant(rng)));
+        else p.push_back(ringfence::stmt(B::ret | B::a, 0));
         // Turn loads of unwritten scratch cells into stores until the dataflow check passes.
         for (;;) {
             const ringfence::verify_result r = ringfence::verify(p);
@@ -94,8 +101,9 @@ inline std::vector<ringfence::insn> random_raw_program(std::mt19937_64& rng, std
     const std::size_t n = 1 + rng() % max_len;
     std::vector<ringfence::insn> p;
     for (std::size_t pc = 0; pc < n; ++pc) {
-        ringfence::insn in = rng() % 2 && n - pc > 1 ? random_detail::body_insn(rng, pc, n)
-                                                     : ringfence::insn{static_cast<std::uint16_t>(rng() % 0x100), 0, 0, 0};
+        const bool known = rng() % 2 && n - pc > 1;
+        ringfence::insn in = known ? random_detail::body_insn(rng, pc, n)
+                                   : ringfence::insn{static_cast<std::uint16_t>(rng() % 0x100), 0, 0, 0};
         switch (rng() % 6) {
         case 0: in.code = static_cast<std::uint16_t>(rng()); break;
         case 1: in.jt = static_cast<std::uint8_t>(rng()); break;
@@ -111,13 +119,24 @@ inline std::vector<ringfence::insn> random_raw_program(std::mt19937_64& rng, std
 // A context with random bytes, biased towards small words so compares sometimes hit.
 inline ringfence::bpf_ctx random_context(std::mt19937_64& rng) {
     ringfence::bpf_ctx c;
-    c.user_data = rng() % 2 ? rng() : rng() % 8;
+    const bool small = rng() % 2;
+    c.user_data = small ? rng() % 8 : rng();
     c.opcode = static_cast<std::uint8_t>(rng() % 70);
     c.sqe_flags = static_cast<std::uint8_t>(rng());
-    c.pdu_size = static_cast<std::uint8_t>(rng() % 2 ? ringfence::expected_pdu_size(c.opcode) : rng());
-    for (auto& b : c.pad) b = static_cast<std::uint8_t>(rng() % 4 ? 0 : rng());
-    for (std::size_t i = 0; i < c.pdu.size(); ++i)
-        c.pdu[i] = static_cast<std::uint8_t>(i % 4 == 0 ? rng() % 4 : (rng() % 3 ? 0 : rng()));
+    const bool expected_pdu = rng() % 2;
+    c.pdu_size = static_cast<std::uint8_t>(expected_pdu ? ringfence::expected_pdu_size(c.opcode) : rng());
+    for (auto& b : c.pad) {
+        const bool zero = rng() % 4;
+        b = static_cast<std::uint8_t>(zero ? 0 : rng());
+    }
+    for (std::size_t i = 0; i < c.pdu.size(); ++i) {
+        if (i % 4 == 0) {
+            c.pdu[i] = static_cast<std::uint8_t>(rng() % 4);
+            continue;
+        }
+        const bool zero = rng() % 3;
+        c.pdu[i] = static_cast<std::uint8_t>(zero ? 0 : rng());
+    }
     return c;
 }
 
