@@ -1,0 +1,243 @@
+// ringfence/policy.hpp - policies: per opcode, rules that allow or deny on conditions; a default.
+//
+//   using namespace ringfence;
+//   constexpr auto p = policy{
+//       rule(IORING_OP_SOCKET).allow_if(socket::family.in({AF_INET, AF_INET6}) &&
+//                                       (socket::type & 0xf) == SOCK_STREAM).named("tcp over ip"),
+//       rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(O_CREAT)).named("no create"),
+//       rule(IORING_OP_OPENAT).allow(),
+//       rule(IORING_OP_CONNECT).allow_if(connect::port == port(443) && connect::v4_addr == ipv4("10.0.0.0/8")),
+//   }.otherwise(deny);
+//   static_assert(evaluate(p, bpf_ctx::socket(AF_INET, SOCK_STREAM, 0)) == allow);
+//   constexpr auto f = compile(p, IORING_OP_SOCKET);     // ringfence/compile.hpp: a verified program
+//
+// Meaning: for a request, the rules of its opcode are tried in order; the first
+// whose condition holds decides. When none does, the policy's default decides
+// (deny unless `.otherwise(allow)`). A policy is a value: its type carries only
+// the number of rules, condition nodes and set members.
+//
+// A rule that tests a field its opcode's context does not have (socket.family
+// in an OPENAT rule) is a compile error in a constant expression:
+//   a_rule_tests_a_field_that_its_opcodes_context_does_not_have
+#pragma once
+
+#include "ringfence/context.hpp"
+#include "ringfence/policy/address.hpp"
+#include "ringfence/policy/condition.hpp"
+#include "ringfence/uapi.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ringfence {
+
+// What a rule (or the default) does with a request.
+enum class action : std::uint8_t { deny = 0, allow = 1 };
+inline constexpr action allow = action::allow;
+inline constexpr action deny = action::deny;
+
+namespace detail::policy_error {
+inline void a_rule_tests_a_field_that_its_opcodes_context_does_not_have() {}
+inline void a_rule_names_an_opcode_beyond_IORING_OP_LAST() {}
+} // namespace detail::policy_error
+
+// One rule: on `opcode`, `act` when the condition holds (no nodes: always).
+template <std::size_t N, std::size_t M>
+struct basic_rule {
+    static constexpr std::size_t node_capacity = N, member_capacity = M;
+    std::uint8_t opcode = 0;
+    action act = action::deny;
+    std::string_view name{};
+    condition<N, M> when{};
+
+    // The name explain() and the compiled rule marks give this rule.
+    constexpr basic_rule named(std::string_view n) const {
+        basic_rule r = *this;
+        r.name = n;
+        return r;
+    }
+};
+
+// What rule(opcode) returns; finish it with allow_if, deny_if, allow or deny.
+struct rule_start {
+    std::uint8_t opcode;
+
+    // Checked here, in constant evaluation: every field exists in the opcode's context.
+    template <std::size_t N, std::size_t M>
+    constexpr basic_rule<N, M> make(action a, const condition<N, M>& c) const {
+        for (std::size_t i = 0; i < N; ++i)
+            if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode))
+                detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
+        basic_rule<N, M> r;
+        r.opcode = opcode;
+        r.act = a;
+        r.when = c;
+        return r;
+    }
+
+    template <std::size_t N, std::size_t M>
+    constexpr basic_rule<N, M> allow_if(const condition<N, M>& c) const {
+        return make(action::allow, c);
+    }
+    template <std::size_t N, std::size_t M>
+    constexpr basic_rule<N, M> deny_if(const condition<N, M>& c) const {
+        return make(action::deny, c);
+    }
+    constexpr basic_rule<0, 0> allow() const { return make(action::allow, condition<0, 0>{}); }
+    constexpr basic_rule<0, 0> deny() const { return make(action::deny, condition<0, 0>{}); }
+};
+
+constexpr rule_start rule(unsigned opcode) {
+    if (opcode >= IORING_OP_LAST) detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
+    return {static_cast<std::uint8_t>(opcode)};
+}
+
+namespace detail {
+struct rule_info {
+    std::uint8_t opcode = 0;
+    action act = action::deny;
+    std::string_view name{};
+    std::uint16_t first_node = 0, node_count = 0; // node_count 0: always
+};
+} // namespace detail
+
+// R rules with N condition nodes and M set members in all.
+template <std::size_t R, std::size_t N, std::size_t M>
+class policy {
+public:
+    static constexpr std::size_t rule_count = R, node_capacity = N, member_capacity = M;
+
+    constexpr policy() noexcept = default;
+    template <class... Rules>
+        requires(sizeof...(Rules) == R && R > 0)
+    constexpr policy(const Rules&... rules) {
+        (add(rules), ...);
+    }
+
+    // The same rules with another default.
+    constexpr policy otherwise(action a) const {
+        policy p = *this;
+        p.default_ = a;
+        return p;
+    }
+    constexpr action default_action() const noexcept { return default_; }
+
+    // Whether any rule names `opcode` (for the others, only the default applies).
+    constexpr bool has_rules_for(unsigned opcode) const noexcept {
+        for (std::size_t i = 0; i < R; ++i)
+            if (rules_[i].opcode == opcode) return true;
+        return false;
+    }
+
+    // Implementation, read by evaluate() and compile(): rules, their nodes and members.
+    detail::rule_info rules_[R == 0 ? 1 : R]{};
+    detail::cond_node nodes_[N == 0 ? 1 : N]{};
+    detail::member members_[M == 0 ? 1 : M]{};
+    action default_ = action::deny;
+
+private:
+    std::size_t r_ = 0, n_ = 0, m_ = 0;
+
+    template <std::size_t RN, std::size_t RM>
+    constexpr void add(const basic_rule<RN, RM>& r) {
+        detail::rule_info& info = rules_[r_++];
+        info.opcode = r.opcode;
+        info.act = r.act;
+        info.name = r.name;
+        info.first_node = static_cast<std::uint16_t>(n_);
+        info.node_count = static_cast<std::uint16_t>(RN);
+        for (std::size_t i = 0; i < RN; ++i) {
+            nodes_[n_ + i] = r.when.nodes[i];
+            nodes_[n_ + i].first_member = static_cast<std::uint16_t>(nodes_[n_ + i].first_member + m_);
+        }
+        for (std::size_t i = 0; i < RM; ++i) members_[m_ + i] = r.when.members[i];
+        n_ += RN;
+        m_ += RM;
+    }
+};
+
+template <class... Rules>
+policy(const Rules&...) -> policy<sizeof...(Rules), (Rules::node_capacity + ... + 0),
+                                  (Rules::member_capacity + ... + 0)>;
+
+namespace detail {
+
+// A field's value as a host-order number (the IPv6 address as 128 bits, first byte highest).
+constexpr u128 field_value(const bpf_ctx& c, std::uint8_t index) noexcept {
+    const field& f = fields::all[index];
+    if (f.kind != field_kind::bytes16) return {0, c.get(f)};
+    u128 v;
+    for (std::size_t i = 0; i < 16; ++i) {
+        const std::uint64_t b = c.pdu[8 + i];
+        (i < 8 ? v.hi : v.lo) |= b << (8 * (7 - i % 8));
+    }
+    return v;
+}
+
+constexpr bool atom_holds(const cond_node& n, const member* members, const bpf_ctx& c) noexcept {
+    const u128 fv = field_value(c, n.field);
+    const u128 x = fv & n.mask;
+    switch (n.op) {
+    case atom_op::eq: return x == n.value;
+    case atom_op::ne: return x != n.value;
+    case atom_op::lt: return x < n.value;
+    case atom_op::le: return x <= n.value;
+    case atom_op::gt: return x > n.value;
+    case atom_op::ge: return x >= n.value;
+    case atom_op::any_bits: return !(x & n.value).zero();
+    case atom_op::no_bits: return (x & n.value).zero();
+    case atom_op::in:
+        for (std::size_t i = 0; i < n.member_count; ++i) {
+            const member& m = members[n.first_member + i];
+            if ((fv & m.mask) == m.value) return true;
+        }
+        return false;
+    case atom_op::between: return n.value <= x && x <= n.value2;
+    }
+    return false;
+}
+
+// Evaluates nodes[first, first + count) (postfix) directly on the context.
+template <std::size_t N>
+constexpr bool condition_holds(const cond_node* nodes, std::size_t first, std::size_t count, const member* members,
+                               const bpf_ctx& c) noexcept {
+    if (count == 0) return true;
+    bool stack[N == 0 ? 1 : N]{};
+    std::size_t top = 0;
+    for (std::size_t i = first; i < first + count; ++i) {
+        const cond_node& n = nodes[i];
+        switch (n.kind) {
+        case node_kind::atom: stack[top++] = atom_holds(n, members, c); break;
+        case node_kind::not_: stack[top - 1] = !stack[top - 1]; break;
+        case node_kind::and_: --top; stack[top - 1] = stack[top - 1] && stack[top]; break;
+        case node_kind::or_: --top; stack[top - 1] = stack[top - 1] || stack[top]; break;
+        }
+    }
+    return stack[0];
+}
+} // namespace detail
+
+// What the policy decides for a request, by evaluating the rules directly (no BPF).
+template <std::size_t R, std::size_t N, std::size_t M>
+constexpr action evaluate(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
+    for (std::size_t i = 0; i < R; ++i) {
+        const detail::rule_info& r = p.rules_[i];
+        if (r.opcode != c.opcode) continue;
+        if (detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c)) return r.act;
+    }
+    return p.default_;
+}
+
+// The index of the rule that decides (R when the default does).
+template <std::size_t R, std::size_t N, std::size_t M>
+constexpr std::size_t deciding_rule(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
+    for (std::size_t i = 0; i < R; ++i) {
+        const detail::rule_info& r = p.rules_[i];
+        if (r.opcode == c.opcode && detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c))
+            return i;
+    }
+    return R;
+}
+
+} // namespace ringfence

@@ -1,0 +1,427 @@
+// ringfence/policy/condition.hpp - typed field handles whose operators build conditions, as values.
+//
+//   using namespace ringfence;
+//   constexpr auto tcp_ip = socket::family.in({AF_INET, AF_INET6}) && (socket::type & 0xf) == SOCK_STREAM;
+//   constexpr auto no_create = open::flags.none_of(O_CREAT | O_TMPFILE);
+//   constexpr auto local_web = connect::v4_addr == ipv4("127.0.0.0/8") && connect::port.between(port(8000), port(8999));
+//
+// A condition is a fixed-size array of nodes in postfix order plus the members
+// of its sets; `a && b` concatenates, so its size is the sum of the parts.
+// The type only carries those two sizes, never the structure.
+//
+// Type errors are compile errors that say what is wrong:
+//   socket::family == 0x100000002ull   -> a 64-bit constant cannot be compared with a narrower field
+//   connect::port == 443               -> connect::port is in network byte order: use ringfence::port(443)
+//   connect::v4_addr == 0x7f000001     -> use ringfence::ipv4(127, 0, 0, 1)
+//   connect::v4_addr < ipv4(...)       -> addresses compare with ==, != and in() only
+// Whether a field exists in a rule's context (socket.family in an OPENAT rule)
+// is checked when the rule is made (ringfence/policy.hpp).
+#pragma once
+
+#include "ringfence/context.hpp"
+#include "ringfence/policy/address.hpp"
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace ringfence {
+
+namespace detail {
+
+// Field constants up to 128 bits (the IPv6 address); host order, numerically.
+struct u128 {
+    std::uint64_t hi = 0, lo = 0;
+
+    constexpr bool zero() const noexcept { return hi == 0 && lo == 0; }
+    // Byte j, counted from the least significant.
+    constexpr std::uint8_t byte(unsigned j) const noexcept {
+        return static_cast<std::uint8_t>(j < 8 ? lo >> (8 * j) : hi >> (8 * (j - 8)));
+    }
+    friend constexpr u128 operator&(u128 a, u128 b) noexcept { return {a.hi & b.hi, a.lo & b.lo}; }
+    friend constexpr u128 operator|(u128 a, u128 b) noexcept { return {a.hi | b.hi, a.lo | b.lo}; }
+    friend constexpr u128 operator~(u128 a) noexcept { return {~a.hi, ~a.lo}; }
+    friend constexpr bool operator==(const u128&, const u128&) = default;
+    friend constexpr std::strong_ordering operator<=>(const u128&, const u128&) = default;
+};
+
+// All ones over a field of `bytes` bytes.
+constexpr u128 width_mask(unsigned bytes) noexcept {
+    if (bytes >= 16) return {~0ull, ~0ull};
+    if (bytes > 8) return {(1ull << (8 * (bytes - 8))) - 1, ~0ull};
+    if (bytes == 8) return {0, ~0ull};
+    return {0, (1ull << (8 * bytes)) - 1};
+}
+
+// What one comparison tests, on x = (field & mask).
+enum class atom_op : std::uint8_t {
+    eq,       // x == value
+    ne,       // x != value
+    lt, le, gt, ge,
+    any_bits, // (x & value) != 0
+    no_bits,  // (x & value) == 0
+    in,       // x matches one of the members: (field & member.mask) == member.value
+    between,  // value <= x <= value2
+};
+
+enum class node_kind : std::uint8_t { atom, and_, or_, not_ };
+
+struct cond_node {
+    node_kind kind = node_kind::atom;
+    atom_op op = atom_op::eq;
+    std::uint8_t field = 0;  // index into fields::all
+    std::uint16_t size = 1;  // nodes in this subtree, itself included (postfix order)
+    std::uint16_t first_member = 0, member_count = 0;
+    u128 mask{}, value{}, value2{};
+};
+
+// One member of a set: the field matches when (field & mask) == value.
+struct member {
+    u128 value{}, mask{};
+};
+
+template <class T>
+inline constexpr bool always_false = false;
+
+template <class T>
+concept integer_like = (std::is_integral_v<T> && !std::is_same_v<T, bool>) || std::is_enum_v<T>;
+
+namespace policy_error {
+inline void a_constant_is_wider_than_its_field() {}
+inline void a_constant_is_negative() {}
+inline void a_policy_has_too_many_nodes() {}
+} // namespace policy_error
+
+template <integer_like T>
+constexpr u128 constant_for(T v, unsigned bytes) {
+    using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>;
+    const auto raw = static_cast<typename U::type>(v);
+    if constexpr (std::is_signed_v<typename U::type>) {
+        if (raw < 0) policy_error::a_constant_is_negative();
+    }
+    const std::uint64_t x = static_cast<std::uint64_t>(raw);
+    if (bytes < 8 && (x >> (8 * bytes)) != 0) policy_error::a_constant_is_wider_than_its_field();
+    return {0, x};
+}
+
+} // namespace detail
+
+// A boolean condition on context fields: N nodes, M set members.
+template <std::size_t N, std::size_t M>
+struct condition {
+    static constexpr std::size_t node_capacity = N, member_capacity = M;
+    constexpr condition() noexcept = default;
+    detail::cond_node nodes[N == 0 ? 1 : N]{};
+    detail::member members[M == 0 ? 1 : M]{};
+};
+
+namespace detail {
+constexpr condition<1, 0> make_atom(std::uint8_t field, atom_op op, u128 mask, u128 value, u128 value2 = {}) {
+    condition<1, 0> c;
+    c.nodes[0].kind = node_kind::atom;
+    c.nodes[0].op = op;
+    c.nodes[0].field = field;
+    c.nodes[0].mask = mask;
+    c.nodes[0].value = value;
+    c.nodes[0].value2 = value2;
+    return c;
+}
+
+template <std::size_t K>
+constexpr condition<1, K> make_set(std::uint8_t field, const member (&ms)[K]) {
+    condition<1, K> c;
+    c.nodes[0].kind = node_kind::atom;
+    c.nodes[0].op = atom_op::in;
+    c.nodes[0].field = field;
+    c.nodes[0].member_count = static_cast<std::uint16_t>(K);
+    for (std::size_t i = 0; i < K; ++i) c.members[i] = ms[i];
+    return c;
+}
+
+template <std::size_t N1, std::size_t M1, std::size_t N2, std::size_t M2>
+constexpr condition<N1 + N2 + 1, M1 + M2> combine(const condition<N1, M1>& a, const condition<N2, M2>& b,
+                                                  node_kind k) {
+    static_assert(N1 + N2 + 1 < 65536, "ringfence::policy: a condition has more than 65535 nodes");
+    condition<N1 + N2 + 1, M1 + M2> c;
+    for (std::size_t i = 0; i < N1; ++i) c.nodes[i] = a.nodes[i];
+    for (std::size_t i = 0; i < N2; ++i) {
+        c.nodes[N1 + i] = b.nodes[i];
+        c.nodes[N1 + i].first_member = static_cast<std::uint16_t>(c.nodes[N1 + i].first_member + M1);
+    }
+    for (std::size_t i = 0; i < M1; ++i) c.members[i] = a.members[i];
+    for (std::size_t i = 0; i < M2; ++i) c.members[M1 + i] = b.members[i];
+    c.nodes[N1 + N2].kind = k;
+    c.nodes[N1 + N2].size = static_cast<std::uint16_t>(N1 + N2 + 1);
+    return c;
+}
+} // namespace detail
+
+template <std::size_t N1, std::size_t M1, std::size_t N2, std::size_t M2>
+constexpr auto operator&&(const condition<N1, M1>& a, const condition<N2, M2>& b) {
+    return detail::combine(a, b, detail::node_kind::and_);
+}
+template <std::size_t N1, std::size_t M1, std::size_t N2, std::size_t M2>
+constexpr auto operator||(const condition<N1, M1>& a, const condition<N2, M2>& b) {
+    return detail::combine(a, b, detail::node_kind::or_);
+}
+template <std::size_t N, std::size_t M>
+constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
+    condition<N + 1, M> c;
+    for (std::size_t i = 0; i < N; ++i) c.nodes[i] = a.nodes[i];
+    for (std::size_t i = 0; i < M; ++i) c.members[i] = a.members[i];
+    c.nodes[N].kind = detail::node_kind::not_;
+    c.nodes[N].size = static_cast<std::uint16_t>(N + 1);
+    return c;
+}
+
+namespace detail {
+
+// A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
+template <unsigned Bits>
+struct int_field {
+    std::uint8_t index;
+    u128 mask = width_mask(Bits / 8);
+
+    static constexpr unsigned bytes = Bits / 8;
+
+    template <class T>
+    static constexpr void check() {
+        static_assert(integer_like<T>, "ringfence::policy: a field is compared with an integer constant");
+        if constexpr (integer_like<T>)
+            static_assert(sizeof(T) * 8 <= (Bits < 32 ? 32 : Bits),
+                          "ringfence::policy: a 64-bit constant cannot be compared with a field narrower than 64 "
+                          "bits (socket.*, connect.family, sqe::flags); use a 32-bit value");
+    }
+    template <class T>
+    constexpr u128 v(T x) const {
+        check<T>();
+        return constant_for(x, bytes);
+    }
+    constexpr condition<1, 0> cmp(atom_op op, u128 value) const { return make_atom(index, op, mask, value); }
+
+    template <class T> constexpr condition<1, 0> operator==(T x) const { return cmp(atom_op::eq, v(x)); }
+    template <class T> constexpr condition<1, 0> operator!=(T x) const { return cmp(atom_op::ne, v(x)); }
+    template <class T> constexpr condition<1, 0> operator<(T x) const { return cmp(atom_op::lt, v(x)); }
+    template <class T> constexpr condition<1, 0> operator<=(T x) const { return cmp(atom_op::le, v(x)); }
+    template <class T> constexpr condition<1, 0> operator>(T x) const { return cmp(atom_op::gt, v(x)); }
+    template <class T> constexpr condition<1, 0> operator>=(T x) const { return cmp(atom_op::ge, v(x)); }
+
+    // (field & m): compare only these bits.
+    template <class T>
+    constexpr int_field operator&(T m) const {
+        int_field f = *this;
+        f.mask = mask & v(m);
+        return f;
+    }
+    // Any of these bits set / none set / all set.
+    template <class T> constexpr condition<1, 0> any_of(T bits) const { return cmp(atom_op::any_bits, v(bits) & mask); }
+    template <class T> constexpr condition<1, 0> none_of(T bits) const { return cmp(atom_op::no_bits, v(bits) & mask); }
+    template <class T>
+    constexpr condition<1, 0> all_of(T bits) const {
+        return make_atom(index, atom_op::eq, mask & v(bits), v(bits));
+    }
+    // lo <= field <= hi.
+    template <class T>
+    constexpr condition<1, 0> between(T lo, T hi) const {
+        return make_atom(index, atom_op::between, mask, v(lo), v(hi));
+    }
+    // The field is one of these values: in({AF_INET, AF_INET6}).
+    template <class T, std::size_t K>
+    constexpr condition<1, K> in(const T (&values)[K]) const {
+        member ms[K];
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
+        return make_set(index, ms);
+    }
+    template <class T, std::size_t K>
+    constexpr condition<1, K> in(const std::array<T, K>& values) const {
+        member ms[K];
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
+        return make_set(index, ms);
+    }
+};
+
+#define RINGFENCE_POLICY_REJECT(op, message)                                                                     \
+    template <class T>                                                                                           \
+    constexpr condition<1, 0> operator op(T) const {                                                             \
+        static_assert(always_false<T>, message);                                                                 \
+        return make_atom(0, atom_op::eq, {}, {});                                                                \
+    }
+
+// connect.port: network order; compared with ringfence::port values only.
+struct port_field {
+    std::uint8_t index;
+
+    static constexpr u128 v(ringfence::port p) noexcept { return {0, p.value}; }
+    constexpr condition<1, 0> cmp(atom_op op, ringfence::port p) const {
+        return make_atom(index, op, width_mask(2), v(p));
+    }
+    constexpr condition<1, 0> operator==(ringfence::port p) const { return cmp(atom_op::eq, p); }
+    constexpr condition<1, 0> operator!=(ringfence::port p) const { return cmp(atom_op::ne, p); }
+    constexpr condition<1, 0> operator<(ringfence::port p) const { return cmp(atom_op::lt, p); }
+    constexpr condition<1, 0> operator<=(ringfence::port p) const { return cmp(atom_op::le, p); }
+    constexpr condition<1, 0> operator>(ringfence::port p) const { return cmp(atom_op::gt, p); }
+    constexpr condition<1, 0> operator>=(ringfence::port p) const { return cmp(atom_op::ge, p); }
+    constexpr condition<1, 0> between(ringfence::port lo, ringfence::port hi) const {
+        return make_atom(index, atom_op::between, width_mask(2), v(lo), v(hi));
+    }
+    template <std::size_t K>
+    constexpr condition<1, K> in(const ringfence::port (&ps)[K]) const {
+        member ms[K];
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(ps[i]), width_mask(2)};
+        return make_set(index, ms);
+    }
+
+#define RINGFENCE_PORT_MESSAGE                                                                                   \
+    "ringfence::connect::port is in network byte order: compare it with ringfence::port(443), not with a plain " \
+    "number"
+    RINGFENCE_POLICY_REJECT(==, RINGFENCE_PORT_MESSAGE)
+    RINGFENCE_POLICY_REJECT(!=, RINGFENCE_PORT_MESSAGE)
+    RINGFENCE_POLICY_REJECT(<, RINGFENCE_PORT_MESSAGE)
+    RINGFENCE_POLICY_REJECT(<=, RINGFENCE_PORT_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>, RINGFENCE_PORT_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>=, RINGFENCE_PORT_MESSAGE)
+    template <class T, std::size_t K>
+    constexpr condition<1, K> in(const T (&)[K]) const {
+        static_assert(always_false<T>, RINGFENCE_PORT_MESSAGE);
+        return {};
+    }
+    template <class T>
+    constexpr condition<1, 0> between(T, T) const {
+        static_assert(always_false<T>, RINGFENCE_PORT_MESSAGE);
+        return make_atom(0, atom_op::eq, {}, {});
+    }
+#undef RINGFENCE_PORT_MESSAGE
+};
+
+// connect.v4_addr: network order; compared with ringfence::ipv4 (an address or a prefix).
+struct v4_field {
+    std::uint8_t index;
+
+    static constexpr member m(const ringfence::ipv4& a) noexcept { return {{0, a.address}, {0, a.mask()}}; }
+    // Equal to the address, or inside the prefix.
+    constexpr condition<1, 0> operator==(const ringfence::ipv4& a) const {
+        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+    }
+    constexpr condition<1, 0> operator!=(const ringfence::ipv4& a) const {
+        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+    }
+    // Inside any of these addresses or prefixes.
+    template <std::size_t K>
+    constexpr condition<1, K> in(const ringfence::ipv4 (&as)[K]) const {
+        member ms[K];
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
+        return make_set(index, ms);
+    }
+
+#define RINGFENCE_V4_MESSAGE                                                                                     \
+    "ringfence::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
+    "ringfence::ipv4(\"10.0.0.0/8\"), not with a plain number"
+#define RINGFENCE_ORDER_MESSAGE                                                                                  \
+    "ringfence::connect: addresses are compared with ==, != and in(), not ordered"
+    template <class T>
+    constexpr condition<1, 0> operator==(T) const requires integer_like<T> {
+        static_assert(always_false<T>, RINGFENCE_V4_MESSAGE);
+        return make_atom(0, atom_op::eq, {}, {});
+    }
+    template <class T>
+    constexpr condition<1, 0> operator!=(T) const requires integer_like<T> {
+        static_assert(always_false<T>, RINGFENCE_V4_MESSAGE);
+        return make_atom(0, atom_op::eq, {}, {});
+    }
+    template <class T, std::size_t K>
+    constexpr condition<1, K> in(const T (&)[K]) const requires integer_like<T> {
+        static_assert(always_false<T>, RINGFENCE_V4_MESSAGE);
+        return {};
+    }
+    RINGFENCE_POLICY_REJECT(<, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(<=, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>=, RINGFENCE_ORDER_MESSAGE)
+#undef RINGFENCE_V4_MESSAGE
+};
+
+// connect.v6_addr: 16 bytes in network order; compared with ringfence::ipv6.
+struct v6_field {
+    std::uint8_t index;
+
+    static constexpr member m(const ringfence::ipv6& a) noexcept {
+        member out;
+        for (unsigned i = 0; i < 16; ++i) {
+            const unsigned shift = 8 * (7 - i % 8);
+            (i < 8 ? out.value.hi : out.value.lo) |= std::uint64_t{a.bytes[i]} << shift;
+            (i < 8 ? out.mask.hi : out.mask.lo) |= std::uint64_t{a.mask_byte(i)} << shift;
+        }
+        return out;
+    }
+    constexpr condition<1, 0> operator==(const ringfence::ipv6& a) const {
+        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+    }
+    constexpr condition<1, 0> operator!=(const ringfence::ipv6& a) const {
+        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+    }
+    template <std::size_t K>
+    constexpr condition<1, K> in(const ringfence::ipv6 (&as)[K]) const {
+        member ms[K];
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
+        return make_set(index, ms);
+    }
+
+#define RINGFENCE_V6_MESSAGE                                                                                     \
+    "ringfence::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
+    "plain number"
+    template <class T>
+    constexpr condition<1, 0> operator==(T) const requires integer_like<T> {
+        static_assert(always_false<T>, RINGFENCE_V6_MESSAGE);
+        return make_atom(0, atom_op::eq, {}, {});
+    }
+    template <class T>
+    constexpr condition<1, 0> operator!=(T) const requires integer_like<T> {
+        static_assert(always_false<T>, RINGFENCE_V6_MESSAGE);
+        return make_atom(0, atom_op::eq, {}, {});
+    }
+    RINGFENCE_POLICY_REJECT(<, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(<=, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>, RINGFENCE_ORDER_MESSAGE)
+    RINGFENCE_POLICY_REJECT(>=, RINGFENCE_ORDER_MESSAGE)
+#undef RINGFENCE_V6_MESSAGE
+#undef RINGFENCE_ORDER_MESSAGE
+};
+#undef RINGFENCE_POLICY_REJECT
+
+// Indices into fields::all.
+inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_family_index = 4,
+                              socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
+                              open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
+                              connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+static_assert(fields::all[socket_type_index] == fields::socket_type &&
+              fields::all[open_resolve_index] == fields::open_resolve &&
+              fields::all[connect_v6_index] == fields::connect_v6_addr &&
+              fields::all[sqe_flags_index] == fields::sqe_flags);
+} // namespace detail
+
+// The fields a policy can test, by the kernel's names.
+namespace socket {
+inline constexpr detail::int_field<32> family{detail::socket_family_index};
+inline constexpr detail::int_field<32> type{detail::socket_type_index};
+inline constexpr detail::int_field<32> protocol{detail::socket_protocol_index};
+} // namespace socket
+namespace open {
+inline constexpr detail::int_field<64> flags{detail::open_flags_index};
+inline constexpr detail::int_field<64> mode{detail::open_mode_index};
+inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
+} // namespace open
+namespace connect {
+inline constexpr detail::int_field<32> family{detail::connect_family_index};
+inline constexpr detail::port_field port{detail::connect_port_index};
+inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
+inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
+} // namespace connect
+// Fields every opcode's context has.
+namespace sqe {
+inline constexpr detail::int_field<8> flags{detail::sqe_flags_index};
+inline constexpr detail::int_field<64> user_data{detail::user_data_index};
+} // namespace sqe
+
+} // namespace ringfence

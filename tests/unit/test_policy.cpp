@@ -1,0 +1,347 @@
+// Policies compiled to cBPF: liburing's six filters at (or under) their hand-written
+// length, search trees for sets, shared tails, no reloads of A, rule marks, and the
+// compiled program against a direct evaluation of the rules -- on random contexts
+// (100,000 per policy, seeded), exhaustively where the value space is small, and
+// for a big-endian target through a big-endian context.
+#include "catch.hpp"
+
+#include "bpf_names.hpp"
+#include "policy_fixtures.hpp"
+#include "ringfence/bpf/interpreter.hpp"
+#include "ringfence/compile.hpp"
+#include "ringfence/equivalence.hpp"
+#include "ringfence/explain.hpp"
+#include "ringfence/policy.hpp"
+#include "ringfence/run.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace rf_test {
+namespace {
+using namespace rf_test::policies;
+using ringfence::bpf_ctx;
+using ringfence::program;
+
+// A context as a big-endian kernel lays it out, and loads from it.
+std::array<std::uint8_t, 40> big_endian_layout(const bpf_ctx& c) {
+    std::array<std::uint8_t, 40> b{};
+    for (std::size_t i = 0; i < 40; ++i) b[i] = c.byte(i);
+    auto put = [&](std::size_t at, std::size_t n, std::uint64_t v) {
+        for (std::size_t i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+    };
+    put(0, 8, c.user_data);
+    switch (ringfence::scope_of(c.opcode)) {
+    case ringfence::field_scope::socket:
+        for (const auto& f : {fields::socket_family, fields::socket_type, fields::socket_protocol}) put(f.offset, 4, c.get(f));
+        break;
+    case ringfence::field_scope::open:
+        for (const auto& f : {fields::open_flags, fields::open_mode, fields::open_resolve}) put(f.offset, 8, c.get(f));
+        break;
+    case ringfence::field_scope::connect: put(16, 4, c.get(fields::connect_family)); break;
+    default: break;
+    }
+    return b;
+}
+struct big_endian_memory {
+    std::array<std::uint8_t, 40> bytes;
+    bool load(std::uint16_t code, std::uint32_t off, std::uint32_t& out) const {
+        if (code != (ld | w | abs) || off >= 40 || off % 4) return false;
+        out = std::uint32_t{bytes[off]} << 24 | std::uint32_t{bytes[off + 1]} << 16 | std::uint32_t{bytes[off + 2]} << 8 |
+              bytes[off + 3];
+        return true;
+    }
+    static std::uint32_t length() { return 40; }
+};
+
+// The most conditional jumps on any path (trampolines are JA: not counted).
+std::size_t depth(const program& p) {
+    std::vector<std::size_t> d(p.size() + 1, 0);
+    for (std::size_t pc = p.size(); pc-- > 0;) {
+        const insn& in = p[pc];
+        if (ringfence::bpf::class_of(in.code) == ret) d[pc] = 0;
+        else if (in.code == (jmp | ja)) d[pc] = d[pc + 1 + in.k];
+        else if (ringfence::bpf::is_conditional_jump(in.code)) d[pc] = 1 + std::max(d[pc + 1 + in.jt], d[pc + 1 + in.jf]);
+        else d[pc] = d[pc + 1];
+    }
+    return d[0];
+}
+
+std::size_t count_code(const program& p, std::uint16_t code, std::uint32_t k) {
+    return static_cast<std::size_t>(std::count_if(p.begin(), p.end(), [&](const insn& in) { return in.code == code && in.k == k; }));
+}
+std::size_t count_loads(const program& p) {
+    return static_cast<std::size_t>(std::count_if(p.begin(), p.end(), [](const insn& in) { return in.code == (ld | w | abs); }));
+}
+
+// liburing's hand-written filters.
+const std::vector<insn> hand_allow_all = {ret_k(1)};
+const std::vector<insn> hand_deny_all = {ret_k(0)};
+const std::vector<insn> hand_inet_only = {stmt(ld | w | abs, 16), jump(jmp | jeq | k, af_inet, 0, 1), ret_k(1), ret_k(0)};
+const std::vector<insn> hand_tcp_only = {stmt(ld | w | abs, 20), stmt(alu | and_ | k, 0xf),
+                                         jump(jmp | jeq | k, sock_stream, 0, 1), ret_k(1), ret_k(0)};
+const std::vector<insn> hand_deny_creat = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, o_creat),
+                                           jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
+const std::vector<insn> hand_deny_resolve = {stmt(ld | w | abs, 32), stmt(alu | and_ | k, resolve_in_root),
+                                             jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
+
+// Compiled (native and big-endian) versus evaluate() on `n` random contexts per
+// policy, spread over its opcodes and one opcode without rules.
+template <class P>
+void agree_on_random_contexts(const char* name, const P& p, std::vector<unsigned> ops, const std::vector<std::uint64_t>& interesting,
+                              std::size_t n = 100000) {
+    INFO(name);
+    ops.push_back(IORING_OP_MADVISE); // no rules: the default
+    std::mt19937_64 rng(0x9011c7 + ops.size());
+    std::size_t checked = 0;
+    for (unsigned op : ops) {
+        const auto native = ringfence::compile(p, op);
+        const auto big = ringfence::compile(p, op, std::endian::big);
+        REQUIRE(native.ok());
+        REQUIRE(big.ok());
+        REQUIRE(ringfence::verify(native.prog));
+        REQUIRE(ringfence::verify(big.prog));
+        for (std::size_t i = 0; i < n / ops.size(); ++i) {
+            const bpf_ctx c = random_ctx(rng, static_cast<std::uint8_t>(op), interesting);
+            const bool want = ringfence::evaluate(p, c) == ringfence::allow;
+            const bool got = ringfence::run(native.prog, c) != 0;
+            const bool got_big = ringfence::bpf::execute(big.prog.span(), big_endian_memory{big_endian_layout(c)}) != 0;
+            if (got != want || got_big != want) {
+                INFO("opcode " << op << " native " << got << " big-endian " << got_big << " want " << want);
+                REQUIRE(got == want);
+                REQUIRE(got_big == want);
+            }
+            ++checked;
+        }
+    }
+    REQUIRE(checked >= n - ops.size());
+}
+} // namespace
+
+TEST_CASE("liburing's six policies compile to no more instructions than the hand-written filters", "[policy][liburing]") {
+    const auto c_allow = ringfence::compile(allow_all, IORING_OP_SOCKET);
+    const auto c_deny = ringfence::compile(deny_all, IORING_OP_SOCKET);
+    const auto c_inet = ringfence::compile(inet_only, IORING_OP_SOCKET);
+    const auto c_tcp = ringfence::compile(tcp_only, IORING_OP_SOCKET);
+    const auto c_creat = ringfence::compile(deny_creat, IORING_OP_OPENAT);
+    const auto c_resolve = ringfence::compile(deny_resolve_in_root, IORING_OP_OPENAT2);
+    CHECK(c_allow.prog.size() == 1);
+    CHECK(c_deny.prog.size() == 1);
+    CHECK(c_inet.prog.size() == 4);
+    CHECK(c_tcp.prog.size() == 5);
+    CHECK(c_creat.prog.size() == 4); // JSET: one fewer than the hand-written 5
+    CHECK(c_resolve.prog.size() == 4);
+    // The hand-written ones exactly, where nothing shorter exists.
+    REQUIRE(std::vector<insn>(c_inet.prog.begin(), c_inet.prog.end()) == hand_inet_only);
+    REQUIRE(std::vector<insn>(c_tcp.prog.begin(), c_tcp.prog.end()) == hand_tcp_only);
+    REQUIRE(std::vector<insn>(c_allow.prog.begin(), c_allow.prog.end()) == hand_allow_all);
+    REQUIRE(std::vector<insn>(c_deny.prog.begin(), c_deny.prog.end()) == hand_deny_all);
+
+    struct pair {
+        const char* name;
+        const program& built;
+        const std::vector<insn>& hand;
+        unsigned op;
+        std::size_t hand_length;
+    };
+    const pair pairs[] = {{"allow_all", c_allow.prog, hand_allow_all, IORING_OP_SOCKET, 1},
+                          {"deny_all", c_deny.prog, hand_deny_all, IORING_OP_SOCKET, 1},
+                          {"inet_only", c_inet.prog, hand_inet_only, IORING_OP_SOCKET, 4},
+                          {"tcp_only", c_tcp.prog, hand_tcp_only, IORING_OP_SOCKET, 5},
+                          {"deny_creat", c_creat.prog, hand_deny_creat, IORING_OP_OPENAT, 5},
+                          {"deny_resolve_in_root", c_resolve.prog, hand_deny_resolve, IORING_OP_OPENAT2, 5}};
+    for (const pair& p : pairs) {
+        INFO(p.name);
+        REQUIRE(p.hand.size() == p.hand_length);
+        REQUIRE(p.built.size() <= p.hand.size());
+        const auto r = ringfence::check_equivalence(p.built, std::span<const insn>(p.hand.data(), p.hand.size()), p.op);
+        REQUIRE(r.verdict == ringfence::equivalence::equivalent);
+    }
+    // The cases liburing's test names.
+    REQUIRE(ringfence::run(c_inet.prog, bpf_ctx::socket(af_inet, sock_stream, 0)) != 0);
+    REQUIRE(ringfence::run(c_inet.prog, bpf_ctx::socket(af_inet6, sock_stream, 0)) == 0);
+    REQUIRE(ringfence::run(c_tcp.prog, bpf_ctx::socket(af_inet, sock_stream | sock_nonblock, 0)) != 0);
+    REQUIRE(ringfence::run(c_tcp.prog, bpf_ctx::socket(af_inet, sock_dgram, 0)) == 0);
+    REQUIRE(ringfence::run(c_creat.prog, bpf_ctx::openat(o_creat | o_rdwr, 0644)) == 0);
+    REQUIRE(ringfence::run(c_creat.prog, bpf_ctx::openat(o_rdonly)) != 0);
+    REQUIRE(ringfence::run(c_resolve.prog, bpf_ctx::openat2(0, 0, resolve_in_root)) == 0);
+    REQUIRE(ringfence::run(c_resolve.prog, bpf_ctx::openat2(0, 0, 0)) != 0);
+}
+
+TEST_CASE("a set of 256 values is a search tree of depth at most 9", "[policy][sets]") {
+    const auto c = ringfence::compile(big_set, IORING_OP_SOCKET);
+    REQUIRE(c.ok());
+    REQUIRE(depth(c.prog) <= 9);
+    REQUIRE(count_loads(c.prog) == 1); // A keeps socket.protocol throughout
+    const auto naive = ringfence::compile_naive(big_set, IORING_OP_SOCKET);
+    REQUIRE(depth(naive.prog) == 256);
+    // Every member allowed, every neighbour that is not a member denied.
+    std::vector<std::uint32_t> sorted(protocols.begin(), protocols.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (std::uint32_t v : protocols) {
+        REQUIRE(ringfence::run(c.prog, bpf_ctx::socket(af_inet, sock_stream, v)) == 1);
+        for (std::uint32_t d : {v - 1, v + 1})
+            REQUIRE((ringfence::run(c.prog, bpf_ctx::socket(af_inet, sock_stream, d)) != 0) ==
+                    std::binary_search(sorted.begin(), sorted.end(), d));
+    }
+    // Sets of other sizes: depth ceil(log2 n) + 1.
+    for (std::size_t n : {1u, 2u, 3u, 4u, 5u, 17u, 100u, 1000u}) {
+        std::vector<std::uint32_t> vs;
+        for (std::uint32_t i = 0; i < n; ++i) vs.push_back(i * 5 + 1);
+        std::array<std::uint32_t, 1000> buf{};
+        std::copy(vs.begin(), vs.end(), buf.begin());
+        for (std::size_t i = n; i < buf.size(); ++i) buf[i] = buf[0]; // duplicates fold away
+        const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::type.in(buf))}.otherwise(deny);
+        const auto cn = ringfence::compile(p, IORING_OP_SOCKET);
+        INFO("n = " << n);
+        REQUIRE(depth(cn.prog) <= static_cast<std::size_t>(std::bit_width(n - 1)) + 1);
+        for (std::uint32_t v = 0; v < 5 * n + 3; ++v)
+            REQUIRE((ringfence::run(cn.prog, bpf_ctx::socket(0, v, 0)) != 0) == (v % 5 == 1 && v < 5 * n));
+    }
+}
+
+TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimiser]") {
+    const auto check_tails = [](const program& p) {
+        for (std::uint32_t v : {0u, 1u}) REQUIRE(count_code(p, ret | k, v) <= 1);
+    };
+    for (unsigned op : {IORING_OP_SOCKET}) {
+        check_tails(ringfence::compile(sockets, op).prog);
+        check_tails(ringfence::compile(runs, op).prog);
+        check_tails(ringfence::compile(big_set, op).prog);
+    }
+    for (unsigned op : {IORING_OP_OPENAT, IORING_OP_OPENAT2}) check_tails(ringfence::compile(opens, op).prog);
+    check_tails(ringfence::compile(connects_v4, IORING_OP_CONNECT).prog);
+    check_tails(ringfence::compile(connects_v6, IORING_OP_CONNECT).prog);
+    for (unsigned op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE})
+        check_tails(ringfence::compile(requests, op).prog);
+
+    // One load for several tests of one field; masks are applied once.
+    constexpr auto either = ringfence::policy{
+        rule(IORING_OP_SOCKET).allow_if(socket::family == 1u || socket::family == 2u || socket::family > 40u),
+        rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u || (socket::type & 0xf) == 5u)}.otherwise(deny);
+    const auto c = ringfence::compile(either, IORING_OP_SOCKET);
+    REQUIRE(count_loads(c.prog) == 2);
+    REQUIRE(count_code(c.prog, alu | and_ | k, 0xf) == 1);
+    // A masked test after an unmasked one on the same word needs only the AND.
+    constexpr auto narrowing = ringfence::policy{
+        rule(IORING_OP_SOCKET).deny_if(socket::type == 7u),
+        rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u)}.otherwise(deny);
+    const auto n = ringfence::compile(narrowing, IORING_OP_SOCKET);
+    REQUIRE(count_loads(n.prog) == 1);
+    REQUIRE(n.prog.size() == 6); // ld; jeq #7; and #0xf; jeq #1; ret #1; ret #0
+    // Sub-word fields: no shifts, the constant is shifted instead.
+    constexpr auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
+    const auto f = ringfence::compile(flags, IORING_OP_READ);
+    REQUIRE(f.prog.size() == 5);
+    REQUIRE(count_code(f.prog, alu | rsh | k, 8) == 0);
+}
+
+TEST_CASE("compiled policies agree with evaluate() on 100,000 random contexts each", "[policy][equivalence]") {
+    agree_on_random_contexts("liburing inet_only", inet_only, {IORING_OP_SOCKET}, {af_inet, af_inet6});
+    agree_on_random_contexts("liburing tcp_only", tcp_only, {IORING_OP_SOCKET}, {sock_stream, sock_dgram});
+    agree_on_random_contexts("liburing deny_creat", deny_creat, {IORING_OP_OPENAT}, {o_creat});
+    agree_on_random_contexts("liburing deny_resolve_in_root", deny_resolve_in_root, {IORING_OP_OPENAT2},
+                             {resolve_in_root});
+    agree_on_random_contexts("allow_all", allow_all, {IORING_OP_SOCKET}, {}, 10000);
+    agree_on_random_contexts("deny_all", deny_all, {IORING_OP_SOCKET}, {}, 10000);
+    agree_on_random_contexts("sockets", sockets, {IORING_OP_SOCKET},
+                             {af_unix, af_inet, af_inet6, sock_stream, sock_cloexec | sock_stream, sock_nonblock, 20,
+                              30, 0xfffffff0u, 0xffffffffu, 0x11});
+    agree_on_random_contexts("opens", opens, {IORING_OP_OPENAT, IORING_OP_OPENAT2},
+                             {o_creat, o_tmpfile, o_path | o_rdwr, 0644, 0645, 0400, 0777, 0600, 0700, 0755,
+                              0x100000000ull, 0x100000000ull | 0644, resolve_in_root, resolve_beneath, 0xffffffffull});
+    agree_on_random_contexts("connects_v4", connects_v4, {IORING_OP_CONNECT},
+                             {af_inet, af_inet6, 443, 8000, 8999, 1023, 1024, 60000, 60001, 5432, 6379, 11211, 27017,
+                              0x0a000001, 0xc0a80101, 0x7f000001, 0xac100000, 0xac1fffff, 0xac200000, 0x01010101,
+                              0x08080808, 0x08080404, 0x09090909, 0xd043dede});
+    agree_on_random_contexts("connects_v6", connects_v6, {IORING_OP_CONNECT}, {af_inet6, 1023, 1024, 443});
+    agree_on_random_contexts("requests", requests, {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC},
+                             {1, 2, 3, 0x100000000ull, 0xdeadbeefcafef00dull, 0xfffffff0ull, 0x10000000full, 999,
+                              1000, 0x10, 0x12, 0x05, 0x41, 0x40, 0x0d});
+    std::vector<std::uint64_t> members(protocols.begin(), protocols.end());
+    agree_on_random_contexts("big_set", big_set, {IORING_OP_SOCKET}, members);
+    agree_on_random_contexts("runs", runs, {IORING_OP_SOCKET}, {1, 5, 6, 9, 10, 12, 13, 40, 100, 101, 7, 17, 0xffffffffu});
+}
+
+TEST_CASE("compiled policies agree with evaluate() exhaustively on small value spaces", "[policy][equivalence]") {
+    std::size_t checked = 0;
+    // Every sqe_flags byte, on every opcode of `requests`, with user_data at its boundaries.
+    for (unsigned op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC}) {
+        const auto c = ringfence::compile(requests, op);
+        const auto big = ringfence::compile(requests, op, std::endian::big);
+        for (unsigned flags = 0; flags < 256; ++flags)
+            for (std::uint64_t ud : {0ull, 1ull, 3ull, 4ull, 999ull, 1000ull, 0xffffffefull, 0xfffffff0ull, 0x100000000ull,
+                                     0x10000000full, 0x100000010ull, 0xdeadbeefcafef00dull}) {
+                const bpf_ctx ctx = bpf_ctx::for_opcode(static_cast<std::uint8_t>(op), ud, static_cast<std::uint8_t>(flags));
+                const bool want = ringfence::evaluate(requests, ctx) == ringfence::allow;
+                REQUIRE((ringfence::run(c.prog, ctx) != 0) == want);
+                REQUIRE((ringfence::bpf::execute(big.prog.span(), big_endian_memory{big_endian_layout(ctx)}) != 0) == want);
+                ++checked;
+            }
+    }
+    // Every port, for a few addresses and families.
+    {
+        const auto c = ringfence::compile(connects_v4, IORING_OP_CONNECT);
+        const auto big = ringfence::compile(connects_v4, IORING_OP_CONNECT, std::endian::big);
+        for (std::uint32_t addr : {0x0a000001u, 0x7f000001u, 0xac100001u, 0x08080808u, 0x0b000001u})
+            for (std::uint32_t family : {af_inet, af_inet6, af_unix})
+                for (std::uint32_t port = 0; port < 65536; ++port) {
+                    const bpf_ctx ctx = bpf_ctx::connect_v4(addr, static_cast<std::uint16_t>(port), family);
+                    const bool want = ringfence::evaluate(connects_v4, ctx) == ringfence::allow;
+                    REQUIRE((ringfence::run(c.prog, ctx) != 0) == want);
+                    if (port % 16 == 0)
+                        REQUIRE((ringfence::bpf::execute(big.prog.span(), big_endian_memory{big_endian_layout(ctx)}) != 0) == want);
+                    ++checked;
+                }
+    }
+    // Every family below 4096 with every socket type below 32.
+    {
+        const auto c = ringfence::compile(sockets, IORING_OP_SOCKET);
+        for (std::uint32_t family = 0; family < 4096; ++family)
+            for (std::uint32_t type = 0; type < 32; ++type) {
+                const bpf_ctx ctx = bpf_ctx::socket(family, type | (family % 7 == 0 ? sock_nonblock : 0), family % 3);
+                REQUIRE((ringfence::run(c.prog, ctx) != 0) == (ringfence::evaluate(sockets, ctx) == ringfence::allow));
+                ++checked;
+            }
+    }
+    REQUIRE(checked > 1'000'000);
+}
+
+TEST_CASE("rule marks name the rule that decided", "[policy][explain]") {
+    const auto c = ringfence::compile(sockets, IORING_OP_SOCKET);
+    REQUIRE(c.marks().size() >= 2);
+    REQUIRE(c.marks()[0].first == 0);
+    REQUIRE(c.marks()[0].rule == "tcp over ip");
+    REQUIRE(c.marks().back().rule.empty()); // the shared returns
+    const auto e = ringfence::explain(c.prog, bpf_ctx::socket(af_inet, sock_stream, 0), c.marks());
+    REQUIRE(e.allowed());
+    REQUIRE(e.rule == "tcp over ip");
+    const auto u = ringfence::explain(c.prog, bpf_ctx::socket(af_unix, sock_stream | sock_nonblock, 0), c.marks());
+    REQUIRE(u.allowed());
+    REQUIRE(u.rule == "unix");
+    std::mt19937_64 rng(77);
+    for (int i = 0; i < 5000; ++i) {
+        const bpf_ctx ctx = random_ctx(rng, IORING_OP_SOCKET, {af_unix, af_inet, af_inet6, sock_stream, sock_nonblock, 25});
+        const std::size_t r = ringfence::deciding_rule(sockets, ctx);
+        if (r == sockets.rule_count) continue;
+        const auto ex = ringfence::explain(c.prog, ctx, c.marks());
+        REQUIRE(ex.rule == sockets.rules_[r].name);
+        REQUIRE(ex.allowed() == (sockets.rules_[r].act == ringfence::allow));
+    }
+}
+
+TEST_CASE("policies built at run time compile like constant ones", "[policy]") {
+    std::uint32_t family = af_inet;
+    const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family == family)}.otherwise(deny);
+    const auto c = ringfence::compile(p, IORING_OP_SOCKET);
+    REQUIRE(std::vector<insn>(c.prog.begin(), c.prog.end()) == hand_inet_only);
+    REQUIRE(!p.has_rules_for(IORING_OP_OPENAT));
+    REQUIRE(ringfence::compile(p, IORING_OP_OPENAT).prog.size() == 1); // only the default
+}
+
+} // namespace rf_test
