@@ -15,12 +15,14 @@
 //   ends the chain, so the opcode stays denied;
 // - nothing is ever removed: restrictions can only be added.
 //
-// Concurrency: check() never blocks and never sees a half-built chain. Every
-// add() publishes a new immutable snapshot through an atomic pointer (writers
-// serialise on a mutex). Old snapshots are small (one pointer per opcode) and
-// are kept until the table dies, because a reader may still be walking one;
-// that is simpler than hazard pointers or epochs, and restrictions are rare
-// events compared with checks.
+// Concurrency: check() never blocks and never sees a half-built chain. As in
+// the kernel (an RCU pointer per opcode), each opcode's chain is an immutable
+// list published by one atomic store of its newest node; writers serialise on
+// a mutex. Nodes are never freed while any table that reaches them lives, so
+// readers need no reclamation protocol, and nothing but the nodes is kept:
+// memory grows with the filters, not with the number of additions times the
+// table size. A DENY_REST addition marks opcodes one by one, like the kernel,
+// so a concurrent reader may see some markers before others.
 #pragma once
 
 #include "ringfence/bpf/insn.hpp"
@@ -107,18 +109,9 @@ struct filter_node {
     }
 };
 
-// What readers see: the newest filter per opcode and the deny markers.
-struct filter_snapshot {
-    std::array<const filter_node*, opcode_count> head{};
-    std::array<bool, opcode_count> deny_marker{};
-    std::size_t filter_count = 0;
-};
-
 // Bits for every std::uint8_t value, so the fast path needs no range check:
 // bits at or beyond IORING_OP_LAST are never set.
 inline constexpr std::size_t opcode_bitmap_words = 4;
-
-constexpr bool bit_of(const std::uint64_t* words, unsigned op) noexcept { return (words[op >> 6] >> (op & 63)) & 1u; }
 
 } // namespace detail
 
@@ -127,35 +120,44 @@ public:
     filter_table() = default;
 
     // A copy holds the same filters and markers and then evolves on its own:
-    // what the kernel's copy-on-write (io_bpf_filter_cow) produces.
+    // what the kernel's copy-on-write (io_bpf_filter_cow) produces. The copy
+    // shares the source's nodes, as the kernel shares io_bpf_filter nodes.
     filter_table(const filter_table& other) {
         std::lock_guard lock(other.write_mutex_);
-        if (const detail::filter_snapshot* s = other.current_.load(std::memory_order_acquire)) {
-            owners_ = other.owners_;
-            publish(std::make_unique<detail::filter_snapshot>(*s));
+        owners_ = other.owners_;
+        for (unsigned i = 0; i < opcode_count; ++i)
+            heads_[i].store(other.heads_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+        for (std::size_t w = 0; w < detail::opcode_bitmap_words; ++w) {
+            denied_[w].store(other.denied_[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
+            bits_[w].store(other.bits_[w].load(std::memory_order_relaxed), std::memory_order_relaxed);
         }
+        count_.store(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     filter_table& operator=(const filter_table&) = delete;
 
     // Adds a filter to `opcode`'s chain (it runs before the older ones).
     add_result add(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
         if (add_result r = validate(opcode, prog, flags); !r) return r;
-        std::lock_guard lock(write_mutex_);
-        const detail::filter_snapshot* old = current_.load(std::memory_order_relaxed);
-        auto next = old ? std::make_unique<detail::filter_snapshot>(*old) : std::make_unique<detail::filter_snapshot>();
-
         auto node = std::make_shared<detail::filter_node>();
         node->code.assign(prog.begin(), prog.end());
-        node->next = next->head[opcode];
+
+        std::lock_guard lock(write_mutex_);
+        node->next = heads_[opcode].load(std::memory_order_relaxed);
         node->keep_next = std::move(owners_[opcode]);
-        next->head[opcode] = node.get();
+        // The node is complete before it is published; the bit follows the
+        // head, so a reader that sees the bit finds the chain; the count comes
+        // first, so no reader finds more filters in a chain than size() says.
+        count_.fetch_add(1, std::memory_order_release);
+        heads_[opcode].store(node.get(), std::memory_order_release);
         owners_[opcode] = std::move(node);
-        ++next->filter_count;
+        set_bit(bits_, opcode);
 
         if (flags & IO_URING_BPF_FILTER_DENY_REST)
             for (unsigned i = 0; i < opcode_count; ++i)
-                if (i != opcode && !next->head[i] && !next->deny_marker[i]) next->deny_marker[i] = true;
-        publish(std::move(next));
+                if (i != opcode && !test_bit(bits_, i)) {
+                    set_bit(denied_, i); // the marker before the bit, for the same reason
+                    set_bit(bits_, i);
+                }
         return {};
     }
 
@@ -176,12 +178,14 @@ public:
         const std::uint64_t word = bits_[opcode >> 6].load(std::memory_order_acquire);
         if (!((word >> (opcode & 63)) & 1u)) [[likely]]
             return 0;
-        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
         // A deny marker always ends the chain (it only goes into an empty slot),
         // so the outcome is -EACCES whatever the filters in front of it return.
-        if (s->deny_marker[opcode]) return -EACCES;
+        if (test_bit(denied_, opcode)) return -EACCES;
+        const detail::filter_node* f = heads_[opcode].load(std::memory_order_acquire);
         const bpf_ctx ctx = std::forward<MakeCtx>(make_ctx)();
-        return run_chain(s->head[opcode], ctx);
+        for (; f; f = f->next)
+            if (run(f->code, ctx) == 0) return -EACCES;
+        return 0;
     }
 
     int check(const bpf_ctx& ctx) const noexcept {
@@ -189,64 +193,49 @@ public:
     }
 
     // Whether `opcode` has a filter or a deny marker (the fast-path bit).
-    bool restricted(unsigned opcode) const noexcept {
-        return opcode < opcode_count && ((bits_[opcode >> 6].load(std::memory_order_acquire) >> (opcode & 63)) & 1u);
-    }
+    bool restricted(unsigned opcode) const noexcept { return opcode < opcode_count && test_bit(bits_, opcode); }
     // Whether DENY_REST left a deny marker on `opcode`.
-    bool deny_marker(unsigned opcode) const noexcept {
-        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
-        return s && opcode < opcode_count && s->deny_marker[opcode];
-    }
+    bool deny_marker(unsigned opcode) const noexcept { return opcode < opcode_count && test_bit(denied_, opcode); }
     // Number of filters on `opcode` (the deny marker not counted).
     std::size_t chain_length(unsigned opcode) const noexcept {
-        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
         std::size_t n = 0;
-        if (s && opcode < opcode_count)
-            for (const detail::filter_node* f = s->head[opcode]; f; f = f->next) ++n;
+        for_each_in_chain(opcode, [&n](std::span<const insn>) { ++n; });
         return n;
     }
     // Calls f(std::span<const insn>) for each filter on `opcode`, in the order
     // check() runs them (newest first).
     template <class F>
     void for_each_in_chain(unsigned opcode, F&& f) const {
-        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
-        if (s && opcode < opcode_count)
-            for (const detail::filter_node* n = s->head[opcode]; n; n = n->next) f(std::span<const insn>(n->code));
+        if (opcode >= opcode_count) return;
+        for (const detail::filter_node* n = heads_[opcode].load(std::memory_order_acquire); n; n = n->next)
+            f(std::span<const insn>(n->code));
     }
     // Number of filters over all opcodes.
-    std::size_t size() const noexcept {
-        const detail::filter_snapshot* s = current_.load(std::memory_order_acquire);
-        return s ? s->filter_count : 0;
-    }
+    std::size_t size() const noexcept { return count_.load(std::memory_order_acquire); }
     // No filter and no deny marker anywhere.
-    bool empty() const noexcept { return current_.load(std::memory_order_acquire) == nullptr; }
+    bool empty() const noexcept {
+        for (const auto& w : bits_)
+            if (w.load(std::memory_order_acquire)) return false;
+        return true;
+    }
 
 private:
-    static int run_chain(const detail::filter_node* f, const bpf_ctx& ctx) noexcept {
-        for (; f; f = f->next)
-            if (run(f->code, ctx) == 0) return -EACCES;
-        return 0;
+    using bitmap = std::array<std::atomic<std::uint64_t>, detail::opcode_bitmap_words>;
+    static bool test_bit(const bitmap& b, unsigned op) noexcept {
+        return (b[op >> 6].load(std::memory_order_acquire) >> (op & 63)) & 1u;
+    }
+    static void set_bit(bitmap& b, unsigned op) noexcept {
+        b[op >> 6].fetch_or(std::uint64_t{1} << (op & 63), std::memory_order_release);
     }
 
-    // Called with write_mutex_ held (or during construction). The snapshot is
-    // stored before the bits are set, so a reader that sees a bit finds its chain.
-    void publish(std::unique_ptr<detail::filter_snapshot> next) {
-        std::uint64_t words[detail::opcode_bitmap_words] = {};
-        for (unsigned i = 0; i < opcode_count; ++i)
-            if (next->head[i] || next->deny_marker[i]) words[i >> 6] |= std::uint64_t{1} << (i & 63);
-        current_.store(next.get(), std::memory_order_release);
-        history_.push_back(std::move(next));
-        for (std::size_t w = 0; w < detail::opcode_bitmap_words; ++w)
-            if (words[w]) bits_[w].fetch_or(words[w], std::memory_order_release);
-    }
-
-    std::array<std::atomic<std::uint64_t>, detail::opcode_bitmap_words> bits_{};
-    std::atomic<const detail::filter_snapshot*> current_{nullptr};
+    bitmap bits_{};   // opcode has a filter or a deny marker
+    bitmap denied_{}; // opcode has a deny marker
+    std::array<std::atomic<const detail::filter_node*>, opcode_count> heads_{}; // newest filter per opcode
+    std::atomic<std::size_t> count_{0};
 
     // Writer side.
     mutable std::mutex write_mutex_;
-    std::array<std::shared_ptr<const detail::filter_node>, opcode_count> owners_{}; // newest node per opcode
-    std::vector<std::unique_ptr<const detail::filter_snapshot>> history_;           // every snapshot published
+    std::array<std::shared_ptr<const detail::filter_node>, opcode_count> owners_{}; // owns heads_[i]
 };
 
 } // namespace ringfence
