@@ -4,7 +4,7 @@
 //   if (auto r = t.add(ringfence::IORING_OP_SOCKET, inet_only); !r) std::puts(r.message());
 //   t.add(ringfence::IORING_OP_NOP, allow_all, ringfence::IO_URING_BPF_FILTER_DENY_REST);
 //   int res = t.check(ctx);                                  // 0 or -EACCES
-//   int res2 = t.check(op, [&] { return make_ctx(sqe); });   // builds the context only if needed
+//   int res2 = t.check(sqe.opcode, [&] { return ringfence::make_ctx(sqe).ctx; });  // builds it only if needed
 //
 // What the kernel does (io_uring/bpf_filter.c, and KERNEL-FACTS.md):
 // - only programs that ringfence::verify() accepts enter; opcode >= IORING_OP_LAST

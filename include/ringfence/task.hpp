@@ -112,7 +112,8 @@ private:
 class ring;
 
 // A process (or thread) as io_uring sees it: its task filters. A move-only
-// handle; rings and children it creates live on independently of it.
+// handle (a moved-from one may only be assigned to or destroyed); rings and
+// children it creates live on independently of it.
 class task {
 public:
     struct options {
@@ -168,7 +169,8 @@ private:
     std::unique_ptr<state> state_;
 };
 
-// An io_uring instance: its filters decide each submission. A move-only handle.
+// An io_uring instance: its filters decide each submission. A move-only
+// handle (a moved-from one may only be assigned to or destroyed).
 class ring {
 public:
     // A ring with no filters (as created by a task without any).
