@@ -17,8 +17,9 @@
 // does not allow, out-of-range and unaligned loads), plus empty programs,
 // programs longer than 4096 instructions and plain random bits. `kind` says what
 // the generator aimed at; only ringfence::verify (or the kernel) says what the
-// program is. The sequence depends on the seed alone: no std::*_distribution,
-// whose output differs between standard libraries.
+// program is. The sequence depends on the seed alone: no std::*_distribution
+// (whose output differs between standard libraries), and never two random
+// draws in one function call's arguments (whose order differs between compilers).
 #pragma once
 
 #include "ringfence/bpf/insn.hpp"
@@ -258,8 +259,16 @@ private:
         case 0:
         case 1: p.push_back(stmt(ld | w | abs, hint_offset_or_any())); return;
         case 2: p.push_back(stmt(rng_.percent(50) ? (ld | w | len) : (ldx | w | len), 0)); return;
-        case 3: p.push_back(stmt((rng_.percent(50) ? ld : ldx) | imm, constant())); return;
-        case 4: p.push_back(stmt(rng_.percent(50) ? st : stx, static_cast<std::uint32_t>(rng_.below(memwords)))); return;
+        case 3: {
+            const std::uint16_t c = (rng_.percent(50) ? ld : ldx) | imm;
+            p.push_back(stmt(c, constant()));
+            return;
+        }
+        case 4: {
+            const std::uint16_t c = rng_.percent(50) ? st : stx;
+            p.push_back(stmt(c, static_cast<std::uint32_t>(rng_.below(memwords))));
+            return;
+        }
         case 5: {
             std::uint32_t cell = static_cast<std::uint32_t>(rng_.below(memwords));
             if (written && rng_.percent(80))
@@ -283,13 +292,20 @@ private:
         }
         case 9: p.push_back(stmt(alu | neg, 0)); return;
         case 10: p.push_back(stmt(jmp | ja, static_cast<std::uint32_t>(rng_.below(room < 8 ? room : 8)))); return;
-        case 11: p.push_back(stmt(ret | (rng_.percent(70) ? k : a), ret_value())); return; // early return
+        case 11: { // early return
+            const std::uint16_t c = ret | (rng_.percent(70) ? k : a);
+            p.push_back(stmt(c, ret_value()));
+            return;
+        }
         case 12:
         case 13: field_test(p, room); return;
         default: {
             const std::uint16_t op = rng_.pick(jmp_ops);
             const bool by_x = rng_.percent(25);
-            p.push_back(jump(jmp | op | (by_x ? x : k), by_x ? 0 : constant(), branch(room), branch(room)));
+            const std::uint32_t v = by_x ? 0 : constant();
+            const std::uint8_t jt = branch(room);
+            const std::uint8_t jf = branch(room);
+            p.push_back(jump(jmp | op | (by_x ? x : k), v, jt, jf));
             return;
         }
         }
@@ -317,7 +333,10 @@ private:
             --room;
         }
         if (rng_.percent(10)) value += static_cast<std::uint32_t>(rng_.below(3)) - 1;
-        p.push_back(jump(jmp | rng_.pick(jmp_ops) | k, value, branch(room - 1), branch(room - 1)));
+        const std::uint16_t op = rng_.pick(jmp_ops);
+        const std::uint8_t jt = branch(room - 1);
+        const std::uint8_t jf = branch(room - 1);
+        p.push_back(jump(jmp | op | k, value, jt, jf));
     }
 
     std::vector<insn> valid_program() {
@@ -346,7 +365,8 @@ private:
         }
         // A field test may overshoot n by up to two; its jumps count on that.
         while (p.size() + 1 < n) body_insn(p, n - p.size() - 1, written);
-        p.push_back(stmt(ret | (rng_.percent(70) ? k : a), ret_value()));
+        const std::uint16_t last = ret | (rng_.percent(70) ? k : a);
+        p.push_back(stmt(last, ret_value()));
         repair(p);
         return p;
     }
@@ -465,7 +485,8 @@ private:
             case 1: c = static_cast<std::uint16_t>(rng_.below(256)); break;
             case 2: c = static_cast<std::uint16_t>(rng_.u32()); break;
             default: // a known code with stray high bits
-                c = static_cast<std::uint16_t>(rng_.pick(known_low_codes) | (rng_.between(1, 255) << 8));
+                c = rng_.pick(known_low_codes);
+                c = static_cast<std::uint16_t>(c | (rng_.between(1, 255) << 8));
                 break;
             }
             if (!bpf::is_known_code(c)) return c;
@@ -488,14 +509,15 @@ private:
         case program_kind::division_by_zero:
             place(p, stmt(alu | (rng_.percent(60) ? div : mod) | k, 0));
             return;
-        case program_kind::shift_out_of_range:
-            place(p, stmt(alu | (rng_.percent(50) ? lsh : rsh) | k,
-                          rng_.percent(50) ? static_cast<std::uint32_t>(rng_.between(32, 64)) : (32u | rng_.u32())));
+        case program_kind::shift_out_of_range: {
+            const std::uint16_t c = alu | (rng_.percent(50) ? lsh : rsh) | k;
+            place(p, stmt(c, rng_.percent(50) ? static_cast<std::uint32_t>(rng_.between(32, 64)) : (32u | rng_.u32())));
             return;
+        }
         case program_kind::scratch_index_out_of_range: {
             static constexpr std::uint16_t codes[] = {ld | mem, ldx | mem, st, stx};
-            place(p, stmt(rng_.pick(codes), rng_.percent(60) ? static_cast<std::uint32_t>(rng_.between(16, 40))
-                                                              : (16u | rng_.u32())));
+            const std::uint16_t c = rng_.pick(codes);
+            place(p, stmt(c, rng_.percent(60) ? static_cast<std::uint32_t>(rng_.between(16, 40)) : (16u | rng_.u32())));
             return;
         }
         case program_kind::jump_out_of_range: {

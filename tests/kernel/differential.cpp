@@ -429,7 +429,9 @@ private:
     }
     void openat(request& r) {
         r.kind = req_kind::openat;
-        rf::io_uring_sqe s = rf::prep::openat(AT_FDCWD, dev_null, open_flags(), mode());
+        const std::uint32_t flags = open_flags(); // two draws: never in one call's arguments
+        const std::uint32_t m = mode();
+        rf::io_uring_sqe s = rf::prep::openat(AT_FDCWD, dev_null, flags, m);
         s.user_data = r.sqe.user_data;
         s.flags = r.sqe.flags;
         r.sqe = s;

@@ -84,20 +84,15 @@ TEST_CASE("random programs: the same seed gives the same programs, another seed 
         if (!(pa.code == pc.code)) differs = true;
     }
     CHECK(differs);
-    // pinned: the first programs of seed 1 do not change without notice
+    // Pinned: seed 1 gives these programs with every compiler and standard
+    // library (a changed generator must update the value, and says so here).
     rt::program_generator g(1);
     std::uint64_t h = 1469598103934665603ull; // FNV-1a over the first 200 programs
     for (int i = 0; i < 200; ++i)
         for (const ringfence::insn& in : g.next().code)
             for (std::uint64_t v : {std::uint64_t{in.code}, std::uint64_t{in.jt}, std::uint64_t{in.jf}, std::uint64_t{in.k}})
                 h = (h ^ v) * 1099511628211ull;
-    rt::program_generator g2(1);
-    std::uint64_t h2 = 1469598103934665603ull;
-    for (int i = 0; i < 200; ++i)
-        for (const ringfence::insn& in : g2.next().code)
-            for (std::uint64_t v : {std::uint64_t{in.code}, std::uint64_t{in.jt}, std::uint64_t{in.jf}, std::uint64_t{in.k}})
-                h2 = (h2 ^ v) * 1099511628211ull;
-    CHECK(h == h2);
+    CHECK(h == 0x6b560e94d06a7c3aull);
 }
 
 TEST_CASE("random programs: hints make field tests hit and miss") {
