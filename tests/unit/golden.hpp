@@ -3,8 +3,10 @@
 //   REQUIRE_GOLDEN("liburing_inet_only.asm", ringfence::disassemble(prog, 45));
 //
 // Set RINGFENCE_UPDATE_GOLDEN=1 to (re)write the files instead, then review the
-// diff. The directory is RINGFENCE_GOLDEN_DIR when the build defines it, else
-// found from this file's own path (tests/unit/../golden).
+// diff. The directory is $RINGFENCE_GOLDEN_DIR, else the macro
+// RINGFENCE_GOLDEN_DIR when the build defines it, else found from this file's
+// own path (tests/unit/../golden; relative to the working directory when the
+// build compiles with relative paths, as Meson does from its build directory).
 #pragma once
 
 #include "catch.hpp"
@@ -17,6 +19,7 @@
 namespace rf_test {
 
 inline std::string golden_dir() {
+    if (const char* dir = std::getenv("RINGFENCE_GOLDEN_DIR"); dir && *dir) return dir;
 #if defined(RINGFENCE_GOLDEN_DIR)
     return RINGFENCE_GOLDEN_DIR;
 #else
