@@ -1,7 +1,7 @@
 // ringfence/disasm.hpp - io_uring filters as text, with context fields named in comments.
 //
 //   std::puts(ringfence::disassemble(prog, ringfence::IORING_OP_SOCKET).c_str());
-//   //     ld [16]                     ; socket.family
+//   //         ld [16]                         ; socket.family
 //   std::puts(ringfence::listing(prog).c_str());   // no opcode: every candidate field
 //   // (000) ld       [16]             ; socket.family | open.flags (low half) | connect.family
 //

@@ -1,6 +1,5 @@
-    ld [16]                     ; open.flags (low half)
-    and #0x40
-    jeq #0, L4
-    ret #0
-L4:
-    ret #1
+        ld [16]                         ; open.flags (low half)
+        and #0x40
+        jeq #0, L4
+        ret #0
+L4:     ret #1

@@ -1,5 +1,4 @@
-    ld [16]                     ; socket.family
-    jne #2, L3
-    ret #1
-L3:
-    ret #0
+        ld [16]                         ; socket.family
+        jne #2, L3
+        ret #1
+L3:     ret #0

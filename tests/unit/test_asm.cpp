@@ -254,16 +254,16 @@ TEST_CASE("asm: liburing's filters from text", "[asm][liburing]") {
 
 TEST_CASE("asm: canonical text survives assemble then disassemble unchanged", "[asm][roundtrip]") {
     const char* canonical[] = {
-        "    ld [16]\n    jne #2, L3\n    ret #1\nL3:\n    ret #0\n",
-        "    ld [20]\n    and #0xf\n    jne #1, L4\n    ret #1\nL4:\n    ret #0\n",
-        "    ld [16]\n    and #0x40\n    jeq #0, L4\n    ret #0\nL4:\n    ret #1\n",
-        "    ld [32]\n    and #0x10\n    jeq #0, L4\n    ret #0\nL4:\n    ret #1\n",
-        ("    ld #len\n    ldx #len\n    st M[0]\n    stx M[15]\n    ld M[0]\n    ldx M[15]\n    tax\n    txa\n"
-         "    neg\n    add x\n    sub #3\n    mul #4\n    div #5\n    or #0x1\n    xor x\n    lsh #31\n    rsh x\n"
-         "    jset #0x8, L19, L20\n    ja L20\nL19:\n    ret a\nL20:\n    ret #0\n"),
-        ("    ldh [12]\n    ldb [x + 2]\n    ld [x + 0]\n    ldxb 4*([14]&0xf)\n    mod #3\n    mod x\n"
-         "    .insn 0xffff, 0, 0, 0x0\n    ret #4294967295\n"),
-        "    jge x, L2\n    jle #7, L3\nL2:\n    jlt #9, L4\nL3:\n    jgt #1, L4\nL4:\n    ret #0\n",
+        "        ld [16]\n        jne #2, L3\n        ret #1\nL3:     ret #0\n",
+        "        ld [20]\n        and #0xf\n        jne #1, L4\n        ret #1\nL4:     ret #0\n",
+        "        ld [16]\n        and #0x40\n        jeq #0, L4\n        ret #0\nL4:     ret #1\n",
+        "        ld [32]\n        and #0x10\n        jeq #0, L4\n        ret #0\nL4:     ret #1\n",
+        ("        ld #len\n        ldx #len\n        st M[0]\n        stx M[15]\n        ld M[0]\n        ldx M[15]\n        tax\n        txa\n"
+         "        neg\n        add x\n        sub #3\n        mul #4\n        div #5\n        or #0x1\n        xor x\n        lsh #31\n        rsh x\n"
+         "        jset #0x8, L19, L20\n        ja L20\nL19:    ret a\nL20:    ret #0\n"),
+        ("        ldh [12]\n        ldb [x + 2]\n        ld [x + 0]\n        ldxb 4*([14]&0xf)\n        mod #3\n        mod x\n"
+         "        .insn 0xffff, 0, 0, 0x0\n        ret #4294967295\n"),
+        "        jge x, L2\n        jle #7, L3\nL2:     jlt #9, L4\nL3:     jgt #1, L4\nL4:     ret #0\n",
     };
     for (const char* text : canonical) {
         INFO(text);

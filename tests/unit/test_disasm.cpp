@@ -218,7 +218,7 @@ TEST_CASE("disasm: a load is named for the opcode's scope; without one, every ca
     REQUIRE(comment_for(ret_k(1)).empty());
 
     REQUIRE(asm_of({stmt(ld | w | abs, 16), stmt(ret | a, 0)}, ringfence::IORING_OP_SOCKET) ==
-            "    ld [16]                     ; socket.family\n    ret a\n");
+            "        ld [16]" + std::string(25, ' ') + "; socket.family\n        ret a\n");
 }
 
 TEST_CASE("disasm: the comment hook", "[disasm]") {
@@ -228,9 +228,10 @@ TEST_CASE("disasm: the comment hook", "[disasm]") {
         return in.code == (ret | k) ? std::string(in.k ? "allow" : "deny") + " (" + std::to_string(pc) + ")" : std::string();
     };
     REQUIRE(ringfence::bpf::to_asm(p, {}, note) ==
-            "    ld [16]\n    jne #2, L3\n    ret #1                      ; allow (2)\nL3:\n    ret #0                      ; deny (3)\n");
+            "        ld [16]\n        jne #2, L3\n        ret #1" + std::string(26, ' ') + "; allow (2)\nL3:     ret #0" +
+                std::string(26, ' ') + "; deny (3)\n");
     REQUIRE(ringfence::bpf::to_asm(p, {ringfence::bpf::jump_style::offsets, 16}, note) ==
-            "    ld [16]\n    jeq #2, 0, 1\n    ret #1      ; allow (2)\n    ret #0      ; deny (3)\n");
+            "        ld [16]\n        jeq #2, 0, 1\n        ret #1  ; allow (2)\n        ret #0  ; deny (3)\n");
     REQUIRE(ringfence::bpf::to_listing(p, note, 30) ==
             "(000) ld       [16]\n(001) jeq      #0x2             jt 2\tjf 3\n(002) ret      #1             ; allow (2)\n"
             "(003) ret      #0             ; deny (3)\n");

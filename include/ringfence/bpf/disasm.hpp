@@ -1,6 +1,6 @@
 // ringfence/bpf/disasm.hpp - classic BPF as text: bpf_asm source and tcpdump-style listings.
 //
-//   std::string src = ringfence::bpf::to_asm(prog);       // "    ld [16]\n    jeq #2, L3\n..."
+//   std::string src = ringfence::bpf::to_asm(prog);       // "        ld [16]\n        jne #2, L3\n..."
 //   std::string lst = ringfence::bpf::to_listing(prog);   // "(000) ld       [16]\n(001) jeq ..."
 //   // A comment hook: any callable (std::size_t pc, const insn&) -> something string-like.
 //   ringfence::bpf::to_asm(prog, {}, [](std::size_t pc, const ringfence::insn&) {
@@ -75,13 +75,13 @@ struct insn_text {
 
 // How to_asm() writes jump targets.
 enum class jump_style : std::uint8_t {
-    labels,  // `jeq #2, L5` with `L5:` before instruction 5 (what bpf_asm reads)
+    labels,  // `jeq #2, L5` with `L5:` on instruction 5's line (what bpf_asm reads)
     offsets, // `jeq #2, 3, 0`: jt and jf as numbers, as stored
 };
 
 struct asm_options {
     jump_style jumps = jump_style::labels;
-    std::size_t comment_column = 32; // where `; comment` starts (at least one space after the code)
+    std::size_t comment_column = 40; // where `; comment` starts (at least one space after the code)
 };
 
 // The bpf_asm mnemonic of a code, or an empty view when bpf_asm has no spelling for it.
@@ -291,8 +291,9 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
     std::string out;
     for (std::size_t pc = 0; pc < n; ++pc) {
         const insn& in = prog[pc];
-        if (is_target[pc]) out += detail::label_name(pc) + ":\n";
-        std::string code = "    ";
+        // A label shares its instruction's line (`L3:     ret #0`), the form bpf_asm's examples use.
+        std::string code = is_target[pc] ? detail::label_name(pc) + ":" : std::string();
+        code.append(code.size() < 8 ? 8 - code.size() : 1, ' ');
         if (!detail::targets_in_range(in, pc, n)) {
             // A jump out of the program has no label to name and no offset the
             // assembler accepts: keep its bits.
