@@ -609,13 +609,17 @@ private:
     }
 };
 
+inline std::uint32_t byte_swapped(std::uint32_t v) {
+    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
 inline std::vector<std::uint32_t> interesting_constants(std::span<const insn> a, std::span<const insn> b) {
     std::vector<std::uint32_t> ks = {0, 1, 0xffffffffu, 0x80000000u};
     for (std::span<const insn> p : {a, b})
         for (const insn& in : p)
             for (std::uint32_t d : {0u, 1u, 0xffffffffu}) {
                 ks.push_back(in.k + d);
-                ks.push_back(ringfence::detail::bswap32(in.k) + d);
+                ks.push_back(byte_swapped(in.k) + d);
                 ks.push_back(~in.k);
             }
     std::sort(ks.begin(), ks.end());
