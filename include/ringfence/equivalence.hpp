@@ -251,13 +251,14 @@ private:
             default: break;
             }
         }
-        std::sort(excluded.begin(), excluded.end());
-        auto is_excluded = [&](std::uint32_t v) { return std::binary_search(excluded.begin(), excluded.end(), v); };
-        if (has_eq) {
-            if ((eq & ~m) || eq < lo || eq > hi || is_excluded(eq)) return false;
+        if (has_eq) { // one candidate: no need to sort the exclusions
+            if ((eq & ~m) || eq < lo || eq > hi || std::find(excluded.begin(), excluded.end(), eq) != excluded.end())
+                return false;
             witness = eq;
             return true;
         }
+        std::sort(excluded.begin(), excluded.end());
+        auto is_excluded = [&](std::uint32_t v) { return std::binary_search(excluded.begin(), excluded.end(), v); };
         std::uint32_t x = 0;
         std::uint64_t from = lo;
         while (next_submask(m, from, x) && x <= hi) {
@@ -609,6 +610,20 @@ private:
     }
 };
 
+// The most conditional jumps on any path.
+inline std::size_t longest_path(std::span<const insn> p) {
+    std::vector<std::size_t> d(p.size() + 1, 0);
+    for (std::size_t pc = p.size(); pc-- > 0;) {
+        const insn& in = p[pc];
+        const auto at = [&](std::size_t to) { return to <= p.size() ? d[to] : 0; };
+        if (bpf::class_of(in.code) == bpf::ret) d[pc] = 0;
+        else if (in.code == (bpf::jmp | bpf::ja)) d[pc] = at(pc + 1 + in.k);
+        else if (bpf::is_conditional_jump(in.code)) d[pc] = 1 + std::max(at(pc + 1 + in.jt), at(pc + 1 + in.jf));
+        else d[pc] = at(pc + 1);
+    }
+    return d[0];
+}
+
 inline std::uint32_t byte_swapped(std::uint32_t v) {
     return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
@@ -638,8 +653,13 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
         r.why = std::string("program ") + (verify(a) ? "b" : "a") + " is not a valid io_uring filter";
         return r;
     }
-    detail::eqv::explorer e(a, b, opcode, options);
+    // The program with the longer paths goes first: the other one then mostly
+    // follows a single path under its conditions (a chain of N tests against a
+    // search tree costs N paths, not N times the tree's leaves).
+    const bool swap = detail::eqv::longest_path(b) > detail::eqv::longest_path(a);
+    detail::eqv::explorer e(swap ? b : a, swap ? a : b, opcode, options);
     r = e.run();
+    if (swap) std::swap(r.result_a, r.result_b);
     if (r.verdict != equivalence::unknown) return r;
 
     // Bounded search for a counterexample.

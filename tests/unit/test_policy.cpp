@@ -79,6 +79,14 @@ std::size_t count_loads(const program& p) {
     return static_cast<std::size_t>(std::count_if(p.begin(), p.end(), [](const insn& in) { return in.code == (ld | w | abs); }));
 }
 
+// The optimiser's program proved equal to the naive translation (ringfence/equivalence.hpp).
+template <class P>
+void proved_equal_to_naive(const P& p, unsigned op) {
+    const auto r = ringfence::check_equivalence(ringfence::compile(p, op).prog, ringfence::compile_naive(p, op).prog, op);
+    INFO(r.why);
+    REQUIRE(r.verdict == ringfence::equivalence::equivalent);
+}
+
 // liburing's hand-written filters.
 const std::vector<insn> hand_allow_all = {ret_k(1)};
 const std::vector<insn> hand_deny_all = {ret_k(0)};
@@ -199,6 +207,7 @@ TEST_CASE("a set of 256 values is a search tree of depth at most 9", "[policy][s
         const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::type.in(buf))}.otherwise(deny);
         const auto cn = ringfence::compile(p, IORING_OP_SOCKET);
         INFO("n = " << n);
+        proved_equal_to_naive(p, IORING_OP_SOCKET);
         REQUIRE(depth(cn.prog) <= static_cast<std::size_t>(std::bit_width(n - 1)) + 1);
         for (std::uint32_t v = 0; v < 5 * n + 3; ++v)
             REQUIRE((ringfence::run(cn.prog, bpf_ctx::socket(0, v, 0)) != 0) == (v % 5 == 1 && v < 5 * n));
@@ -225,6 +234,7 @@ TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimise
         rule(IORING_OP_SOCKET).allow_if(socket::family == 1u || socket::family == 2u || socket::family > 40u),
         rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u || (socket::type & 0xf) == 5u)}.otherwise(deny);
     const auto c = ringfence::compile(either, IORING_OP_SOCKET);
+    proved_equal_to_naive(either, IORING_OP_SOCKET);
     REQUIRE(count_loads(c.prog) == 2);
     REQUIRE(count_code(c.prog, alu | and_ | k, 0xf) == 1);
     // A masked test after an unmasked one on the same word needs only the AND.
@@ -232,11 +242,13 @@ TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimise
         rule(IORING_OP_SOCKET).deny_if(socket::type == 7u),
         rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u)}.otherwise(deny);
     const auto n = ringfence::compile(narrowing, IORING_OP_SOCKET);
+    proved_equal_to_naive(narrowing, IORING_OP_SOCKET);
     REQUIRE(count_loads(n.prog) == 1);
     REQUIRE(n.prog.size() == 6); // ld; jeq #7; and #0xf; jeq #1; ret #1; ret #0
     // Sub-word fields: no shifts, the constant is shifted instead.
     constexpr auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
     const auto f = ringfence::compile(flags, IORING_OP_READ);
+    proved_equal_to_naive(flags, IORING_OP_READ);
     REQUIRE(f.prog.size() == 5);
     REQUIRE(count_code(f.prog, alu | rsh | k, 8) == 0);
 }
@@ -340,6 +352,7 @@ TEST_CASE("policies built at run time compile like constant ones", "[policy]") {
     const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family == family)}.otherwise(deny);
     const auto c = ringfence::compile(p, IORING_OP_SOCKET);
     REQUIRE(std::vector<insn>(c.prog.begin(), c.prog.end()) == hand_inet_only);
+    proved_equal_to_naive(p, IORING_OP_SOCKET);
     REQUIRE(!p.has_rules_for(IORING_OP_OPENAT));
     REQUIRE(ringfence::compile(p, IORING_OP_OPENAT).prog.size() == 1); // only the default
 }

@@ -109,7 +109,13 @@ TEST_CASE("different policies get a context on which they differ", "[equivalence
         unsigned op;
     };
     using ringfence::compile;
-    const auto p = [](auto&& pol, unsigned op) { return compile(pol, op).prog; };
+    // Each policy's program, itself first proved equal to the naive translation.
+    const auto p = [](auto&& pol, unsigned op) {
+        const auto c = compile(pol, op);
+        REQUIRE(ringfence::check_equivalence(c.prog, ringfence::compile_naive(pol, op).prog, op).verdict ==
+                equivalence::equivalent);
+        return c.prog;
+    };
     const case_ cases[] = {
         {"one more family", p(inet_only, IORING_OP_SOCKET),
          p(ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family.in({af_inet, 77777u}))}.otherwise(deny),
@@ -163,8 +169,7 @@ TEST_CASE("different policies get a context on which they differ", "[equivalence
     // A counterexample also separates the policies themselves.
     const auto a = ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2000)))}.otherwise(deny);
     const auto b = ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2001)))}.otherwise(deny);
-    const auto r = ringfence::check_equivalence(compile(a, IORING_OP_CONNECT).prog, compile(b, IORING_OP_CONNECT).prog,
-                                                IORING_OP_CONNECT);
+    const auto r = ringfence::check_equivalence(p(a, IORING_OP_CONNECT), p(b, IORING_OP_CONNECT), IORING_OP_CONNECT);
     REQUIRE(r.verdict == equivalence::different);
     REQUIRE(r.counterexample.get(fields::connect_port) == 2001);
     REQUIRE(ringfence::evaluate(a, r.counterexample) != ringfence::evaluate(b, r.counterexample));
@@ -178,9 +183,10 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     bld.bind(yes).ret(1);
     bld.bind(no).ret(0);
     const program by_builder = bld.build();
-    const program compiled =
-        ringfence::compile(ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny),
-                           IORING_OP_READ).prog;
+    const auto flags_policy = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
+    const program compiled = ringfence::compile(flags_policy, IORING_OP_READ).prog;
+    REQUIRE(ringfence::check_equivalence(compiled, ringfence::compile_naive(flags_policy, IORING_OP_READ).prog,
+                                         IORING_OP_READ).verdict == equivalence::equivalent);
     const std::vector<insn> by_mul = {stmt(ld | w | abs, 8), stmt(alu | mul | k, 1u << 16), stmt(alu | div | k, 1u << 24),
                                       jump(jmp | jeq | k, 0x22, 0, 1), ret_k(7), ret_k(0)};
     const std::vector<insn> by_x = {stmt(ld | w | abs, 8), stmt(ldx | imm, 0xff00), stmt(alu | and_ | x, 0), stmt(st, 3),
@@ -202,11 +208,15 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     const auto allow_creat = ringfence::policy{rule(IORING_OP_OPENAT).allow_if(open::flags.any_of(o_creat))}.otherwise(deny);
     REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile(allow_creat, IORING_OP_OPENAT).prog,
                                          IORING_OP_OPENAT).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile_naive(allow_creat, IORING_OP_OPENAT).prog,
+                                         IORING_OP_OPENAT).verdict == equivalence::equivalent);
     // Division by X == 0 ends with 0: X is socket.family here.
     const std::vector<insn> div_x = {stmt(ld | w | abs, 16), stmt(misc | tax, 0), stmt(ld | imm, 5), stmt(alu | div | x, 0),
                                      ret_k(1)};
     const auto nonzero_family = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family != 0u)}.otherwise(deny);
     REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile(nonzero_family, IORING_OP_SOCKET).prog,
+                                         IORING_OP_SOCKET).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile_naive(nonzero_family, IORING_OP_SOCKET).prog,
                                          IORING_OP_SOCKET).verdict == equivalence::equivalent);
 }
 
