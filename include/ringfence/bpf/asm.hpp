@@ -160,10 +160,10 @@ public:
         scan(false);
         if (count_ == 0 && error_.ok()) fail_at(asm_errc::empty_program, 1, 1, {});
         if (error_.ok()) scan(true);
-        if (error_.ok()) {
-            link_result l = asm_.link();
-            if (!l.error.ok()) fail_at(asm_errc::too_many_instructions, last_line_, 1, {});
-            else out.prog = l.prog;
+        if (error_.ok() && !asm_.link_into(out.prog).ok()) {
+            // Every target was checked while parsing: only trampolines can still fail.
+            out.prog.clear();
+            fail_at(asm_errc::too_many_instructions, last_line_, 1, {});
         }
         out.error = error_;
         return out;
