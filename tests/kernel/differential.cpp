@@ -8,8 +8,10 @@
 //   2. on the rings whose program was accepted, random requests through real
 //      SQEs (NOP, SOCKET, OPENAT, OPENAT2, CONNECT over IPv4 and IPv6): the
 //      kernel's denial (-EACCES from the filter) must equal ringfence::run()==0 on
-//      the context the kernel builds from that SQE (ringfence::make_ctx, plus the
-//      two things prep adds to sqe_flags, see kernel_ctx()).
+//      the context the kernel builds from that SQE: ringfence::make_ctx() with
+//      the ring's drain state (drain_model), corrected where 7.2.13 differs from
+//      it (kernel_ctx(): OPENAT prep's IOSQE_ASYNC, O_EMPTYPATH, 24-byte
+//      sockaddr_in6; --plain-make-ctx turns the corrections off to show them).
 // Any disagreement prints a reproducer (the program, shrunk while the
 // disagreement lasts, as bpf_asm text and as raw instructions; the SQE; the
 // 40-byte context in hex) and fails. The last line is `N passed, M failed`
@@ -22,9 +24,10 @@
 //   no IOSQE_BUFFER_SELECT (-EOPNOTSUPP in io_init_req for these opcodes), no
 //   IOSQE_FIXED_FILE on OPENAT/OPENAT2 (-EBADF in prep). FIXED_FILE on CONNECT
 //   fails only at issue (-EBADF), after the filter.
-// - IOSQE_CQE_SKIP_SUCCESS only on NOP: a denial still posts its CQE during
-//   io_uring_enter(), an allowed NOP posts none. Once a ring has seen it, drain
-//   is disabled (-EOPNOTSUPP), so no IOSQE_IO_DRAIN follows on that ring.
+// - IOSQE_CQE_SKIP_SUCCESS only on NOP, and only where it runs inline: a
+//   denial still posts its CQE during io_uring_enter(), an allowed NOP posts
+//   none, and nothing stays in flight. Once a ring has seen it, drain is
+//   disabled (-EOPNOTSUPP), so no IOSQE_IO_DRAIN follows on that ring.
 // - While a ring's drain is active, the kernel marks every request (the
 //   IOSQE_IO_DRAIN one included) REQ_F_FORCE_ASYNC before the filter runs,
 //   which filters see as IOSQE_ASYNC; see drain_model for when it ends.
@@ -44,7 +47,7 @@
 //   --submissions <n>   at least this many submissions (default 50000)
 //   --per-program <n>   submissions on each accepted program (default 10)
 //   --reports <n>       reproducers to print at most (default 5)
-//   --no-prep-async     do not model the async flag OPENAT prep adds (shows why it is needed)
+//   --plain-make-ctx    use ringfence::make_ctx() as it is (shows where it differs from 7.2.13)
 //   --quiet             no progress lines
 #include "guest.hpp"
 #include "ring.hpp"
@@ -95,7 +98,7 @@ struct options {
     std::size_t submissions = 50000;
     std::size_t per_program = 10;
     std::size_t reports = 5;
-    bool prep_async = true;
+    bool correct_ctx = true; // apply kernel_ctx()'s corrections to make_ctx()
     bool quiet = false;
 };
 
@@ -554,7 +557,7 @@ struct built_ctx {
     bool short_v6 = false;   // a CONNECT IPv6 address of 24..27 bytes was filled in
     bool emptypath = false;  // OPENAT's O_EMPTYPATH survived into open.flags
 };
-built_ctx kernel_ctx(const request& q, bool model_prep_async) {
+built_ctx kernel_ctx(const request& q, bool correct) {
     rf::io_uring_sqe seen = q.sqe;
     if (q.drained) seen.flags |= rf::sqe_flag::async;
     built_ctx b{rf::make_ctx(seen), false, false, false};
@@ -565,7 +568,7 @@ built_ctx kernel_ctx(const request& q, bool model_prep_async) {
     if (q.sqe.opcode == rf::IORING_OP_OPENAT && b.r.ok() && (q.sqe.op_flags & o_emptypath) &&
         !(b.r.ctx.get(rf::fields::open_flags) & o_emptypath)) {
         b.emptypath = true;
-        b.r.ctx.set(rf::fields::open_flags, b.r.ctx.get(rf::fields::open_flags) | o_emptypath);
+        if (correct) b.r.ctx.set(rf::fields::open_flags, b.r.ctx.get(rf::fields::open_flags) | o_emptypath);
     }
     // 7.2.13 fills an IPv6 port and address from 24 bytes on (SIN6_LEN_RFC2133,
     // the shortest sockaddr_in6 the IPv6 stack takes), not from 28 as
@@ -574,15 +577,17 @@ built_ctx kernel_ctx(const request& q, bool model_prep_async) {
     if (q.sqe.opcode == rf::IORING_OP_CONNECT && b.r.ok() && addr_len >= 24 && addr_len < 28 &&
         b.r.ctx.get(rf::fields::connect_family) == AF_INET6) {
         b.short_v6 = true;
-        b.r.ctx.pdu[4] = q.sockaddr[2];
-        b.r.ctx.pdu[5] = q.sockaddr[3];
-        for (std::size_t i = 0; i < 16; ++i) b.r.ctx.pdu[8 + i] = q.sockaddr[8 + i];
+        if (correct) {
+            b.r.ctx.pdu[4] = q.sockaddr[2];
+            b.r.ctx.pdu[5] = q.sockaddr[3];
+            for (std::size_t i = 0; i < 16; ++i) b.r.ctx.pdu[8 + i] = q.sockaddr[8 + i];
+        }
     }
     if ((q.sqe.opcode == rf::IORING_OP_OPENAT || q.sqe.opcode == rf::IORING_OP_OPENAT2) && b.r.ok()) {
         constexpr std::uint64_t forces_async = rf::open_flag::trunc | rf::open_flag::creat | 020000000;
         if ((b.r.ctx.get(rf::fields::open_flags) & forces_async) && !(b.r.ctx.sqe_flags & rf::sqe_flag::async)) {
             b.prep_async = true;
-            if (model_prep_async) b.r.ctx.sqe_flags |= rf::sqe_flag::async;
+            if (correct) b.r.ctx.sqe_flags |= rf::sqe_flag::async;
         }
     }
     return b;
@@ -623,9 +628,9 @@ std::string raw_program(const std::vector<insn>& p) {
     std::string s = "{";
     char b[64];
     for (std::size_t i = 0; i < p.size(); ++i) {
-        std::snprintf(b, sizeof b, "%s{0x%02x, %u, %u, 0x%08x}", i ? ", " : "", p[i].code, p[i].jt, p[i].jf, p[i].k);
+        if (i) s += i % 4 == 0 ? ",\n          " : ", ";
+        std::snprintf(b, sizeof b, "{0x%02x, %u, %u, 0x%08x}", p[i].code, p[i].jt, p[i].jf, p[i].k);
         s += b;
-        if (i % 4 == 3 && i + 1 < p.size()) s += "\n       ";
     }
     return s + "}";
 }
@@ -875,7 +880,7 @@ int run(const options& o) {
                  drain.active))
                 q.sqe.flags &= static_cast<std::uint8_t>(~rf::sqe_flag::cqe_skip_success);
             q.drained = drain.before(q.sqe.flags);
-            const built_ctx b = kernel_ctx(q, o.prep_async);
+            const built_ctx b = kernel_ctx(q, o.correct_ctx);
             if (!b.r.ok()) {
                 ++t.harness_errors;
                 std::printf("FAIL: harness: make_ctx refuses a generated SQE (%s), opcode %u\n", b.r.message(), q.sqe.opcode);
@@ -975,7 +980,7 @@ int run(const options& o) {
         }
         std::printf("\n");
     }
-    if (!o.prep_async) std::printf("note: --no-prep-async: OPENAT prep's IOSQE_ASYNC not modelled\n");
+    if (!o.correct_ctx) std::printf("note: --plain-make-ctx: contexts are ringfence::make_ctx()'s, uncorrected\n");
     if (t.harness_errors) std::printf("harness errors: %zu\n", t.harness_errors);
     const std::size_t failed = t.verdict_disagreements + t.run_disagreements + t.harness_errors;
     const std::size_t checks = t.programs + t.submissions;
@@ -993,13 +998,13 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--quiet") o.quiet = true;
-        else if (a == "--no-prep-async") o.prep_async = false;
+        else if (a == "--plain-make-ctx") o.correct_ctx = false;
         else if (a.rfind("--", 0) == 0 && i + 1 < args.size() && apply(o, a.substr(2), args[i + 1])) ++i;
         else if (const std::size_t eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos &&
                                                       apply(o, a.substr(2, eq - 2), a.substr(eq + 1))) {
         } else {
             std::printf("usage: differential [--seed N] [--programs N] [--submissions N] [--per-program N] "
-                        "[--reports N] [--no-prep-async] [--quiet]\n");
+                        "[--reports N] [--plain-make-ctx] [--quiet]\n");
             std::printf("0 passed, 1 failed\n");
             rf::guest::exit(2);
         }
