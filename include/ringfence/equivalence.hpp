@@ -227,6 +227,39 @@ public:
         for (const atom& a : atoms_)
             same = same && a.mask == atoms_[0].mask && a.op != aop::any && a.op != aop::none;
         if (same) return solve_interval(witness);
+        // Bits that eq and none atoms force; conflicts and hopeless `any` atoms end it here.
+        std::uint32_t one = 0, zero = 0;
+        for (const atom& a : atoms_) {
+            if (a.op == aop::eq) {
+                if (a.k & ~a.mask) return false;
+                one |= a.k, zero |= a.mask & ~a.k;
+            } else if (a.op == aop::none) {
+                zero |= a.k & a.mask;
+            }
+        }
+        if (one & zero) return false;
+        for (const atom& a : atoms_)
+            if (a.op == aop::any && !(a.k & a.mask & ~zero)) return false;
+        // Cheap candidates first: free bits all set, all clear, or at an atom's bound.
+        auto all_hold = [&](std::uint32_t v) {
+            for (const atom& a : atoms_)
+                if (!holds(a, v)) return false;
+            return true;
+        };
+        const std::uint32_t free_bits = ~(one | zero);
+        for (std::uint32_t v : {one | free_bits, one}) {
+            if (all_hold(v)) {
+                witness = v;
+                return true;
+            }
+        }
+        for (const atom& a : atoms_) {
+            const std::uint32_t v = (one | (a.k & free_bits)) & ~zero;
+            if (all_hold(v)) {
+                witness = v;
+                return true;
+            }
+        }
         return solve_bits(witness);
     }
 

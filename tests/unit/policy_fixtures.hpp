@@ -114,6 +114,16 @@ inline constexpr auto runs = policy{
     rule(IORING_OP_SOCKET).allow_if(socket::protocol.in({0u, 6u, 17u, 0xffffffffu})),
 }.otherwise(deny);
 
+// Ten independent choices in a row: 2^10 paths through the program.
+inline constexpr auto diamond = [](unsigned i) {
+    return socket::family.any_of(1u << i) || socket::type.any_of(1u << i);
+};
+inline constexpr auto diamonds = policy{
+    rule(IORING_OP_SOCKET).allow_if(diamond(1) && diamond(2) && diamond(3) && diamond(4) && diamond(5) && diamond(6) &&
+                                    diamond(7) && diamond(8) && diamond(9) && diamond(10) &&
+                                    (socket::protocol & 0xff) == 6u),
+}.otherwise(deny);
+
 // A context of `opcode` with random words, fields often at the policy's constants.
 inline bpf_ctx random_ctx(std::mt19937_64& rng, std::uint8_t opcode, const std::vector<std::uint64_t>& interesting) {
     bpf_ctx c = bpf_ctx::for_opcode(opcode, rng(), static_cast<std::uint8_t>(rng()));

@@ -13,6 +13,7 @@
 #include "ringfence/equivalence.hpp"
 #include "ringfence/run.hpp"
 
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -75,8 +76,60 @@ TEST_CASE("the optimiser's output is equivalent to the naive compilation, for ev
                                      {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC});
     paths += optimiser_matches_naive("big_set", big_set, {IORING_OP_SOCKET});
     paths += optimiser_matches_naive("runs", runs, {IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("diamonds", diamonds, {IORING_OP_SOCKET});
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     WARN("optimiser == naive: " << paths << " pairs of paths in " << ms << " ms");
+}
+
+TEST_CASE("the word solver agrees with brute force", "[equivalence][solver]") {
+    using ringfence::detail::eqv::aop;
+    using ringfence::detail::eqv::atom;
+    std::mt19937_64 rng(99);
+    std::size_t sat = 0, unsat = 0;
+    for (int round = 0; round < 20000; ++round) {
+        // masks inside a union of at most 10 bits anywhere in the word, so brute force is cheap
+        std::uint32_t universe = 0;
+        while (std::popcount(universe) < 1 + static_cast<int>(rng() % 10)) universe |= 1u << (rng() % 32);
+        auto sub = [&] {
+            std::uint32_t m = static_cast<std::uint32_t>(rng()) & universe;
+            return m ? m : universe;
+        };
+        std::vector<atom> atoms;
+        const int n = 1 + static_cast<int>(rng() % 6);
+        const bool one_mask = rng() % 3 == 0;
+        const std::uint32_t shared = sub();
+        for (int i = 0; i < n; ++i) {
+            const std::uint32_t m = one_mask ? shared : sub();
+            const aop op = static_cast<aop>(rng() % (one_mask ? 4 : 6));
+            const std::uint32_t k = rng() % 4 == 0 ? static_cast<std::uint32_t>(rng()) & m : static_cast<std::uint32_t>(rng()) & universe;
+            atoms.push_back(atom{0, m, op, k});
+        }
+        bool brute = false;
+        std::uint32_t v = 0;
+        do {
+            bool all = true;
+            for (const atom& a : atoms) all = all && ringfence::detail::eqv::holds(a, v);
+            if (all) {
+                brute = true;
+                break;
+            }
+            v = (v - universe) & universe; // next submask of the universe
+        } while (v != 0);
+        ringfence::detail::eqv::word_solver solver(atoms);
+        std::uint32_t witness = 0;
+        const bool solved = solver.solve(witness);
+        if (solved != brute)
+            for (const atom& a : atoms) UNSCOPED_INFO("mask " << a.mask << " op " << int(a.op) << " k " << a.k);
+        REQUIRE(solved == brute);
+        if (solved) {
+            for (const atom& a : atoms) REQUIRE(ringfence::detail::eqv::holds(a, witness));
+            ++sat;
+        } else {
+            ++unsat;
+        }
+    }
+    REQUIRE(sat > 1000);
+    REQUIRE(unsat > 1000);
 }
 
 TEST_CASE("liburing's hand-written filters are equivalent to the compiled policies", "[equivalence][liburing]") {
