@@ -220,6 +220,8 @@ public:
     // lo <= (field & mask) <= hi, for fields of at most 64 bits.
     constexpr std::uint16_t in_range(const field& fd, u128 mask, std::uint64_t lo, std::uint64_t hi, std::uint16_t t,
                                      std::uint16_t f) noexcept {
+        const std::uint64_t max = width_mask(fd.size).lo;
+        if (hi > max) hi = max; // constants wider than the field (only possible at run time)
         if (lo > hi) return f;
         const digits ds = significance_digits(fd, mask, target_);
         interval iv;
@@ -715,10 +717,16 @@ constexpr std::uint32_t return_value(action a) noexcept { return a == action::al
 } // namespace detail
 
 // The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
-// verified; in a constant expression a failure is a compile error.
+// verified. In a constant expression a failure is a compile error; at run time
+// check ok() (error says why: a program over 4096 instructions, or a rule that
+// tests a field its opcode does not have).
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
     compiled<R> out;
+    if (!p.valid()) { // a rule tests a field its opcode's context does not have (built at run time)
+        out.error.link = link_error{link_errc::invalid_field, 0};
+        return out;
+    }
     detail::policy_compiler c(target);
     std::uint16_t next = c.ret(detail::return_value(p.default_));
     for (std::size_t i = R; i-- > 0;) {
@@ -751,6 +759,10 @@ template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
                                     std::endian target = std::endian::native) {
     compiled<R> out;
+    if (!p.valid()) {
+        out.error.link = link_error{link_errc::invalid_field, 0};
+        return out;
+    }
     builder b(target);
     detail::naive_compiler c{b};
     bool ended = false;

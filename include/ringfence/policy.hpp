@@ -50,6 +50,7 @@ struct basic_rule {
     action act = action::deny;
     std::string_view name{};
     condition<N, M> when{};
+    bool fields_fit = true; // false: a field outside the opcode's context (an error at compile time)
 
     // The name explain() and the compiled rule marks give this rule.
     constexpr basic_rule named(std::string_view n) const {
@@ -66,10 +67,12 @@ struct rule_start {
     // Checked here, in constant evaluation: every field exists in the opcode's context.
     template <std::size_t N, std::size_t M>
     constexpr basic_rule<N, M> make(action a, const condition<N, M>& c) const {
-        for (std::size_t i = 0; i < N; ++i)
-            if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode))
-                detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
         basic_rule<N, M> r;
+        for (std::size_t i = 0; i < N; ++i)
+            if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode)) {
+                detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
+                r.fields_fit = false;
+            }
         r.opcode = opcode;
         r.act = a;
         r.when = c;
@@ -122,6 +125,9 @@ public:
         return p;
     }
     constexpr action default_action() const noexcept { return default_; }
+    // False when a rule tests a field its opcode's context does not have (possible
+    // only for policies built at run time; in a constant expression it does not compile).
+    constexpr bool valid() const noexcept { return valid_; }
 
     // Whether any rule names `opcode` (for the others, only the default applies).
     constexpr bool has_rules_for(unsigned opcode) const noexcept {
@@ -135,6 +141,7 @@ public:
     detail::cond_node nodes_[N == 0 ? 1 : N]{};
     detail::member members_[M == 0 ? 1 : M]{};
     action default_ = action::deny;
+    bool valid_ = true;
 
 private:
     std::size_t r_ = 0, n_ = 0, m_ = 0;
@@ -147,6 +154,7 @@ private:
         info.name = r.name;
         info.first_node = static_cast<std::uint16_t>(n_);
         info.node_count = static_cast<std::uint16_t>(RN);
+        valid_ = valid_ && r.fields_fit;
         for (std::size_t i = 0; i < RN; ++i) {
             nodes_[n_ + i] = r.when.nodes[i];
             nodes_[n_ + i].first_member = static_cast<std::uint16_t>(nodes_[n_ + i].first_member + m_);

@@ -355,6 +355,20 @@ TEST_CASE("policies built at run time compile like constant ones", "[policy]") {
     proved_equal_to_naive(p, IORING_OP_SOCKET);
     REQUIRE(!p.has_rules_for(IORING_OP_OPENAT));
     REQUIRE(ringfence::compile(p, IORING_OP_OPENAT).prog.size() == 1); // only the default
+    // Errors that do not compile in constant expressions are reported by value at run time.
+    const auto wrong = ringfence::policy{rule(IORING_OP_OPENAT).allow_if(socket::family == family)}.otherwise(deny);
+    REQUIRE(!wrong.valid());
+    REQUIRE(!ringfence::compile(wrong, IORING_OP_OPENAT).ok());
+    REQUIRE(!ringfence::compile_naive(wrong, IORING_OP_OPENAT).ok());
+    // A constant wider than its field never matches, in evaluate() and in the program alike.
+    const std::uint32_t wide = 0x201;
+    const auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags < wide && sqe::flags != wide)}.otherwise(deny);
+    const auto fc = ringfence::compile(flags, IORING_OP_READ);
+    for (unsigned f = 0; f < 256; ++f) {
+        const bpf_ctx c = bpf_ctx::for_opcode(IORING_OP_READ, 0, static_cast<std::uint8_t>(f));
+        REQUIRE((ringfence::run(fc.prog, c) != 0) == (ringfence::evaluate(flags, c) == ringfence::allow));
+        REQUIRE(ringfence::evaluate(flags, c) == ringfence::allow);
+    }
 }
 
 } // namespace rf_test
