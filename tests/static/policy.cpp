@@ -5,6 +5,7 @@
 
 #include "ringfence/compile.hpp"
 #include "ringfence/equivalence.hpp"
+#include "unit/policy_agreement.hpp"
 #include "ringfence/policy.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/verify.hpp"
@@ -143,4 +144,13 @@ TEST_CASE("the policies of this file: optimiser == naive") {
         REQUIRE(check_equivalence(compile(p, op).prog, compile_naive(p, op).prog, op).verdict == equivalence::equivalent);
     REQUIRE(check_equivalence(set_prog.prog, compile_naive(set_policy, IORING_OP_SOCKET).prog, IORING_OP_SOCKET).verdict ==
             equivalence::equivalent);
+}
+
+TEST_CASE("the policies of this file: compiled == evaluate() on 100,000 random contexts each") {
+    rf_test::policies::agree_on_random_contexts(
+        "p", p, {IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2, IORING_OP_CONNECT, IORING_OP_READ},
+        {af_unix, af_inet, af_inet6, sock_stream, sock_dgram, o_creat, 0755, 0756, resolve_in_root, 443, 8000, 8999,
+         0x0a000001, 0x100000000ull, 0xffffffffull, sqe_flag::async});
+    std::vector<std::uint64_t> members(protocols.begin(), protocols.end());
+    rf_test::policies::agree_on_random_contexts("set_policy", set_policy, {IORING_OP_SOCKET}, members);
 }

@@ -7,6 +7,7 @@
 #include "catch.hpp"
 
 #include "bpf_names.hpp"
+#include "policy_agreement.hpp"
 #include "policy_fixtures.hpp"
 #include "ringfence/builder.hpp"
 #include "ringfence/compile.hpp"
@@ -167,6 +168,9 @@ TEST_CASE("different policies get a context on which they differ", "[equivalence
         const auto c = compile(pol, op);
         REQUIRE(ringfence::check_equivalence(c.prog, ringfence::compile_naive(pol, op).prog, op).verdict ==
                 equivalence::equivalent);
+        agree_on_random_contexts("a policy of this test", pol, {op},
+                                 {1, 2, 3, 6, 7, 0xf, 0x11, 1000, 2000, 2001, 0x0a000000, 0x0a7fffff, 0x0a800000,
+                                  0x100000000ull, 0xfffffff0ull, 0x100000010ull, 0x10, 0x12, o_creat});
         return c.prog;
     };
     const case_ cases[] = {
