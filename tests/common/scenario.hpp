@@ -34,8 +34,8 @@
 //   OPENAT2 open_flags= mode= resolve=         path "." (open_flags has O_DIRECTORY)
 //   CONNECT family= port= v4=<host-order addr> addrlen=   on a fresh socket of that family
 //   NOP     (none)
-// sqe_flags is 0, IOSQE_ASYNC or IOSQE_IO_DRAIN (drain makes every later
-// request on that ring carry IOSQE_ASYNC).
+// sqe_flags is 0, IOSQE_ASYNC or IOSQE_IO_DRAIN (a drain makes requests on
+// that ring carry IOSQE_ASYNC until one gets past the filters; see ring::check).
 // cap_sys_admin=0 means the replayer must drop CAP_SYS_ADMIN, so that task
 // registrations without no_new_privs fail with -EACCES.
 #pragma once

@@ -171,6 +171,19 @@ TEST_CASE("sqe: OPENAT flags and mode as build_open_how() keeps them", "[sqe]") 
             rf::make_ctx(rf::prep::openat(-100, "/x", of::path | of::cloexec | of::creat | of::trunc, 0644));
         CHECK(p.ctx.get(rf::fields::open_flags) == (of::path | of::cloexec)); // no O_LARGEFILE with O_PATH
         CHECK(p.ctx.get(rf::fields::open_mode) == 0);
+        // O_EMPTYPATH (7.x) is valid and kept with O_PATH (measured on 7.2.13)
+        const rf::ctx_result e = rf::make_ctx(rf::prep::openat(-100, "/x", of::path | of::emptypath, 0));
+        CHECK(e.ctx.get(rf::fields::open_flags) == (of::path | of::emptypath));
+    }
+    SECTION("prep forces IOSQE_ASYNC for opens that create, truncate or make a temp file") {
+        for (std::uint32_t f : {std::uint32_t{of::creat}, std::uint32_t{of::trunc | of::wronly},
+                                std::uint32_t{of::tmpfile | of::rdwr}}) {
+            INFO("flags " << f);
+            CHECK(rf::make_ctx(rf::prep::openat(-100, "/x", f, 0600)).ctx.sqe_flags == rf::sqe_flag::async);
+        }
+        CHECK(rf::make_ctx(rf::prep::openat(-100, "/x", of::rdwr | of::directory, 0)).ctx.sqe_flags == 0);
+        // with O_PATH, build_open_how() drops O_CREAT first: no forced async for OPENAT
+        CHECK(rf::make_ctx(rf::prep::openat(-100, "/x", of::path | of::creat, 0)).ctx.sqe_flags == 0);
     }
     SECTION("prep errors") {
         rf::io_uring_sqe s = rf::prep::openat(-100, "/x", 0, 0);
@@ -268,8 +281,12 @@ TEST_CASE("sqe: CONNECT takes the sockaddr at addr, its length from addr2", "[sq
         REQUIRE(r);
         CHECK(r.ctx == rf::bpf_ctx::connect_v6(a, 8443));
         CHECK(r.ctx.v6_addr() == a);
-        // One byte short of sockaddr_in6: family only.
-        const rf::ctx_result short6 = rf::make_ctx(connect_sqe(b, sizeof(sin6) - 1), b.mem());
+        // Without sin6_scope_id (24 bytes, RFC 2133's sockaddr_in6) the kernel still
+        // fills port and address (measured on 7.2.13); one byte less: family only.
+        const rf::ctx_result rfc2133 = rf::make_ctx(connect_sqe(b, 24), b.mem());
+        REQUIRE(rfc2133);
+        CHECK(rfc2133.ctx == rf::bpf_ctx::connect_v6(a, 8443));
+        const rf::ctx_result short6 = rf::make_ctx(connect_sqe(b, 23), b.mem());
         REQUIRE(short6);
         CHECK(short6.ctx.get(rf::fields::connect_family) == AF_INET6);
         CHECK(short6.ctx.get(rf::fields::connect_port) == 0);
