@@ -32,6 +32,7 @@
 #include "ringfence/bpf/insn.hpp"
 #include "ringfence/bpf/program.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -537,10 +538,12 @@ private:
     // constant evaluation charges a vector's fill per element).
     label at_index_[bpf::max_insns + 1]{};
 
+    // After pass 1, labels_ is sorted by name and then by place, so the first
+    // entry of a name is its first definition: lookups are binary searches.
     constexpr const named_label* find(std::string_view name) const noexcept {
-        for (const named_label& l : labels_)
-            if (l.name == name) return &l;
-        return nullptr;
+        const auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
+                                         [](const named_label& l, std::string_view n) { return l.name < n; });
+        return it != labels_.end() && it->name == name ? &*it : nullptr;
     }
 
     // The instruction index a target names, checked against the jump at `pc`.
@@ -617,10 +620,12 @@ private:
                     pos_ = save;
                     break;
                 }
-                const named_label* known = find(name);
                 if (!emitting) {
-                    if (!known) labels_.push_back(named_label{name, pc, line_no_, save + 1});
-                } else if (known && (known->line != line_no_ || known->column != save + 1)) {
+                    labels_.push_back(named_label{name, pc, line_no_, save + 1});
+                    continue;
+                }
+                const named_label* first = find(name);
+                if (first->line != line_no_ || first->column != save + 1) {
                     fail_at(asm_errc::label_defined_twice, line_no_, save + 1, name);
                     return;
                 }
@@ -655,7 +660,13 @@ private:
             last_line_ = line_no_;
             ++pc;
         }
-        if (!emitting) count_ = pc;
+        if (!emitting) {
+            count_ = pc;
+            std::sort(labels_.begin(), labels_.end(), [](const named_label& a, const named_label& b) {
+                if (a.name != b.name) return a.name < b.name;
+                return a.line != b.line ? a.line < b.line : a.column < b.column;
+            });
+        }
     }
 };
 
