@@ -75,6 +75,12 @@ struct equivalence_result {
     explicit operator bool() const noexcept { return verdict == equivalence::equivalent; }
 };
 
+// Whether `a` and `b` decide alike on every context of `opcode` (see the top of this file).
+inline equivalence_result check_equivalence(std::span<const insn> a, std::span<const insn> b, unsigned opcode,
+                                            const equivalence_options& options = {});
+
+// ---- the public API ends here; the symbolic executor and the word solver follow ----
+
 namespace detail::eqv {
 
 // A value in A, X or scratch: a constant, shift(word & mask), or anything else.
@@ -677,9 +683,8 @@ inline std::vector<std::uint32_t> interesting_constants(std::span<const insn> a,
 
 } // namespace detail::eqv
 
-// Whether `a` and `b` decide alike on every context of `opcode` (see the top of this file).
 inline equivalence_result check_equivalence(std::span<const insn> a, std::span<const insn> b, unsigned opcode,
-                                            const equivalence_options& options = {}) {
+                                            const equivalence_options& options) {
     equivalence_result r;
     if (!verify(a) || !verify(b)) {
         r.verdict = equivalence::unknown;

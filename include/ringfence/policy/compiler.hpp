@@ -1,0 +1,679 @@
+// ringfence/policy/compiler.hpp - the compiler behind ringfence::compile (internal; include compile.hpp).
+//
+// policy_compiler lowers a policy's conditions into a decision DAG of word
+// tests (hash-consed, so identical sub-DAGs are one node), with sets and
+// ranges as balanced searches over digits of the value, and emits it through
+// ringfence::builder, tracking what A holds to skip loads and masks.
+// naive_compiler is the reference translation, one builder::jump_if at a time.
+#pragma once
+
+#include "ringfence/builder.hpp"
+#include "ringfence/context.hpp"
+#include "ringfence/policy.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence {
+
+namespace detail::policy_error {
+inline void the_policy_is_too_large_to_compile() {}
+} // namespace detail::policy_error
+
+namespace detail {
+
+inline constexpr std::uint32_t full_word = 0xffffffffu;
+inline constexpr std::uint16_t no_node = 0xffff;
+
+// Where byte j (0: least significant) of a field's value sits on the target.
+struct byte_place {
+    std::uint8_t word, bit;
+};
+constexpr byte_place place_of(const field& f, unsigned j, std::endian target) noexcept {
+    unsigned o = f.offset;
+    switch (f.kind) {
+    case field_kind::u8: break;
+    case field_kind::u32:
+    case field_kind::u64: o += target == std::endian::little ? j : f.size - 1u - j; break;
+    default: o += f.size - 1u - j; break; // network order: most significant byte first
+    }
+    const unsigned lane = o % 4u;
+    return {static_cast<std::uint8_t>(o / 4u),
+            static_cast<std::uint8_t>(target == std::endian::little ? 8 * lane : 8 * (3 - lane))};
+}
+
+// A value (or mask) of a field spread over the context's words, as `ld` reads them.
+struct word_image {
+    std::uint32_t w[10]{};
+};
+constexpr word_image image_of(const field& f, u128 v, std::endian target) noexcept {
+    word_image img;
+    for (unsigned j = 0; j < f.size; ++j) {
+        const byte_place p = place_of(f, j, target);
+        img.w[p.word] |= std::uint32_t{v.byte(j)} << p.bit;
+    }
+    return img;
+}
+
+// One digit of a value: (word & mask) >> shift, in [0, max].
+struct digit {
+    std::uint8_t word = 0, shift = 0, vshift = 0;
+    std::uint32_t mask = 0, max = 0;
+};
+struct digits {
+    digit d[4];
+    unsigned n = 0;
+};
+
+// Digits in order of significance (ordered compares): bytes that sit next to
+// each other in one word, in the right order, form one digit.
+constexpr digits significance_digits(const field& f, u128 field_mask, std::endian target) noexcept {
+    digits ds;
+    const word_image m = image_of(f, field_mask, target);
+    unsigned width = 0;
+    for (unsigned jj = f.size; jj-- > 0;) {
+        const byte_place p = place_of(f, jj, target);
+        digit* cur = ds.n ? &ds.d[ds.n - 1] : nullptr;
+        if (cur && cur->word == p.word && p.bit + 8u == cur->shift) {
+            cur->shift = p.bit;
+            cur->vshift = static_cast<std::uint8_t>(8 * jj);
+            width += 8;
+        } else {
+            if (cur) cur->max = width >= 32 ? full_word : (1u << width) - 1;
+            ds.d[ds.n++] = digit{p.word, p.bit, static_cast<std::uint8_t>(8 * jj), 0, 0};
+            width = 8;
+        }
+    }
+    ds.d[ds.n - 1].max = width >= 32 ? full_word : (1u << width) - 1;
+    for (unsigned i = 0; i < ds.n; ++i) {
+        digit& g = ds.d[i];
+        const std::uint32_t bits = g.max << g.shift;
+        g.mask = bits & m.w[g.word];
+    }
+    return ds;
+}
+
+// One digit per word the mask touches (equality sets: any order will do).
+constexpr digits word_digits(const word_image& m) noexcept {
+    digits ds;
+    for (std::uint8_t w = 0; w < 10; ++w) {
+        if (!m.w[w]) continue;
+        const unsigned s = static_cast<unsigned>(std::countr_zero(m.w[w]));
+        ds.d[ds.n++] = digit{w, static_cast<std::uint8_t>(s), 0, m.w[w], m.w[w] >> s};
+    }
+    return ds;
+}
+
+struct dag_node {
+    std::uint8_t is_test = 0;
+    std::uint8_t word = 0;
+    std::uint16_t jop = 0;        // bpf::jeq, jgt, jge or jset
+    std::uint32_t mask = 0;       // A = word & mask (JSET: the full word)
+    std::uint32_t k = 0;          // compare constant, or the return value
+    std::uint16_t t = 0, f = 0;
+    std::uint16_t owner = no_node; // the rule that made it; no_node: a shared return
+};
+
+// A closed range of one digit's values that leads to one node.
+struct piece {
+    std::uint32_t lo = 0, hi = 0;
+    std::uint16_t node = 0;
+    bool partial = false;
+    std::uint16_t sub_begin = 0, sub_end = 0;
+};
+struct interval {
+    std::uint32_t lo[4]{}, hi[4]{};
+};
+
+class policy_compiler {
+public:
+    static constexpr std::size_t max_nodes = 8192, hash_size = 16384, max_intervals = 4096, max_pieces = 16384;
+
+    constexpr explicit policy_compiler(std::endian target) noexcept : target_(target) {}
+
+    bool overflow = false;
+    std::uint16_t owner = no_node;
+
+    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(dag_node{0, 0, 0, 0, v, 0, 0, no_node}); }
+
+    // A jump node, in a canonical form: constant outcomes folded away, (A & m) == 0
+    // and one-bit tests as JSET.
+    constexpr std::uint16_t test(std::uint8_t word, std::uint32_t mask, std::uint16_t jop, std::uint32_t k,
+                                 std::uint16_t t, std::uint16_t f) noexcept {
+        if (t == f) return t;
+        switch (jop) {
+        case bpf::jeq:
+            if (k & ~mask) return f;
+            if (mask == 0) return t; // 0 == 0
+            if (k == 0 && mask != full_word) return test(word, full_word, bpf::jset, mask, f, t);
+            if (std::has_single_bit(mask) && k == mask) return test(word, full_word, bpf::jset, mask, t, f);
+            break;
+        case bpf::jgt:
+            if (k >= mask) return f;
+            break;
+        case bpf::jge:
+            if (k == 0) return t;
+            if (k > mask) return f;
+            break;
+        case bpf::jset:
+            k &= mask;
+            mask = full_word;
+            if (k == 0) return f;
+            break;
+        default: break;
+        }
+        return intern(dag_node{1, word, jop, mask, k, t, f, owner});
+    }
+
+    constexpr const dag_node& node(std::uint16_t i) const noexcept { return nodes_[i]; }
+    constexpr std::size_t node_count() const noexcept { return count_; }
+
+    // ---- atoms ------------------------------------------------------------
+    constexpr std::uint16_t equal(const field& fd, u128 mask, u128 value, std::uint16_t t, std::uint16_t f) noexcept {
+        if (!(value & ~mask).zero()) return f;
+        const word_image m = image_of(fd, mask, target_), v = image_of(fd, value, target_);
+        std::uint16_t n = t;
+        for (std::uint8_t w = 10; w-- > 0;)
+            if (m.w[w]) n = test(w, m.w[w], bpf::jeq, v.w[w], n, f);
+        return n;
+    }
+
+    constexpr std::uint16_t any_bit(const field& fd, u128 bits, std::uint16_t t, std::uint16_t f) noexcept {
+        const word_image b = image_of(fd, bits, target_);
+        std::uint16_t n = f;
+        for (std::uint8_t w = 10; w-- > 0;)
+            if (b.w[w]) n = test(w, full_word, bpf::jset, b.w[w], t, n);
+        return n;
+    }
+
+    // lo <= (field & mask) <= hi, for fields of at most 64 bits.
+    constexpr std::uint16_t in_range(const field& fd, u128 mask, std::uint64_t lo, std::uint64_t hi, std::uint16_t t,
+                                     std::uint16_t f) noexcept {
+        const std::uint64_t max = width_mask(fd.size).lo;
+        if (hi > max) hi = max; // constants wider than the field (only possible at run time)
+        if (lo > hi) return f;
+        const digits ds = significance_digits(fd, mask, target_);
+        interval iv;
+        for (unsigned d = 0; d < ds.n; ++d) {
+            iv.lo[d] = static_cast<std::uint32_t>(lo >> ds.d[d].vshift) & ds.d[d].max;
+            iv.hi[d] = static_cast<std::uint32_t>(hi >> ds.d[d].vshift) & ds.d[d].max;
+        }
+        const std::size_t base = iv_top_;
+        if (!push_interval(iv)) return f;
+        const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
+        iv_top_ = base;
+        return n;
+    }
+
+    constexpr std::uint16_t ordered(const field& fd, atom_op op, u128 mask, u128 value, std::uint16_t t,
+                                    std::uint16_t f) noexcept {
+        const std::uint64_t max = width_mask(fd.size).lo, v = value.lo;
+        switch (op) {
+        case atom_op::gt: return v >= max ? f : in_range(fd, mask, v + 1, max, t, f);
+        case atom_op::ge: return in_range(fd, mask, v, max, t, f);
+        case atom_op::lt: return v == 0 ? f : in_range(fd, mask, 0, v - 1, t, f);
+        case atom_op::le: return in_range(fd, mask, 0, v, t, f);
+        default: return f;
+        }
+    }
+
+    // (field & m.mask) == m.value for one of the members.
+    constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
+                                   std::uint16_t f) noexcept {
+        if (count == 0) return f;
+        bool same_mask = true;
+        for (std::size_t i = 1; i < count; ++i) same_mask = same_mask && ms[i].mask == ms[0].mask;
+        if (!same_mask) { // prefixes of different lengths: one masked compare after another
+            std::uint16_t n = f;
+            for (std::size_t i = count; i-- > 0;) n = equal(fd, ms[i].mask, ms[i].value, t, n);
+            return n;
+        }
+        const word_image m = image_of(fd, ms[0].mask, target_);
+        const digits ds = word_digits(m);
+        if (ds.n == 0) return t; // nothing compared: every value matches
+        const std::size_t base = iv_top_;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!(ms[i].value & ~ms[i].mask).zero()) continue; // can never match
+            const word_image v = image_of(fd, ms[i].value, target_);
+            interval iv;
+            for (unsigned d = 0; d < ds.n; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
+            if (!push_interval(iv)) return f;
+        }
+        // sorted and without duplicates
+        interval* first = ivs_ + base;
+        interval* last = ivs_ + iv_top_;
+        const unsigned nd = ds.n;
+        std::sort(first, last, [nd](const interval& a, const interval& b) {
+            for (unsigned d = 0; d < nd; ++d)
+                if (a.lo[d] != b.lo[d]) return a.lo[d] < b.lo[d];
+            return false;
+        });
+        std::size_t out = base;
+        for (std::size_t i = base; i < iv_top_; ++i) {
+            bool dup = out > base;
+            for (unsigned d = 0; dup && d < nd; ++d) dup = ivs_[out - 1].lo[d] == ivs_[i].lo[d];
+            if (!dup) ivs_[out++] = ivs_[i];
+        }
+        iv_top_ = out;
+        const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
+        iv_top_ = base;
+        return n;
+    }
+
+    constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) noexcept {
+        const field& fd = fields::all[a.field];
+        switch (a.op) {
+        case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
+        case atom_op::ne: return equal(fd, a.mask, a.value, f, t);
+        case atom_op::any_bits: return any_bit(fd, a.value & a.mask, t, f);
+        case atom_op::no_bits: return any_bit(fd, a.value & a.mask, f, t);
+        case atom_op::lt:
+        case atom_op::le:
+        case atom_op::gt:
+        case atom_op::ge: return ordered(fd, a.op, a.mask, a.value, t, f);
+        case atom_op::between: return in_range(fd, a.mask, a.value.lo, a.value2.lo, t, f);
+        case atom_op::in: return one_of(fd, ms + a.first_member, a.member_count, t, f);
+        }
+        return f;
+    }
+
+    // Node i of a postfix condition: true -> t, false -> f.
+    constexpr std::uint16_t condition(const cond_node* nodes, std::size_t i, const member* ms, std::uint16_t t,
+                                      std::uint16_t f) noexcept {
+        const cond_node& n = nodes[i];
+        switch (n.kind) {
+        case node_kind::atom: return atom(n, ms, t, f);
+        case node_kind::not_: return condition(nodes, i - 1, ms, f, t);
+        case node_kind::and_: {
+            const std::size_t right = i - 1, left = right - nodes[right].size;
+            return condition(nodes, left, ms, condition(nodes, right, ms, t, f), f);
+        }
+        case node_kind::or_: {
+            const std::size_t right = i - 1, left = right - nodes[right].size;
+            return condition(nodes, left, ms, t, condition(nodes, right, ms, t, f));
+        }
+        }
+        return f;
+    }
+
+    // ---- emission -------------------------------------------------------------
+    // Emits the DAG under `root` into `b`. Layout: nodes in descending creation
+    // order (children are always made before their parents, and rules from the
+    // last to the first), then the returns. Calls mark(item index, owner) where
+    // the owning rule changes.
+    template <class Mark>
+    constexpr void emit(builder& b, std::uint16_t root, Mark&& mark) {
+        bool reach[max_nodes]{};
+        std::uint16_t stack[max_nodes]{};
+        std::size_t top = 0;
+        stack[top++] = root;
+        reach[root] = true;
+        while (top) {
+            const dag_node& n = nodes_[stack[--top]];
+            if (!n.is_test) continue;
+            for (std::uint16_t s : {n.t, n.f})
+                if (!reach[s]) reach[s] = true, stack[top++] = s;
+        }
+        label labels[max_nodes]{};
+        for (std::size_t i = 0; i < count_; ++i)
+            if (reach[i]) labels[i] = b.make_label();
+
+        // What A holds on entry, merged over the edges seen so far.
+        struct a_state {
+            std::uint8_t word = 0xff; // 0xff: unknown
+            std::uint32_t mask = 0;
+        };
+        a_state in[max_nodes]{};
+        std::uint8_t need[max_nodes]{}; // 0: A is ready, 1: needs an AND, 2: needs the load
+        bool seen[max_nodes]{}, mixed[max_nodes]{};
+        need[root] = 2;
+        seen[root] = true;
+
+        std::uint16_t last_owner = no_node;
+        for (std::size_t ii = count_; ii-- > 0;) {
+            const std::uint16_t i = static_cast<std::uint16_t>(ii);
+            if (!reach[i] || !nodes_[i].is_test) continue;
+            const dag_node& n = nodes_[i];
+            if (n.owner != last_owner && n.owner != no_node) mark(b.size(), n.owner);
+            last_owner = n.owner;
+            b.bind(labels[i]);
+            a_state out{n.word, n.jop == bpf::jset ? full_word : n.mask};
+            if (need[i] == 2) {
+                b.ld_abs(4u * n.word);
+                if (n.jop != bpf::jset && n.mask != full_word) b.and_(n.mask);
+            } else if (need[i] == 1) {
+                b.and_(n.mask);
+            } else if (n.jop == bpf::jset) {
+                out = mixed[i] ? a_state{} : in[i]; // A unchanged: still what it was
+            }
+            b.jump_k(n.jop, n.k, labels[n.t], labels[n.f]);
+            for (std::uint16_t s : {n.t, n.f}) {
+                if (!nodes_[s].is_test) continue;
+                const dag_node& d = nodes_[s];
+                std::uint8_t nd = 2;
+                if (out.word == d.word) {
+                    if (d.jop == bpf::jset) nd = (d.k & ~out.mask) == 0 ? 0 : 2;
+                    else if (out.mask == d.mask) nd = 0;
+                    else if ((d.mask & ~out.mask) == 0) nd = 1;
+                }
+                if (!seen[s]) {
+                    seen[s] = true;
+                    in[s] = out;
+                    need[s] = nd;
+                } else {
+                    if (in[s].word != out.word || in[s].mask != out.mask) mixed[s] = true;
+                    if (nd > need[s]) need[s] = nd;
+                }
+            }
+        }
+        bool first_ret = true;
+        for (std::size_t ii = count_; ii-- > 0;) {
+            if (!reach[ii] || nodes_[ii].is_test) continue;
+            if (first_ret) mark(b.size(), no_node), first_ret = false;
+            b.bind(labels[ii]);
+            b.ret(nodes_[ii].k);
+        }
+    }
+
+private:
+    constexpr std::uint16_t intern(const dag_node& n) noexcept {
+        std::uint32_t h = n.word * 0x9e3779b1u ^ n.mask * 0x85ebca6bu ^ n.k * 0xc2b2ae35u ^ n.jop * 0x27d4eb2fu ^
+                          (std::uint32_t{n.t} << 16 | n.f) * 0x165667b1u ^ n.is_test;
+        h ^= h >> 15;
+        for (std::size_t probe = 0; probe < hash_size; ++probe) {
+            const std::size_t slot = (h + probe) & (hash_size - 1);
+            const std::uint16_t at = hash_[slot];
+            if (at == 0) {
+                if (count_ == max_nodes) {
+                    overflow = true;
+                    return 0;
+                }
+                nodes_[count_] = n;
+                hash_[slot] = static_cast<std::uint16_t>(count_ + 1);
+                return static_cast<std::uint16_t>(count_++);
+            }
+            const dag_node& o = nodes_[at - 1];
+            if (o.is_test == n.is_test && o.word == n.word && o.jop == n.jop && o.mask == n.mask && o.k == n.k &&
+                o.t == n.t && o.f == n.f)
+                return static_cast<std::uint16_t>(at - 1);
+        }
+        overflow = true;
+        return 0;
+    }
+
+    constexpr bool push_interval(const interval& iv) noexcept {
+        if (iv_top_ == max_intervals) {
+            overflow = true;
+            return false;
+        }
+        ivs_[iv_top_++] = iv;
+        return true;
+    }
+    constexpr bool push_piece(const piece& p) noexcept {
+        if (pc_top_ == max_pieces) {
+            overflow = true;
+            return false;
+        }
+        pcs_[pc_top_++] = p;
+        return true;
+    }
+
+    // Intervals ivs_[ib, ie) (sorted, disjoint, equal in digits before d) -> t, else f.
+    constexpr std::uint16_t lower(const digits& ds, unsigned d, std::size_t ib, std::size_t ie, std::uint16_t t,
+                                  std::uint16_t f) noexcept {
+        if (ib == ie || overflow) return f;
+        const digit& g = ds.d[d];
+        const bool last = d + 1 == ds.n;
+        const std::size_t iv_save = iv_top_, pc_save = pc_top_;
+
+        auto add_full = [&](std::uint32_t lo, std::uint32_t hi) {
+            if (pc_top_ > pc_save) {
+                piece& p = pcs_[pc_top_ - 1];
+                if (!p.partial && p.hi + 1 == lo) {
+                    p.hi = hi;
+                    return;
+                }
+            }
+            push_piece(piece{lo, hi, t, false, 0, 0});
+        };
+        auto add_partial = [&](std::uint32_t h, const interval& iv, bool clamp_lo, bool clamp_hi) {
+            interval sub = iv;
+            for (unsigned j = d + 1; j < ds.n; ++j) {
+                if (clamp_lo) sub.lo[j] = 0;
+                if (clamp_hi) sub.hi[j] = ds.d[j].max;
+            }
+            if (pc_top_ > pc_save) {
+                piece& p = pcs_[pc_top_ - 1];
+                if (p.partial && p.lo == h && p.sub_end == iv_top_) {
+                    if (push_interval(sub)) p.sub_end = static_cast<std::uint16_t>(iv_top_);
+                    return;
+                }
+            }
+            const std::size_t at = iv_top_;
+            if (push_interval(sub))
+                push_piece(piece{h, h, 0, true, static_cast<std::uint16_t>(at), static_cast<std::uint16_t>(iv_top_)});
+        };
+
+        for (std::size_t i = ib; i < ie; ++i) {
+            const interval iv = ivs_[i];
+            const std::uint32_t a = iv.lo[d], z = iv.hi[d];
+            if (last) {
+                add_full(a, z);
+                continue;
+            }
+            bool lo_min = true, hi_max = true;
+            for (unsigned j = d + 1; j < ds.n; ++j) {
+                lo_min = lo_min && iv.lo[j] == 0;
+                hi_max = hi_max && iv.hi[j] == ds.d[j].max;
+            }
+            if (a == z) {
+                if (lo_min && hi_max) add_full(a, a);
+                else add_partial(a, iv, false, false);
+                continue;
+            }
+            if (lo_min) add_full(a, a);
+            else add_partial(a, iv, false, true);
+            if (z - a >= 2) add_full(a + 1, z - 1);
+            if (hi_max) add_full(z, z);
+            else add_partial(z, iv, true, false);
+        }
+        for (std::size_t i = pc_save; i < pc_top_; ++i)
+            if (pcs_[i].partial) pcs_[i].node = lower(ds, d + 1, pcs_[i].sub_begin, pcs_[i].sub_end, t, f);
+
+        // The whole digit range, gaps going to f, neighbours with one outcome merged.
+        const std::size_t fb = pc_top_;
+        std::uint32_t next = 0;
+        bool done = false;
+        auto append = [&](std::uint32_t lo, std::uint32_t hi, std::uint16_t node) {
+            if (pc_top_ > fb && pcs_[pc_top_ - 1].node == node) pcs_[pc_top_ - 1].hi = hi;
+            else push_piece(piece{lo, hi, node, false, 0, 0});
+        };
+        for (std::size_t i = pc_save; i < fb && !done; ++i) {
+            const piece p = pcs_[i];
+            if (p.lo > next) append(next, p.lo - 1, f);
+            append(p.lo, p.hi, p.node);
+            if (p.hi >= g.max) done = true;
+            else next = p.hi + 1;
+        }
+        if (!done) append(next, g.max, f);
+
+        std::uint16_t n = f;
+        if (g.mask == 0) { // the digit is always 0
+            n = pcs_[fb].node;
+        } else {
+            n = search(g, fb, pc_top_, 0, g.max);
+        }
+        iv_top_ = iv_save;
+        pc_top_ = pc_save;
+        return n;
+    }
+
+    constexpr std::uint16_t dtest(const digit& g, std::uint16_t jop, std::uint32_t v, std::uint16_t t,
+                                  std::uint16_t f) noexcept {
+        return test(g.word, g.mask, jop, v << g.shift, t, f);
+    }
+
+    // A balanced search over pieces [pb, pe) that cover [lo, hi] of one digit.
+    constexpr std::uint16_t search(const digit& g, std::size_t pb, std::size_t pe, std::uint32_t lo,
+                                   std::uint32_t hi) noexcept {
+        if (pe - pb == 1) return pcs_[pb].node;
+        // The background outcome (one of the first two pieces'): the one that
+        // leaves the fewest other pieces to test for, preferring a short JEQ chain.
+        const std::uint16_t cand[2] = {pcs_[pb].node, pcs_[pb + 1].node};
+        std::size_t count[2] = {0, 0};
+        bool single[2] = {true, true};
+        for (std::size_t i = pb; i < pe; ++i)
+            for (int c = 0; c < 2; ++c)
+                if (pcs_[i].node != cand[c]) ++count[c], single[c] = single[c] && pcs_[i].lo == pcs_[i].hi;
+        // Prefer a background that leaves a short JEQ chain, then one that leaves
+        // single values (a tree of JEQ leaves), then the fewer pieces.
+        const bool chain0 = single[0] && count[0] <= 3, chain1 = single[1] && count[1] <= 3;
+        const int pick = chain0 != chain1     ? (chain0 ? 0 : 1)
+                         : single[0] != single[1] ? (single[0] ? 0 : 1)
+                                                  : (count[0] <= count[1] ? 0 : 1);
+        const std::uint16_t bg = cand[pick];
+        const std::size_t targets = count[pick];
+        const bool singletons = single[pick];
+        if (singletons && targets <= 3) {
+            std::uint16_t n = bg;
+            for (std::size_t i = pe; i-- > pb;)
+                if (pcs_[i].node != bg) n = dtest(g, bpf::jeq, pcs_[i].lo, pcs_[i].node, n);
+            return n;
+        }
+        if (targets == 1) {
+            std::size_t i = pb;
+            while (pcs_[i].node == bg) ++i;
+            const piece p = pcs_[i];
+            if (p.lo == lo) return dtest(g, bpf::jgt, p.hi, bg, p.node);
+            if (p.hi == hi) return dtest(g, bpf::jge, p.lo, p.node, bg);
+            return dtest(g, bpf::jge, p.lo, dtest(g, bpf::jgt, p.hi, bg, p.node), bg);
+        }
+        std::size_t s = pb, seen = 0;
+        for (; s < pe; ++s)
+            if (pcs_[s].node != bg && seen++ == targets / 2) break;
+        const std::uint32_t cut = pcs_[s - 1].hi;
+        const std::uint16_t left = search(g, pb, s, lo, cut);
+        const std::uint16_t right = search(g, s, pe, pcs_[s].lo, hi);
+        return dtest(g, bpf::jgt, cut, right, left);
+    }
+
+    std::endian target_;
+    dag_node nodes_[max_nodes]{};
+    std::uint16_t hash_[hash_size]{};
+    std::size_t count_ = 0;
+    interval ivs_[max_intervals]{};
+    std::size_t iv_top_ = 0;
+    piece pcs_[max_pieces]{};
+    std::size_t pc_top_ = 0;
+};
+
+// Where item `index` of the builder's emission ended up after linking: the
+// compiler never emits JA itself, so every JA in the program is a trampoline.
+constexpr std::size_t linked_position(const program& p, std::size_t index) noexcept {
+    std::size_t items = 0;
+    for (std::size_t pc = 0; pc < p.size(); ++pc) {
+        if (p[pc].code == (bpf::jmp | bpf::ja)) continue;
+        if (items++ == index) return pc;
+    }
+    return p.size();
+}
+
+// ---- the naive translation -----------------------------------------------------
+struct naive_compiler {
+    builder& b;
+
+    // x op C on a network-order field, on a little-endian target: byte by byte, most significant first.
+    constexpr void bytewise(const field& fd, u128 mask, cmp op, std::uint64_t c, label t, label f) {
+        if (op == cmp::lt) return bytewise(fd, mask, cmp::ge, c, f, t);
+        if (op == cmp::le) return bytewise(fd, mask, cmp::gt, c, f, t);
+        for (unsigned j = fd.size; j-- > 0;) {
+            const unsigned o = fd.offset + (fd.size - 1u - j), lane = o % 4u;
+            const std::uint32_t cj = static_cast<std::uint32_t>(c >> (8 * j)) & 0xff;
+            b.ld_abs(o - lane);
+            if (lane) b.rsh(8 * lane);
+            b.and_(0xffu & mask.byte(j));
+            if (j == 0) {
+                b.jump_k(op == cmp::gt ? bpf::jgt : bpf::jge, cj, t, f);
+                return;
+            }
+            const label eq = b.make_label(), next = b.make_label();
+            b.jgt(cj, t, eq);
+            b.bind(eq);
+            b.jeq(cj, next, f);
+            b.bind(next);
+        }
+    }
+
+    constexpr void compare(const field& fd, u128 mask, cmp op, u128 v, label t, label f) {
+        if (fd.kind == field_kind::bytes16) {
+            std::array<std::uint8_t, 16> value{}, m{};
+            for (unsigned i = 0; i < 16; ++i) value[i] = v.byte(15 - i), m[i] = mask.byte(15 - i);
+            if (op == cmp::ne) b.jump_if_bytes(fd, value, m, f, t);
+            else b.jump_if_bytes(fd, value, m, t, f);
+            return;
+        }
+        const bool ordered = op == cmp::gt || op == cmp::ge || op == cmp::lt || op == cmp::le;
+        if (ordered && fd.is_network_order() && b.target() == std::endian::little)
+            return bytewise(fd, mask, op, v.lo, t, f);
+        b.jump_if_masked(fd, mask.lo, op, v.lo, t, f);
+    }
+
+    constexpr void atom(const cond_node& a, const member* ms, label t, label f) {
+        const field& fd = fields::all[a.field];
+        switch (a.op) {
+        case atom_op::eq: return compare(fd, a.mask, cmp::eq, a.value, t, f);
+        case atom_op::ne: return compare(fd, a.mask, cmp::ne, a.value, t, f);
+        case atom_op::lt: return compare(fd, a.mask, cmp::lt, a.value, t, f);
+        case atom_op::le: return compare(fd, a.mask, cmp::le, a.value, t, f);
+        case atom_op::gt: return compare(fd, a.mask, cmp::gt, a.value, t, f);
+        case atom_op::ge: return compare(fd, a.mask, cmp::ge, a.value, t, f);
+        case atom_op::any_bits: return compare(fd, a.value & a.mask, cmp::any_bits, a.value & a.mask, t, f);
+        case atom_op::no_bits: return compare(fd, a.value & a.mask, cmp::no_bits, a.value & a.mask, t, f);
+        case atom_op::between: {
+            const label mid = b.make_label();
+            compare(fd, a.mask, cmp::ge, a.value, mid, f);
+            b.bind(mid);
+            return compare(fd, a.mask, cmp::le, a.value2, t, f);
+        }
+        case atom_op::in: {
+            if (a.member_count == 0) {
+                b.ja(f);
+                return;
+            }
+            for (std::size_t i = 0; i < a.member_count; ++i) {
+                const member& m = ms[a.first_member + i];
+                if (i + 1 == a.member_count) return compare(fd, m.mask, cmp::eq, m.value, t, f);
+                const label next = b.make_label();
+                compare(fd, m.mask, cmp::eq, m.value, t, next);
+                b.bind(next);
+            }
+            return;
+        }
+        }
+    }
+
+    constexpr void condition(const cond_node* nodes, std::size_t i, const member* ms, label t, label f) {
+        const cond_node& n = nodes[i];
+        switch (n.kind) {
+        case node_kind::atom: return atom(n, ms, t, f);
+        case node_kind::not_: return condition(nodes, i - 1, ms, f, t);
+        case node_kind::and_:
+        case node_kind::or_: {
+            const std::size_t right = i - 1, left = right - nodes[right].size;
+            const label mid = b.make_label();
+            if (n.kind == node_kind::and_) condition(nodes, left, ms, mid, f);
+            else condition(nodes, left, ms, t, mid);
+            b.bind(mid);
+            return condition(nodes, right, ms, t, f);
+        }
+        }
+    }
+};
+
+constexpr std::uint32_t return_value(action a) noexcept { return a == action::allow ? 1u : 0u; }
+
+} // namespace detail
+} // namespace ringfence
