@@ -176,6 +176,18 @@ constexpr bool targets_in_range(const insn& in, std::size_t pc, std::size_t n) n
     return true;
 }
 
+// A conditional jump's compare operand in bpf_asm syntax: x, #0x8 (jset's bit masks), #2.
+constexpr void put_jump_operand(insn_text& t, const insn& in) noexcept {
+    if (src_of(in.code) == x) t.put('x');
+    else if (op_of(in.code) == jset) t.put('#').hex(in.k);
+    else t.put('#').dec(in.k);
+}
+
+// tax, txa and neg are written without an operand.
+constexpr bool is_bare(std::uint16_t code) noexcept {
+    return code == (misc | tax) || code == (misc | txa) || code == (alu | neg);
+}
+
 constexpr void put_raw(insn_text& t, const insn& in) noexcept {
     t.put(".insn ").hex(in.code, 2).put(", ").dec(in.jt).put(", ").dec(in.jf).put(", ").hex(in.k);
 }
@@ -193,11 +205,9 @@ constexpr insn_text insn_to_asm(const insn& in) noexcept {
         t.put(' ').dec(in.k);
     } else if (is_conditional_jump(in.code)) {
         t.put(' ');
-        if (src_of(in.code) == x) t.put('x');
-        else if (op_of(in.code) == jset) t.put('#').hex(in.k);
-        else t.put('#').dec(in.k);
+        detail::put_jump_operand(t, in);
         t.put(", ").dec(in.jt).put(", ").dec(in.jf);
-    } else if (in.code != (misc | tax) && in.code != (misc | txa) && in.code != (alu | neg)) {
+    } else if (!detail::is_bare(in.code)) {
         t.put(' ');
         detail::put_operand(t, in, false);
     }
@@ -219,8 +229,7 @@ constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
     }
     const std::size_t op_at = t.length;
     t.put(m);
-    const bool bare = in.code == (misc | tax) || in.code == (misc | txa) || in.code == (alu | neg);
-    if (bare) return t;
+    if (detail::is_bare(in.code)) return t;
     t.pad_to(op_at + 9);
     if (in.code == (jmp | ja)) {
         t.dec(pc + 1 + std::uint64_t{in.k});
@@ -300,8 +309,8 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             insn_text raw;
             detail::put_raw(raw, in);
             code += raw.view();
-        } else if (options.jumps == jump_style::offsets || !usable(pc) ||
-            !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
+        } else if (options.jumps == jump_style::offsets || !detail::is_canonical(in) ||
+                   !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
             code += insn_to_asm(in).view();
         } else if (in.code == (jmp | ja)) {
             code += "ja " + detail::label_name(pc + 1 + in.k);
@@ -312,9 +321,7 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             std::string_view m = mnemonic(in.code);
             if (negate) m = op == jeq ? "jne" : op == jgt ? "jle" : "jlt";
             insn_text operand;
-            if (src_of(in.code) == x) operand.put('x');
-            else if (op == jset) operand.put('#').hex(in.k);
-            else operand.put('#').dec(in.k);
+            detail::put_jump_operand(operand, in);
             code += std::string(m) + " " + std::string(operand.view());
             if (negate) code += ", " + detail::label_name(pc + 1 + in.jf);
             else if (form == detail::jump_form::true_only) code += ", " + detail::label_name(pc + 1 + in.jt);
