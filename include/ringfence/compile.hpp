@@ -38,8 +38,10 @@ namespace ringfence {
 // A compiled filter: the program and which rule owns which instructions.
 template <std::size_t R>
 struct compiled {
+    // A mark per rule, one for the returns, two per island of return copies in long programs.
+    static constexpr std::size_t mark_capacity = R + 2 + 2 * detail::policy_compiler::max_islands;
     program prog;
-    rule_mark marks_[R + 1]{};
+    rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
     build_error error{};
 
@@ -89,7 +91,7 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     }
     builder b(target);
     c.emit(b, next, [&](std::size_t at, std::uint16_t owner) {
-        if (out.mark_count == R + 1) return;
+        if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
                                      : (p.rules_[owner].name.empty() ? detail::unnamed_rule : p.rules_[owner].name);
@@ -114,7 +116,7 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
     for (std::size_t i = 0; i < R && !ended; ++i) {
         const detail::rule_info& r = p.rules_[i];
         if (r.opcode != opcode) continue;
-        if (out.mark_count < R + 1)
+        if (out.mark_count < out.mark_capacity)
             out.marks_[out.mark_count++] = rule_mark{b.size(), r.name.empty() ? detail::unnamed_rule : r.name};
         if (r.node_count == 0) {
             b.ret(detail::return_value(r.act));
@@ -127,7 +129,7 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
         b.bind(no);
     }
     if (!ended) {
-        if (out.mark_count < R + 1) out.marks_[out.mark_count++] = rule_mark{b.size(), {}};
+        if (out.mark_count < out.mark_capacity) out.marks_[out.mark_count++] = rule_mark{b.size(), {}};
         b.ret(detail::return_value(p.default_));
     }
     detail::finish(out, b, false); // marks approximate when trampolines were added

@@ -126,7 +126,10 @@ inline constexpr auto diamonds = policy{
 
 // A context of `opcode` with random words, fields often at the policy's constants.
 inline bpf_ctx random_ctx(std::mt19937_64& rng, std::uint8_t opcode, const std::vector<std::uint64_t>& interesting) {
-    bpf_ctx c = bpf_ctx::for_opcode(opcode, rng(), static_cast<std::uint8_t>(rng()));
+    // one rng() per statement: the same contexts under every compiler
+    const std::uint64_t user_data = rng();
+    const std::uint8_t flags = static_cast<std::uint8_t>(rng());
+    bpf_ctx c = bpf_ctx::for_opcode(opcode, user_data, flags);
     for (auto& b : c.pdu) b = static_cast<std::uint8_t>(rng());
     if (rng() % 4 == 0) c.pdu_size = static_cast<std::uint8_t>(rng());
     auto pick = [&](std::uint64_t width_mask) -> std::uint64_t {

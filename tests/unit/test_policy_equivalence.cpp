@@ -317,11 +317,13 @@ TEST_CASE("random programs of loads, masks, shifts and jumps: the verdict is exa
         auto target = [&](int from) {
             const int pick = static_cast<int>(rng() % static_cast<unsigned>(blocks - from + 2));
             if (from + 1 + pick < blocks) return starts[static_cast<std::size_t>(from + 1 + pick)];
-            return rng() % 3 == 0 ? ret_a : rng() % 2 ? allow : deny;
+            if (rng() % 3 == 0) return ret_a;
+            return rng() % 2 ? allow : deny;
         };
         for (int i = 0; i < blocks; ++i) {
             as.bind(starts[static_cast<std::size_t>(i)]);
-            as.ld_abs(rng() % 2 ? 16 : 20).and_(static_cast<std::uint32_t>(rng() & 0x3f));
+            const std::uint32_t word = rng() % 2 ? 16 : 20;
+            as.ld_abs(word).and_(static_cast<std::uint32_t>(rng() & 0x3f));
             switch (rng() % 6) {
             case 0: as.rsh(static_cast<std::uint32_t>(rng() % 4)); break;
             case 1: as.lsh(static_cast<std::uint32_t>(rng() % 4)); break;
@@ -329,22 +331,35 @@ TEST_CASE("random programs of loads, masks, shifts and jumps: the verdict is exa
             case 3: as.div(1u << (rng() % 3)); break;
             default: break;
             }
+            // one rng() per statement: the same programs under every compiler
             const std::uint16_t ops[] = {jeq, jgt, jge, jset};
-            as.jump_k(ops[rng() % 4], static_cast<std::uint32_t>(rng() % 0x50), target(i), target(i));
+            const std::uint16_t op = ops[rng() % 4];
+            const std::uint32_t kv = static_cast<std::uint32_t>(rng() % 0x50);
+            const ringfence::label t = target(i);
+            const ringfence::label f = target(i);
+            as.jump_k(op, kv, t, f);
         }
         as.bind(ret_a).ret_a();
         as.bind(allow).ret(1);
         as.bind(deny).ret(0);
         return as.link().prog;
     };
+    // Mutations keep the program decidable: jump constants and targets, AND masks.
     auto mutate = [&rng](program p) {
-        insn& in = p[rng() % p.size()];
-        switch (rng() % 3) {
-        case 0: in.k += 1; break;
-        case 1: in.k ^= 1u << (rng() % 6); break;
-        default: std::swap(in.jt, in.jf); break;
+        for (;;) {
+            insn& in = p[rng() % p.size()];
+            if (in.code == (alu | and_ | k)) {
+                in.k ^= 1u << (rng() % 6);
+                return p;
+            }
+            if (!ringfence::bpf::is_conditional_jump(in.code)) continue;
+            switch (rng() % 3) {
+            case 0: in.k += 1; break;
+            case 1: in.k ^= 1u << (rng() % 6); break;
+            default: std::swap(in.jt, in.jf); break;
+            }
+            return p;
         }
-        return p;
     };
     std::size_t equal = 0, differ = 0;
     for (int round = 0; round < 300; ++round) {
