@@ -15,7 +15,13 @@
 // - masks and sub-word fields compare the masked word with shifted constants
 //   (no shifts at run time); (x & m) == 0 and one-bit tests become JSET;
 // - a load (or an AND) is skipped when every path into an instruction
-//   already leaves A holding the value it needs.
+//   already leaves A holding the value it needs;
+// - past 256 instructions, where one shared return cannot be reached by every
+//   jump (cBPF jumps are forward and 8-bit), islands of return copies every 240
+//   instructions replace the trampoline each far jump would otherwise need, and
+//   the layout (depth first, or by distance to the returns) is the shorter one.
+// Policies are compiled and verified in constant expressions at the compilers'
+// default limits (a 1000-value set included).
 // compile_naive() is the obvious translation (one test after another through
 // builder::jump_if), kept as the reference the optimiser is proved against
 // (ringfence/equivalence.hpp). The machinery is in ringfence/policy/compiler.hpp.
