@@ -108,6 +108,8 @@ struct rule_info {
 // R rules with N condition nodes and M set members in all.
 template <std::size_t R, std::size_t N, std::size_t M>
 class policy {
+    static_assert(N < 65536 && M < 65536, "ringfence::policy: at most 65535 condition nodes and set members in all");
+
 public:
     static constexpr std::size_t rule_count = R, node_capacity = N, member_capacity = M;
 
