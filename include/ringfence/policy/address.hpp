@@ -23,6 +23,7 @@ namespace detail::policy_error {
 // Called only when the text is malformed; being non-constexpr, a call in a
 // constant expression is a compile error that names the problem.
 inline void the_ipv4_text_is_malformed() {}
+inline void an_ipv4_octet_is_beyond_255() {}
 inline void the_ipv6_text_is_malformed() {}
 inline void the_port_number_is_beyond_65535() {}
 inline void the_prefix_length_is_too_long() {}
@@ -47,9 +48,10 @@ struct ipv4 {
     std::uint32_t address = 0;
     std::uint8_t prefix_length = 32;
 
-    constexpr ipv4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d, unsigned prefix = 32)
-        : address(std::uint32_t{a} << 24 | std::uint32_t{b} << 16 | std::uint32_t{c} << 8 | d),
+    constexpr ipv4(unsigned a, unsigned b, unsigned c, unsigned d, unsigned prefix = 32)
+        : address((a & 0xffu) << 24 | (b & 0xffu) << 16 | (c & 0xffu) << 8 | (d & 0xffu)),
           prefix_length(static_cast<std::uint8_t>(prefix)) {
+        if ((a | b | c | d) > 0xffu) detail::policy_error::an_ipv4_octet_is_beyond_255();
         if (prefix > 32) detail::policy_error::the_prefix_length_is_too_long();
         address &= mask();
     }
