@@ -602,6 +602,10 @@ private:
                 if (ra.c != rb.c) found();
                 return;
             }
+            if (ra.kind == sym::word && rb.kind == sym::word && ra.w == rb.w && ra.mask == rb.mask &&
+                ra.shift == rb.shift)
+                return; // the same value
+
             if (ra.kind == sym::constant || rb.kind == sym::constant) {
                 const sym& s = ra.kind == sym::constant ? rb : ra;
                 const std::uint32_t k = ra.kind == sym::constant ? ra.c : rb.c;

@@ -262,6 +262,12 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     REQUIRE(r.verdict == equivalence::different);
     REQUIRE(r.result_a == 1);
     REQUIRE(r.result_b == 7);
+    // Returned values compared: the same masked word either way is the same value.
+    const std::vector<insn> ret_masked = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, 0xff0), stmt(ret | a, 0)};
+    const std::vector<insn> ret_masked_too = {stmt(ld | w | abs, 16), stmt(alu | rsh | k, 4), stmt(alu | and_ | k, 0xff),
+                                              stmt(alu | lsh | k, 4), stmt(ret | a, 0)};
+    REQUIRE(ringfence::check_equivalence(span_of(ret_masked), span_of(ret_masked_too), IORING_OP_SOCKET, values).verdict ==
+            equivalence::equivalent);
     // RET A of a masked word: allows exactly when the bits are set.
     const std::vector<insn> ret_a = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, o_creat), stmt(ret | a, 0)};
     const auto allow_creat = ringfence::policy{rule(IORING_OP_OPENAT).allow_if(open::flags.any_of(o_creat))}.otherwise(deny);
