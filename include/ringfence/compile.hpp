@@ -14,6 +14,8 @@
 //   and network-order values, so order is host order on both byte orders;
 // - masks and sub-word fields compare the masked word with shifted constants
 //   (no shifts at run time); (x & m) == 0 and one-bit tests become JSET;
+// - a test that the tests before it decide is skipped (family == 2 after
+//   family == 2 failed), when that does not cost more code than it saves;
 // - a load (or an AND) is skipped when every path into an instruction
 //   already leaves A holding the value it needs;
 // - past 256 instructions, where one shared return cannot be reached by every
@@ -62,25 +64,16 @@ template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     out.error = b.build_into(out.prog);
     if (!out.error.ok() && std::is_constant_evaluated()) report_in_constant_expression(out.error);
-    if (map_marks)
-        for (std::size_t i = 0; i < out.mark_count; ++i)
-            out.marks_[i].first = linked_position(out.prog, out.marks_[i].first);
+    if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
 }
 
-} // namespace detail
 
-// The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
-// verified. In a constant expression a failure is a compile error; at run time
-// check ok() (error says why: a program over 4096 instructions, or a rule that
-// tests a field its opcode does not have).
 template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
+constexpr compiled<R> compile_with(const policy<R, N, M>& p, unsigned opcode, std::endian target, bool restrict_tests,
+                                   bool& restricted) {
     compiled<R> out;
-    if (!p.valid()) { // a rule tests a field its opcode's context does not have (built at run time)
-        out.error.link = link_error{link_errc::invalid_field, 0};
-        return out;
-    }
     detail::policy_compiler c(target);
+    c.restrict_tests(restrict_tests);
     std::uint16_t next = c.ret(detail::return_value(p.default_));
     for (std::size_t i = R; i-- > 0;) {
         const detail::rule_info& r = p.rules_[i];
@@ -90,6 +83,7 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
         next = r.node_count == 0 ? act
                                  : c.condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
     }
+    restricted = c.restricted_ != 0;
     if (c.overflow) {
         detail::policy_error::the_policy_is_too_large_to_compile();
         out.error.link = link_error{link_errc::too_many_instructions, 0};
@@ -104,6 +98,30 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
     detail::finish(out, b, true);
+    return out;
+}
+} // namespace detail
+
+// The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
+// verified. In a constant expression a failure is a compile error; at run time
+// check ok() (error says why: a program over 4096 instructions, or a rule that
+// tests a field its opcode does not have).
+template <std::size_t R, std::size_t N, std::size_t M>
+constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
+    if (!p.valid()) { // a rule tests a field its opcode's context does not have (built at run time)
+        compiled<R> out;
+        out.error.link = link_error{link_errc::invalid_field, 0};
+        return out;
+    }
+    // Tests decided by the tests before them are skipped; that can also copy
+    // code, so when it happened the plain translation is weighed against it.
+    bool restricted = false;
+    compiled<R> out = detail::compile_with(p, opcode, target, true, restricted);
+    if (restricted && out.ok()) {
+        bool unused = false;
+        compiled<R> plain = detail::compile_with(p, opcode, target, false, unused);
+        if (plain.ok() && plain.prog.size() < out.prog.size()) return plain;
+    }
     return out;
 }
 

@@ -194,6 +194,18 @@ TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimise
     agree_on_random_contexts("narrowing", narrowing, {IORING_OP_SOCKET}, {7, 1, 0x11, 0x17});
     REQUIRE(count_loads(n.prog) == 1);
     REQUIRE(n.prog.size() == 6); // ld; jeq #7; and #0xf; jeq #1; ret #1; ret #0
+    // A test that earlier tests decide is skipped: family is compared with 2 once.
+    constexpr auto repeated = ringfence::policy{
+        rule(IORING_OP_SOCKET).allow_if(socket::family == 2u && socket::type == 1u),
+        rule(IORING_OP_SOCKET).allow_if(socket::family == 2u && socket::type == 2u),
+        rule(IORING_OP_SOCKET).deny_if(socket::family == 10u && socket::protocol == 0u),
+        rule(IORING_OP_SOCKET).allow_if(socket::family == 10u || socket::family == 1u)}.otherwise(deny);
+    const auto rc = ringfence::compile(repeated, IORING_OP_SOCKET);
+    proved_equal_to_naive(repeated, IORING_OP_SOCKET);
+    agree_on_random_contexts("repeated", repeated, {IORING_OP_SOCKET}, {1, 2, 10, 0});
+    REQUIRE(count_code(rc.prog, jmp | jeq | k, 2) == 2); // family == 2 and type == 2
+    REQUIRE(count_code(rc.prog, jmp | jeq | k, 10) == 1);
+    REQUIRE(rc.prog.size() == 11);
     // Sub-word fields: no shifts, the constant is shifted instead.
     constexpr auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
     const auto f = ringfence::compile(flags, IORING_OP_READ);

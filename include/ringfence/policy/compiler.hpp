@@ -9,6 +9,7 @@
 
 #include "ringfence/builder.hpp"
 #include "ringfence/context.hpp"
+#include "ringfence/explain.hpp"
 #include "ringfence/policy.hpp"
 
 #include <algorithm>
@@ -135,6 +136,11 @@ public:
     constexpr explicit policy_compiler(std::endian target) noexcept : target_(target) {}
 
     bool overflow = false;
+    static constexpr int restrict_depth = 4;
+    std::size_t restricted_ = 0; // tests skipped because a test before them decided them
+
+    // Off: no test is restricted by what the tests before it decided.
+    constexpr void restrict_tests(bool on) noexcept { restricting_ = on; }
     std::uint16_t owner = no_node;
 
     constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(dag_node{0, 0, 0, 0, v, 0, 0, no_node}); }
@@ -164,6 +170,21 @@ public:
             if (k == 0) return f;
             break;
         default: break;
+        }
+        if (restricting_ && jop != bpf::jset) {
+            // What each outcome tells about (word & mask), passed down to the
+            // successors: tests there that it decides are skipped.
+            const fact on_true = jop == bpf::jeq   ? fact{word, mask, k, k}
+                                 : jop == bpf::jgt ? fact{word, mask, k + 1, mask}
+                                                   : fact{word, mask, k, mask};
+            const fact on_false = jop == bpf::jeq   ? fact{word, mask, 0, mask, true, k}
+                                  : jop == bpf::jgt ? fact{word, mask, 0, k}
+                                                    : fact{word, mask, 0, k - 1};
+            restricting_ = false; // the copies restrict() makes are not restricted again
+            t = restrict_to(t, on_true);
+            f = restrict_to(f, on_false);
+            restricting_ = true;
+            if (t == f) return t;
         }
         return intern(dag_node{1, word, jop, mask, k, t, f, owner});
     }
@@ -203,7 +224,10 @@ public:
         }
         const std::size_t base = iv_top_;
         if (!push_interval(iv)) return f;
+        const bool saved = restricting_; // searches carry their bounds already
+        restricting_ = false;
         const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
+        restricting_ = saved;
         iv_top_ = base;
         return n;
     }
@@ -258,7 +282,10 @@ public:
             if (!dup) ivs_[out++] = ivs_[i];
         }
         iv_top_ = out;
+        const bool saved = restricting_; // searches carry their bounds already
+        restricting_ = false;
         const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
+        restricting_ = saved;
         iv_top_ = base;
         return n;
     }
@@ -563,6 +590,68 @@ private:
         return 0;
     }
 
+    // x = word & mask lies in [lo, hi] (word 0xff: nothing known).
+    struct fact {
+        std::uint8_t word = 0xff;
+        std::uint32_t mask = 0, lo = 0, hi = 0;
+        bool has_ne = false; // and x != ne
+        std::uint32_t ne = 0;
+    };
+
+    // 1: the test holds wherever the fact does, 0: it fails, -1: either.
+    static constexpr int decide(const dag_node& n, const fact& fc) noexcept {
+        if (n.word != fc.word || n.jop == bpf::jset || n.mask != fc.mask) return -1;
+        switch (n.jop) {
+        case bpf::jeq:
+            if (fc.has_ne && fc.ne == n.k) return 0;
+            if (fc.lo == fc.hi) return fc.lo == n.k ? 1 : 0;
+            return n.k < fc.lo || n.k > fc.hi ? 0 : -1;
+        case bpf::jgt: return fc.lo > n.k ? 1 : fc.hi <= n.k ? 0 : -1;
+        case bpf::jge: return fc.lo >= n.k ? 1 : fc.hi < n.k ? 0 : -1;
+        default: return -1;
+        }
+    }
+
+    // The sub-DAG under n where the fact holds: tests it decides are skipped,
+    // looking restrict_depth undecided tests deep. Copies keep the owner of
+    // what they copy (rule marks stay with the rule whose test it is).
+    // Kept only when it pays: copies of other rules' tests (which stay where they
+    // are for the other paths) must not outnumber the tests skipped.
+    constexpr std::uint16_t restrict_to(std::uint16_t n, const fact& fc) noexcept {
+        ++generation_;
+        skipped_ = foreign_copies_ = 0;
+        const std::uint16_t r = restrict_rec(n, fc, restrict_depth);
+        if (foreign_copies_ > skipped_) return n;
+        restricted_ += skipped_;
+        return r;
+    }
+    constexpr std::uint16_t restrict_rec(std::uint16_t n, const fact& fc, int depth) noexcept {
+        if (!nodes_[n].is_test || overflow) return n;
+        if (memo_generation_[n] == generation_) return memo_[n];
+        const dag_node nd = nodes_[n];
+        std::uint16_t r = n;
+        const int d = decide(nd, fc);
+        if (d == 1) {
+            ++skipped_;
+            r = restrict_rec(nd.t, fc, depth);
+        } else if (d == 0) {
+            ++skipped_;
+            r = restrict_rec(nd.f, fc, depth);
+        } else if (depth > 0) {
+            const std::uint16_t t = restrict_rec(nd.t, fc, depth - 1), f = restrict_rec(nd.f, fc, depth - 1);
+            if (t != nd.t || f != nd.f) {
+                const std::uint16_t saved = owner;
+                if (nd.owner != owner) ++foreign_copies_;
+                owner = nd.owner;
+                r = test(nd.word, nd.mask, nd.jop, nd.k, t, f);
+                owner = saved;
+            }
+        }
+        memo_generation_[n] = generation_;
+        memo_[n] = r;
+        return r;
+    }
+
     constexpr bool push_interval(const interval& iv) noexcept {
         if (iv_top_ == max_intervals) {
             overflow = true;
@@ -720,6 +809,11 @@ private:
     }
 
     std::endian target_;
+    bool restricting_ = true;
+    std::uint32_t generation_ = 0;
+    std::size_t skipped_ = 0, foreign_copies_ = 0;
+    std::uint32_t memo_generation_[max_nodes]{};
+    std::uint16_t memo_[max_nodes]{};
     dag_node nodes_[max_nodes]{};
     std::uint16_t hash_[hash_size]{};
     std::size_t count_ = 0;
@@ -729,15 +823,17 @@ private:
     std::size_t pc_top_ = 0;
 };
 
-// Where item `index` of the builder's emission ended up after linking: the
-// compiler never emits JA itself, so every JA in the program is a trampoline.
-constexpr std::size_t linked_position(const program& p, std::size_t index) noexcept {
-    std::size_t items = 0;
-    for (std::size_t pc = 0; pc < p.size(); ++pc) {
+// Where items of the builder's emission ended up after linking (`indices`
+// ascending, rewritten in place): the compiler never emits JA itself, so every
+// JA in the program is a trampoline.
+constexpr void linked_positions(const program& p, rule_mark* marks, std::size_t count) noexcept {
+    std::size_t items = 0, m = 0;
+    for (std::size_t pc = 0; pc < p.size() && m < count; ++pc) {
         if (p[pc].code == (bpf::jmp | bpf::ja)) continue;
-        if (items++ == index) return pc;
+        while (m < count && marks[m].first == items) marks[m++].first = pc;
+        ++items;
     }
-    return p.size();
+    for (; m < count; ++m) marks[m].first = p.size();
 }
 
 // ---- the naive translation -----------------------------------------------------
