@@ -1,0 +1,123 @@
+// Real-kernel test of `ringfence run` (tests/kernel/tool.cmake): /init of the
+// guest, or run natively on a host whose kernel has io_uring BPF filters.
+//
+//   tool_driver TOOL PROBE POLICY BAD_POLICY
+//
+// The four files are the static `ringfence` tool, the static socket_probe, a
+// policy that denies AF_INET6 sockets and a malformed policy. A path that
+// does not exist is looked for at / under its base name (where qemu-run.sh's
+// RINGFENCE_INITRD_EXTRA puts it in the guest). Every case runs in a child,
+// so the task filters never reach the driver itself.
+#include "guest.hpp"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+std::string resolve(const std::string& path) {
+    if (::access(path.c_str(), R_OK) == 0) return path;
+    const std::size_t slash = path.rfind('/');
+    return "/" + (slash == std::string::npos ? path : path.substr(slash + 1));
+}
+
+// Runs argv in a child (optionally without CAP_SYS_ADMIN), its output going to
+// ours; returns its exit status, or 128 + signal.
+int spawn(const std::vector<std::string>& args, bool drop_cap = false, std::string* output = nullptr) {
+    int pipefd[2] = {-1, -1};
+    if (output && ::pipe(pipefd) != 0) return 127;
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return 127;
+    if (pid == 0) {
+        if (output) {
+            ::dup2(pipefd[1], 1);
+            ::dup2(pipefd[1], 2);
+            ::close(pipefd[0]);
+            ::close(pipefd[1]);
+        }
+        if (drop_cap && ringfence::guest::drop_cap_sys_admin() != 0) ::_exit(126);
+        std::vector<char*> argv;
+        for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        std::perror("execv");
+        ::_exit(127);
+    }
+    if (output) {
+        ::close(pipefd[1]);
+        char buf[4096];
+        for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) output->append(buf, static_cast<size_t>(n));
+        ::close(pipefd[0]);
+        std::fputs(output->c_str(), stdout);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const auto args = ringfence::guest::start(argc, argv);
+    if (args.size() != 4) {
+        std::printf("usage: tool_driver TOOL PROBE POLICY BAD_POLICY\n");
+        ringfence::guest::exit(2);
+    }
+    const std::string tool = resolve(args[0]), probe = resolve(args[1]), policy = resolve(args[2]),
+                      bad_policy = resolve(args[3]);
+    utsname u{};
+    ::uname(&u);
+    std::printf("kernel %s\n", u.release);
+
+    int passed = 0, failed = 0;
+    auto check = [&](bool ok, const std::string& what) {
+        std::printf("%s %s\n", ok ? "PASS" : "FAIL", what.c_str());
+        (ok ? passed : failed)++;
+    };
+
+    std::printf("\n--- ringfence probe\n");
+    std::string out;
+    int rc = spawn({tool, "probe"}, false, &out);
+    check(rc == 0 && out.find("io_uring BPF filters: supported") != std::string::npos,
+          "ringfence probe reports the feature (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- control: socket_probe free, without ringfence\n");
+    rc = spawn({probe, "free"});
+    check(rc == 0, "without a policy AF_INET6 and AF_INET sockets both work (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- ringfence run --policy %s -- socket_probe confined\n", policy.c_str());
+    rc = spawn({tool, "run", "--policy", policy, "--", probe, "confined"});
+    check(rc == 0, "confined as root: AF_INET6 denied, AF_INET allowed, in the process and its forked child (exit " +
+                       std::to_string(rc) + ")");
+
+    std::printf("\n--- the same without CAP_SYS_ADMIN (ringfence run sets no_new_privs)\n");
+    rc = spawn({tool, "run", "--policy", policy, "--", probe, "confined"}, true);
+    check(rc == 0, "confined without CAP_SYS_ADMIN (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- the confinement passes through exec: ringfence run -- ringfence probe\n");
+    out.clear();
+    rc = spawn({tool, "run", "--policy", policy, "--", tool, "probe"}, false, &out);
+    check(rc == 0 && out.find("no_new_privs: set") != std::string::npos,
+          "the exec'd command runs with no_new_privs set (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- a malformed policy: nothing runs, exit 125, the line and column named\n");
+    out.clear();
+    rc = spawn({tool, "run", "--policy", bad_policy, "--", probe, "free"}, false, &out);
+    check(rc == 125 && out.find(":3:") != std::string::npos && out.find("PASS") == std::string::npos,
+          "malformed policy refused before running the command (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- a missing command: exit 127\n");
+    rc = spawn({tool, "run", "--policy", policy, "--", "/no/such/program"});
+    check(rc == 127, "missing command gives 127 (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n%d passed, %d failed\n", passed, failed);
+    ringfence::guest::exit(failed ? 1 : 0);
+}

@@ -1,0 +1,79 @@
+// The program `ringfence run` confines in the real-kernel tool test
+// (tests/kernel/tool.cmake): it submits IORING_OP_SOCKET for AF_INET6 and
+// AF_INET on a fresh ring, in itself and in a forked child, and checks each
+// result against what it is told to expect.
+//
+//   socket_probe confined   # AF_INET6 -> -EACCES, AF_INET -> a socket, no_new_privs set
+//   socket_probe free       # both succeed (the control run, without ringfence)
+//
+// Exit status 0 when every check holds. Static: it runs inside the guest's initramfs.
+#include "ring.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+int submit_socket(ringfence::test::ring& r, int family) {
+    return r.run([&](io_uring_sqe& s) {
+        s.opcode = 45; // IORING_OP_SOCKET (the host's headers may predate it)
+        s.fd = family;
+        s.off = SOCK_STREAM;
+        s.len = 0;
+    });
+}
+
+// The checks of one process; returns the number that failed.
+int checks(const char* who, bool confined) {
+    int failures = 0;
+    auto report = [&](bool ok, const char* what, int got) {
+        std::printf("%s %s: %s (got %d%s%s)\n", ok ? "PASS" : "FAIL", who, what, got, got < 0 ? ", " : "",
+                    got < 0 ? std::strerror(-got) : "");
+        failures += !ok;
+    };
+    const bool nnp = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+    if (confined) report(nnp, "no_new_privs is set", nnp);
+    ringfence::test::ring r;
+    if (!r.ok()) {
+        report(false, "io_uring_setup", r.error());
+        return failures;
+    }
+    const int v6 = submit_socket(r, AF_INET6);
+    if (confined) report(v6 == -EACCES, "IORING_OP_SOCKET(AF_INET6) is denied with -EACCES", v6);
+    else report(v6 >= 0, "IORING_OP_SOCKET(AF_INET6) succeeds", v6);
+    const int v4 = submit_socket(r, AF_INET);
+    report(v4 >= 0, "IORING_OP_SOCKET(AF_INET) succeeds", v4);
+    if (v6 >= 0) ::close(v6);
+    if (v4 >= 0) ::close(v4);
+    return failures;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::setvbuf(stdout, nullptr, _IONBF, 0);
+    if (argc != 2 || (std::string_view(argv[1]) != "confined" && std::string_view(argv[1]) != "free")) {
+        std::fprintf(stderr, "usage: socket_probe confined|free\n");
+        return 2;
+    }
+    const bool confined = std::string_view(argv[1]) == "confined";
+    int failures = checks("process", confined);
+    // A forked child inherits the task filters; its new ring follows them.
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(checks("forked child", confined) ? 1 : 0);
+    int status = 0;
+    while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    const bool child_ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!child_ok) {
+        std::printf("FAIL forked child: failed checks or did not run\n");
+        ++failures;
+    }
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,629 @@
+// ringfence - command-line tool for io_uring's classic-BPF filters.
+//
+//   ringfence verify FILE                      the kernel's verdict on a program (exit 1: rejected)
+//   ringfence disasm FILE [--opcode OP] [--asm] a listing naming the context fields
+//   ringfence asm FILE [-o OUT]                bpf_asm text -> raw struct sock_filter array
+//   ringfence explain FILE --opcode OP [--field name=value ...]   trace and decision
+//   ringfence explain --policy FILE --opcode OP [--field ...]     the same for a policy
+//   ringfence compile POLICY [--opcode OP] [--asm]                a policy's programs
+//   ringfence probe                            what the running kernel supports
+//   ringfence run --policy FILE -- COMMAND ARGS...   confine a command and its children
+//
+// FILE is bpf_asm text or a raw array of 8-byte struct sock_filter entries in
+// this machine's byte order; which one is detected (a NUL byte means raw), or
+// forced with --raw / --text. `-` reads standard input.
+// Exit status: 0 success; 1 the program is rejected (verify, asm); 2 bad usage
+// or input. `run` exits 125 when it cannot set up the confinement, else the
+// command's own status (it execs the command).
+#include "policy_text.hpp"
+
+#include <ringfence/ringfence.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr int exit_ok = 0, exit_rejected = 1, exit_usage = 2, exit_run_failed = 125;
+
+const char* const usage_text =
+    "usage: ringfence COMMAND [ARGS]\n"
+    "\n"
+    "  verify FILE [--opcode OP]          check a program against the kernel's rules; on rejection\n"
+    "                                     print the instruction, its index and the rule (exit 1)\n"
+    "  disasm FILE [--opcode OP] [--asm]  tcpdump-style listing naming context fields (--asm: bpf_asm text)\n"
+    "  asm FILE [-o OUT] [--no-verify]    assemble bpf_asm text into a raw struct sock_filter array\n"
+    "  explain FILE --opcode OP [--field NAME=VALUE]... [--sqe-flags N] [--user-data N]\n"
+    "  explain --policy FILE --opcode OP [--field NAME=VALUE]...\n"
+    "                                     run the filter on a context: the trace and the decision\n"
+    "  compile POLICY [--opcode OP] [--asm]   the verified program of each opcode a policy names\n"
+    "  probe                              what the running kernel supports\n"
+    "  run --policy FILE -- COMMAND [ARGS]...\n"
+    "                                     set no_new_privs, install the policy as task filters\n"
+    "                                     (inherited by every child and ring) and exec COMMAND\n"
+    "\n"
+    "FILE: bpf_asm text or raw 8-byte sock_filter entries (detected; force with --text/--raw); - is stdin.\n"
+    "OP: SOCKET, IORING_OP_OPENAT, 45, ...   Fields: socket.family, socket.type, socket.protocol,\n"
+    "open.flags, open.mode, open.resolve, connect.family, connect.port, connect.v4_addr,\n"
+    "connect.v6_addr, sqe_flags, user_data (values in host order; addresses as text).\n"
+    "Policy format: docs/policy-format.md\n";
+
+int usage_error(const std::string& message) {
+    std::cerr << "ringfence: " << message << "\n(ringfence --help shows the usage)\n";
+    return exit_usage;
+}
+
+// --- input -------------------------------------------------------------------
+
+std::optional<std::string> read_all(const std::string& path, std::string& error) {
+    if (path == "-") {
+        std::ostringstream ss;
+        ss << std::cin.rdbuf();
+        return ss.str();
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        error = "cannot read " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+enum class file_format { detect, text, raw };
+
+struct loaded {
+    ringfence::program prog;
+    bool raw = false;
+};
+
+// A text holds no NUL and no control byte other than tab, CR, LF, FF; a raw
+// sock_filter array almost always has NULs (the high byte of every code is 0).
+bool looks_binary(std::string_view data) {
+    for (unsigned char c : data)
+        if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f')) return true;
+    return false;
+}
+
+std::optional<loaded> load_program(const std::string& path, file_format format) {
+    std::string error;
+    const auto data = read_all(path, error);
+    if (!data) {
+        std::cerr << "ringfence: " << error << "\n";
+        return std::nullopt;
+    }
+    loaded out;
+    out.raw = format == file_format::raw || (format == file_format::detect && looks_binary(*data));
+    if (out.raw) {
+        if (data->size() % sizeof(ringfence::insn) != 0) {
+            std::cerr << "ringfence: " << path << ": " << data->size()
+                      << " bytes is not a whole number of 8-byte sock_filter entries\n";
+            return std::nullopt;
+        }
+        const std::size_t n = data->size() / sizeof(ringfence::insn);
+        if (n > ringfence::program::capacity) {
+            std::cerr << "ringfence: " << path << ": " << n << " instructions; the kernel takes at most 4096\n";
+            return std::nullopt;
+        }
+        std::vector<ringfence::insn> code(n);
+        if (n) std::memcpy(code.data(), data->data(), data->size());
+        out.prog = ringfence::program(std::span<const ringfence::insn>(code));
+        return out;
+    }
+    const auto r = ringfence::assemble(*data);
+    if (!r) {
+        std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << ringfence::to_string(r.error)
+                  << "\n";
+        return std::nullopt;
+    }
+    out.prog = r.prog;
+    return out;
+}
+
+struct loaded_policy {
+    std::string text;
+    std::unique_ptr<ringfence_tool::text_policy> policy;
+};
+
+std::optional<loaded_policy> load_policy(const std::string& path) {
+    std::string error;
+    auto data = read_all(path, error);
+    if (!data) {
+        std::cerr << "ringfence: " << error << "\n";
+        return std::nullopt;
+    }
+    auto r = ringfence_tool::parse_policy(*data);
+    if (!r.ok()) {
+        std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message << "\n";
+        const std::string line = ringfence_tool::rule_source_line(*data, r.error.line);
+        if (!line.empty()) {
+            std::cerr << "  " << line << "\n  " << std::string(r.error.column - 1, ' ') << "^\n";
+        }
+        return std::nullopt;
+    }
+    return loaded_policy{std::move(*data), std::move(r.policy)};
+}
+
+// --- arguments -----------------------------------------------------------------
+
+struct args {
+    std::vector<std::string> positional;
+    std::optional<unsigned> opcode;
+    std::vector<std::string> fields;
+    std::optional<std::string> policy, output;
+    std::optional<std::string> sqe_flags, user_data;
+    file_format format = file_format::detect;
+    bool as_asm = false, no_verify = false, dry_run = false;
+    std::vector<std::string> command; // after --
+};
+
+std::optional<args> parse_args(int argc, char** argv, int first) {
+    args a;
+    for (int i = first; i < argc; ++i) {
+        const std::string_view s = argv[i];
+        auto next = [&](const char* what) -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                usage_error(std::string(s) + " needs " + what);
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        if (s == "--") {
+            for (++i; i < argc; ++i) a.command.emplace_back(argv[i]);
+            break;
+        } else if (s == "--opcode") {
+            const auto v = next("an opcode");
+            if (!v) return std::nullopt;
+            a.opcode = ringfence_tool::opcode_from_name(*v);
+            if (!a.opcode) {
+                usage_error("unknown opcode '" + *v + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
+                            std::to_string(ringfence::IORING_OP_LAST - 1) + ")");
+                return std::nullopt;
+            }
+        } else if (s == "--field") {
+            const auto v = next("NAME=VALUE");
+            if (!v) return std::nullopt;
+            a.fields.push_back(*v);
+        } else if (s == "--policy") {
+            if (!(a.policy = next("a policy file"))) return std::nullopt;
+        } else if (s == "-o" || s == "--output") {
+            if (!(a.output = next("a file"))) return std::nullopt;
+        } else if (s == "--sqe-flags") {
+            if (!(a.sqe_flags = next("a number"))) return std::nullopt;
+        } else if (s == "--user-data") {
+            if (!(a.user_data = next("a number"))) return std::nullopt;
+        } else if (s == "--raw") {
+            a.format = file_format::raw;
+        } else if (s == "--text") {
+            a.format = file_format::text;
+        } else if (s == "--asm") {
+            a.as_asm = true;
+        } else if (s == "--no-verify") {
+            a.no_verify = true;
+        } else if (s == "--dry-run") {
+            a.dry_run = true;
+        } else if (s.size() > 1 && s[0] == '-' && s != "-") {
+            usage_error("unknown option " + std::string(s));
+            return std::nullopt;
+        } else {
+            a.positional.emplace_back(s);
+        }
+    }
+    return a;
+}
+
+// --- verify ---------------------------------------------------------------------
+
+// Which of the kernel's checks a reason comes from.
+const char* kernel_check(ringfence::reject_reason r) {
+    using R = ringfence::reject_reason;
+    switch (r) {
+    case R::empty_program:
+    case R::program_too_long: return "io_uring_register_bpf_filter(): filter_len must be 1..4096";
+    case R::scratch_read_before_write: return "bpf_check_classic() -> check_load_and_stores()";
+    case R::instruction_not_allowed:
+    case R::load_out_of_range:
+    case R::load_unaligned: return "io_uring_check_cbpf_filter()";
+    default: return "bpf_check_classic()";
+    }
+}
+
+std::string insn_line(const ringfence::program& prog, std::size_t pc, std::optional<unsigned> op) {
+    std::string text(ringfence::bpf::insn_to_listing(prog[pc], pc).view());
+    for (char& c : text)
+        if (c == '\t') c = ' ';
+    const std::string comment = ringfence::comment_for(prog[pc], op);
+    if (!comment.empty()) text += "    ; " + comment;
+    return text;
+}
+
+int cmd_verify(const args& a) {
+    if (a.positional.size() != 1) return usage_error("verify takes one FILE");
+    const std::string& path = a.positional[0];
+    const auto l = load_program(path, a.format);
+    if (!l) return exit_usage;
+    const ringfence::verify_result v = ringfence::verify(l->prog);
+    const std::size_t n = l->prog.size();
+    if (v) {
+        std::cout << path << ": " << n << " instruction" << (n == 1 ? "" : "s")
+                  << ", accepted: the kernel would register it as an io_uring filter\n";
+        return exit_ok;
+    }
+    std::cout << path << ": rejected: the kernel would answer -EINVAL\n";
+    if (v.reason == ringfence::reject_reason::empty_program || v.reason == ringfence::reject_reason::program_too_long) {
+        std::cout << "  " << v.message() << " (" << n << " instructions)\n";
+    } else {
+        std::cout << "  instruction " << v.index << ": " << insn_line(l->prog, v.index, a.opcode) << "\n";
+        std::cout << "  " << v.message() << "\n";
+    }
+    std::cout << "  kernel check: " << kernel_check(v.reason) << "\n";
+    return exit_rejected;
+}
+
+// --- disasm, asm ---------------------------------------------------------------
+
+int cmd_disasm(const args& a) {
+    if (a.positional.size() != 1) return usage_error("disasm takes one FILE");
+    const auto l = load_program(a.positional[0], a.format);
+    if (!l) return exit_usage;
+    std::cout << (a.as_asm ? ringfence::disassemble(l->prog, a.opcode) : ringfence::listing(l->prog, a.opcode));
+    if (const auto v = ringfence::verify(l->prog); !v)
+        std::cerr << "ringfence: note: the kernel would reject this program: instruction " << v.index << ": "
+                  << v.message() << "\n";
+    return exit_ok;
+}
+
+int cmd_asm(const args& a) {
+    if (a.positional.size() != 1) return usage_error("asm takes one FILE");
+    const auto l = load_program(a.positional[0], file_format::text);
+    if (!l) return exit_usage;
+    if (const auto v = ringfence::verify(l->prog); !v && !a.no_verify) {
+        std::cerr << "ringfence: " << a.positional[0] << ": the kernel would reject it: instruction " << v.index
+                  << ": " << insn_line(l->prog, v.index, a.opcode) << ": " << v.message()
+                  << " (nothing written; --no-verify writes it anyway)\n";
+        return exit_rejected;
+    }
+    const auto* bytes = reinterpret_cast<const char*>(l->prog.data());
+    const std::size_t size = l->prog.size() * sizeof(ringfence::insn);
+    if (a.output && *a.output != "-") {
+        std::ofstream out(*a.output, std::ios::binary | std::ios::trunc);
+        if (!out.write(bytes, static_cast<std::streamsize>(size))) {
+            std::cerr << "ringfence: cannot write " << *a.output << ": " << std::strerror(errno) << "\n";
+            return exit_usage;
+        }
+        return exit_ok;
+    }
+    if (::isatty(STDOUT_FILENO)) return usage_error("asm writes binary: give -o FILE or redirect standard output");
+    std::cout.write(bytes, static_cast<std::streamsize>(size));
+    return std::cout ? exit_ok : exit_usage;
+}
+
+// --- explain ---------------------------------------------------------------------
+
+std::optional<std::uint64_t> parse_value(std::string_view s) {
+    if (const auto c = ringfence_tool::constant_value(s)) return c;
+    std::uint64_t total = 0;
+    // `A|B` of numbers and constants
+    for (std::size_t start = 0; start <= s.size();) {
+        const std::size_t bar = s.find('|', start);
+        const std::string part(s.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
+        if (const auto c = ringfence_tool::constant_value(part)) {
+            total |= *c;
+        } else {
+            if (part.empty()) return std::nullopt;
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long v = std::strtoull(part.c_str(), &end, 0);
+            if (errno || *end || part[0] == '-') return std::nullopt;
+            total |= v;
+        }
+        if (bar == std::string_view::npos) break;
+        start = bar + 1;
+    }
+    return total;
+}
+
+// Applies NAME=VALUE to the context; an error message, or empty.
+std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& spec) {
+    const std::size_t eq = spec.find('=');
+    if (eq == std::string::npos) return "--field " + spec + ": expected NAME=VALUE";
+    const std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
+    const auto index = ringfence_tool::field_from_name(name);
+    if (!index) return "--field " + spec + ": unknown field '" + name + "'";
+    const ringfence::field& f = ringfence::fields::all[*index];
+    if (f.offset == 8) return "--field " + spec + ": the opcode is given by --opcode";
+    if (!ringfence::field_applies(f, op))
+        return "--field " + spec + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + name +
+               " (it has: " + ringfence_tool::fields_of(op) + ")";
+    if (f.kind == ringfence::field_kind::be32 || f.kind == ringfence::field_kind::bytes16) {
+        std::array<std::uint8_t, 16> b{};
+        const bool v6 = f.kind == ringfence::field_kind::bytes16;
+        if (inet_pton(v6 ? AF_INET6 : AF_INET, value.c_str(), b.data()) != 1)
+            return "--field " + spec + ": not an IPv" + (v6 ? "6" : "4") + " address";
+        if (v6) ctx.set_v6_addr(b);
+        else ctx.set(f, std::uint64_t{b[0]} << 24 | std::uint64_t{b[1]} << 16 | std::uint64_t{b[2]} << 8 | b[3]);
+        return {};
+    }
+    const auto v = parse_value(value);
+    if (!v) return "--field " + spec + ": not a number or a known constant";
+    const unsigned bits = f.kind == ringfence::field_kind::be16 ? 16 : 8u * f.size;
+    if (bits < 64 && (*v >> bits) != 0)
+        return "--field " + spec + ": does not fit " + name + " (" + std::to_string(bits) + " bits)";
+    ctx.set(f, *v);
+    return {};
+}
+
+std::string describe_context(const ringfence::bpf_ctx& ctx) {
+    std::string out = std::string("context: IORING_OP_") + ringfence::opcode_name(ctx.opcode) +
+                      " (opcode " + std::to_string(ctx.opcode) + ", pdu_size " + std::to_string(ctx.pdu_size) + ")";
+    for (const ringfence::field& f : ringfence::fields::all) {
+        if (f.offset == 8 || f.offset == 10 || !ringfence::field_applies(f, ctx.opcode)) continue;
+        out += "\n  " + std::string(f.name) + " = ";
+        if (f.kind == ringfence::field_kind::bytes16) {
+            char buf[INET6_ADDRSTRLEN];
+            const auto a = ctx.v6_addr();
+            out += inet_ntop(AF_INET6, a.data(), buf, sizeof buf) ? buf : "?";
+        } else if (f.kind == ringfence::field_kind::be32) {
+            const std::uint64_t v = ctx.get(f);
+            out += std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
+                   std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+        } else {
+            std::ostringstream ss;
+            ss << ctx.get(f);
+            if (ctx.get(f) > 9) ss << " (0x" << std::hex << ctx.get(f) << ")";
+            out += ss.str();
+        }
+    }
+    return out + "\n";
+}
+
+int cmd_explain(const args& a) {
+    if (!a.opcode) return usage_error("explain needs --opcode OP (the opcode the filter is registered for)");
+    if (a.policy ? !a.positional.empty() : a.positional.size() != 1)
+        return usage_error("explain takes one FILE, or --policy FILE");
+    const unsigned op = *a.opcode;
+    ringfence::bpf_ctx ctx = ringfence::bpf_ctx::for_opcode(static_cast<std::uint8_t>(op));
+    for (const std::string& spec : a.fields)
+        if (const std::string e = set_field(ctx, op, spec); !e.empty()) return usage_error(e);
+    if (a.sqe_flags)
+        if (const std::string e = set_field(ctx, op, "sqe_flags=" + *a.sqe_flags); !e.empty()) return usage_error(e);
+    if (a.user_data)
+        if (const std::string e = set_field(ctx, op, "user_data=" + *a.user_data); !e.empty()) return usage_error(e);
+
+    std::cout << describe_context(ctx);
+    if (a.policy) {
+        const auto lp = load_policy(*a.policy);
+        if (!lp) return exit_usage;
+        const auto c = ringfence::compile(lp->policy->dsl(), op);
+        if (!c.ok()) {
+            std::cerr << "ringfence: " << *a.policy << ": cannot compile the rules of IORING_OP_"
+                      << ringfence::opcode_name(op) << ": " << c.error.message() << "\n";
+            return exit_usage;
+        }
+        const auto e = ringfence::explain(c.prog, ctx, c.marks());
+        std::cout << "filter: the policy's program for IORING_OP_" << ringfence::opcode_name(op) << ", "
+                  << c.prog.size() << " instructions\n\n"
+                  << e.text();
+        const bool by_default = e.rule.empty();
+        std::cout << "decision: " << (e.allowed() ? "allow" : "deny (the request completes with -EACCES)")
+                  << (by_default ? std::string(", by the policy's default")
+                                 : ", by rule \"" + std::string(e.rule) + "\"")
+                  << "\n";
+        // The policy's direct evaluation must agree with its program.
+        if ((ringfence::evaluate(lp->policy->dsl(), ctx) == ringfence::allow) != e.allowed()) {
+            std::cerr << "ringfence: internal error: the program and the policy disagree\n";
+            return exit_rejected;
+        }
+        return exit_ok;
+    }
+    const auto l = load_program(a.positional[0], a.format);
+    if (!l) return exit_usage;
+    if (const auto v = ringfence::verify(l->prog); !v)
+        std::cout << "note: the kernel would reject this program (instruction " << v.index << ": " << v.message()
+                  << "); traced anyway\n";
+    const auto e = ringfence::explain(l->prog, ctx);
+    std::cout << "filter: " << a.positional[0] << ", " << l->prog.size() << " instructions\n\n" << e.text();
+    std::cout << "decision: " << (e.allowed() ? "allow" : "deny (the request completes with -EACCES)") << "\n";
+    return exit_ok;
+}
+
+// --- compile ---------------------------------------------------------------------
+
+std::string listing_with_rules(const ringfence::program& prog, std::span<const ringfence::rule_mark> marks,
+                               unsigned op, bool as_asm) {
+    auto note = [&](std::size_t pc, const ringfence::insn& in) {
+        std::string c = ringfence::comment_for(in, op);
+        for (const ringfence::rule_mark& m : marks)
+            if (m.first == pc && !m.rule.empty()) {
+                if (!c.empty()) c += "  ";
+                c += "[rule: " + std::string(m.rule) + "]";
+                break;
+            }
+        return c;
+    };
+    return as_asm ? ringfence::bpf::to_asm(prog, {}, note) : ringfence::bpf::to_listing(prog, note);
+}
+
+const char* action_name(ringfence::action a) { return a == ringfence::allow ? "allow" : "deny"; }
+
+int cmd_compile(const args& a) {
+    if (a.positional.size() != 1) return usage_error("compile takes one POLICY file");
+    const auto lp = load_policy(a.positional[0]);
+    if (!lp) return exit_usage;
+    const auto& tp = *lp->policy;
+    std::cout << a.positional[0] << ": " << tp.rule_count << " rule" << (tp.rule_count == 1 ? "" : "s")
+              << ", default " << action_name(tp.default_action()) << "\n";
+    int status = exit_ok;
+    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
+        if (a.opcode ? op != *a.opcode : !tp.has_rules_for(op)) continue;
+        const auto c = ringfence::compile(tp.dsl(), op);
+        std::cout << "\nIORING_OP_" << ringfence::opcode_name(op) << " (" << op << "): ";
+        if (!c.ok()) {
+            std::cout << "cannot compile: " << c.error.message() << "\n";
+            status = exit_rejected;
+            continue;
+        }
+        std::cout << c.prog.size() << " instruction" << (c.prog.size() == 1 ? "" : "s") << ", verified\n"
+                  << listing_with_rules(c.prog, c.marks(), op, a.as_asm);
+    }
+    if (!a.opcode)
+        std::cout << "\nevery other opcode: " << action_name(tp.default_action()) << " (the default)\n";
+    return status;
+}
+
+// --- probe -----------------------------------------------------------------------
+
+std::string kernel_release() {
+    utsname u{};
+    return ::uname(&u) == 0 ? std::string(u.release) : std::string("unknown");
+}
+
+int cmd_probe(const args& a) {
+    if (!a.positional.empty()) return usage_error("probe takes no arguments");
+    const ringfence::kernel_support k = ringfence::probe();
+    std::cout << "kernel: Linux " << kernel_release() << "\n";
+    std::cout << "io_uring: " << (k.io_uring ? "available" : "not available to this process") << "\n";
+    std::cout << "io_uring BPF filters: ";
+    if (k.bpf_filters) std::cout << "supported\n";
+    else if (k.io_uring) std::cout << "not supported: " << k.message() << "\n";
+    else std::cout << "unknown (no io_uring)\n";
+    if (k.bpf_filters) {
+        std::cout << "IORING_OP_LAST: " << k.op_last << " (ringfence knows " << unsigned{ringfence::IORING_OP_LAST} << ")\n";
+        std::cout << "pdu sizes:";
+        for (unsigned op = 0; op < k.op_last; ++op)
+            if (k.pdu_size(op)) std::cout << " " << ringfence::opcode_name(op) << "=" << unsigned(k.pdu_size(op));
+        std::cout << " (every other opcode 0)\n";
+        std::cout << "context layout: "
+                  << (k.layout_matches() ? "matches ringfence's" : "DIFFERS from ringfence's (check the pdu sizes)")
+                  << "\n";
+    }
+    std::cout << "no_new_privs: " << (k.no_new_privs ? "set" : "not set") << "\n";
+    std::cout << "CAP_SYS_ADMIN: " << (k.cap_sys_admin ? "yes" : "no") << "\n";
+    std::cout << "task filters: "
+              << (k.task_filters_permitted()
+                      ? "this process may register them"
+                      : "need no_new_privs or CAP_SYS_ADMIN (ringfence run sets no_new_privs itself)")
+              << "\n";
+    return k.bpf_filters ? exit_ok : exit_rejected;
+}
+
+// --- run -------------------------------------------------------------------------
+
+int cmd_run(const args& a) {
+    if (!a.policy) return usage_error("run needs --policy FILE");
+    if (!a.positional.empty())
+        return usage_error("run: put the command after --: ringfence run --policy FILE -- COMMAND ARGS...");
+    if (a.command.empty() && !a.dry_run) return usage_error("run: no command after --");
+    const auto lp = load_policy(*a.policy);
+    if (!lp) return exit_run_failed;
+    const auto& tp = *lp->policy;
+
+    // Every opcode with rules gets its verified program; opcodes without rules
+    // follow the default: nothing to install for allow, DENY_REST for deny.
+    struct filter {
+        unsigned op;
+        ringfence::program prog;
+    };
+    std::vector<filter> filters;
+    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
+        if (!tp.has_rules_for(op)) continue;
+        const auto c = ringfence::compile(tp.dsl(), op);
+        if (!c.ok()) {
+            std::cerr << "ringfence run: " << *a.policy << ": cannot compile the rules of IORING_OP_"
+                      << ringfence::opcode_name(op) << ": " << c.error.message() << "\n";
+            return exit_run_failed;
+        }
+        filters.push_back({op, c.prog});
+    }
+    const bool deny_rest = tp.default_action() == ringfence::deny;
+    if (filters.empty() && deny_rest) {
+        static constexpr ringfence::insn deny_all[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
+        filters.push_back({ringfence::IORING_OP_NOP, ringfence::program(deny_all)});
+    }
+    if (a.dry_run) {
+        std::cout << "ringfence run: would install " << filters.size() << " task filter"
+                  << (filters.size() == 1 ? "" : "s") << (deny_rest ? " (the last with DENY_REST)" : "") << ":";
+        for (const filter& f : filters) std::cout << " " << ringfence::opcode_name(f.op) << "(" << f.prog.size() << ")";
+        std::cout << "\n";
+        return exit_ok;
+    }
+
+    const ringfence::kernel_support k = ringfence::probe();
+    if (!k.bpf_filters) {
+        std::cerr << "ringfence run: cannot confine the command: "
+                  << (k.io_uring ? "the running kernel (Linux " + kernel_release() +
+                                       ") has no io_uring BPF filters (they need Linux 7.0 or newer built with "
+                                       "CONFIG_IO_URING_BPF=y)"
+                                 : std::string("io_uring is not available to this process"))
+                  << "; nothing was run.\n"
+                  << "  To try it under QEMU with a kernel that has them, see \"Try it on a real kernel\" in "
+                     "ringfence's README.md\n";
+        return exit_run_failed;
+    }
+    if (const std::error_code e = ringfence::set_no_new_privs()) {
+        std::cerr << "ringfence run: cannot set no_new_privs: " << e.message() << "\n";
+        return exit_run_failed;
+    }
+    std::size_t last = filters.size(); // the last one the kernel knows carries DENY_REST
+    for (std::size_t i = 0; i < filters.size(); ++i)
+        if (filters[i].op < k.op_last) last = i;
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+        if (filters[i].op >= k.op_last) {
+            std::cerr << "ringfence run: the running kernel does not know IORING_OP_"
+                      << ringfence::opcode_name(filters[i].op) << " (its IORING_OP_LAST is " << k.op_last
+                      << "); its rules are not installed\n";
+            continue;
+        }
+        ringfence::filter_options o;
+        o.deny_rest = deny_rest && i == last;
+        const auto r = ringfence::register_task_filter(filters[i].op, filters[i].prog, o);
+        if (!r) {
+            std::cerr << "ringfence run: " << r.message() << "\n";
+            return exit_run_failed;
+        }
+    }
+    std::vector<char*> argv;
+    for (const std::string& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));
+    argv.push_back(nullptr);
+    std::cout.flush();
+    ::execvp(argv[0], argv.data());
+    const int e = errno;
+    std::cerr << "ringfence run: cannot execute " << a.command[0] << ": " << std::strerror(e) << "\n";
+    return e == ENOENT ? 127 : 126;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::cerr << usage_text;
+        return exit_usage;
+    }
+    const std::string_view cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::cout << usage_text;
+        return exit_ok;
+    }
+    const auto a = parse_args(argc, argv, 2);
+    if (!a) return exit_usage;
+    if (cmd != "run" && !a->command.empty()) return usage_error("only run takes a command after --");
+    if (cmd == "verify") return cmd_verify(*a);
+    if (cmd == "disasm") return cmd_disasm(*a);
+    if (cmd == "asm") return cmd_asm(*a);
+    if (cmd == "explain") return cmd_explain(*a);
+    if (cmd == "compile") return cmd_compile(*a);
+    if (cmd == "probe") return cmd_probe(*a);
+    if (cmd == "run") return cmd_run(*a);
+    return usage_error("unknown command '" + std::string(cmd) + "'");
+}
