@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""bench/render.py - turns one bench_filters run into docs/performance.md (called by bench/run).
+
+Every ratio is of medians of CPU time from the same run. Reads Google
+Benchmark's JSON and the compile times bench/run measured; writes the JSON
+(with the compile times added), the Markdown, the plot's data file, and the
+README's Performance section (between its markers).
+"""
+import argparse
+import datetime
+import json
+import platform
+import re
+import subprocess
+
+POLICIES = ["inet_only", "tcp_only", "deny_creat", "set256"]
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+# Why a goal can be missed, printed only when it is.
+WHY = {
+    "fast": "the table's check is a bit test like the baseline's; a miss is noise from a shared machine "
+            "(rerun with more repetitions) unless the check stopped being inlined",
+    "compiled": "the static table compiles the filter to straight-line C++; a miss means the compiler "
+                "made a branch where the hand-written code has a conditional move (see static_table.hpp)",
+    "interp": "the prepared interpreter decides these policies in one or a few dispatches where libpcap "
+              "needs one per instruction; a miss means the dispatch loop was not compiled as a jump table "
+              "or the machine was busy (compare the instruction counts in the report)",
+    "sets": "the tree's depth is log2(n) whatever the member; a miss means the tree was not balanced",
+    "build": "building is dominated by the policy compiler (ringfence/policy/compiler.hpp): it clears "
+             "its fixed-size work arrays (about 0.6 MB) for each opcode and searches the decision DAG "
+             "for every rule",
+    "compile": "constant evaluation of the builder, linker and verifier over 4096 instructions",
+}
+
+
+def load(raw_path):
+    with open(raw_path) as f:
+        raw = json.load(f)
+    medians, reps = {}, {}
+    for b in raw["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = b
+        else:
+            reps[name] = reps.get(name, 0) + 1
+    return raw, medians, reps
+
+
+def per_request_ns(b):
+    t = b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
+    return t / b["batch"] if "batch" in b else t
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}x"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def compiler_version(cxx):
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=True).stdout
+        return out.splitlines()[0]
+    except (OSError, subprocess.CalledProcessError):
+        return cxx + " (not found)"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--compile-times", required=True)
+    ap.add_argument("--commit", required=True)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--markdown", required=True)
+    ap.add_argument("--plot-data", required=True)
+    ap.add_argument("--readme")
+    args = ap.parse_args()
+
+    raw, med, reps = load(args.raw)
+    compile_times = {}
+    with open(args.compile_times) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3:
+                compile_times[parts[0]] = (parts[1], float(parts[2]))
+
+    def ns(name):
+        return per_request_ns(med[name]) if name in med else None
+
+    rows = []  # goal, what, measured text, target text, met (True/False/None), key
+
+    def add(goal, what, value, target, met, key):
+        rows.append((goal, what, value, target, met, key))
+
+    base = ns("BM_Baseline_BitTest")
+    for kind in ["dynamic", "static"]:
+        v = ns(f"BM_FastPath_NoFilter/{kind}")
+        if base and v:
+            r = v / base
+            add("fast path", f"`BM_FastPath_NoFilter/{kind}` / `BM_Baseline_BitTest`", fmt_ratio(r), "at most 1.2x",
+                r <= 1.2, "fast")
+    for p in POLICIES:
+        h, c = ns(f"BM_Handwritten/{p}"), ns(f"BM_Compiled/{p}")
+        if h and c:
+            r = c / h
+            add("compiled", f"`BM_Compiled/{p}` / `BM_Handwritten/{p}`", fmt_ratio(r), "at most 1.1x", r <= 1.1,
+                "compiled")
+    for p in POLICIES:
+        i, l = ns(f"BM_Interpreter/{p}"), ns(f"BM_Libpcap/{p}")
+        if i and l:
+            r = l / i
+            add("interpreter", f"`BM_Libpcap/{p}` / `BM_Interpreter/{p}` (speed-up)", fmt_ratio(r),
+                "at least 2x", r >= 2.0, "interp")
+    for n in [256, 16]:
+        for shape, check in [("tree", True), ("chain", False)]:
+            first, last = ns(f"BM_SetMembership/{n}/first/{shape}"), ns(f"BM_SetMembership/{n}/last/{shape}")
+            if first and last:
+                r = last / first
+                if check and n == 256:
+                    add("sets", f"`BM_SetMembership/{n}/last/{shape}` / `.../first/{shape}`", fmt_ratio(r),
+                        "at most 1.5x", r <= 1.5, "sets")
+                else:
+                    add("sets", f"`BM_SetMembership/{n}/last/{shape}` / `.../first/{shape}`", fmt_ratio(r),
+                        "(for comparison)", None, "sets")
+    b300 = med.get("BM_BuildPolicy/300")
+    if b300:
+        us = b300["cpu_time"] * UNIT_NS[b300.get("time_unit", "ns")] / 1e3
+        add("build", "`BM_BuildPolicy/300`: 300 rules built, compiled and verified at run time", f"{us:.1f} us",
+            "under 100 us", us < 100, "build")
+    for cxx, label in [("g++", "GCC"), ("clang++", "Clang")]:
+        if cxx in compile_times:
+            version, secs = compile_times[cxx]
+            add("compile time", f"4096 instructions built and verified at compile time, {label} {version}",
+                f"{secs:.2f} s", "under 10 s", secs < 10, "compile")
+    for p in POLICIES:
+        d, o = ns(f"BM_Observer/{p}/default"), ns(f"BM_Observer/{p}/noop")
+        if d and o:
+            add("observer", f"`BM_Observer/{p}/noop` / `.../default`", fmt_ratio(o / d), "(about 1x: it compiles away)",
+                None, "observer")
+
+    ctx = raw.get("context", {})
+    when = ctx.get("date", datetime.datetime.utcnow().isoformat())
+    reps_n = max(reps.values()) if reps else 0
+    lines = []
+    lines.append("<!-- generated by bench/run (bench/render.py); do not edit -->")
+    lines.append(f"Measured by `bench/run` at commit `{args.commit}`, {when}, on {cpu_model()} "
+                 f"({ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, load average "
+                 f"{', '.join(f'{x:.1f}' for x in ctx.get('load_avg', [])) or '?'}), "
+                 f"{compiler_version('g++')}, -O3. Medians of {reps_n} repetitions of CPU time; each "
+                 f"repetition decides a fixed, seeded stream of requests.")
+    lines.append("")
+    lines.append("| goal | ratio of medians | measured | target | met |")
+    lines.append("|---|---|---|---|---|")
+    for goal, what, value, target, met, _ in rows:
+        mark = "" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {goal} | {what} | {value} | {target} | {mark} |")
+    missed = [r for r in rows if r[4] is False]
+    if missed:
+        lines.append("")
+        lines.append("Missed:")
+        for goal, what, value, target, _, key in missed:
+            lines.append(f"- {goal}, {what}: {value} against {target}. Why: {WHY[key]}.")
+    lines.append("")
+    lines.append("Every median (CPU time per request; per build for `BM_BuildPolicy`):")
+    lines.append("")
+    lines.append("| benchmark | median | |")
+    lines.append("|---|---|---|")
+    order = [b.get("run_name", b["name"]) for b in raw["benchmarks"] if b.get("run_type") != "aggregate"]
+    seen = set()
+    for name in order:
+        if name in seen or name not in med:
+            continue
+        seen.add(name)
+        b = med[name]
+        if "batch" in b:
+            lines.append(f"| `{name}` | {per_request_ns(b):.2f} ns | per request |")
+        else:
+            lines.append(f"| `{name}` | {b['cpu_time'] * UNIT_NS[b.get('time_unit', 'ns')] / 1e3:.1f} us | per build |")
+    lines.append("")
+    lines.append("![ns per request, by policy and way of running it](docs/performance.png)")
+    text = "\n".join(lines) + "\n"
+
+    with open(args.markdown, "w") as f:
+        f.write(text)
+    raw["ringfence"] = {"commit": args.commit,
+                        "compile_seconds": {k: v[1] for k, v in compile_times.items()},
+                        "compilers": {k: v[0] for k, v in compile_times.items()}}
+    with open(args.json, "w") as f:
+        json.dump(raw, f, indent=1)
+        f.write("\n")
+    with open(args.plot_data, "w") as f:
+        f.write("policy Handwritten Compiled Interpreter libpcap\n")
+        for p in POLICIES:
+            vals = [ns(f"BM_{k}/{p}") for k in ["Handwritten", "Compiled", "Interpreter", "Libpcap"]]
+            f.write(p + " " + " ".join(f"{v:.3f}" if v else "0" for v in vals) + "\n")
+    if args.readme:
+        with open(args.readme) as f:
+            readme = f.read()
+        begin, end = "<!-- performance:begin -->", "<!-- performance:end -->"
+        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(readme):
+            raise SystemExit(f"render.py: {args.readme} has no {begin} ... {end} markers")
+        readme = pattern.sub(lambda _: begin + "\n" + text + end, readme)
+        with open(args.readme, "w") as f:
+            f.write(readme)
+
+
+if __name__ == "__main__":
+    main()
