@@ -72,31 +72,34 @@ template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile_with(const policy<R, N, M>& p, unsigned opcode, std::endian target, bool restrict_tests,
                                    bool& restricted) {
     compiled<R> out;
-    detail::policy_compiler c(target);
-    c.restrict_tests(restrict_tests);
-    std::uint16_t next = c.ret(detail::return_value(p.default_));
+    // On the heap (about 600 KB): run-time callers keep their stack.
+    detail::policy_compiler* const c = new detail::policy_compiler(target);
+    c->restrict_tests(restrict_tests);
+    std::uint16_t next = c->ret(detail::return_value(p.default_));
     for (std::size_t i = R; i-- > 0;) {
         const detail::rule_info& r = p.rules_[i];
         if (r.opcode != opcode) continue;
-        c.owner = static_cast<std::uint16_t>(i);
-        const std::uint16_t act = c.ret(detail::return_value(r.act));
+        c->owner = static_cast<std::uint16_t>(i);
+        const std::uint16_t act = c->ret(detail::return_value(r.act));
         next = r.node_count == 0 ? act
-                                 : c.condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
+                                 : c->condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
     }
-    restricted = c.restricted_ != 0;
-    if (c.overflow) {
+    restricted = c->restricted_ != 0;
+    if (c->overflow) {
+        delete c;
         detail::policy_error::the_policy_is_too_large_to_compile();
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
     }
     builder b(target);
-    c.emit(b, next, [&](std::size_t at, std::uint16_t owner) {
+    c->emit(b, next, [&](std::size_t at, std::uint16_t owner) {
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
                                      : (p.rules_[owner].name.empty() ? detail::unnamed_rule : p.rules_[owner].name);
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
+    delete c;
     detail::finish(out, b, true);
     return out;
 }
