@@ -31,3 +31,8 @@
 #include "ringfence/task.hpp"
 #include "ringfence/static_table.hpp"
 #include "ringfence/kernel.hpp"
+
+// Policies above that.
+#include "ringfence/policy.hpp"
+#include "ringfence/compile.hpp"
+#include "ringfence/equivalence.hpp"
