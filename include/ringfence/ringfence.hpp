@@ -32,6 +32,11 @@
 #include "ringfence/static_table.hpp"
 #include "ringfence/kernel.hpp"
 
+// Policies.
+#include "ringfence/policy.hpp"
+#include "ringfence/compile.hpp"
+#include "ringfence/equivalence.hpp"
+
 // Policies above that.
 #include "ringfence/policy.hpp"
 #include "ringfence/compile.hpp"
