@@ -203,9 +203,18 @@ private:
             if (c == ' ' || c == '\t' || c == '\r') ++pos_;
             else if (c == '#') while (!at_end() && peek() != '\n') ++pos_;
             else if (c == '\\' && (peek(1) == '\n' || (peek(1) == '\r' && peek(2) == '\n'))) pos_ += peek(1) == '\n' ? 2 : 3;
-            else if (c == '\n' && depth_ > 0) ++pos_;
+            else if (c == '\n' && (depth_ > 0 || continues_on_next_line())) ++pos_;
             else break;
         }
+    }
+    // A line that starts with and, or, &&, || or as goes on with the rule before it.
+    bool continues_on_next_line() const {
+        std::size_t i = pos_ + 1;
+        while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\r')) ++i;
+        const std::string_view rest = s_.substr(i);
+        for (std::string_view w : {"and", "or", "as"})
+            if (rest.substr(0, w.size()) == w && (rest.size() == w.size() || !is_ident(rest[w.size()]))) return true;
+        return rest.substr(0, 2) == "&&" || rest.substr(0, 2) == "||";
     }
     void skip_blank_lines() {
         for (;;) {

@@ -123,8 +123,9 @@ std::optional<loaded> load_program(const std::string& path, file_format format) 
     }
     const auto r = ringfence::assemble(*data);
     if (!r) {
-        std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << ringfence::to_string(r.error)
-                  << "\n";
+        std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message();
+        if (!r.error.token().empty()) std::cerr << ": '" << r.error.token() << "'";
+        std::cerr << "\n";
         return std::nullopt;
     }
     out.prog = r.prog;

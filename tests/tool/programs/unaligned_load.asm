@@ -1,0 +1,2 @@
+        ld [18]                 ; not a multiple of 4
+        ret a

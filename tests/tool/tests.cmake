@@ -1,0 +1,102 @@
+# Host tests of the ringfence tool (included from tools/CMakeLists.txt): each
+# runs the tool on files under tests/tool/ and checks the exit status and the
+# output against a golden file (tests/tool/golden/<name>.txt) or a pattern.
+# RINGFENCE_UPDATE_GOLDEN=1 ctest -R '^tool\.' rewrites the golden files.
+set(_tool_tests ${PROJECT_SOURCE_DIR}/tests/tool)
+
+# ringfence_tool_test(NAME name ARGS ... RC 0 [GOLDEN] [REGEX re] [COMPARE a b])
+function(ringfence_tool_test)
+    cmake_parse_arguments(T "GOLDEN" "NAME;REGEX" "ARGS;RC;COMPARE" ${ARGN})
+    list(JOIN T_ARGS "^^" args)
+    string(REPLACE ";" "\\;" rc "${T_RC}")
+    set(cmd ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:ringfence_tool> "-DARGS=${args}" -DWORKDIR=${_tool_tests}
+        "-DRC=${rc}")
+    if(T_GOLDEN)
+        list(APPEND cmd -DGOLDEN=${_tool_tests}/golden/${T_NAME}.txt)
+    endif()
+    if(T_REGEX)
+        list(APPEND cmd "-DREGEX=${T_REGEX}")
+    endif()
+    if(T_COMPARE)
+        list(JOIN T_COMPARE "^^" compare)
+        list(APPEND cmd "-DCOMPARE_FILES=${compare}")
+    endif()
+    add_test(NAME tool.${T_NAME} COMMAND ${cmd} -P ${_tool_tests}/check.cmake)
+    set_tests_properties(tool.${T_NAME} PROPERTIES LABELS tool)
+endfunction()
+
+set(_out ${CMAKE_CURRENT_BINARY_DIR}/tool-tests)
+file(MAKE_DIRECTORY ${_out})
+
+# verify: text and raw input; rejections name the instruction, its index and the kernel's check.
+ringfence_tool_test(NAME verify_text ARGS verify programs/inet_only.asm RC 0 GOLDEN)
+ringfence_tool_test(NAME verify_raw ARGS verify programs/inet_only.bin RC 0 GOLDEN)
+ringfence_tool_test(NAME verify_scratch_before_write ARGS verify programs/scratch_before_write.asm RC 1 GOLDEN)
+ringfence_tool_test(NAME verify_unaligned_load ARGS verify programs/unaligned_load.asm --opcode SOCKET RC 1 GOLDEN)
+ringfence_tool_test(NAME verify_not_allowed ARGS verify programs/byte_load.asm RC 1 GOLDEN)
+ringfence_tool_test(NAME verify_missing_return_raw ARGS verify programs/missing_return.bin RC 1 GOLDEN)
+ringfence_tool_test(NAME verify_syntax_error ARGS verify programs/syntax_error.asm RC 2 GOLDEN)
+ringfence_tool_test(NAME verify_torn_raw ARGS verify --raw programs/inet_only.asm RC 2 GOLDEN)
+
+# disasm and asm
+ringfence_tool_test(NAME disasm_raw_socket ARGS disasm programs/inet_only.bin --opcode SOCKET RC 0 GOLDEN)
+ringfence_tool_test(NAME disasm_every_scope ARGS disasm programs/inet_only.asm RC 0 GOLDEN)
+ringfence_tool_test(NAME disasm_asm_open ARGS disasm programs/no_create.asm --opcode OPENAT --asm RC 0 GOLDEN)
+ringfence_tool_test(NAME asm_to_raw ARGS asm programs/inet_only.asm -o ${_out}/inet_only.bin RC 0
+    COMPARE ${_out}/inet_only.bin ${_tool_tests}/programs/inet_only.bin)
+ringfence_tool_test(NAME asm_rejected ARGS asm programs/scratch_before_write.asm -o ${_out}/x.bin RC 1 GOLDEN)
+
+# explain: a program, and a policy (which rule decided)
+ringfence_tool_test(NAME explain_socket_deny ARGS explain programs/inet_only.asm --opcode SOCKET
+    --field socket.family=AF_INET6 --field socket.type=1 RC 0 GOLDEN)
+ringfence_tool_test(NAME explain_open_flags ARGS explain programs/no_create.asm --opcode IORING_OP_OPENAT
+    --field open.flags=0x40 RC 0 GOLDEN)
+ringfence_tool_test(NAME explain_policy_connect ARGS explain --policy policies/server.policy --opcode CONNECT
+    --field connect.family=2 --field connect.v4_addr=127.0.0.1 --field connect.port=443 RC 0 GOLDEN)
+ringfence_tool_test(NAME explain_policy_connect_v6 ARGS explain --policy policies/server.policy --opcode CONNECT
+    --field connect.family=10 --field connect.v6_addr=2001:db8::1 --field connect.port=443 RC 0 GOLDEN)
+ringfence_tool_test(NAME explain_wrong_field ARGS explain programs/inet_only.asm --opcode OPENAT
+    --field socket.family=2 RC 2 GOLDEN)
+
+# compile: the text policy format, through the DSL's compiler
+ringfence_tool_test(NAME compile_server ARGS compile policies/server.policy RC 0 GOLDEN)
+ringfence_tool_test(NAME compile_every_form ARGS compile policies/every_form.policy RC 0 GOLDEN)
+ringfence_tool_test(NAME compile_container ARGS compile ${PROJECT_SOURCE_DIR}/examples/container.policy RC 0
+    REGEX "IORING_OP_SOCKET \\(45\\): [0-9]+ instructions, verified")
+file(GLOB _bad_policies CONFIGURE_DEPENDS ${_tool_tests}/policy_errors/*.policy)
+foreach(policy IN LISTS _bad_policies)
+    get_filename_component(name ${policy} NAME_WE)
+    ringfence_tool_test(NAME policy_error_${name} ARGS compile policy_errors/${name}.policy RC 2 GOLDEN)
+endforeach()
+
+# run: a dry run everywhere; a real run fails clearly where the kernel lacks the feature
+ringfence_tool_test(NAME run_dry ARGS run --dry-run --policy policies/server.policy RC 0 GOLDEN)
+ringfence_tool_test(NAME run_host ARGS run --policy policies/server.policy -- true RC "0;125"
+    REGEX "^$|has no io_uring BPF filters.*nothing was run")
+ringfence_tool_test(NAME run_no_command ARGS run --policy policies/server.policy RC 2 GOLDEN)
+ringfence_tool_test(NAME run_bad_policy ARGS run --policy policy_errors/unknown_field.policy -- true RC 125
+    REGEX "unknown_field.policy:[0-9]+:[0-9]+: unknown field")
+
+# probe and usage
+ringfence_tool_test(NAME probe ARGS probe RC "0;1" REGEX "io_uring BPF filters: ")
+ringfence_tool_test(NAME usage_unknown_command ARGS frobnicate RC 2 GOLDEN)
+ringfence_tool_test(NAME usage_help ARGS --help RC 0 REGEX "run --policy FILE -- COMMAND")
+
+# The parser against the DSL: the same policies as text and as constexpr values.
+add_executable(ringfence_tool_parser_test ${_tool_tests}/parser_matches_dsl.cpp)
+target_link_libraries(ringfence_tool_parser_test PRIVATE ringfence::ringfence)
+add_test(NAME tool.parser_matches_dsl COMMAND ringfence_tool_parser_test)
+set_tests_properties(tool.parser_matches_dsl PROPERTIES LABELS tool)
+
+# The examples' text twins (examples/<name>.policy) compile to the same programs
+# as their compile-time C++ policies (examples/<name>.cpp).
+foreach(name IN ITEMS container tcp_server no_create)
+    if(TARGET ringfence_example_${name})
+        add_test(NAME example.${name}_policy_text
+            COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:ringfence_tool>
+                -DEXAMPLE=$<TARGET_FILE:ringfence_example_${name}>
+                -DPOLICY=${PROJECT_SOURCE_DIR}/examples/${name}.policy
+                -P ${PROJECT_SOURCE_DIR}/examples/same_programs.cmake)
+        set_tests_properties(example.${name}_policy_text PROPERTIES LABELS tool)
+    endif()
+endforeach()
