@@ -182,12 +182,36 @@ constexpr std::uint32_t choose(bool taken, std::uint32_t t, std::uint32_t f) noe
     return (t & all) | (f & ~all);
 }
 
-// Runs a prepared program: ops[0..] decoded from a verified program.
-constexpr std::uint32_t run_prepared(const prepared_insn* ops, const bpf_ctx& ctx) noexcept {
+// Follows in_range tests from ops[pc] (one) on: true with the result when the
+// walk ends in a return, false with pc at the first instruction of another kind.
+constexpr bool walk_tree(const prepared_insn* ops, std::uint32_t A, std::size_t& pc, std::uint32_t& result) noexcept {
     using op = prepared_op;
-    std::uint32_t A = 0, X = 0;
+    const prepared_insn* p = ops + pc;
+    for (;;) {
+        // A branch, not choose(): the next test's loads then start before
+        // this one's outcome is known (a data dependency would serialise the levels).
+        pc = A - p->k <= p->span ? p->t : p->f;
+        p = ops + pc;
+        if (p->op == op::in_range) continue;
+        if (p->op == op::in_range_ret) {
+            result = choose(A - p->k <= p->span, p->t, p->f);
+            return true;
+        }
+        if (p->op == op::ret_k) {
+            result = p->k;
+            return true;
+        }
+        return false;
+    }
+}
+
+// Runs a prepared program: ops[0..] decoded from a verified program, from
+// instruction pc with A as given (X 0, no scratch cell written yet).
+constexpr std::uint32_t run_prepared(const prepared_insn* ops, const bpf_ctx& ctx, std::size_t pc = 0,
+                                     std::uint32_t A = 0) noexcept {
+    using op = prepared_op;
+    std::uint32_t X = 0;
     std::uint32_t M[bpf::memwords]; // verified: every cell is written before it is read
-    std::size_t pc = 0;
     for (;;) {
         const prepared_insn& in = ops[pc];
         const std::uint32_t K = in.k;
@@ -234,15 +258,8 @@ constexpr std::uint32_t run_prepared(const prepared_insn* ops, const bpf_ctx& ct
         case op::jset_x: pc = (A & X) ? in.t : in.f; continue;
         case op::in_range: {
             // Trees of compares (sets, ranges) run here without a dispatch per level.
-            const prepared_insn* p = &in;
-            for (;;) {
-                pc = A - p->k <= p->span ? p->t : p->f;
-                p = ops + pc;
-                if (p->op == op::in_range) continue;
-                if (p->op == op::in_range_ret) return choose(A - p->k <= p->span, p->t, p->f);
-                if (p->op == op::ret_k) return p->k;
-                break;
-            }
+            std::uint32_t r = 0;
+            if (walk_tree(ops, A, pc, r)) return r;
             continue;
         }
         case op::any_bits: pc = (A & K) ? in.t : in.f; continue;
@@ -314,6 +331,24 @@ private:
 // The filter's return value, as run(span) gives it for the program p was made from.
 template <std::size_t C>
 constexpr std::uint32_t run(const basic_prepared_program<C>& p, const bpf_ctx& ctx) noexcept {
+    // The commonest filter is one test of one field: decided here, inline,
+    // without entering the interpreter's loop.
+    const detail::prepared_insn& first = p.ops_[0];
+    if (first.op == detail::prepared_op::ld_in_range_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return detail::choose(A - first.k <= first.span, first.t, first.f);
+    }
+    if (first.op == detail::prepared_op::ld_any_bits_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return detail::choose((A & first.k) != 0, first.t, first.f);
+    }
+    if (first.op == detail::prepared_op::ld_in_range) { // a set or a range: a search tree
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        std::size_t pc = 0;
+        std::uint32_t r = 0;
+        if (detail::walk_tree(p.ops_, A, pc, r)) return r;
+        return detail::run_prepared(p.ops_, ctx, pc, A);
+    }
     return detail::run_prepared(p.ops_, ctx);
 }
 
