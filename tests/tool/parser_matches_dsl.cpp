@@ -63,7 +63,8 @@ void same(const char* name, std::string_view text, const P& dsl) {
     }
     std::mt19937_64 rng(7);
     for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
-        const auto a = compile(tp, op), b = compile(dsl, op);
+        const auto a = compile(tp, op);
+        const auto b = compile(dsl, op);
         if (!a.ok() || !b.ok() || !(a.prog == b.prog)) {
             std::printf("FAIL %s: IORING_OP_%s: the programs differ\n", name, ringfence::opcode_name(op));
             ++failures;
