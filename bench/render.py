@@ -29,6 +29,8 @@ WHY = {
     "build": "building is dominated by the policy compiler (ringfence/policy/compiler.hpp): it clears "
              "its fixed-size work arrays (about 0.6 MB) for each opcode and searches the decision DAG "
              "for every rule",
+    "observer": "an observer call that does nothing left code behind: check that no_observer's "
+                "members are empty and constexpr",
     "compile": "constant evaluation of the builder, linker and verifier over 4096 instructions",
 }
 
@@ -87,12 +89,14 @@ def main():
     args = ap.parse_args()
 
     raw, med, reps = load(args.raw)
-    compile_times = {}
+    compile_times, same_code = {}, {}
     with open(args.compile_times) as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3:
                 compile_times[parts[0]] = (parts[1], float(parts[2]))
+            elif len(parts) == 4 and parts[0].startswith("observer-"):
+                same_code[parts[0][len("observer-"):]] = (int(parts[1]), int(parts[2]), parts[3])
 
     def ns(name):
         return per_request_ns(med[name]) if name in med else None
@@ -142,6 +146,11 @@ def main():
             version, secs = compile_times[cxx]
             add("compile time", f"4096 instructions built and verified at compile time, {label} {version}",
                 f"{secs:.2f} s", "under 10 s", secs < 10, "compile")
+    for cxx, label in [("g++", "GCC"), ("clang++", "Clang")]:
+        if cxx in same_code:
+            n1, n2, verdict = same_code[cxx]
+            add("observer", f"`bpf::execute` with the default observer and with a no-op one, machine code ({label}, -O2)",
+                f"{verdict}: {n1} and {n2} instructions", "the same", verdict == "same", "observer")
     for p in POLICIES:
         d, o = ns(f"BM_Observer/{p}/default"), ns(f"BM_Observer/{p}/noop")
         if d and o:
@@ -193,6 +202,7 @@ def main():
     with open(args.markdown, "w") as f:
         f.write(text)
     raw["ringfence"] = {"commit": args.commit,
+                        "observer_machine_code": {k: v[2] for k, v in same_code.items()},
                         "compile_seconds": {k: v[1] for k, v in compile_times.items()},
                         "compilers": {k: v[0] for k, v in compile_times.items()}}
     with open(args.json, "w") as f:

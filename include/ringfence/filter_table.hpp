@@ -90,6 +90,7 @@ namespace detail {
 // between a table and its copies, as the kernel shares io_bpf_filter nodes.
 struct filter_node {
     std::vector<insn> code;
+    std::vector<prepared_insn> prepared; // `code` decoded once for run (ringfence/run.hpp)
     const filter_node* next = nullptr;            // the next older filter
     std::shared_ptr<const filter_node> keep_next; // owns `next`
 
@@ -140,6 +141,8 @@ public:
         if (add_result r = validate(opcode, prog, flags); !r) return r;
         auto node = std::make_shared<detail::filter_node>();
         node->code.assign(prog.begin(), prog.end());
+        node->prepared.resize(prog.size()); // validate() verified the program
+        detail::prepare_into(prog, node->prepared.data());
 
         std::lock_guard lock(write_mutex_);
         node->next = heads_[opcode].load(std::memory_order_relaxed);
@@ -184,7 +187,7 @@ public:
         const detail::filter_node* f = heads_[opcode].load(std::memory_order_acquire);
         const bpf_ctx ctx = std::forward<MakeCtx>(make_ctx)();
         for (; f; f = f->next)
-            if (run(f->code, ctx) == 0) return -EACCES;
+            if (detail::run_prepared_inline(f->prepared.data(), ctx) == 0) return -EACCES;
         return 0;
     }
 

@@ -284,6 +284,34 @@ constexpr std::uint32_t run_prepared(const prepared_insn* ops, const bpf_ctx& ct
     }
 }
 
+// run_prepared, with the commonest shapes decided inline.
+constexpr std::uint32_t run_prepared_inline(const prepared_insn* ops, const bpf_ctx& ctx) noexcept {
+    // The commonest filter is one test of one field: decided here, inline,
+    // without entering the interpreter's loop.
+    const prepared_insn& first = ops[0];
+    if (first.op == prepared_op::ld_in_range_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return choose(A - first.k <= first.span, first.t, first.f);
+    }
+    if (first.op == prepared_op::ld_any_bits_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return choose((A & first.k) != 0, first.t, first.f);
+    }
+    if (first.op == prepared_op::ld_in_range) { // a set or a range: a search tree
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        std::size_t pc = 0;
+        std::uint32_t r = 0;
+        if (walk_tree(ops, A, pc, r)) return r;
+        return run_prepared(ops, ctx, pc, A);
+    }
+    return run_prepared(ops, ctx);
+}
+
+// Decodes a verified program into out[0, prog.size()).
+constexpr void prepare_into(std::span<const insn> prog, prepared_insn* out) noexcept {
+    for (std::size_t pc = 0; pc < prog.size(); ++pc) out[pc] = prepare_insn(prog.data(), prog.size(), pc);
+}
+
 constexpr prepared_insn reject_all{prepared_op::ret_k, 0, 0, 0, 0, 0, 0};
 } // namespace detail
 
@@ -309,7 +337,7 @@ public:
             return;
         }
         size_ = prog.size();
-        for (std::size_t pc = 0; pc < size_; ++pc) ops_[pc] = detail::prepare_insn(prog.data(), size_, pc);
+        detail::prepare_into(prog, ops_);
     }
 
     constexpr bool ok() const noexcept { return verdict_.ok(); }
@@ -331,25 +359,7 @@ private:
 // The filter's return value, as run(span) gives it for the program p was made from.
 template <std::size_t C>
 constexpr std::uint32_t run(const basic_prepared_program<C>& p, const bpf_ctx& ctx) noexcept {
-    // The commonest filter is one test of one field: decided here, inline,
-    // without entering the interpreter's loop.
-    const detail::prepared_insn& first = p.ops_[0];
-    if (first.op == detail::prepared_op::ld_in_range_ret) {
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        return detail::choose(A - first.k <= first.span, first.t, first.f);
-    }
-    if (first.op == detail::prepared_op::ld_any_bits_ret) {
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        return detail::choose((A & first.k) != 0, first.t, first.f);
-    }
-    if (first.op == detail::prepared_op::ld_in_range) { // a set or a range: a search tree
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        std::size_t pc = 0;
-        std::uint32_t r = 0;
-        if (detail::walk_tree(p.ops_, A, pc, r)) return r;
-        return detail::run_prepared(p.ops_, ctx, pc, A);
-    }
-    return detail::run_prepared(p.ops_, ctx);
+    return detail::run_prepared_inline(p.ops_, ctx);
 }
 
 // Room for the longest program the kernel accepts (about 100 KB: keep it static or on the heap).
