@@ -3,7 +3,8 @@
 # small probe program go into the guest's initramfs next to the driver
 # (/init), which runs `ringfence run --policy no_inet6.policy -- socket_probe`:
 # IORING_OP_SOCKET(AF_INET6) must fail with -EACCES, AF_INET must work, in the
-# probe and in its forked child, as root and without CAP_SYS_ADMIN.
+# probe and in its forked child, as root and without CAP_SYS_ADMIN; and under a
+# default-deny policy every opcode without rules (IORING_OP_NOP) is denied.
 if(NOT EXISTS ${PROJECT_SOURCE_DIR}/tools/ringfence.cpp)
   return()
 endif()
@@ -17,10 +18,10 @@ ringfence_kernel_test_binary(ringfence_kernel_tool_driver ${_tool_dir}/driver.cp
 # In the guest the files sit at /<name>; natively the driver uses the paths as given.
 add_test(NAME kernel.tool_run
   COMMAND ${CMAKE_COMMAND} -E env
-    "RINGFENCE_INITRD_EXTRA=$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static $<TARGET_FILE:ringfence_kernel_socket_probe>:/ringfence_kernel_socket_probe ${_tool_dir}/no_inet6.policy:/no_inet6.policy ${_tool_dir}/bad.policy:/bad.policy"
+    "RINGFENCE_INITRD_EXTRA=$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static $<TARGET_FILE:ringfence_kernel_socket_probe>:/ringfence_kernel_socket_probe ${_tool_dir}/no_inet6.policy:/no_inet6.policy ${_tool_dir}/bad.policy:/bad.policy ${_tool_dir}/only_inet.policy:/only_inet.policy"
     ${CMAKE_CURRENT_SOURCE_DIR}/run-conformance.sh $<TARGET_FILE:ringfence_kernel_tool_driver>
       $<TARGET_FILE:ringfence_kernel_tool_static> $<TARGET_FILE:ringfence_kernel_socket_probe>
-      ${_tool_dir}/no_inet6.policy ${_tool_dir}/bad.policy)
+      ${_tool_dir}/no_inet6.policy ${_tool_dir}/bad.policy ${_tool_dir}/only_inet.policy)
 set_tests_properties(kernel.tool_run PROPERTIES
   SKIP_RETURN_CODE 77
   TIMEOUT 1200

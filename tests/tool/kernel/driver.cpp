@@ -1,10 +1,11 @@
 // Real-kernel test of `ringfence run` (tests/kernel/tool.cmake): /init of the
 // guest, or run natively on a host whose kernel has io_uring BPF filters.
 //
-//   tool_driver TOOL PROBE POLICY BAD_POLICY
+//   tool_driver TOOL PROBE POLICY BAD_POLICY DENY_POLICY
 //
-// The four files are the static `ringfence` tool, the static socket_probe, a
-// policy that denies AF_INET6 sockets and a malformed policy. A path that
+// The files are the static `ringfence` tool, the static socket_probe, a
+// policy that denies AF_INET6 sockets, a malformed policy and a default-deny
+// policy that allows only AF_INET sockets. A path that
 // does not exist is looked for at / under its base name (where qemu-run.sh's
 // RINGFENCE_INITRD_EXTRA puts it in the guest). Every case runs in a child,
 // so the task filters never reach the driver itself.
@@ -67,12 +68,12 @@ int spawn(const std::vector<std::string>& args, bool drop_cap = false, std::stri
 
 int main(int argc, char** argv) {
     const auto args = ringfence::guest::start(argc, argv);
-    if (args.size() != 4) {
-        std::printf("usage: tool_driver TOOL PROBE POLICY BAD_POLICY\n");
+    if (args.size() != 5) {
+        std::printf("usage: tool_driver TOOL PROBE POLICY BAD_POLICY DENY_POLICY\n");
         ringfence::guest::exit(2);
     }
     const std::string tool = resolve(args[0]), probe = resolve(args[1]), policy = resolve(args[2]),
-                      bad_policy = resolve(args[3]);
+                      bad_policy = resolve(args[3]), deny_policy = resolve(args[4]);
     utsname u{};
     ::uname(&u);
     std::printf("kernel %s\n", u.release);
@@ -107,6 +108,11 @@ int main(int argc, char** argv) {
     rc = spawn({tool, "run", "--policy", policy, "--", tool, "probe"}, false, &out);
     check(rc == 0 && out.find("no_new_privs: set") != std::string::npos,
           "the exec'd command runs with no_new_privs set (exit " + std::to_string(rc) + ")");
+
+    std::printf("\n--- default deny: ringfence run --policy %s -- socket_probe only-inet\n", deny_policy.c_str());
+    rc = spawn({tool, "run", "--policy", deny_policy, "--", probe, "only-inet"});
+    check(rc == 0, "default deny: only AF_INET sockets, every opcode without rules denied (exit " +
+                       std::to_string(rc) + ")");
 
     std::printf("\n--- a malformed policy: nothing runs, exit 125, the line and column named\n");
     out.clear();

@@ -5,6 +5,7 @@
 //
 //   socket_probe confined   # AF_INET6 -> -EACCES, AF_INET -> a socket, no_new_privs set
 //   socket_probe free       # both succeed (the control run, without ringfence)
+//   socket_probe only-inet  # as confined, and IORING_OP_NOP is denied too (default deny: DENY_REST)
 //
 // Exit status 0 when every check holds. Static: it runs inside the guest's initramfs.
 #include "ring.hpp"
@@ -31,7 +32,7 @@ int submit_socket(ringfence::test::ring& r, int family) {
 }
 
 // The checks of one process; returns the number that failed.
-int checks(const char* who, bool confined) {
+int checks(const char* who, bool confined, bool deny_rest) {
     int failures = 0;
     auto report = [&](bool ok, const char* what, int got) {
         std::printf("%s %s: %s (got %d%s%s)\n", ok ? "PASS" : "FAIL", who, what, got, got < 0 ? ", " : "",
@@ -50,6 +51,10 @@ int checks(const char* who, bool confined) {
     else report(v6 >= 0, "IORING_OP_SOCKET(AF_INET6) succeeds", v6);
     const int v4 = submit_socket(r, AF_INET);
     report(v4 >= 0, "IORING_OP_SOCKET(AF_INET) succeeds", v4);
+    if (deny_rest) {
+        const int nop = r.run([](io_uring_sqe& s) { s.opcode = 0; }); // IORING_OP_NOP: no rule, default deny
+        report(nop == -EACCES, "IORING_OP_NOP is denied (DENY_REST)", nop);
+    }
     if (v6 >= 0) ::close(v6);
     if (v4 >= 0) ::close(v4);
     return failures;
@@ -59,15 +64,16 @@ int checks(const char* who, bool confined) {
 
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IONBF, 0);
-    if (argc != 2 || (std::string_view(argv[1]) != "confined" && std::string_view(argv[1]) != "free")) {
-        std::fprintf(stderr, "usage: socket_probe confined|free\n");
+    const std::string_view mode = argc == 2 ? argv[1] : "";
+    if (mode != "confined" && mode != "free" && mode != "only-inet") {
+        std::fprintf(stderr, "usage: socket_probe confined|free|only-inet\n");
         return 2;
     }
-    const bool confined = std::string_view(argv[1]) == "confined";
-    int failures = checks("process", confined);
+    const bool confined = mode != "free", deny_rest = mode == "only-inet";
+    int failures = checks("process", confined, deny_rest);
     // A forked child inherits the task filters; its new ring follows them.
     const pid_t pid = ::fork();
-    if (pid == 0) ::_exit(checks("forked child", confined) ? 1 : 0);
+    if (pid == 0) ::_exit(checks("forked child", confined, deny_rest) ? 1 : 0);
     int status = 0;
     while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     const bool child_ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
