@@ -2610,6 +2610,34 @@ constexpr std::uint32_t run_prepared(const prepared_insn* ops, const bpf_ctx& ct
     }
 }
 
+// run_prepared, with the commonest shapes decided inline.
+constexpr std::uint32_t run_prepared_inline(const prepared_insn* ops, const bpf_ctx& ctx) noexcept {
+    // The commonest filter is one test of one field: decided here, inline,
+    // without entering the interpreter's loop.
+    const prepared_insn& first = ops[0];
+    if (first.op == prepared_op::ld_in_range_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return choose(A - first.k <= first.span, first.t, first.f);
+    }
+    if (first.op == prepared_op::ld_any_bits_ret) {
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        return choose((A & first.k) != 0, first.t, first.f);
+    }
+    if (first.op == prepared_op::ld_in_range) { // a set or a range: a search tree
+        const std::uint32_t A = ctx.word(first.word) & first.mask;
+        std::size_t pc = 0;
+        std::uint32_t r = 0;
+        if (walk_tree(ops, A, pc, r)) return r;
+        return run_prepared(ops, ctx, pc, A);
+    }
+    return run_prepared(ops, ctx);
+}
+
+// Decodes a verified program into out[0, prog.size()).
+constexpr void prepare_into(std::span<const insn> prog, prepared_insn* out) noexcept {
+    for (std::size_t pc = 0; pc < prog.size(); ++pc) out[pc] = prepare_insn(prog.data(), prog.size(), pc);
+}
+
 constexpr prepared_insn reject_all{prepared_op::ret_k, 0, 0, 0, 0, 0, 0};
 } // namespace detail
 
@@ -2635,7 +2663,7 @@ public:
             return;
         }
         size_ = prog.size();
-        for (std::size_t pc = 0; pc < size_; ++pc) ops_[pc] = detail::prepare_insn(prog.data(), size_, pc);
+        detail::prepare_into(prog, ops_);
     }
 
     constexpr bool ok() const noexcept { return verdict_.ok(); }
@@ -2657,25 +2685,7 @@ private:
 // The filter's return value, as run(span) gives it for the program p was made from.
 template <std::size_t C>
 constexpr std::uint32_t run(const basic_prepared_program<C>& p, const bpf_ctx& ctx) noexcept {
-    // The commonest filter is one test of one field: decided here, inline,
-    // without entering the interpreter's loop.
-    const detail::prepared_insn& first = p.ops_[0];
-    if (first.op == detail::prepared_op::ld_in_range_ret) {
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        return detail::choose(A - first.k <= first.span, first.t, first.f);
-    }
-    if (first.op == detail::prepared_op::ld_any_bits_ret) {
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        return detail::choose((A & first.k) != 0, first.t, first.f);
-    }
-    if (first.op == detail::prepared_op::ld_in_range) { // a set or a range: a search tree
-        const std::uint32_t A = ctx.word(first.word) & first.mask;
-        std::size_t pc = 0;
-        std::uint32_t r = 0;
-        if (detail::walk_tree(p.ops_, A, pc, r)) return r;
-        return detail::run_prepared(p.ops_, ctx, pc, A);
-    }
-    return detail::run_prepared(p.ops_, ctx);
+    return detail::run_prepared_inline(p.ops_, ctx);
 }
 
 // Room for the longest program the kernel accepts (about 100 KB: keep it static or on the heap).
@@ -3896,6 +3906,7 @@ namespace detail {
 // between a table and its copies, as the kernel shares io_bpf_filter nodes.
 struct filter_node {
     std::vector<insn> code;
+    std::vector<prepared_insn> prepared; // `code` decoded once for run (ringfence/run.hpp)
     const filter_node* next = nullptr;            // the next older filter
     std::shared_ptr<const filter_node> keep_next; // owns `next`
 
@@ -3946,6 +3957,8 @@ public:
         if (add_result r = validate(opcode, prog, flags); !r) return r;
         auto node = std::make_shared<detail::filter_node>();
         node->code.assign(prog.begin(), prog.end());
+        node->prepared.resize(prog.size()); // validate() verified the program
+        detail::prepare_into(prog, node->prepared.data());
 
         std::lock_guard lock(write_mutex_);
         node->next = heads_[opcode].load(std::memory_order_relaxed);
@@ -3990,7 +4003,7 @@ public:
         const detail::filter_node* f = heads_[opcode].load(std::memory_order_acquire);
         const bpf_ctx ctx = std::forward<MakeCtx>(make_ctx)();
         for (; f; f = f->next)
-            if (run(f->code, ctx) == 0) return -EACCES;
+            if (detail::run_prepared_inline(f->prepared.data(), ctx) == 0) return -EACCES;
         return 0;
     }
 
