@@ -3227,13 +3227,8 @@ struct trace_step {
 };
 
 // How the program ended.
-enum class end_reason : std::uint8_t {
-    returned,         // RET K or RET A
-    division_by_zero, // DIV or MOD by X == 0 (or by constant 0): the program ends with 0
-    failed_load,      // a load the io_uring context cannot serve (not an aligned word inside it)
-    bad_instruction,  // an unknown code or out-of-range scratch index or jump: ends with 0
-    fell_off_end,     // ran past the last instruction: ends with 0
-};
+// How the program ended: the interpreter's own account (bpf::stop_reason).
+using end_reason = bpf::stop_reason;
 
 constexpr const char* describe(end_reason r) noexcept {
     switch (r) {
@@ -3274,126 +3269,57 @@ inline std::string hex32(std::uint32_t v) {
 }
 } // namespace detail
 
-// Runs `prog` on `ctx` as ringfence::run does, recording every step. The rule
-// that decided is the rule owning the last executed instruction that has one:
-// the RET's own rule, or, when the RET is shared code, the rule that jumped to it.
-inline explanation explain(std::span<const insn> prog, const bpf_ctx& ctx, std::span<const rule_mark> rules = {}) {
-    using namespace bpf;
-    explanation e;
-    e.opcode = ctx.opcode;
-    const ringfence::detail::ctx_memory data{ctx};
-    std::uint32_t A = 0, X = 0;
-    std::uint32_t scratch[memwords] = {};
-    const std::size_t n = prog.size();
-    e.steps.reserve(n < 64 ? n : 64);
+namespace detail {
+// Records bpf::execute's steps: the trace is the interpreter's own execution,
+// not a second implementation of it.
+struct trace_recorder {
+    explanation& e;
+    std::span<const rule_mark> rules;
+    bool stored = false;
+    std::uint32_t cell = 0, cell_value = 0;
 
-    auto finish = [&](std::uint32_t value, end_reason how) {
-        e.result = value;
-        e.how = how;
-        for (auto it = e.steps.rbegin(); it != e.steps.rend(); ++it)
-            if (!it->rule.empty()) {
-                e.rule = it->rule;
-                break;
-            }
-        return e;
-    };
-
-    for (std::size_t pc = 0; pc < n; ++pc) {
-        const insn& in = prog[pc];
-        const std::uint32_t K = in.k;
+    void store(std::size_t, std::uint32_t c, std::uint32_t v) noexcept {
+        stored = true;
+        cell = c;
+        cell_value = v;
+    }
+    void step(std::size_t pc, const insn& in, std::uint32_t a, std::uint32_t x) {
         trace_step s;
         s.pc = pc;
         s.in = in;
-        s.rule = ringfence::detail::rule_at(rules, pc);
-        auto record = [&] {
-            s.a = A;
-            s.x = X;
-            e.steps.push_back(s);
-        };
-        auto store = [&](std::uint32_t v) {
-            scratch[K] = v;
+        s.a = a;
+        s.x = x;
+        s.rule = rule_at(rules, pc);
+        if (stored) {
             s.wrote_scratch = true;
-            s.cell = static_cast<std::uint8_t>(K);
-            s.cell_value = v;
-        };
-        bool ok = true;
-        end_reason failure = end_reason::bad_instruction;
-        switch (in.code) {
-        case ret | k: record(); return finish(K, end_reason::returned);
-        case ret | a: record(); return finish(A, end_reason::returned);
-
-        case ld | w | abs: case ld | h | abs: case ld | b | abs:
-            ok = data.load(in.code, K, A);
-            failure = end_reason::failed_load;
-            break;
-        case ld | w | ind: case ld | h | ind: case ld | b | ind: {
-            const std::uint32_t off = X + K;
-            ok = off >= X && data.load(in.code, off, A);
-            failure = end_reason::failed_load;
-            break;
+            s.cell = static_cast<std::uint8_t>(cell);
+            s.cell_value = cell_value;
+            stored = false;
         }
-        case ldx | b | msh: {
-            std::uint32_t v = 0;
-            ok = data.load(ld | b | abs, K, v);
-            failure = end_reason::failed_load;
-            if (ok) X = (v & 0xf) << 2;
-            break;
-        }
-        case ld | w | len: A = data.length(); break;
-        case ldx | w | len: X = data.length(); break;
-        case ld | imm: A = K; break;
-        case ldx | imm: X = K; break;
-        case ld | mem: if ((ok = K < memwords)) A = scratch[K]; break;
-        case ldx | mem: if ((ok = K < memwords)) X = scratch[K]; break;
-        case st: if ((ok = K < memwords)) store(A); break;
-        case stx: if ((ok = K < memwords)) store(X); break;
-        case misc | tax: X = A; break;
-        case misc | txa: A = X; break;
-
-        case alu | add | k: A += K; break;
-        case alu | add | x: A += X; break;
-        case alu | sub | k: A -= K; break;
-        case alu | sub | x: A -= X; break;
-        case alu | mul | k: A *= K; break;
-        case alu | mul | x: A *= X; break;
-        case alu | div | k: if ((ok = K != 0)) A /= K; failure = end_reason::division_by_zero; break;
-        case alu | div | x: if ((ok = X != 0)) A /= X; failure = end_reason::division_by_zero; break;
-        case alu | mod | k: if ((ok = K != 0)) A %= K; failure = end_reason::division_by_zero; break;
-        case alu | mod | x: if ((ok = X != 0)) A %= X; failure = end_reason::division_by_zero; break;
-        case alu | and_ | k: A &= K; break;
-        case alu | and_ | x: A &= X; break;
-        case alu | or_ | k: A |= K; break;
-        case alu | or_ | x: A |= X; break;
-        case alu | xor_ | k: A ^= K; break;
-        case alu | xor_ | x: A ^= X; break;
-        case alu | lsh | k: A = K < 32 ? A << K : 0; break;
-        case alu | lsh | x: A <<= (X & 31); break;
-        case alu | rsh | k: A = K < 32 ? A >> K : 0; break;
-        case alu | rsh | x: A >>= (X & 31); break;
-        case alu | neg: A = 0u - A; break;
-
-        case jmp | ja:
-            if ((ok = K < n - pc - 1)) {
-                record();
-                pc += K;
-                continue;
-            }
-            break;
-        case jmp | jeq | k: record(); pc += (A == K) ? in.jt : in.jf; continue;
-        case jmp | jeq | x: record(); pc += (A == X) ? in.jt : in.jf; continue;
-        case jmp | jgt | k: record(); pc += (A > K) ? in.jt : in.jf; continue;
-        case jmp | jgt | x: record(); pc += (A > X) ? in.jt : in.jf; continue;
-        case jmp | jge | k: record(); pc += (A >= K) ? in.jt : in.jf; continue;
-        case jmp | jge | x: record(); pc += (A >= X) ? in.jt : in.jf; continue;
-        case jmp | jset | k: record(); pc += (A & K) ? in.jt : in.jf; continue;
-        case jmp | jset | x: record(); pc += (A & X) ? in.jt : in.jf; continue;
-
-        default: ok = false; break;
-        }
-        record();
-        if (!ok) return finish(0, failure);
+        e.steps.push_back(s);
     }
-    return finish(0, end_reason::fell_off_end);
+    void end(end_reason how, std::uint32_t result) noexcept {
+        e.result = result;
+        e.how = how;
+    }
+};
+} // namespace detail
+
+// Runs `prog` on `ctx` through the same interpreter as ringfence::run,
+// recording every step. The rule that decided is the rule owning the last
+// executed instruction that has one: the RET's own rule, or, when the RET is
+// shared code, the rule that jumped to it.
+inline explanation explain(std::span<const insn> prog, const bpf_ctx& ctx, std::span<const rule_mark> rules = {}) {
+    explanation e;
+    e.opcode = ctx.opcode;
+    e.steps.reserve(prog.size() < 64 ? prog.size() : 64);
+    bpf::execute(prog, ringfence::detail::ctx_memory{ctx}, detail::trace_recorder{e, rules});
+    for (auto it = e.steps.rbegin(); it != e.steps.rend(); ++it)
+        if (!it->rule.empty()) {
+            e.rule = it->rule;
+            break;
+        }
+    return e;
 }
 
 inline std::string explanation::text() const {
