@@ -1,6 +1,7 @@
 // Compile-time tests of ringfence::static_table: this file compiling is the test.
 #include "catch.hpp"
 
+#include "common/liburing_filters.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/static_table.hpp"
 
@@ -11,14 +12,10 @@ namespace {
 namespace rf = ringfence;
 namespace bpf = ringfence::bpf;
 
-constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
-constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
-                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                  rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
-                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                 rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::allow_all;
+using ringfence_test::liburing::deny_all;
+using ringfence_test::liburing::inet_only;
+using ringfence_test::liburing::tcp_only;
 // Allows only when user_data's low word divided by its high word's low bits is odd; X == 0 denies.
 constexpr rf::insn odd_quotient[] = {
     rf::stmt(bpf::ld | bpf::w | bpf::abs, 4), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 7), rf::stmt(bpf::misc | bpf::tax, 0),

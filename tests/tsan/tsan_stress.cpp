@@ -11,6 +11,7 @@
 //        tsan_stress --selftest-race   races on purpose: must FAIL under TSan,
 //                                      proving the sanitizer is active
 // Exit status 0 on success; ThreadSanitizer makes it non-zero on a race.
+#include "common/liburing_filters.hpp"
 #include "ringfence/filter_table.hpp"
 #include "ringfence/sqe.hpp"
 #include "ringfence/task.hpp"
@@ -32,14 +33,10 @@ namespace {
 namespace rf = ringfence;
 namespace bpf = ringfence::bpf;
 
-constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
-constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
-                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                  rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
-                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                 rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::allow_all;
+using ringfence_test::liburing::deny_all;
+using ringfence_test::liburing::inet_only;
+using ringfence_test::liburing::tcp_only;
 constexpr rf::insn even_user_data[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 0),
                                        rf::jump(bpf::jmp | bpf::jset | bpf::k, 1, 1, 0), rf::stmt(bpf::ret | bpf::k, 1),
                                        rf::stmt(bpf::ret | bpf::k, 0)};

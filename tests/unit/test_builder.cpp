@@ -4,6 +4,7 @@
 #include "catch.hpp"
 
 #include "bpf_names.hpp"
+#include "common/liburing_filters.hpp"
 #include "ringfence/builder.hpp"
 #include "ringfence/run.hpp"
 
@@ -29,16 +30,15 @@ namespace {
 constexpr std::uint32_t af_unix = 1, af_inet = 2, af_inet6 = 10, sock_stream = 1, sock_dgram = 2;
 constexpr std::uint32_t o_creat = 0100, resolve_in_root = 0x10;
 
-// The hand-written filters of liburing's test, as raw instructions.
-const std::vector<insn> hand_allow_all = {ret_k(1)};
-const std::vector<insn> hand_deny_all = {ret_k(0)};
-const std::vector<insn> hand_inet_only = {stmt(ld | w | abs, 16), jump(jmp | jeq | k, af_inet, 0, 1), ret_k(1), ret_k(0)};
-const std::vector<insn> hand_tcp_only = {stmt(ld | w | abs, 20), stmt(alu | and_ | k, 0xf),
-                                         jump(jmp | jeq | k, sock_stream, 0, 1), ret_k(1), ret_k(0)};
-const std::vector<insn> hand_deny_creat = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, o_creat),
-                                           jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
-const std::vector<insn> hand_deny_resolve_in_root = {stmt(ld | w | abs, 32), stmt(alu | and_ | k, resolve_in_root),
-                                                     jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
+// The hand-written filters of liburing's test (tests/common/liburing_filters.hpp).
+template <std::size_t N>
+std::vector<insn> as_vector(const insn (&p)[N]) { return {p, p + N}; }
+const std::vector<insn> hand_allow_all = as_vector(ringfence_test::liburing::allow_all);
+const std::vector<insn> hand_deny_all = as_vector(ringfence_test::liburing::deny_all);
+const std::vector<insn> hand_inet_only = as_vector(ringfence_test::liburing::inet_only);
+const std::vector<insn> hand_tcp_only = as_vector(ringfence_test::liburing::tcp_only);
+const std::vector<insn> hand_deny_creat = as_vector(ringfence_test::liburing::deny_o_creat);
+const std::vector<insn> hand_deny_resolve_in_root = as_vector(ringfence_test::liburing::deny_resolve_in_root);
 
 // One condition on a field; `allow` when it holds.
 program when(const field& f, std::uint64_t mask, cmp op, std::uint64_t v, bool allow_when_true = true,

@@ -1,6 +1,7 @@
 // ringfence::filter_table: the kernel's per-opcode chain rules.
 #include "catch.hpp"
 
+#include "common/liburing_filters.hpp"
 #include "ringfence/filter_table.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/uapi.hpp"
@@ -15,16 +16,12 @@ namespace {
 namespace rf = ringfence;
 namespace bpf = ringfence::bpf;
 
-constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
-constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::allow_all;
+using ringfence_test::liburing::deny_all;
 // Returns 7: any non-zero value allows.
 constexpr rf::insn allow_seven[] = {rf::stmt(bpf::ret | bpf::k, 7)};
-constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
-                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                  rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
-                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                 rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::inet_only;
+using ringfence_test::liburing::tcp_only;
 // Loads a half word: valid classic BPF, not on io_uring's list.
 constexpr rf::insn half_load[] = {rf::stmt(bpf::ld | bpf::h | bpf::abs, 16), rf::stmt(bpf::ret | bpf::a, 0)};
 constexpr rf::insn no_return[] = {rf::stmt(bpf::ld | bpf::imm, 1)};

@@ -6,6 +6,7 @@
 #include "catch.hpp"
 
 #include "bpf_names.hpp"
+#include "common/liburing_filters.hpp"
 #include "policy_agreement.hpp"
 #include "policy_fixtures.hpp"
 #include "ringfence/bpf/interpreter.hpp"
@@ -57,16 +58,15 @@ void proved_equal_to_naive(const P& p, unsigned op) {
     REQUIRE(r.verdict == ringfence::equivalence::equivalent);
 }
 
-// liburing's hand-written filters.
-const std::vector<insn> hand_allow_all = {ret_k(1)};
-const std::vector<insn> hand_deny_all = {ret_k(0)};
-const std::vector<insn> hand_inet_only = {stmt(ld | w | abs, 16), jump(jmp | jeq | k, af_inet, 0, 1), ret_k(1), ret_k(0)};
-const std::vector<insn> hand_tcp_only = {stmt(ld | w | abs, 20), stmt(alu | and_ | k, 0xf),
-                                         jump(jmp | jeq | k, sock_stream, 0, 1), ret_k(1), ret_k(0)};
-const std::vector<insn> hand_deny_creat = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, o_creat),
-                                           jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
-const std::vector<insn> hand_deny_resolve = {stmt(ld | w | abs, 32), stmt(alu | and_ | k, resolve_in_root),
-                                             jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
+// liburing's hand-written filters (tests/common/liburing_filters.hpp).
+template <std::size_t N>
+std::vector<insn> as_vector(const insn (&p)[N]) { return {p, p + N}; }
+const std::vector<insn> hand_allow_all = as_vector(ringfence_test::liburing::allow_all);
+const std::vector<insn> hand_deny_all = as_vector(ringfence_test::liburing::deny_all);
+const std::vector<insn> hand_inet_only = as_vector(ringfence_test::liburing::inet_only);
+const std::vector<insn> hand_tcp_only = as_vector(ringfence_test::liburing::tcp_only);
+const std::vector<insn> hand_deny_creat = as_vector(ringfence_test::liburing::deny_o_creat);
+const std::vector<insn> hand_deny_resolve = as_vector(ringfence_test::liburing::deny_resolve_in_root);
 
 } // namespace
 

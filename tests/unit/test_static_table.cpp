@@ -1,6 +1,7 @@
 // ringfence::static_table: the compiled table decides exactly as filter_table and run() do.
 #include "catch.hpp"
 
+#include "common/liburing_filters.hpp"
 #include "ringfence/filter_table.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/static_table.hpp"
@@ -13,14 +14,10 @@ namespace {
 namespace rf = ringfence;
 namespace bpf = ringfence::bpf;
 
-constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
-constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
-                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                  rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
-                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                 rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::allow_all;
+using ringfence_test::liburing::deny_all;
+using ringfence_test::liburing::inet_only;
+using ringfence_test::liburing::tcp_only;
 // Every ALU operation, scratch memory, LEN, TAX/TXA, and DIV by a register that may be 0.
 constexpr rf::insn alu_mix[] = {
     rf::stmt(bpf::ld | bpf::w | bpf::abs, 0),       // A = low word of user_data

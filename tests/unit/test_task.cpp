@@ -1,6 +1,7 @@
 // ringfence::task and ringfence::ring: sharing and copy-on-write as in the kernel.
 #include "catch.hpp"
 
+#include "common/liburing_filters.hpp"
 #include "ringfence/task.hpp"
 
 #include <cerrno>
@@ -9,14 +10,10 @@ namespace {
 namespace rf = ringfence;
 namespace bpf = ringfence::bpf;
 
-constexpr rf::insn allow_all[] = {rf::stmt(bpf::ret | bpf::k, 1)};
-constexpr rf::insn deny_all[] = {rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn inet_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 16),
-                                  rf::jump(bpf::jmp | bpf::jeq | bpf::k, 2, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                  rf::stmt(bpf::ret | bpf::k, 0)};
-constexpr rf::insn tcp_only[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 20), rf::stmt(bpf::alu | bpf::and_ | bpf::k, 0xf),
-                                 rf::jump(bpf::jmp | bpf::jeq | bpf::k, 1, 0, 1), rf::stmt(bpf::ret | bpf::k, 1),
-                                 rf::stmt(bpf::ret | bpf::k, 0)};
+using ringfence_test::liburing::allow_all;
+using ringfence_test::liburing::deny_all;
+using ringfence_test::liburing::inet_only;
+using ringfence_test::liburing::tcp_only;
 // Denies requests that carry IOSQE_ASYNC (sqe_flags is byte 9).
 constexpr rf::insn deny_async[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 8), rf::stmt(bpf::alu | bpf::rsh | bpf::k, 8),
                                    rf::jump(bpf::jmp | bpf::jset | bpf::k, 0x10, 0, 1), rf::stmt(bpf::ret | bpf::k, 0),
