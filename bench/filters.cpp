@@ -381,10 +381,14 @@ void BM_FastPath_NoFilter_dynamic(benchmark::State& state) {
 }
 
 void BM_FastPath_NoFilter_static(benchmark::State& state) {
-    using table = static_table<
-        make_static_filter(IORING_OP_SOCKET, compiled_program<policies::get_inet_only, IORING_OP_SOCKET, std::endian::native>()),
-        make_static_filter(IORING_OP_OPENAT, compiled_program<policies::get_deny_creat, IORING_OP_OPENAT, std::endian::native>()),
-        make_static_filter(IORING_OP_CONNECT, compiled_program<policies::get_set256, IORING_OP_CONNECT, std::endian::native>())>;
+    constexpr auto native = std::endian::native;
+    using table =
+        static_table<make_static_filter(IORING_OP_SOCKET,
+                                        compiled_program<policies::get_inet_only, IORING_OP_SOCKET, native>()),
+                     make_static_filter(IORING_OP_OPENAT,
+                                        compiled_program<policies::get_deny_creat, IORING_OP_OPENAT, native>()),
+                     make_static_filter(IORING_OP_CONNECT,
+                                        compiled_program<policies::get_set256, IORING_OP_CONNECT, native>())>;
     over_stream(state, unfiltered_stream(), [](const bpf_ctx& c) { return table::check(c); });
 }
 

@@ -465,7 +465,8 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
             break;
         case ld | w | ind: case ld | h | ind: case ld | b | ind: {
             const std::uint32_t off = X + K;
-            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load); // offset overflow: no data there
+            // an offset that overflows: no data there
+            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         }
         case ldx | b | msh: {
@@ -480,8 +481,16 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
         case ldx | imm: X = K; break;
         case ld | mem: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); A = scratch[K]; break;
         case ldx | mem: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); X = scratch[K]; break;
-        case st: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); scratch[K] = A; observe.store(pc, K, A); break;
-        case stx: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); scratch[K] = X; observe.store(pc, K, X); break;
+        case st:
+            if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction);
+            scratch[K] = A;
+            observe.store(pc, K, A);
+            break;
+        case stx:
+            if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction);
+            scratch[K] = X;
+            observe.store(pc, K, X);
+            break;
         case misc | tax: X = A; break;
         case misc | txa: A = X; break;
 
@@ -2348,7 +2357,7 @@ constexpr verify_result verify(std::span<const insn> prog) noexcept {
 // fused into the compare, a compare whose two targets both return folded into
 // one choice of value, and no zeroing of scratch memory (the verifier proved
 // that no cell is read before it is written). Same results as run(span) on
-// every context (tests/unit/test_interpreter.cpp checks it on random programs).
+// every context (tests/unit/test_prepared.cpp checks it on random programs).
 
 
 #include <cstddef>
@@ -2654,7 +2663,9 @@ class basic_prepared_program {
 public:
     static constexpr std::size_t capacity = Capacity;
 
-    constexpr basic_prepared_program() noexcept : verdict_{reject_reason::empty_program, 0} { ops_[0] = detail::reject_all; }
+    constexpr basic_prepared_program() noexcept : verdict_{reject_reason::empty_program, 0} {
+        ops_[0] = detail::reject_all;
+    }
     constexpr explicit basic_prepared_program(std::span<const insn> prog) noexcept
         : verdict_(prog.size() > Capacity ? verify_result{reject_reason::program_too_long, prog.size()}
                                           : verify(prog)) {

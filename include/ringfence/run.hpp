@@ -16,7 +16,7 @@
 // fused into the compare, a compare whose two targets both return folded into
 // one choice of value, and no zeroing of scratch memory (the verifier proved
 // that no cell is read before it is written). Same results as run(span) on
-// every context (tests/unit/test_interpreter.cpp checks it on random programs).
+// every context (tests/unit/test_prepared.cpp checks it on random programs).
 #pragma once
 
 #include "ringfence/bpf/insn.hpp"
@@ -328,7 +328,9 @@ class basic_prepared_program {
 public:
     static constexpr std::size_t capacity = Capacity;
 
-    constexpr basic_prepared_program() noexcept : verdict_{reject_reason::empty_program, 0} { ops_[0] = detail::reject_all; }
+    constexpr basic_prepared_program() noexcept : verdict_{reject_reason::empty_program, 0} {
+        ops_[0] = detail::reject_all;
+    }
     constexpr explicit basic_prepared_program(std::span<const insn> prog) noexcept
         : verdict_(prog.size() > Capacity ? verify_result{reject_reason::program_too_long, prog.size()}
                                           : verify(prog)) {

@@ -90,7 +90,8 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
             break;
         case ld | w | ind: case ld | h | ind: case ld | b | ind: {
             const std::uint32_t off = X + K;
-            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load); // offset overflow: no data there
+            // an offset that overflows: no data there
+            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         }
         case ldx | b | msh: {
@@ -105,8 +106,16 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
         case ldx | imm: X = K; break;
         case ld | mem: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); A = scratch[K]; break;
         case ldx | mem: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); X = scratch[K]; break;
-        case st: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); scratch[K] = A; observe.store(pc, K, A); break;
-        case stx: if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction); scratch[K] = X; observe.store(pc, K, X); break;
+        case st:
+            if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction);
+            scratch[K] = A;
+            observe.store(pc, K, A);
+            break;
+        case stx:
+            if (K >= memwords) return fail(pc, in, stop_reason::bad_instruction);
+            scratch[K] = X;
+            observe.store(pc, K, X);
+            break;
         case misc | tax: X = A; break;
         case misc | txa: A = X; break;
 
