@@ -1,5 +1,5 @@
 // The compiler's exact output, pinned: every fixture policy and a set of random
-// ones (up to 300 rules, both byte orders), compiled for the opcodes they use,
+// ones (up to 250 rules, both byte orders), compiled for the opcodes they use,
 // dumped instruction by instruction with their rule marks and compared with
 // tests/golden/policy_programs.txt. Speed work on the compiler must not change
 // a single instruction; a deliberate change to the output rewrites the file
@@ -107,7 +107,7 @@ TEST_CASE("compiled programs match the golden dump, instruction for instruction"
     dump_random<30>(out, "random30", 3);
     dump_random<60>(out, "random60", 4);
     dump_random<150>(out, "random150", 5);
-    dump_random<300>(out, "random300", 6);
+    dump_random<250>(out, "random250", 6); // Clang nests a fold over the rules no deeper than 256
     REQUIRE_GOLDEN("policy_programs.txt", out);
 }
 
