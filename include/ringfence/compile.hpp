@@ -68,12 +68,22 @@ constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
 }
 
 
+// `c` is emptied first: one compiler (about 600 KB, on the heap so that run-time
+// callers keep their stack, and left uninitialized but for what is used) serves
+// every program of a compile() call.
 template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile_with(const policy<R, N, M>& p, unsigned opcode, std::endian target, bool restrict_tests,
-                                   bool& restricted) {
+constexpr compiled<R> compile_with(policy_compiler* c, const policy<R, N, M>& p, unsigned opcode, std::endian target,
+                                   bool restrict_tests, bool& restricted) {
     compiled<R> out;
-    // On the heap (about 600 KB): run-time callers keep their stack.
-    detail::policy_compiler* const c = new detail::policy_compiler(target);
+    // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
+    std::size_t expected = 2;
+    for (std::size_t i = 0; i < R; ++i) {
+        const detail::rule_info& r = p.rules_[i];
+        if (r.opcode != opcode) continue;
+        expected += 1 + r.node_count;
+        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes_[n].member_count;
+    }
+    c->reset(target, 4 * expected);
     c->restrict_tests(restrict_tests);
     std::uint16_t next = c->ret(detail::return_value(p.default_));
     for (std::size_t i = R; i-- > 0;) {
@@ -86,7 +96,6 @@ constexpr compiled<R> compile_with(const policy<R, N, M>& p, unsigned opcode, st
     }
     restricted = c->restricted_ != 0;
     if (c->overflow) {
-        delete c;
         detail::policy_error::the_policy_is_too_large_to_compile();
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
@@ -99,7 +108,6 @@ constexpr compiled<R> compile_with(const policy<R, N, M>& p, unsigned opcode, st
                                      : (p.rules_[owner].name.empty() ? detail::unnamed_rule : p.rules_[owner].name);
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
-    delete c;
     detail::finish(out, b, true);
     return out;
 }
@@ -118,14 +126,16 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     }
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
+    detail::policy_compiler* const c = new detail::policy_compiler(target);
     bool restricted = false;
-    compiled<R> out = detail::compile_with(p, opcode, target, true, restricted);
+    compiled<R> out = detail::compile_with(c, p, opcode, target, true, restricted);
     if (restricted && out.ok()) {
         bool unused = false;
-        compiled<R> plain = detail::compile_with(p, opcode, target, false, unused);
-        if (plain.ok() && plain.prog.size() < out.prog.size()) return plain;
+        const compiled<R> plain = detail::compile_with(c, p, opcode, target, false, unused);
+        if (plain.ok() && plain.prog.size() < out.prog.size()) out = plain;
     }
-    return out;
+    delete c;
+    return out; // one variable returned: no copy
 }
 
 // The same rules translated one test at a time, with no sharing or reuse: the reference.

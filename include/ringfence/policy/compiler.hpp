@@ -108,32 +108,54 @@ constexpr digits word_digits(const word_image& m) noexcept {
     return ds;
 }
 
+// The element types of the compiler's tables have no default member
+// initializers: the tables are left uninitialized and only the entries in use
+// are written (zeroing all of them was most of the time a small policy took).
+// Every use spells out every member.
 struct dag_node {
-    std::uint8_t is_test = 0;
-    std::uint8_t word = 0;
-    std::uint16_t jop = 0;        // bpf::jeq, jgt, jge or jset
-    std::uint32_t mask = 0;       // A = word & mask (JSET: the full word)
-    std::uint32_t k = 0;          // compare constant, or the return value
-    std::uint16_t t = 0, f = 0;
-    std::uint16_t owner = no_node; // the rule that made it; no_node: a shared return
+    std::uint8_t is_test;
+    std::uint8_t word;
+    std::uint16_t jop;    // bpf::jeq, jgt, jge or jset
+    std::uint32_t mask;   // A = word & mask (JSET: the full word)
+    std::uint32_t k;      // compare constant, or the return value
+    std::uint16_t t, f;
+    std::uint16_t owner;  // the rule that made it; no_node: a shared return
 };
 
 // A closed range of one digit's values that leads to one node.
 struct piece {
-    std::uint32_t lo = 0, hi = 0;
-    std::uint16_t node = 0;
-    bool partial = false;
-    std::uint16_t sub_begin = 0, sub_end = 0;
+    std::uint32_t lo, hi;
+    std::uint16_t node;
+    bool partial;
+    std::uint16_t sub_begin, sub_end;
 };
+// Declare as `interval iv{}`: digits past the field's are copied along.
 struct interval {
-    std::uint32_t lo[4]{}, hi[4]{};
+    std::uint32_t lo[4], hi[4];
 };
 
 class policy_compiler {
 public:
     static constexpr std::size_t max_nodes = 8192, hash_size = 16384, max_intervals = 4096, max_pieces = 16384;
 
-    constexpr explicit policy_compiler(std::endian target) noexcept : target_(target) {}
+    constexpr explicit policy_compiler(std::endian target) noexcept { reset(target, 0); }
+
+    // Empty again, for another program (one object serves every program of a
+    // compile() call). Only the part of the hash table in use is cleared: sized
+    // for about `expected` nodes, it doubles when half full.
+    constexpr void reset(std::endian target, std::size_t expected) noexcept {
+        target_ = target;
+        overflow = false;
+        restricted_ = 0;
+        restricting_ = true;
+        owner = no_node;
+        skipped_ = foreign_copies_ = 0;
+        count_ = iv_top_ = pc_top_ = 0;
+        std::size_t size = min_hash_size;
+        while (size < 2 * expected && size < hash_size) size *= 2;
+        hash_mask_ = size - 1;
+        for (std::size_t i = 0; i < size; ++i) hash_[i] = 0;
+    }
 
     bool overflow = false;
     static constexpr int restrict_depth = 4;
@@ -217,7 +239,7 @@ public:
         if (hi > max) hi = max; // constants wider than the field (only possible at run time)
         if (lo > hi) return f;
         const digits ds = significance_digits(fd, mask, target_);
-        interval iv;
+        interval iv{};
         for (unsigned d = 0; d < ds.n; ++d) {
             iv.lo[d] = static_cast<std::uint32_t>(lo >> ds.d[d].vshift) & ds.d[d].max;
             iv.hi[d] = static_cast<std::uint32_t>(hi >> ds.d[d].vshift) & ds.d[d].max;
@@ -262,7 +284,7 @@ public:
         for (std::size_t i = 0; i < count; ++i) {
             if (!(ms[i].value & ~ms[i].mask).zero()) continue; // can never match
             const word_image v = image_of(fd, ms[i].value, target_);
-            interval iv;
+            interval iv{};
             for (unsigned d = 0; d < ds.n; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
             if (!push_interval(iv)) return f;
         }
@@ -339,8 +361,12 @@ public:
     // Calls mark(item index, owner) where the owning rule changes.
     template <class Mark>
     constexpr void emit(builder& b, std::uint16_t root, Mark&& mark) {
-        bool reach[max_nodes]{};
-        std::uint16_t stack[max_nodes]{};
+        // Scratch indexed by node, uninitialized: what is read is written first
+        // (or set for [0, count_) just below).
+        bool reach[max_nodes];
+        std::uint16_t height[max_nodes];
+        for (std::size_t i = 0; i < count_; ++i) reach[i] = false, height[i] = 0;
+        std::uint16_t stack[max_nodes];
         std::size_t top = 0;
         stack[top++] = root;
         reach[root] = true;
@@ -353,7 +379,7 @@ public:
 
         // Depth-first order (descending ids: also by owner, ascending), and heights
         // (successors always have smaller ids).
-        std::uint16_t depth_first[max_nodes]{}, by_height[max_nodes]{}, height[max_nodes]{};
+        std::uint16_t depth_first[max_nodes], by_height[max_nodes];
         std::size_t tests = 0;
         for (std::size_t ii = count_; ii-- > 0;)
             if (reach[ii] && nodes_[ii].is_test) depth_first[tests++] = static_cast<std::uint16_t>(ii);
@@ -366,13 +392,14 @@ public:
         // What A holds on entry, merged over every edge into a node; this does not
         // depend on the layout (all predecessors come first in any topological order).
         struct a_state {
-            std::uint8_t word = 0xff; // 0xff: unknown
-            std::uint32_t mask = 0;
+            std::uint8_t word; // 0xff: unknown
+            std::uint32_t mask;
         };
-        a_state in[max_nodes]{};
-        std::uint8_t need[max_nodes]{}; // 0: A is ready, 1: needs an AND, 2: needs the load
-        std::uint8_t size[max_nodes]{};  // instructions the node emits
-        bool seen[max_nodes]{}, mixed[max_nodes]{};
+        a_state in[max_nodes];         // set where seen
+        std::uint8_t need[max_nodes];  // 0: A is ready, 1: needs an AND, 2: needs the load
+        std::uint8_t size[max_nodes];  // instructions the node emits (tests)
+        bool seen[max_nodes], mixed[max_nodes];
+        for (std::size_t i = 0; i < count_; ++i) need[i] = 0, seen[i] = mixed[i] = false;
         need[root] = 2;
         seen[root] = true;
         for (std::size_t k = 0; k < tests; ++k) {
@@ -381,7 +408,7 @@ public:
             a_state out{n.word, n.jop == bpf::jset ? full_word : n.mask};
             const bool masked = n.jop != bpf::jset && n.mask != full_word;
             size[i] = static_cast<std::uint8_t>(1 + (need[i] == 2 ? 1 + masked : need[i]));
-            if (need[i] == 0 && n.jop == bpf::jset) out = mixed[i] ? a_state{} : in[i]; // A unchanged
+            if (need[i] == 0 && n.jop == bpf::jset) out = mixed[i] ? a_state{0xff, 0} : in[i]; // A unchanged
             for (std::uint16_t s : {n.t, n.f}) {
                 if (!nodes_[s].is_test) continue;
                 const dag_node& d = nodes_[s];
@@ -410,7 +437,7 @@ public:
 
         // A plan: where every node goes, and before which nodes an island of
         // return copies stands (so no jump to a return is longer than 255).
-        plan pl[2]{};
+        plan pl[2]; // default-initialized: island_after is written for every test
         make_plan(pl[0], depth_first, tests, size, rets, nrets);
         int pick = 0;
         if (pl[0].far) { // worth trying the other layout
@@ -421,21 +448,22 @@ public:
         const std::uint16_t* order = pick ? by_height : depth_first;
         const plan& chosen = pl[pick];
 
-        label labels[max_nodes]{};
+        std::uint16_t label_ids[max_nodes]; // of reachable nodes
         for (std::size_t i = 0; i < count_; ++i)
-            if (reach[i]) labels[i] = b.make_label();
+            if (reach[i]) label_ids[i] = b.make_label().id;
+        auto labels = [&](std::uint16_t i) { return label{label_ids[i]}; };
         label island_labels[max_islands][max_rets]{};
         for (std::size_t g = 0; g < chosen.islands; ++g)
             for (std::size_t r = 0; r < nrets; ++r)
                 if (chosen.used[g][r]) island_labels[g][r] = b.make_label();
         // The label a jump from order[k] to node s uses: s itself, or the return copy after k.
         auto target = [&](std::size_t k, std::uint16_t s) {
-            if (nodes_[s].is_test) return labels[s];
+            if (nodes_[s].is_test) return labels(s);
             const std::size_t g = chosen.island_after[k];
             if (g < chosen.islands)
                 for (std::size_t r = 0; r < nrets; ++r)
                     if (rets[r] == s && chosen.used[g][r]) return island_labels[g][r];
-            return labels[s];
+            return labels(s);
         };
 
         std::uint16_t last_owner = no_node;
@@ -455,7 +483,7 @@ public:
             const dag_node& n = nodes_[i];
             if (n.owner != last_owner && n.owner != no_node) mark(b.size(), n.owner);
             last_owner = n.owner;
-            b.bind(labels[i]);
+            b.bind(labels(i));
             if (need[i] == 2) {
                 b.ld_abs(4u * n.word);
                 if (n.jop != bpf::jset && n.mask != full_word) b.and_(n.mask);
@@ -466,7 +494,7 @@ public:
         }
         if (nrets) mark(b.size(), no_node);
         for (std::size_t r = 0; r < nrets; ++r) {
-            b.bind(labels[rets[r]]);
+            b.bind(labels(rets[r]));
             b.ret(nodes_[rets[r]].k);
         }
     }
@@ -479,7 +507,7 @@ private:
         std::size_t islands = 0;
         std::uint16_t island_before[max_islands]{}; // island g stands before order[island_before[g]]
         bool used[max_islands][max_rets]{};          // copies some jump needs
-        std::uint16_t island_after[max_nodes]{};     // the first island after order[k] (islands: none)
+        std::uint16_t island_after[max_nodes];       // the first island after order[k] (islands: none)
         std::size_t far = 0;                         // jumps beyond 255
         std::size_t cost = 0;                        // instructions, trampolines estimated
     };
@@ -488,7 +516,7 @@ private:
     // (a counting sort: stable, so ties keep the depth-first order).
     constexpr void order_by_height(const std::uint16_t* depth_first, std::uint16_t* out, const std::uint16_t* height,
                                    std::size_t tests) const {
-        std::size_t counts[max_nodes + 2]{};
+        std::size_t counts[max_nodes + 2]; // cleared per run, as far as it is used
         for (std::size_t begin = 0; begin < tests;) {
             std::size_t end = begin;
             std::uint16_t top = 0;
@@ -535,7 +563,7 @@ private:
                 if (n.t == rets[r] || n.f == rets[r]) pl.used[isl][r] = true;
         }
         // Positions (unused copies dropped), then the cost: length plus far jumps.
-        std::uint16_t pos[max_nodes]{};
+        std::uint16_t pos[max_nodes]; // of tests and returns, all written before the far jumps are counted
         std::uint16_t copy_pos[max_islands][max_rets]{};
         std::size_t at = 0, next = 0;
         for (std::size_t k = 0; k < tests; ++k) {
@@ -565,12 +593,28 @@ private:
         pl.cost = at + far;
     }
 
-    constexpr std::uint16_t intern(const dag_node& n) noexcept {
+    static constexpr std::uint32_t hash_of(const dag_node& n) noexcept {
         std::uint32_t h = n.word * 0x9e3779b1u ^ n.mask * 0x85ebca6bu ^ n.k * 0xc2b2ae35u ^ n.jop * 0x27d4eb2fu ^
                           (std::uint32_t{n.t} << 16 | n.f) * 0x165667b1u ^ n.is_test;
-        h ^= h >> 15;
-        for (std::size_t probe = 0; probe < hash_size; ++probe) {
-            const std::size_t slot = (h + probe) & (hash_size - 1);
+        return h ^ h >> 15;
+    }
+
+    // The hash table in use is hash_[0, hash_mask_]; it doubles (cleared and
+    // refilled) when half full, so its cost follows the node count.
+    constexpr void grow_hash() noexcept {
+        hash_mask_ = 2 * hash_mask_ + 1;
+        for (std::size_t i = 0; i <= hash_mask_; ++i) hash_[i] = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            std::size_t slot = hash_of(nodes_[i]) & hash_mask_;
+            while (hash_[slot]) slot = (slot + 1) & hash_mask_;
+            hash_[slot] = static_cast<std::uint16_t>(i + 1);
+        }
+    }
+
+    constexpr std::uint16_t intern(const dag_node& n) noexcept {
+        const std::uint32_t h = hash_of(n);
+        for (std::size_t probe = 0; probe <= hash_mask_; ++probe) {
+            const std::size_t slot = (h + probe) & hash_mask_;
             const std::uint16_t at = hash_[slot];
             if (at == 0) {
                 if (count_ == max_nodes) {
@@ -578,8 +622,11 @@ private:
                     return 0;
                 }
                 nodes_[count_] = n;
+                memo_generation_[count_] = 0; // generations start at 1
                 hash_[slot] = static_cast<std::uint16_t>(count_ + 1);
-                return static_cast<std::uint16_t>(count_++);
+                const std::uint16_t id = static_cast<std::uint16_t>(count_++);
+                if (2 * count_ > hash_mask_ && hash_mask_ + 1 < hash_size) grow_hash();
+                return id;
             }
             const dag_node& o = nodes_[at - 1];
             if (o.is_test == n.is_test && o.word == n.word && o.jop == n.jop && o.mask == n.mask && o.k == n.k &&
@@ -808,18 +855,23 @@ private:
         return dtest(g, bpf::jgt, cut, right, left);
     }
 
-    std::endian target_;
+    static constexpr std::size_t min_hash_size = 64;
+
+    std::endian target_ = std::endian::native;
     bool restricting_ = true;
-    std::uint32_t generation_ = 0;
+    std::uint32_t generation_ = 0; // never reset: memo_generation_ of new nodes is 0
     std::size_t skipped_ = 0, foreign_copies_ = 0;
-    std::uint32_t memo_generation_[max_nodes]{};
-    std::uint16_t memo_[max_nodes]{};
-    dag_node nodes_[max_nodes]{};
-    std::uint16_t hash_[hash_size]{};
+    // Only [0, count_) of the node tables, [0, hash_mask_] of hash_, and the
+    // stacks below their tops are ever read: the rest stays uninitialized.
+    std::uint32_t memo_generation_[max_nodes];
+    std::uint16_t memo_[max_nodes];
+    dag_node nodes_[max_nodes];
+    std::uint16_t hash_[hash_size];
+    std::size_t hash_mask_ = min_hash_size - 1;
     std::size_t count_ = 0;
-    interval ivs_[max_intervals]{};
+    interval ivs_[max_intervals];
     std::size_t iv_top_ = 0;
-    piece pcs_[max_pieces]{};
+    piece pcs_[max_pieces];
     std::size_t pc_top_ = 0;
 };
 
