@@ -68,13 +68,13 @@ constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
 }
 
 
-// `c` is emptied first: one compiler (about 600 KB, on the heap so that run-time
-// callers keep their stack, and left uninitialized but for what is used) serves
-// every program of a compile() call.
+// The decision DAG of `p`'s rules for `opcode`, built in `c` (emptied first:
+// one compiler, about 600 KB, on the heap so that run-time callers keep their
+// stack and uninitialized but for what is used, serves a whole compile() call).
+// Returns its root.
 template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile_with(policy_compiler* c, const policy<R, N, M>& p, unsigned opcode, std::endian target,
-                                   bool restrict_tests, bool& restricted) {
-    compiled<R> out;
+constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, unsigned opcode, std::endian target,
+                                  bool restrict_tests) {
     // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
     std::size_t expected = 2;
     for (std::size_t i = 0; i < R; ++i) {
@@ -94,14 +94,20 @@ constexpr compiled<R> compile_with(policy_compiler* c, const policy<R, N, M>& p,
         next = r.node_count == 0 ? act
                                  : c->condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
     }
-    restricted = c->restricted_ != 0;
+    return next;
+}
+
+// The DAG under `root` in `c` as a verified program, with its rule marks.
+template <std::size_t R, std::size_t N, std::size_t M>
+constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std::endian target, std::uint16_t root) {
+    compiled<R> out;
     if (c->overflow) {
         detail::policy_error::the_policy_is_too_large_to_compile();
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
     }
     builder b(target);
-    c->emit(b, next, [&](std::size_t at, std::uint16_t owner) {
+    c->emit(b, root, [&](std::size_t at, std::uint16_t owner) {
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
@@ -126,13 +132,16 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     }
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
+    // Only a shorter plain program is taken, so one that cannot be shorter
+    // (by a bound that needs no emission) is not emitted.
     detail::policy_compiler* const c = new detail::policy_compiler(target);
-    bool restricted = false;
-    compiled<R> out = detail::compile_with(c, p, opcode, target, true, restricted);
-    if (restricted && out.ok()) {
-        bool unused = false;
-        const compiled<R> plain = detail::compile_with(c, p, opcode, target, false, unused);
-        if (plain.ok() && plain.prog.size() < out.prog.size()) out = plain;
+    compiled<R> out = detail::emit_dag(c, p, target, detail::build_dag(c, p, opcode, target, true));
+    if (c->restricted_ != 0 && out.ok()) {
+        const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
+        if (c->overflow || c->size_at_least(root) < out.prog.size()) {
+            const compiled<R> plain = detail::emit_dag(c, p, target, root);
+            if (plain.ok() && plain.prog.size() < out.prog.size()) out = plain;
+        }
     }
     delete c;
     return out; // one variable returned: no copy

@@ -119,8 +119,7 @@ struct dag_node {
     std::uint32_t mask;   // A = word & mask (JSET: the full word)
     std::uint32_t k;      // compare constant, or the return value
     std::uint16_t t, f;
-    std::uint16_t owner;  // the rule that made it; no_node: a shared return
-};
+};  // 16 bytes: restrict_to walks these (the owning rules are kept apart)
 
 // A closed range of one digit's values that leads to one node.
 struct piece {
@@ -150,7 +149,7 @@ public:
         restricting_ = true;
         owner = no_node;
         skipped_ = foreign_copies_ = 0;
-        count_ = iv_top_ = pc_top_ = 0;
+        count_ = iv_top_ = pc_top_ = path_top_ = 0;
         std::size_t size = min_hash_size;
         while (size < 2 * expected && size < hash_size) size *= 2;
         hash_mask_ = size - 1;
@@ -165,7 +164,7 @@ public:
     constexpr void restrict_tests(bool on) noexcept { restricting_ = on; }
     std::uint16_t owner = no_node;
 
-    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(dag_node{0, 0, 0, 0, v, 0, 0, no_node}); }
+    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(0, 0, 0, 0, v, 0, 0, no_node); }
 
     // A jump node, in a canonical form: constant outcomes folded away, (A & m) == 0
     // and one-bit tests as JSET.
@@ -208,7 +207,7 @@ public:
             restricting_ = true;
             if (t == f) return t;
         }
-        return intern(dag_node{1, word, jop, mask, k, t, f, owner});
+        return intern(1, word, jop, mask, k, t, f, owner);
     }
 
     constexpr const dag_node& node(std::uint16_t i) const noexcept { return nodes_[i]; }
@@ -361,73 +360,20 @@ public:
     // Calls mark(item index, owner) where the owning rule changes.
     template <class Mark>
     constexpr void emit(builder& b, std::uint16_t root, Mark&& mark) {
-        // Scratch indexed by node, uninitialized: what is read is written first
-        // (or set for [0, count_) just below).
+        // Scratch indexed by node, uninitialized: what is read is written first.
         bool reach[max_nodes];
-        std::uint16_t height[max_nodes];
-        for (std::size_t i = 0; i < count_; ++i) reach[i] = false, height[i] = 0;
-        std::uint16_t stack[max_nodes];
-        std::size_t top = 0;
-        stack[top++] = root;
-        reach[root] = true;
-        while (top) {
-            const dag_node& n = nodes_[stack[--top]];
-            if (!n.is_test) continue;
-            for (std::uint16_t s : {n.t, n.f})
-                if (!reach[s]) reach[s] = true, stack[top++] = s;
-        }
-
-        // Depth-first order (descending ids: also by owner, ascending), and heights
-        // (successors always have smaller ids).
-        std::uint16_t depth_first[max_nodes], by_height[max_nodes];
-        std::size_t tests = 0;
-        for (std::size_t ii = count_; ii-- > 0;)
-            if (reach[ii] && nodes_[ii].is_test) depth_first[tests++] = static_cast<std::uint16_t>(ii);
+        std::uint16_t depth_first[max_nodes], by_height[max_nodes], height[max_nodes];
+        const std::size_t tests = reachable(root, reach, depth_first);
+        // Heights (successors always have smaller ids).
+        for (std::size_t i = 0; i < count_; ++i) height[i] = 0;
         for (std::size_t k = tests; k-- > 0;) {
             const dag_node& n = nodes_[depth_first[k]];
             const std::uint16_t ht = height[n.t], hf = height[n.f];
             height[depth_first[k]] = static_cast<std::uint16_t>(1 + (ht > hf ? ht : hf));
         }
-
-        // What A holds on entry, merged over every edge into a node; this does not
-        // depend on the layout (all predecessors come first in any topological order).
-        struct a_state {
-            std::uint8_t word; // 0xff: unknown
-            std::uint32_t mask;
-        };
-        a_state in[max_nodes];         // set where seen
-        std::uint8_t need[max_nodes];  // 0: A is ready, 1: needs an AND, 2: needs the load
-        std::uint8_t size[max_nodes];  // instructions the node emits (tests)
-        bool seen[max_nodes], mixed[max_nodes];
-        for (std::size_t i = 0; i < count_; ++i) need[i] = 0, seen[i] = mixed[i] = false;
-        need[root] = 2;
-        seen[root] = true;
-        for (std::size_t k = 0; k < tests; ++k) {
-            const std::uint16_t i = depth_first[k];
-            const dag_node& n = nodes_[i];
-            a_state out{n.word, n.jop == bpf::jset ? full_word : n.mask};
-            const bool masked = n.jop != bpf::jset && n.mask != full_word;
-            size[i] = static_cast<std::uint8_t>(1 + (need[i] == 2 ? 1 + masked : need[i]));
-            if (need[i] == 0 && n.jop == bpf::jset) out = mixed[i] ? a_state{0xff, 0} : in[i]; // A unchanged
-            for (std::uint16_t s : {n.t, n.f}) {
-                if (!nodes_[s].is_test) continue;
-                const dag_node& d = nodes_[s];
-                std::uint8_t nd = 2;
-                if (out.word == d.word) {
-                    if (d.jop == bpf::jset) nd = (d.k & ~out.mask) == 0 ? 0 : 2;
-                    else if (out.mask == d.mask) nd = 0;
-                    else if ((d.mask & ~out.mask) == 0) nd = 1;
-                }
-                if (!seen[s]) {
-                    seen[s] = true;
-                    in[s] = out;
-                    need[s] = nd;
-                } else {
-                    if (in[s].word != out.word || in[s].mask != out.mask) mixed[s] = true;
-                    if (nd > need[s]) need[s] = nd;
-                }
-            }
-        }
+        std::uint8_t need[max_nodes]; // 0: A is ready, 1: needs an AND, 2: needs the load
+        std::uint8_t size[max_nodes]; // instructions the node emits (tests)
+        plan_loads(root, depth_first, tests, need, size);
 
         // Returns reachable, in the order they close the program.
         std::uint16_t rets[max_rets]{};
@@ -481,8 +427,9 @@ public:
             }
             const std::uint16_t i = order[k];
             const dag_node& n = nodes_[i];
-            if (n.owner != last_owner && n.owner != no_node) mark(b.size(), n.owner);
-            last_owner = n.owner;
+            const std::uint16_t by = owners_[i];
+            if (by != last_owner && by != no_node) mark(b.size(), by);
+            last_owner = by;
             b.bind(labels(i));
             if (need[i] == 2) {
                 b.ld_abs(4u * n.word);
@@ -499,10 +446,88 @@ public:
         }
     }
 
+    // No program emit() makes from `root` is shorter than this: every reachable
+    // test's instructions and every return, before islands and trampolines.
+    constexpr std::size_t size_at_least(std::uint16_t root) const noexcept {
+        bool reach[max_nodes];
+        std::uint16_t depth_first[max_nodes];
+        const std::size_t tests = reachable(root, reach, depth_first);
+        std::uint8_t need[max_nodes], size[max_nodes];
+        plan_loads(root, depth_first, tests, need, size);
+        std::size_t total = 0, rets = 0;
+        for (std::size_t k = 0; k < tests; ++k) total += size[depth_first[k]];
+        for (std::size_t i = 0; i < count_; ++i) rets += reach[i] && !nodes_[i].is_test;
+        return total + (rets < max_rets ? rets : max_rets);
+    }
+
     static constexpr std::size_t max_rets = 4, max_islands = 32;
     static constexpr std::size_t island_spacing = 240;
 
 private:
+    // Marks what `root` reaches (reach[0, count_)) and lists the tests among
+    // them in depth-first order (descending ids: also by owner, ascending).
+    constexpr std::size_t reachable(std::uint16_t root, bool* reach, std::uint16_t* depth_first) const noexcept {
+        for (std::size_t i = 0; i < count_; ++i) reach[i] = false;
+        std::uint16_t stack[max_nodes];
+        std::size_t top = 0;
+        stack[top++] = root;
+        reach[root] = true;
+        while (top) {
+            const dag_node& n = nodes_[stack[--top]];
+            if (!n.is_test) continue;
+            for (std::uint16_t s : {n.t, n.f})
+                if (!reach[s]) reach[s] = true, stack[top++] = s;
+        }
+        std::size_t tests = 0;
+        for (std::size_t ii = count_; ii-- > 0;)
+            if (reach[ii] && nodes_[ii].is_test) depth_first[tests++] = static_cast<std::uint16_t>(ii);
+        return tests;
+    }
+
+    // What A holds on entry, merged over every edge into a node; this does not
+    // depend on the layout (all predecessors come first in any topological
+    // order). From it, what each test needs before its jump, and its size.
+    // (`depth_first` is not const: GCC would take the partly written array
+    // passed to a const pointer for a read of uninitialized memory.)
+    constexpr void plan_loads(std::uint16_t root, std::uint16_t* depth_first, std::size_t tests,
+                              std::uint8_t* need, std::uint8_t* size) const noexcept {
+        struct a_state {
+            std::uint8_t word; // 0xff: unknown
+            std::uint32_t mask;
+        };
+        a_state in[max_nodes]; // set where seen
+        bool seen[max_nodes], mixed[max_nodes];
+        for (std::size_t i = 0; i < count_; ++i) need[i] = 0, seen[i] = mixed[i] = false;
+        need[root] = 2;
+        seen[root] = true;
+        for (std::size_t k = 0; k < tests; ++k) {
+            const std::uint16_t i = depth_first[k];
+            const dag_node& n = nodes_[i];
+            a_state out{n.word, n.jop == bpf::jset ? full_word : n.mask};
+            const bool masked = n.jop != bpf::jset && n.mask != full_word;
+            size[i] = static_cast<std::uint8_t>(1 + (need[i] == 2 ? 1 + masked : need[i]));
+            if (need[i] == 0 && n.jop == bpf::jset) out = mixed[i] ? a_state{0xff, 0} : in[i]; // A unchanged
+            for (std::uint16_t s : {n.t, n.f}) {
+                if (!nodes_[s].is_test) continue;
+                const dag_node& d = nodes_[s];
+                std::uint8_t nd = 2;
+                if (out.word == d.word) {
+                    if (d.jop == bpf::jset) nd = (d.k & ~out.mask) == 0 ? 0 : 2;
+                    else if (out.mask == d.mask) nd = 0;
+                    else if ((d.mask & ~out.mask) == 0) nd = 1;
+                }
+                if (!seen[s]) {
+                    seen[s] = true;
+                    in[s] = out;
+                    need[s] = nd;
+                } else {
+                    if (in[s].word != out.word || in[s].mask != out.mask) mixed[s] = true;
+                    if (nd > need[s]) need[s] = nd;
+                }
+            }
+        }
+    }
+
     struct plan {
         std::size_t islands = 0;
         std::uint16_t island_before[max_islands]{}; // island g stands before order[island_before[g]]
@@ -520,7 +545,7 @@ private:
         for (std::size_t begin = 0; begin < tests;) {
             std::size_t end = begin;
             std::uint16_t top = 0;
-            while (end < tests && nodes_[depth_first[end]].owner == nodes_[depth_first[begin]].owner) {
+            while (end < tests && owners_[depth_first[end]] == owners_[depth_first[begin]]) {
                 if (height[depth_first[end]] > top) top = height[depth_first[end]];
                 ++end;
             }
@@ -593,10 +618,15 @@ private:
         pl.cost = at + far;
     }
 
-    static constexpr std::uint32_t hash_of(const dag_node& n) noexcept {
-        std::uint32_t h = n.word * 0x9e3779b1u ^ n.mask * 0x85ebca6bu ^ n.k * 0xc2b2ae35u ^ n.jop * 0x27d4eb2fu ^
-                          (std::uint32_t{n.t} << 16 | n.f) * 0x165667b1u ^ n.is_test;
+    static constexpr std::uint32_t hash_of(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop,
+                                           std::uint32_t mask, std::uint32_t k, std::uint16_t t,
+                                           std::uint16_t f) noexcept {
+        std::uint32_t h = word * 0x9e3779b1u ^ mask * 0x85ebca6bu ^ k * 0xc2b2ae35u ^ jop * 0x27d4eb2fu ^
+                          (std::uint32_t{t} << 16 | f) * 0x165667b1u ^ is_test;
         return h ^ h >> 15;
+    }
+    static constexpr std::uint32_t hash_of(const dag_node& n) noexcept {
+        return hash_of(n.is_test, n.word, n.jop, n.mask, n.k, n.t, n.f);
     }
 
     // The hash table in use is hash_[0, hash_mask_]; it doubles (cleared and
@@ -611,8 +641,11 @@ private:
         }
     }
 
-    constexpr std::uint16_t intern(const dag_node& n) noexcept {
-        const std::uint32_t h = hash_of(n);
+    // The node's fields as values, not a dag_node: built in memory, GCC read it
+    // back in wider loads than it was written with (a stalled store forward).
+    constexpr std::uint16_t intern(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop, std::uint32_t mask,
+                                   std::uint32_t k, std::uint16_t t, std::uint16_t f, std::uint16_t owner) noexcept {
+        const std::uint32_t h = hash_of(is_test, word, jop, mask, k, t, f);
         for (std::size_t probe = 0; probe <= hash_mask_; ++probe) {
             const std::size_t slot = (h + probe) & hash_mask_;
             const std::uint16_t at = hash_[slot];
@@ -621,16 +654,17 @@ private:
                     overflow = true;
                     return 0;
                 }
-                nodes_[count_] = n;
-                memo_generation_[count_] = 0; // generations start at 1
+                nodes_[count_] = dag_node{is_test, word, jop, mask, k, t, f};
+                owners_[count_] = owner;
+                memo_[count_].generation = 0; // generations start at 1
                 hash_[slot] = static_cast<std::uint16_t>(count_ + 1);
                 const std::uint16_t id = static_cast<std::uint16_t>(count_++);
                 if (2 * count_ > hash_mask_ && hash_mask_ + 1 < hash_size) grow_hash();
                 return id;
             }
             const dag_node& o = nodes_[at - 1];
-            if (o.is_test == n.is_test && o.word == n.word && o.jop == n.jop && o.mask == n.mask && o.k == n.k &&
-                o.t == n.t && o.f == n.f)
+            if (o.is_test == is_test && o.word == word && o.jop == jop && o.mask == mask && o.k == k && o.t == t &&
+                o.f == f)
                 return static_cast<std::uint16_t>(at - 1);
         }
         overflow = true;
@@ -673,29 +707,47 @@ private:
         return r;
     }
     constexpr std::uint16_t restrict_rec(std::uint16_t n, const fact& fc, int depth) noexcept {
-        if (!nodes_[n].is_test || overflow) return n;
-        if (memo_generation_[n] == generation_) return memo_[n];
-        const dag_node nd = nodes_[n];
+        // Tests the fact decides are followed in a loop (a field tested rule
+        // after rule makes long runs of them); each leads where the run ends.
+        const std::size_t base = path_top_;
         std::uint16_t r = n;
-        const int d = decide(nd, fc);
-        if (d == 1) {
+        for (;;) {
+            if (!nodes_[n].is_test || overflow) {
+                r = n;
+                break;
+            }
+            if (memo_[n].generation == generation_) {
+                r = memo_[n].node;
+                break;
+            }
+            const dag_node& nd = nodes_[n];
+            const int d = decide(nd, fc);
+            if (d < 0) {
+                r = restrict_undecided(n, fc, depth);
+                break;
+            }
             ++skipped_;
-            r = restrict_rec(nd.t, fc, depth);
-        } else if (d == 0) {
-            ++skipped_;
-            r = restrict_rec(nd.f, fc, depth);
-        } else if (depth > 0) {
-            const std::uint16_t t = restrict_rec(nd.t, fc, depth - 1), f = restrict_rec(nd.f, fc, depth - 1);
+            path_[path_top_++] = n;
+            n = d ? nd.t : nd.f;
+        }
+        while (path_top_ > base) memo_[path_[--path_top_]] = memo_entry{generation_, r};
+        return r;
+    }
+    constexpr std::uint16_t restrict_undecided(std::uint16_t n, const fact& fc, int depth) noexcept {
+        std::uint16_t r = n;
+        if (depth > 0) {
+            const dag_node nd = nodes_[n];
+            const std::uint16_t t = nodes_[nd.t].is_test ? restrict_rec(nd.t, fc, depth - 1) : nd.t;
+            const std::uint16_t f = nodes_[nd.f].is_test ? restrict_rec(nd.f, fc, depth - 1) : nd.f;
             if (t != nd.t || f != nd.f) {
                 const std::uint16_t saved = owner;
-                if (nd.owner != owner) ++foreign_copies_;
-                owner = nd.owner;
+                if (owners_[n] != owner) ++foreign_copies_;
+                owner = owners_[n];
                 r = test(nd.word, nd.mask, nd.jop, nd.k, t, f);
                 owner = saved;
             }
         }
-        memo_generation_[n] = generation_;
-        memo_[n] = r;
+        memo_[n] = memo_entry{generation_, r};
         return r;
     }
 
@@ -859,13 +911,19 @@ private:
 
     std::endian target_ = std::endian::native;
     bool restricting_ = true;
-    std::uint32_t generation_ = 0; // never reset: memo_generation_ of new nodes is 0
+    std::uint32_t generation_ = 0; // never reset: new nodes' memo generation is 0
     std::size_t skipped_ = 0, foreign_copies_ = 0;
     // Only [0, count_) of the node tables, [0, hash_mask_] of hash_, and the
     // stacks below their tops are ever read: the rest stays uninitialized.
-    std::uint32_t memo_generation_[max_nodes];
-    std::uint16_t memo_[max_nodes];
+    struct memo_entry {
+        std::uint32_t generation; // restrict_to's call it belongs to
+        std::uint16_t node;
+    };
+    memo_entry memo_[max_nodes];
+    std::uint16_t path_[max_nodes]; // restrict_rec's runs of decided tests
+    std::size_t path_top_ = 0;
     dag_node nodes_[max_nodes];
+    std::uint16_t owners_[max_nodes]; // of nodes_: the rule that made it; no_node: a shared return
     std::uint16_t hash_[hash_size];
     std::size_t hash_mask_ = min_hash_size - 1;
     std::size_t count_ = 0;
