@@ -133,6 +133,12 @@ struct interval {
     std::uint32_t lo[4], hi[4];
 };
 
+// The scratch arrays are filled only as far as they are read; GCC 12 at -O3
+// takes passing them to const pointers for reads of uninitialized memory.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 class policy_compiler {
 public:
     static constexpr std::size_t max_nodes = 8192, hash_size = 16384, max_intervals = 4096, max_pieces = 16384;
@@ -487,9 +493,7 @@ private:
     // What A holds on entry, merged over every edge into a node; this does not
     // depend on the layout (all predecessors come first in any topological
     // order). From it, what each test needs before its jump, and its size.
-    // (`depth_first` is not const: GCC would take the partly written array
-    // passed to a const pointer for a read of uninitialized memory.)
-    constexpr void plan_loads(std::uint16_t root, std::uint16_t* depth_first, std::size_t tests,
+    constexpr void plan_loads(std::uint16_t root, const std::uint16_t* depth_first, std::size_t tests,
                               std::uint8_t* need, std::uint8_t* size) const noexcept {
         struct a_state {
             std::uint8_t word; // 0xff: unknown
@@ -932,6 +936,9 @@ private:
     piece pcs_[max_pieces];
     std::size_t pc_top_ = 0;
 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // Where items of the builder's emission ended up after linking (`indices`
 // ascending, rewritten in place): the compiler never emits JA itself, so every
