@@ -125,6 +125,7 @@ struct bpf_ctx {
         case 10: return pdu_size;
         default: break;
         }
+        if (!in_pdu(f)) return 0; // a hand-made field that is not inside the union
         const std::size_t at = f.offset - 16u;
         switch (f.kind) {
         case field_kind::u32: return native_load(at, 4);
@@ -146,6 +147,7 @@ struct bpf_ctx {
         case 10: pdu_size = static_cast<std::uint8_t>(v); return *this;
         default: break;
         }
+        if (!in_pdu(f)) return *this; // a hand-made field that is not inside the union
         const std::size_t at = f.offset - 16u;
         switch (f.kind) {
         case field_kind::u32: native_store(at, 4, v); break;
@@ -239,6 +241,20 @@ struct bpf_ctx {
     friend constexpr bool operator==(const bpf_ctx&, const bpf_ctx&) = default;
 
 private:
+    // Whether get/set may touch the bytes `f` names: all of them inside the 24-byte union.
+    static constexpr bool in_pdu(const field& f) noexcept {
+        std::size_t bytes = 0;
+        switch (f.kind) {
+        case field_kind::u8: bytes = 1; break;
+        case field_kind::be16: bytes = 2; break;
+        case field_kind::u32:
+        case field_kind::be32: bytes = 4; break;
+        case field_kind::u64: bytes = 8; break;
+        case field_kind::bytes16: bytes = 16; break;
+        }
+        return f.offset >= 16 && f.offset + bytes <= size_bytes;
+    }
+
     constexpr std::uint64_t native_load(std::size_t at, std::size_t n) const noexcept {
         std::uint64_t v = 0;
         for (std::size_t i = 0; i < n; ++i) {

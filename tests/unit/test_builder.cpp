@@ -393,3 +393,22 @@ TEST_CASE("random builder programs always verify or report why", "[builder][prop
 }
 
 } // namespace rf_test
+
+namespace rf_test {
+TEST_CASE("bpf_ctx get/set ignore hand-made fields outside the union", "[context]") {
+    bpf_ctx c = bpf_ctx::socket(2, 1, 6);
+    const bpf_ctx before = c;
+    const field in_pad{"pad", 12, 4, ringfence::field_kind::u32, ringfence::field_scope::any};
+    const field past_end{"past", 36, 8, ringfence::field_kind::u64, ringfence::field_scope::any};
+    const field wide_past{"v6+", 32, 16, ringfence::field_kind::bytes16, ringfence::field_scope::any};
+    c.set(in_pad, 0xffffffff).set(past_end, ~0ull).set(wide_past, 1);
+    REQUIRE(c == before);
+    REQUIRE(c.get(in_pad) == 0);
+    REQUIRE(c.get(past_end) == 0);
+    // the last word of the union is still a field
+    const field last{"last", 36, 4, ringfence::field_kind::u32, ringfence::field_scope::any};
+    c.set(last, 7);
+    REQUIRE(c.get(last) == 7);
+    REQUIRE(c.word(36) == 7);
+}
+} // namespace rf_test
