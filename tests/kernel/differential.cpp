@@ -95,19 +95,9 @@ struct options {
     bool quiet = false;
 };
 
-bool parse_number(const std::string& s, std::uint64_t& out) {
-    if (s.empty()) return false;
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
-    if (errno || *end) return false;
-    out = v;
-    return true;
-}
-
 bool apply(options& o, const std::string& key, const std::string& value) {
     std::uint64_t v = 0;
-    if (!parse_number(value, v)) return false;
+    if (!rf::guest::parse_number(value, v)) return false;
     if (key == "seed") o.seed = v;
     else if (key == "programs") o.programs = v;
     else if (key == "submissions") o.submissions = v;
@@ -115,27 +105,6 @@ bool apply(options& o, const std::string& key, const std::string& value) {
     else if (key == "reports") o.reports = v;
     else return false;
     return true;
-}
-
-// `ringfence.seed=7 ringfence.programs=100` on the kernel command line.
-void read_cmdline(options& o) {
-    FILE* f = std::fopen("/proc/cmdline", "r");
-    if (!f) return;
-    char buf[4096] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    std::string line(buf, n);
-    std::size_t pos = 0;
-    while (pos < line.size()) {
-        std::size_t end = line.find_first_of(" \n", pos);
-        if (end == std::string::npos) end = line.size();
-        const std::string word = line.substr(pos, end - pos);
-        pos = end + 1;
-        if (word.rfind("ringfence.", 0) != 0) continue;
-        const std::size_t eq = word.find('=');
-        if (eq == std::string::npos) continue;
-        apply(o, word.substr(10, eq - 10), word.substr(eq + 1));
-    }
 }
 
 // IORING_REGISTER_BPF_FILTER with any program at all (ringfence::register_filter
@@ -489,7 +458,9 @@ int run(const options& o) {
 int main(int argc, char** argv) {
     const std::vector<std::string> args = rf::guest::start(argc, argv);
     options o;
-    if (rf::guest::is_pid1()) read_cmdline(o);
+    // `ringfence.seed=7 ringfence.programs=100` on the kernel command line
+    if (rf::guest::is_pid1())
+        for (const auto& [key, value] : rf::guest::cmdline_settings()) apply(o, key, value);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--quiet") o.quiet = true;

@@ -14,10 +14,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -92,6 +94,39 @@ inline std::vector<std::string> read_args_file(const char* path) {
     return out;
 }
 } // namespace detail
+
+// A number in C syntax (decimal, 0x hex, leading-0 octal); false when `s` is not one.
+inline bool parse_number(const std::string& s, std::uint64_t& out) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+    if (errno || *end) return false;
+    out = v;
+    return true;
+}
+
+// The `ringfence.<key>=<value>` words of the kernel command line, as (key, value):
+// how a test's settings reach it when it runs as /init.
+inline std::vector<std::pair<std::string, std::string>> cmdline_settings() {
+    std::vector<std::pair<std::string, std::string>> out;
+    FILE* f = std::fopen("/proc/cmdline", "r");
+    if (!f) return out;
+    char buf[4096] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    const std::string line(buf, n);
+    for (std::size_t pos = 0; pos < line.size();) {
+        std::size_t end = line.find_first_of(" \n", pos);
+        if (end == std::string::npos) end = line.size();
+        const std::string word = line.substr(pos, end - pos);
+        pos = end + 1;
+        const std::size_t eq = word.find('=');
+        if (word.rfind("ringfence.", 0) == 0 && eq != std::string::npos)
+            out.emplace_back(word.substr(10, eq - 10), word.substr(eq + 1));
+    }
+    return out;
+}
 
 // Prepares the process and returns its arguments without argv[0].
 // Stdout becomes unbuffered: a guest that powers off loses buffered output.

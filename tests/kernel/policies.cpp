@@ -89,36 +89,14 @@ struct options {
 };
 
 bool apply(options& o, const std::string& key, const std::string& value) {
-    if (value.empty()) return false;
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(value.c_str(), &end, 0);
-    if (errno || *end) return false;
+    std::uint64_t v = 0;
+    if (!rf::guest::parse_number(value, v)) return false;
     if (key == "seed") o.seed = v;
     else if (key == "per-opcode") o.per_opcode = v ? v : 1;
     else if (key == "deny-rest") o.deny_rest = v ? v : 1;
     else if (key == "reports") o.reports = v;
     else return false;
     return true;
-}
-
-// `ringfence.seed=7 ringfence.per-opcode=100` on the kernel command line.
-void read_cmdline(options& o) {
-    FILE* f = std::fopen("/proc/cmdline", "r");
-    if (!f) return;
-    char buf[4096] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    const std::string line(buf, n);
-    for (std::size_t pos = 0; pos < line.size();) {
-        std::size_t end = line.find_first_of(" \n", pos);
-        if (end == std::string::npos) end = line.size();
-        const std::string word = line.substr(pos, end - pos);
-        pos = end + 1;
-        const std::size_t eq = word.find('=');
-        if (word.rfind("ringfence.", 0) == 0 && eq != std::string::npos)
-            apply(o, word.substr(10, eq - 10), word.substr(eq + 1));
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -734,7 +712,9 @@ private:
 int main(int argc, char** argv) {
     const std::vector<std::string> args = rf::guest::start(argc, argv);
     options o;
-    if (rf::guest::is_pid1()) read_cmdline(o);
+    // `ringfence.seed=7 ringfence.per-opcode=100` on the kernel command line
+    if (rf::guest::is_pid1())
+        for (const auto& [key, value] : rf::guest::cmdline_settings()) apply(o, key, value);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a.rfind("--", 0) == 0 && i + 1 < args.size() && apply(o, a.substr(2), args[i + 1])) ++i;
