@@ -63,88 +63,25 @@ namespace ringfence::test {
 namespace rf = ::ringfence;
 
 // ---------------------------------------------------------------------------
-// A ring that can also tell "no CQE" (IOSQE_CQE_SKIP_SUCCESS) from a result
+// A ring that takes ringfence's own io_uring_sqe (layout-identical to the
+// system's, checked in sqe.hpp) and can tell "no CQE" from a result
 // ---------------------------------------------------------------------------
-inline constexpr int no_cqe = INT_MIN;       // the request succeeded silently
-inline constexpr int enter_failed = INT_MIN + 1;
+inline constexpr int no_cqe = ring::no_cqe;             // the request succeeded silently
+inline constexpr int enter_failed = ring::enter_failed;
 
 class test_ring {
 public:
-    test_ring() {
-        ::io_uring_params p{};
-        fd_ = sys_io_uring_setup(8, &p);
-        if (fd_ < 0) return;
-        sq_size_ = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-        cq_size_ = p.cq_off.cqes + p.cq_entries * sizeof(::io_uring_cqe);
-        if (p.features & IORING_FEAT_SINGLE_MMAP) sq_size_ = cq_size_ = std::max(sq_size_, cq_size_);
-        sq_ = map(sq_size_, IORING_OFF_SQ_RING);
-        cq_ = (p.features & IORING_FEAT_SINGLE_MMAP) ? sq_ : map(cq_size_, IORING_OFF_CQ_RING);
-        sqes_size_ = p.sq_entries * sizeof(::io_uring_sqe);
-        sqes_ = static_cast<::io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
-        if (!sq_ || !cq_ || !sqes_) {
-            ::close(fd_);
-            fd_ = -ENOMEM;
-            return;
-        }
-        auto* sq = static_cast<char*>(sq_);
-        auto* cq = static_cast<char*>(cq_);
-        sq_tail_ = reinterpret_cast<unsigned*>(sq + p.sq_off.tail);
-        sq_mask_ = *reinterpret_cast<unsigned*>(sq + p.sq_off.ring_mask);
-        sq_array_ = reinterpret_cast<unsigned*>(sq + p.sq_off.array);
-        cq_head_ = reinterpret_cast<unsigned*>(cq + p.cq_off.head);
-        cq_tail_ = reinterpret_cast<unsigned*>(cq + p.cq_off.tail);
-        cq_mask_ = *reinterpret_cast<unsigned*>(cq + p.cq_off.ring_mask);
-        cqes_ = reinterpret_cast<::io_uring_cqe*>(cq + p.cq_off.cqes);
-    }
-    test_ring(const test_ring&) = delete;
-    test_ring& operator=(const test_ring&) = delete;
-    ~test_ring() {
-        if (sqes_) ::munmap(sqes_, sqes_size_);
-        if (cq_ && cq_ != sq_) ::munmap(cq_, cq_size_);
-        if (sq_) ::munmap(sq_, sq_size_);
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int fd() const { return fd_; }
-    bool ok() const { return fd_ >= 0; }
-
-    // Submits `sqe` and returns its CQE's res. With IOSQE_CQE_SKIP_SUCCESS a
-    // denial or failure is posted during io_uring_enter() (failures clear the
-    // skip), a success never: then `no_cqe`.
+    int fd() const { return ring_.fd(); }
+    bool ok() const { return ring_.ok(); }
+    // Submits `sqe` and returns its CQE's res, `no_cqe` or `enter_failed` (see ring::submit).
     int submit(const rf::io_uring_sqe& in) {
-        const unsigned tail = *sq_tail_;
-        const unsigned idx = tail & sq_mask_;
-        std::memcpy(&sqes_[idx], &in, sizeof in);
-        sq_array_[idx] = idx;
-        std::atomic_ref<unsigned>(*sq_tail_).store(tail + 1, std::memory_order_release);
-        const bool skip = in.flags & rf::sqe_flag::cqe_skip_success;
-        int r = sys_io_uring_enter(fd_, 1, skip ? 0 : 1, skip ? 0 : IORING_ENTER_GETEVENTS);
-        if (r < 0) return enter_failed;
-        for (;;) {
-            const unsigned head = *cq_head_;
-            if (head != std::atomic_ref<unsigned>(*cq_tail_).load(std::memory_order_acquire)) {
-                const ::io_uring_cqe cqe = cqes_[head & cq_mask_];
-                std::atomic_ref<unsigned>(*cq_head_).store(head + 1, std::memory_order_release);
-                if (cqe.user_data != in.user_data) continue;
-                return cqe.res;
-            }
-            if (skip) return no_cqe;
-            r = sys_io_uring_enter(fd_, 0, 1, IORING_ENTER_GETEVENTS);
-            if (r < 0 && r != -EINTR) return enter_failed;
-        }
+        ::io_uring_sqe s;
+        std::memcpy(&s, &in, sizeof s);
+        return ring_.submit(s);
     }
 
 private:
-    void* map(std::size_t size, off_t off) {
-        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, off);
-        return p == MAP_FAILED ? nullptr : p;
-    }
-    int fd_ = -1;
-    void *sq_ = nullptr, *cq_ = nullptr;
-    std::size_t sq_size_ = 0, cq_size_ = 0, sqes_size_ = 0;
-    ::io_uring_sqe* sqes_ = nullptr;
-    ::io_uring_cqe* cqes_ = nullptr;
-    unsigned *sq_tail_ = nullptr, *sq_array_ = nullptr, *cq_head_ = nullptr, *cq_tail_ = nullptr;
-    unsigned sq_mask_ = 0, cq_mask_ = 0;
+    ring ring_;
 };
 
 inline std::string err_name(int res) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -75,33 +76,56 @@ public:
     int error() const { return error_; }   // -errno of the setup
     int fd() const { return fd_; }
 
+    // What submit() returns instead of a CQE's res: the request carried
+    // IOSQE_CQE_SKIP_SUCCESS and succeeded silently; io_uring_enter failed.
+    static constexpr int no_cqe = INT_MIN, enter_failed = INT_MIN + 1;
+
+    // Submits `in` and returns its CQE's res. With IOSQE_CQE_SKIP_SUCCESS a
+    // denial or failure is posted during io_uring_enter() (failures clear the
+    // skip), a success never: then `no_cqe`. `enter_failed` when
+    // io_uring_enter fails (its -errno in enter_error()).
+    int submit(const io_uring_sqe& in) {
+        if (!ok()) {
+            enter_error_ = error_;
+            return enter_failed;
+        }
+        const unsigned tail = *sq_tail_;
+        const unsigned idx = tail & sq_mask_;
+        std::memcpy(&sqes_[idx], &in, sizeof in);
+        sq_array_[idx] = idx;
+        std::atomic_ref<unsigned>(*sq_tail_).store(tail + 1, std::memory_order_release);
+        const bool skip = in.flags & IOSQE_CQE_SKIP_SUCCESS;
+        int r = sys_io_uring_enter(fd_, 1, skip ? 0 : 1, skip ? 0 : IORING_ENTER_GETEVENTS);
+        for (;;) {
+            if (r < 0) {
+                enter_error_ = r;
+                return enter_failed;
+            }
+            const unsigned head = *cq_head_;
+            if (head != std::atomic_ref<unsigned>(*cq_tail_).load(std::memory_order_acquire)) {
+                const io_uring_cqe cqe = cqes_[head & cq_mask_];
+                std::atomic_ref<unsigned>(*cq_head_).store(head + 1, std::memory_order_release);
+                if (cqe.user_data != in.user_data) continue; // a stray, e.g. a linked request
+                return cqe.res;
+            }
+            if (skip) return no_cqe;
+            do r = sys_io_uring_enter(fd_, 0, 1, IORING_ENTER_GETEVENTS);
+            while (r == -EINTR);
+        }
+    }
+    int enter_error() const { return enter_error_; }
+
     // Submits one SQE prepared by fill (zeroed beforehand) and waits for its
     // CQE. Returns the CQE's res, or a negative errno from io_uring_enter
     // with 1000 added below it (-1000 - errno) so the two cannot be confused.
     template <class Fill>
     int run(Fill&& fill, std::uint64_t user_data = 0x5eed) {
-        if (!ok()) return -1000 + error_;
-        unsigned tail = *sq_tail_;
-        unsigned idx = tail & sq_mask_;
-        io_uring_sqe& sqe = sqes_[idx];
+        io_uring_sqe sqe;
         std::memset(&sqe, 0, sizeof sqe);
         std::forward<Fill>(fill)(sqe);
         sqe.user_data = user_data;
-        sq_array_[idx] = idx;
-        std::atomic_ref<unsigned>(*sq_tail_).store(tail + 1, std::memory_order_release);
-        int r = sys_io_uring_enter(fd_, 1, 1, IORING_ENTER_GETEVENTS);
-        if (r < 0) return -1000 + r;
-        for (;;) {
-            unsigned head = *cq_head_;
-            if (head != std::atomic_ref<unsigned>(*cq_tail_).load(std::memory_order_acquire)) {
-                io_uring_cqe cqe = cqes_[head & cq_mask_];
-                std::atomic_ref<unsigned>(*cq_head_).store(head + 1, std::memory_order_release);
-                if (cqe.user_data != user_data) continue;   // a stray, e.g. a linked request
-                return cqe.res;
-            }
-            r = sys_io_uring_enter(fd_, 0, 1, IORING_ENTER_GETEVENTS);
-            if (r < 0 && r != -EINTR) return -1000 + r;
-        }
+        const int r = submit(sqe);
+        return r == enter_failed ? -1000 + enter_error_ : r;
     }
 
 private:
@@ -110,7 +134,7 @@ private:
         return p == MAP_FAILED ? nullptr : p;
     }
 
-    int fd_ = -1, error_ = 0;
+    int fd_ = -1, error_ = 0, enter_error_ = 0;
     unsigned sq_entries_ = 0, sq_mask_ = 0, cq_mask_ = 0;
     void *sq_map_ = nullptr, *cq_map_ = nullptr;
     size_t sq_map_size_ = 0, cq_map_size_ = 0, sqes_size_ = 0;
