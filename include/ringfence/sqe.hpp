@@ -23,9 +23,14 @@
 // The kernel builds the context after the opcode's prep, so a prep error
 // comes first; make_ctx() reports the prep errors of the fields it reads.
 // The file name of OPENAT/OPENAT2 is not read.
+// Where the 7.x lines differ, the kernel_profile decides (default: the
+// reference line, 7.2): the pdu size (CONNECT has no context on 7.0 and 7.1:
+// the union stays zero), socket.type without its flags (7.3), and which open
+// flags survive the masking (7.0 and 7.1 drop O_EMPTYPATH).
 #pragma once
 
 #include "ringfence/context.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/uapi.hpp"
 
 #include <bit>
@@ -177,10 +182,12 @@ inline constexpr std::uint32_t sock_type_mask = 0xf;
 inline constexpr std::uint64_t sock_cloexec = open_flag::cloexec, sock_nonblock = open_flag::nonblock;
 inline constexpr std::uint16_t af_inet = 2, af_inet6 = 10;
 
-// build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps them.
-constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode) noexcept {
+// build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps
+// them; `valid` is the kernel's VALID_OPEN_FLAGS (kernel_profile::open_flags).
+constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
+                                  std::uint64_t valid = open_flag::valid) noexcept {
     open_how how{};
-    how.flags = static_cast<std::uint64_t>(flags) & open_flag::valid;
+    how.flags = static_cast<std::uint64_t>(flags) & valid;
     how.mode = static_cast<std::uint16_t>(mode) & 07777u; // umode_t, then S_IALLUGO
     if (how.flags & open_flag::path) how.flags &= open_flag::path_flags;
     if (!(how.flags & (open_flag::creat | (open_flag::tmpfile & ~open_flag::directory)))) how.mode = 0;
@@ -245,11 +252,9 @@ sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) 
 }
 } // namespace detail
 
-// The context the kernel hands to `sqe`'s filters, or the error the request
-// fails with first. `sqe_flags` are the flags as the ring holds them (see
-// ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
-template <user_memory Memory = process_memory>
-ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
+namespace detail {
+template <user_memory Memory>
+ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
     ctx_result r;
     bpf_ctx& ctx = r.ctx;
     ctx.opcode = sqe.opcode;
@@ -263,7 +268,6 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
         r.error = sqe_errc::invalid_flags;
         return r;
     }
-    ctx.pdu_size = expected_pdu_size(sqe.opcode);
 
     switch (sqe.opcode) {
     case IORING_OP_SOCKET: {
@@ -280,7 +284,9 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
             return r;
         }
         ctx.set(fields::socket_family, static_cast<std::uint32_t>(sqe.fd));
-        ctx.set(fields::socket_type, type);
+        ctx.set(fields::socket_type, k.socket_type == socket_type_view::type_only
+                                         ? type & ~static_cast<std::uint32_t>(detail::sock_cloexec | detail::sock_nonblock)
+                                         : type);
         ctx.set(fields::socket_protocol, sqe.len);
         return r;
     }
@@ -288,7 +294,7 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
     case IORING_OP_OPENAT2: {
         open_how how{};
         if (sqe.opcode == IORING_OP_OPENAT) {
-            how = detail::build_open_how(sqe.open_flags(), sqe.len);
+            how = detail::build_open_how(sqe.open_flags(), sqe.len, k.open_flags);
         } else if (sqe_errc e = detail::read_open_how(sqe, mem, how); e != sqe_errc::none) {
             r.error = e;
             return r;
@@ -317,6 +323,21 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
     default:
         return r;
     }
+}
+} // namespace detail
+
+// The context the kernel `k` hands to `sqe`'s filters, or the error the
+// request fails with first. `sqe_flags` are the flags as the ring holds them
+// (see ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
+template <user_memory Memory = process_memory>
+ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
+                    const kernel_profile& k = profiles::reference) {
+    ctx_result r = detail::make_full_ctx(sqe, mem, k);
+    if (r.error == sqe_errc::invalid_opcode || r.error == sqe_errc::invalid_flags) return r;
+    // The kernel fills only its pdu size's bytes of the union; the rest stays zero.
+    r.ctx.pdu_size = k.pdu_size(sqe.opcode);
+    for (std::size_t i = r.ctx.pdu_size; i < r.ctx.pdu.size(); ++i) r.ctx.pdu[i] = 0;
+    return r;
 }
 
 // Builders for the SQEs of the opcodes that carry filter data, filled as
@@ -379,8 +400,9 @@ inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
     return std::bit_cast<io_uring_sqe>(s);
 }
 template <user_memory Memory = process_memory>
-ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{}) {
-    return make_ctx(from_system(sqe), mem);
+ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
+                    const kernel_profile& k = profiles::reference) {
+    return make_ctx(from_system(sqe), mem, k);
 }
 namespace detail::uapi_check {
 static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::io_uring_sqe, off));

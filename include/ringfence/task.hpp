@@ -18,10 +18,12 @@
 //   then on the holder no longer sees additions made through the old table.
 //   Adding to an unmarked holder changes its table in place: every holder
 //   sharing it sees the addition.
-// - fork_semantics says whether the source of a share is marked too: Linux
-//   7.2.13 marks only the new holder (the parent's and task's later additions
-//   reach children and rings); newer mainline marks both, so neither side's
-//   later additions reach the other. The same rule covers fork and ring creation.
+// - The kernel_profile's inheritance says whether the source of a share is
+//   marked too: 7.0-7.2 mark only the new holder (the parent's and task's
+//   later additions reach children and rings); 7.3 marks both, so neither
+//   side's later additions reach the other. The same rule covers fork and
+//   ring creation. The profile also decides the contexts the rings build
+//   (make_ctx) and how a drain shows in sqe_flags.
 //
 // Concurrency: ring::check never blocks; add_filter, fork and create_ring
 // lock the holders involved. Tables a holder stopped using stay alive until
@@ -30,6 +32,7 @@
 
 #include "ringfence/context.hpp"
 #include "ringfence/filter_table.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/sqe.hpp"
 #include "ringfence/uapi.hpp"
 
@@ -43,15 +46,6 @@
 #include <vector>
 
 namespace ringfence {
-
-enum class fork_semantics : std::uint8_t {
-    shared_until_child_writes, // Linux 7.2.13 (observed): only the new holder is copy-on-write
-    copy_on_fork,              // newer mainline: both sides are copy-on-write after a share
-};
-
-constexpr const char* to_string(fork_semantics s) noexcept {
-    return s == fork_semantics::copy_on_fork ? "copy_on_fork" : "shared_until_child_writes";
-}
 
 namespace detail {
 
@@ -117,7 +111,9 @@ class ring;
 class task {
 public:
     struct options {
-        fork_semantics sharing = fork_semantics::shared_until_child_writes;
+        // The kernel modelled: its inheritance, contexts and drain (a preset
+        // of ringfence::profiles, or what ringfence::probe() measured).
+        kernel_profile kernel = profiles::reference;
         // Task filters need no_new_privs or CAP_SYS_ADMIN (else -EACCES). Both
         // are inherited on fork. The default is the usual sandbox set-up.
         bool no_new_privs = true;
@@ -140,7 +136,7 @@ public:
     // A child: same options, sharing this task's table (see fork_semantics).
     task fork() {
         task child(config());
-        child.state_->res.clone_from(state_->res, state_->opt.sharing);
+        child.state_->res.clone_from(state_->res, state_->opt.kernel.inheritance);
         return child;
     }
 
@@ -173,8 +169,10 @@ private:
 // handle (a moved-from one may only be assigned to or destroyed).
 class ring {
 public:
-    // A ring with no filters (as created by a task without any).
-    ring() : state_(std::make_unique<state>()) {}
+    // A ring with no filters (as created by a task without any) on kernel `k`.
+    explicit ring(const kernel_profile& k = profiles::reference) : state_(std::make_unique<state>()) {
+        state_->kernel = k;
+    }
 
     // IORING_REGISTER_BPF_FILTER on the ring's fd.
     add_result add_filter(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
@@ -194,25 +192,23 @@ public:
     // invalid opcode or flags, the prep error when the context cannot be built
     // (reported only for opcodes that have filters: the context is built only
     // then), else the filters' verdict (0 or -EACCES).
-    // Like the kernel, an IOSQE_IO_DRAIN request turns the ring's drain on:
-    // while it is on, requests (that one included) reach the filters with
-    // IOSQE_ASYNC set. The first request that gets past the filters without
-    // IOSQE_IO_DRAIN of its own turns it off again (io_drain_req(), with
-    // nothing else in flight: this model submits one request at a time); a
-    // denied request leaves it on. Measured on 7.2.13 by the differential
-    // suite: not "every later request", as first recorded in KERNEL-FACTS.md.
+    // Like the kernel, an IOSQE_IO_DRAIN request reaches the filters with
+    // IOSQE_ASYNC set, and on 7.0-7.2 turns the ring's drain on: while it is
+    // on, every request is seen with IOSQE_ASYNC, until the first request that
+    // gets past the filters without IOSQE_IO_DRAIN of its own (io_drain_req(),
+    // with nothing else in flight: this model submits one request at a time);
+    // a denied request leaves it on (kernel_profile::drain, drain_state).
     // Once the ring has seen IOSQE_CQE_SKIP_SUCCESS it refuses
     // IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
     int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
         if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
-        std::uint8_t flags = sqe.flags;
-        if (flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
-        if (flags & sqe_flag::io_drain) {
-            if (state_->drain_disabled.load(std::memory_order_relaxed)) return -EOPNOTSUPP;
-            state_->drain_active.store(true, std::memory_order_relaxed);
-        }
-        if (state_->drain_active.load(std::memory_order_relaxed)) flags |= sqe_flag::async;
+        if (sqe.flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
+        if ((sqe.flags & sqe_flag::io_drain) && state_->drain_disabled.load(std::memory_order_relaxed))
+            return -EOPNOTSUPP;
+        const drain_view view = state_->kernel.drain;
+        drain_state drain{state_->drain_active.load(std::memory_order_relaxed)};
+        const std::uint8_t flags = drain.before(view, sqe.flags);
         const filter_table* t = state_->res.table();
         int outcome = 0;
         if (t) {
@@ -220,14 +216,14 @@ public:
             const int verdict = t->check(sqe.opcode, [&] {
                 io_uring_sqe seen = sqe;
                 seen.flags = flags;
-                ctx_result r = make_ctx(seen, mem);
+                ctx_result r = make_ctx(seen, mem, state_->kernel);
                 prep_error = r.errno_value();
                 return r.ctx;
             });
             outcome = prep_error ? prep_error : verdict;
         }
-        if (outcome == 0 && !(sqe.flags & sqe_flag::io_drain))
-            state_->drain_active.store(false, std::memory_order_relaxed);
+        drain.after(view, sqe.flags, outcome == 0);
+        state_->drain_active.store(drain.active, std::memory_order_relaxed);
         return outcome;
     }
 
@@ -243,11 +239,13 @@ public:
     const filter_table* filters() const noexcept { return state_->res.table(); }
     bool copy_on_write() const { return state_->res.copy_on_write(); }
     bool drain_seen() const noexcept { return state_->drain_active.load(std::memory_order_relaxed); }
+    const kernel_profile& kernel() const noexcept { return state_->kernel; }
 
 private:
     friend class task;
     struct state {
         detail::restriction res;
+        kernel_profile kernel;
         mutable std::atomic<bool> drain_active{false};
         mutable std::atomic<bool> drain_disabled{false};
     };
@@ -255,8 +253,8 @@ private:
 };
 
 inline ring task::create_ring() {
-    ring r;
-    r.state_->res.clone_from(state_->res, state_->opt.sharing);
+    ring r(state_->opt.kernel);
+    r.state_->res.clone_from(state_->res, state_->opt.kernel.inheritance);
     return r;
 }
 

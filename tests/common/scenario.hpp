@@ -229,7 +229,9 @@ inline built_sqe build(const submission& s) {
 inline std::vector<int> run(const scenario& s) {
     std::vector<task> tasks;
     std::vector<ring> rings;
-    tasks.emplace_back(task::options{s.sharing, false, s.cap_sys_admin});
+    kernel_profile k = profiles::reference;
+    k.inheritance = s.sharing;
+    tasks.emplace_back(task::options{k, false, s.cap_sys_admin});
     std::vector<int> out;
     out.reserve(s.steps.size());
     for (const step& st : s.steps) {

@@ -24,8 +24,11 @@ const rf::bpf_ctx tcp4 = rf::bpf_ctx::socket(2, 1, 0);
 const rf::bpf_ctx udp4 = rf::bpf_ctx::socket(2, 2, 0);
 const rf::bpf_ctx tcp6 = rf::bpf_ctx::socket(10, 1, 0);
 
-constexpr auto shared = rf::fork_semantics::shared_until_child_writes;
-constexpr auto copying = rf::fork_semantics::copy_on_fork;
+// A line that shares until the child writes (7.2) and one that copies on fork (7.3).
+constexpr const rf::kernel_profile& shared = rf::profiles::linux_7_2;
+constexpr const rf::kernel_profile& copying = rf::profiles::linux_7_3;
+static_assert(shared.inheritance == rf::fork_semantics::shared_until_child_writes &&
+              copying.inheritance == rf::fork_semantics::copy_on_fork);
 } // namespace
 
 TEST_CASE("task: a fresh task and its rings have no filters", "[task]") {
@@ -197,7 +200,7 @@ TEST_CASE("fork_semantics::copy_on_fork: neither side's later additions reach th
     rf::task parent(rf::task::options{copying});
     REQUIRE(parent.add_filter(rf::IORING_OP_SOCKET, inet_only));
     rf::task child = parent.fork();
-    CHECK(child.config().sharing == copying);
+    CHECK(child.config().kernel == copying);
     CHECK(parent.copy_on_write());
     CHECK(child.copy_on_write());
     rf::ring ring_before = parent.create_ring();
@@ -213,8 +216,8 @@ TEST_CASE("fork_semantics::copy_on_fork: neither side's later additions reach th
 }
 
 TEST_CASE("fork_semantics: both models agree until a source writes after sharing", "[task][fork]") {
-    for (auto mode : {shared, copying}) {
-        rf::task parent(rf::task::options{mode});
+    for (const rf::kernel_profile* mode : {&shared, &copying}) {
+        rf::task parent(rf::task::options{*mode});
         REQUIRE(parent.add_filter(rf::IORING_OP_SOCKET, inet_only));
         rf::task child = parent.fork();
         REQUIRE(child.add_filter(rf::IORING_OP_SOCKET, tcp_only));
@@ -224,8 +227,8 @@ TEST_CASE("fork_semantics: both models agree until a source writes after sharing
         CHECK(r.check(tcp6) == -EACCES);
         CHECK(parent.create_ring().check(udp4) == 0);
     }
-    CHECK(std::string(rf::to_string(copying)) == "copy_on_fork");
-    CHECK(std::string(rf::to_string(shared)) == "shared_until_child_writes");
+    CHECK(std::string(rf::to_string(copying.inheritance)) == "copy_on_fork");
+    CHECK(std::string(rf::to_string(shared.inheritance)) == "shared_until_child_writes");
 }
 
 TEST_CASE("ring: DENY_REST through a task applies to rings that share the table", "[task][ring]") {
