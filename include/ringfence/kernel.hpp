@@ -8,7 +8,8 @@
 //   set_no_new_privs();                                      // needed for task filters
 //   auto r = register_task_filter(IORING_OP_SOCKET, prog, {.deny_rest = true});
 //
-//   kernel_support k = probe();          // feature present? pdu sizes, IORING_OP_LAST
+// ringfence/probe.hpp measures the running kernel (probe()), and
+// ringfence/install.hpp installs a whole policy on the calling task.
 //
 // Linux only; raw syscalls, nothing beyond libc. A program that fails
 // ringfence::verify() is never sent: the result carries the verifier's reason
@@ -342,87 +343,6 @@ inline registration register_task_filter(unsigned opcode, std::span<const insn> 
 inline std::error_code set_no_new_privs() noexcept {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return {errno, std::system_category()};
     return {};
-}
-
-// ---------------------------------------------------------------------------
-// Probing the running kernel
-// ---------------------------------------------------------------------------
-
-struct kernel_support {
-    std::error_code error{};         // io_uring_unavailable or not_supported when the feature is absent
-    bool io_uring = false;           // io_uring_setup() works
-    bool bpf_filters = false;        // IORING_REGISTER_BPF_FILTER works
-    unsigned op_last = 0;            // the kernel's IORING_OP_LAST (first opcode it refuses)
-    std::array<std::uint8_t, 256> pdu_sizes{}; // the kernel's pdu size per opcode (< op_last)
-    bool no_new_privs = false;       // PR_GET_NO_NEW_PRIVS of the caller
-    bool cap_sys_admin = false;      // CAP_SYS_ADMIN in the caller's effective set
-    int kernel_errno = 0;            // the errno behind `error`, when the kernel gave one
-
-    explicit operator bool() const noexcept { return bpf_filters; }
-    bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
-    std::uint8_t pdu_size(unsigned op) const noexcept { return op < op_last && op < 256 ? pdu_sizes[op] : 0; }
-
-    // Opcodes whose kernel pdu size differs from ringfence's context layout.
-    bool layout_matches() const noexcept {
-        for (unsigned op = 0; op < op_last && op < opcode_count; ++op)
-            if (pdu_sizes[op] != expected_pdu_size(op)) return false;
-        return true;
-    }
-
-    std::string message() const {
-        if (!io_uring) return "io_uring is not available to this process";
-        if (error == kernel_errc::register_restricted)
-            return "cannot tell: this task's io_uring restrictions forbid IORING_REGISTER_BPF_FILTER on its rings";
-        if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
-        std::string m = "io_uring BPF filters supported; IORING_OP_LAST " + std::to_string(op_last) + "; pdu sizes:";
-        for (unsigned op = 0; op < op_last && op < 256; ++op)
-            if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
-        if (!layout_matches()) m += "; WARNING: differs from ringfence's context layout";
-        if (!task_filters_permitted()) m += "; task filters need ringfence::set_no_new_privs()";
-        return m;
-    }
-};
-
-// Asks the running kernel, on a throwaway ring: whether it has the
-// feature (bad-pointer test, then a real registration), and for every opcode
-// from 0 up, whether it accepts a filter (the first refusal is IORING_OP_LAST)
-// and which pdu size it writes back. Costs one ring and up to ~70 syscalls;
-// nothing leaks to the task or to other rings.
-inline kernel_support probe() {
-    kernel_support k;
-    k.no_new_privs = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
-    {
-        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-        __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
-        if (::syscall(SYS_capget, &header, data) == 0)
-            k.cap_sys_admin = data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
-    }
-    detail::scratch_ring ring;
-    if (ring.fd() < 0) {
-        k.error = kernel_errc::io_uring_unavailable;
-        return k;
-    }
-    k.io_uring = true;
-    const int fp = detail::feature_probe(ring.fd());
-    if (fp == -EACCES) {
-        k.kernel_errno = EACCES;
-        k.error = kernel_errc::register_restricted;
-        return k;
-    }
-    const int rc = fp == -EFAULT ? detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
-    if (rc != 0) {
-        k.kernel_errno = -rc;
-        k.error = kernel_errc::not_supported;
-        return k;
-    }
-    k.bpf_filters = true;
-    for (unsigned op = 0; op < 256; ++op) {
-        std::uint8_t pdu = 0;
-        if (detail::try_allow_all(ring.fd(), op, &pdu) != 0) break;
-        k.pdu_sizes[op] = pdu;
-        k.op_last = op + 1;
-    }
-    return k;
 }
 
 // ---------------------------------------------------------------------------

@@ -38,13 +38,15 @@ enum class socket_type_view : std::uint8_t {
 };
 
 // Which requests a filter sees with IOSQE_ASYNC because of IOSQE_IO_DRAIN.
+// On every line IOSQE_IO_DRAIN turns the ring's drain on (whether or not the
+// filters then deny that request) and, while it is on, every request is seen
+// with IOSQE_ASYNC, the drain request included; a denied request leaves it on,
+// a request that fails its prep reaches no filter and leaves it on too. The
+// lines differ in which allowed request turns it off (after being seen with
+// IOSQE_ASYNC itself):
 enum class drain_view : std::uint8_t {
-    // 7.0-7.2: IOSQE_IO_DRAIN turns the ring's drain on; while it is on every
-    // request is seen with IOSQE_ASYNC; the first request that gets past the
-    // filters without IOSQE_IO_DRAIN of its own turns it off again.
-    until_next_allowed,
-    // 7.3: only the IOSQE_IO_DRAIN request itself is seen with IOSQE_ASYNC.
-    drain_request_only,
+    until_allowed_without_drain, // 7.0-7.2: the first allowed request without IOSQE_IO_DRAIN of its own
+    until_allowed,               // 7.3: the first allowed request, the drain request itself included
 };
 
 constexpr const char* to_string(fork_semantics s) noexcept {
@@ -54,7 +56,7 @@ constexpr const char* to_string(socket_type_view v) noexcept {
     return v == socket_type_view::type_only ? "type_only" : "with_flags";
 }
 constexpr const char* to_string(drain_view v) noexcept {
-    return v == drain_view::drain_request_only ? "drain_request_only" : "until_next_allowed";
+    return v == drain_view::until_allowed ? "until_allowed" : "until_allowed_without_drain";
 }
 
 // A ring's drain as its filters see it: `before` gives the flags the filters
@@ -63,14 +65,12 @@ constexpr const char* to_string(drain_view v) noexcept {
 struct drain_state {
     bool active = false; // the ring's drain_active
 
-    constexpr std::uint8_t before(drain_view v, std::uint8_t flags) noexcept {
-        if (v == drain_view::drain_request_only)
-            return flags & sqe_flag::io_drain ? static_cast<std::uint8_t>(flags | sqe_flag::async) : flags;
+    constexpr std::uint8_t before(std::uint8_t flags) noexcept {
         if (flags & sqe_flag::io_drain) active = true;
         return active ? static_cast<std::uint8_t>(flags | sqe_flag::async) : flags;
     }
     constexpr void after(drain_view v, std::uint8_t flags, bool allowed) noexcept {
-        if (v == drain_view::until_next_allowed && allowed && !(flags & sqe_flag::io_drain)) active = false;
+        if (allowed && (v == drain_view::until_allowed || !(flags & sqe_flag::io_drain))) active = false;
     }
 };
 
@@ -89,14 +89,18 @@ struct kernel_profile {
     // io_uring instance (7.0.13: no, so a confined program could shed them).
     bool exec_keeps_filters = true;
     socket_type_view socket_type = socket_type_view::with_flags;
-    drain_view drain = drain_view::until_next_allowed;
+    drain_view drain = drain_view::until_allowed_without_drain;
     // The open flags that reach open.flags (the kernel's VALID_OPEN_FLAGS);
     // 7.0 and 7.1 lack O_EMPTYPATH (0400000000).
     std::uint64_t open_flags = 0;
-    // Task restrictions with a register-opcode allowlist are enforced on the
-    // rings the task creates afterwards (IORING_REGISTER_* outside the list
-    // fail with -EACCES). Only 7.2 enforces them there.
-    bool register_allowlist_enforced = false;
+    // A task restriction set's register-opcode allowlist binds rings created
+    // disabled (IORING_SETUP_R_DISABLED) before they are enabled: 7.2, 7.3;
+    // 7.0 and 7.1 enforce it only once such a ring is enabled.
+    bool restrictions_bind_disabled_rings = true;
+    // It binds the task's own blind (fd -1) registrations too, task filters
+    // and a second restriction set included (7.3 only): a task filter needs
+    // IORING_REGISTER_BPF_FILTER in the list.
+    bool restrictions_bind_task_registrations = false;
 
     // The pdu size of an opcode (0 beyond op_last).
     constexpr std::uint8_t pdu_size(unsigned op) const noexcept {
@@ -118,7 +122,8 @@ struct kernel_profile {
         return a.op_last == b.op_last && a.pdu_sizes == b.pdu_sizes && a.inheritance == b.inheritance &&
                a.exec_keeps_filters == b.exec_keeps_filters && a.socket_type == b.socket_type &&
                a.drain == b.drain && a.open_flags == b.open_flags &&
-               a.register_allowlist_enforced == b.register_allowlist_enforced;
+               a.restrictions_bind_disabled_rings == b.restrictions_bind_disabled_rings &&
+               a.restrictions_bind_task_registrations == b.restrictions_bind_task_registrations;
     }
 
     // The behaviours in which a and b differ, one "name: a vs b" line each
@@ -138,8 +143,10 @@ struct kernel_profile {
         line("socket.type", to_string(a.socket_type), to_string(b.socket_type));
         line("drain", to_string(a.drain), to_string(b.drain));
         line("open.flags mask", std::to_string(a.open_flags), std::to_string(b.open_flags));
-        line("register allowlist enforced", a.register_allowlist_enforced ? "yes" : "no",
-             b.register_allowlist_enforced ? "yes" : "no");
+        line("restrictions bind disabled rings", a.restrictions_bind_disabled_rings ? "yes" : "no",
+             b.restrictions_bind_disabled_rings ? "yes" : "no");
+        line("restrictions bind task registrations", a.restrictions_bind_task_registrations ? "yes" : "no",
+             b.restrictions_bind_task_registrations ? "yes" : "no");
         return out;
     }
 
@@ -156,8 +163,10 @@ struct kernel_profile {
         m += std::string("socket.type: ") + to_string(socket_type) + "\n";
         m += std::string("drain: ") + to_string(drain) + "\n";
         m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & 0400000000u ? "yes" : "no") + "\n";
-        m += std::string("register-opcode allowlist enforced on new rings: ") +
-             (register_allowlist_enforced ? "yes" : "no") + "\n";
+        m += std::string("restrictions' register allowlist binds disabled rings: ") +
+             (restrictions_bind_disabled_rings ? "yes" : "no") + "\n";
+        m += std::string("restrictions' register allowlist binds task registrations: ") +
+             (restrictions_bind_task_registrations ? "yes" : "no") + "\n";
         return m;
     }
 };
@@ -188,8 +197,9 @@ inline constexpr kernel_profile linux_7_0{"7.0.13",
                                           fork_semantics::shared_until_child_writes,
                                           false,
                                           socket_type_view::with_flags,
-                                          drain_view::until_next_allowed,
+                                          drain_view::until_allowed_without_drain,
                                           detail::open_flags_7_0,
+                                          false,
                                           false};
 inline constexpr kernel_profile linux_7_1{"7.1.13",
                                           IORING_OP_LAST,
@@ -197,8 +207,9 @@ inline constexpr kernel_profile linux_7_1{"7.1.13",
                                           fork_semantics::shared_until_child_writes,
                                           true,
                                           socket_type_view::with_flags,
-                                          drain_view::until_next_allowed,
+                                          drain_view::until_allowed_without_drain,
                                           detail::open_flags_7_0,
+                                          false,
                                           false};
 inline constexpr kernel_profile linux_7_2{"7.2.13",
                                           IORING_OP_LAST,
@@ -206,18 +217,20 @@ inline constexpr kernel_profile linux_7_2{"7.2.13",
                                           fork_semantics::shared_until_child_writes,
                                           true,
                                           socket_type_view::with_flags,
-                                          drain_view::until_next_allowed,
+                                          drain_view::until_allowed_without_drain,
                                           detail::open_flags_7_2,
-                                          true};
+                                          true,
+                                          false};
 inline constexpr kernel_profile linux_7_3{"7.3.4",
                                           IORING_OP_LAST,
                                           detail::pdu_sizes(true),
                                           fork_semantics::copy_on_fork,
                                           true,
                                           socket_type_view::type_only,
-                                          drain_view::drain_request_only,
+                                          drain_view::until_allowed,
                                           detail::open_flags_7_2,
-                                          false};
+                                          true,
+                                          true};
 // Every preset, oldest line first.
 inline constexpr const kernel_profile* all[] = {&linux_7_0, &linux_7_1, &linux_7_2, &linux_7_3};
 // The model's default where no kernel is named: the line ringfence was first

@@ -21,6 +21,7 @@
 // The io_uring layer.
 #include "ringfence/uapi.hpp"
 #include "ringfence/context.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/verify.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/builder.hpp"
@@ -31,13 +32,10 @@
 #include "ringfence/task.hpp"
 #include "ringfence/static_table.hpp"
 #include "ringfence/kernel.hpp"
+#include "ringfence/uring.hpp"
+#include "ringfence/probe.hpp"
 
 // Policies.
-#include "ringfence/policy.hpp"
-#include "ringfence/compile.hpp"
-#include "ringfence/equivalence.hpp"
-
-// Policies above that.
 #include "ringfence/policy.hpp"
 #include "ringfence/compile.hpp"
 #include "ringfence/equivalence.hpp"

@@ -192,12 +192,13 @@ public:
     // invalid opcode or flags, the prep error when the context cannot be built
     // (reported only for opcodes that have filters: the context is built only
     // then), else the filters' verdict (0 or -EACCES).
-    // Like the kernel, an IOSQE_IO_DRAIN request reaches the filters with
-    // IOSQE_ASYNC set, and on 7.0-7.2 turns the ring's drain on: while it is
-    // on, every request is seen with IOSQE_ASYNC, until the first request that
-    // gets past the filters without IOSQE_IO_DRAIN of its own (io_drain_req(),
-    // with nothing else in flight: this model submits one request at a time);
-    // a denied request leaves it on (kernel_profile::drain, drain_state).
+    // Like the kernel, an IOSQE_IO_DRAIN request turns the ring's drain on:
+    // while it is on, requests (that one included) reach the filters with
+    // IOSQE_ASYNC set, until an allowed request turns it off: on 7.0-7.2 the
+    // first allowed one without IOSQE_IO_DRAIN of its own, on 7.3 the first
+    // allowed one (kernel_profile::drain, drain_state; with nothing else in
+    // flight: this model submits one request at a time); a denied request
+    // leaves it on.
     // Once the ring has seen IOSQE_CQE_SKIP_SUCCESS it refuses
     // IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
@@ -208,7 +209,7 @@ public:
             return -EOPNOTSUPP;
         const drain_view view = state_->kernel.drain;
         drain_state drain{state_->drain_active.load(std::memory_order_relaxed)};
-        const std::uint8_t flags = drain.before(view, sqe.flags);
+        const std::uint8_t flags = drain.before(sqe.flags);
         const filter_table* t = state_->res.table();
         int outcome = 0;
         if (t) {

@@ -20,6 +20,7 @@
 
 #include "ringfence/builder.hpp"
 #include "ringfence/kernel.hpp"
+#include "ringfence/probe.hpp"
 
 #include <arpa/inet.h>
 #include <cstdarg>
@@ -556,8 +557,8 @@ void probe_reports() {
     auto k = rf::probe();
     std::printf("    probe: %s\n", k.message().c_str());
     if (!k.bpf_filters) { fail("probe: no filters: %s", k.message().c_str()); return; }
-    if (k.op_last != rf::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last, unsigned(rf::IORING_OP_LAST));
-    for (unsigned op = 0; op < k.op_last && op < rf::opcode_count; ++op)
+    if (k.op_last() != rf::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last(), unsigned(rf::IORING_OP_LAST));
+    for (unsigned op = 0; op < k.op_last() && op < rf::opcode_count; ++op)
         if (k.pdu_size(op) != rf::expected_pdu_size(op))
             fail("pdu size of %s: kernel %u, ringfence %u", rf::opcode_name(op), k.pdu_size(op), rf::expected_pdu_size(op));
 }

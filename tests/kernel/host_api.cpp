@@ -9,6 +9,7 @@
 #include "ring.hpp"
 
 #include "ringfence/kernel.hpp"
+#include "ringfence/probe.hpp"
 
 #include <cstdio>
 #include <string>
@@ -43,7 +44,7 @@ int main() {
         return 77;
     }
     if (k.bpf_filters) {
-        check(k.op_last >= rf::IORING_OP_LAST, "probe reads IORING_OP_LAST");
+        check(k.op_last() >= rf::IORING_OP_LAST, "probe reads IORING_OP_LAST");
         std::printf("%d failed (this kernel has the feature: the conformance suite covers the rest)\n", failures);
         return failures ? 1 : 0;
     }

@@ -48,6 +48,7 @@
 #include "common/scenario.hpp"
 
 #include "ringfence/kernel.hpp"
+#include "ringfence/probe.hpp"
 #include "ringfence/verify.hpp"
 
 #include <array>
