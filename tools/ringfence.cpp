@@ -50,9 +50,21 @@ const char* const usage_text =
     "                                     run the filter on a context: the trace and the decision\n"
     "  compile POLICY [--opcode OP] [--asm]   the verified program of each opcode a policy names\n"
     "  probe                              what the running kernel supports\n"
-    "  run --policy FILE -- COMMAND [ARGS]...\n"
-    "                                     set no_new_privs, install the policy as task filters\n"
-    "                                     (inherited by every child and ring) and exec COMMAND\n"
+    "  run --policy FILE [--dry-run] [--forbid-io-uring] [--close-io-uring-fds] -- COMMAND [ARGS]...\n"
+    "                                     measure the kernel, set no_new_privs, install the policy as\n"
+    "                                     task filters (inherited by every child and ring) and exec\n"
+    "                                     COMMAND; exit 125 and run nothing when the kernel cannot\n"
+    "                                     enforce the policy as written (the message says why)\n"
+    "    --dry-run [--kernel LINE]        print the filters this kernel (or measured line LINE: 7.0,\n"
+    "                                     7.1, 7.2, 7.3) would get, or why it cannot; install nothing\n"
+    "    --forbid-io-uring                also forbid io_uring to COMMAND altogether: a seccomp filter\n"
+    "                                     makes io_uring_setup fail with EPERM, so COMMAND and its\n"
+    "                                     children can create no ring at all (tighter than any policy).\n"
+    "                                     The only way to run on a kernel whose task filters do not\n"
+    "                                     survive exec (7.0.13): nothing of io_uring stays open then,\n"
+    "                                     and other system calls are not affected\n"
+    "    --close-io-uring-fds             close io_uring instances this process holds (task filters\n"
+    "                                     never reach them) instead of refusing\n"
     "\n"
     "FILE: bpf_asm text or raw 8-byte sock_filter entries (detected; force with --text/--raw); - is stdin.\n"
     "OP: SOCKET, IORING_OP_OPENAT, 45, ...   Fields: socket.family, socket.type, socket.protocol,\n"
@@ -165,7 +177,8 @@ struct args {
     std::optional<std::string> policy, output;
     std::optional<std::string> sqe_flags, user_data;
     file_format format = file_format::detect;
-    bool as_asm = false, no_verify = false, dry_run = false;
+    bool as_asm = false, no_verify = false, dry_run = false, forbid_io_uring = false, close_io_uring_fds = false;
+    const ringfence::kernel_profile* kernel = nullptr; // --kernel: a measured line instead of the running kernel
     std::vector<std::string> command; // after --
 };
 
@@ -214,6 +227,20 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
             a.no_verify = true;
         } else if (s == "--dry-run") {
             a.dry_run = true;
+        } else if (s == "--kernel") {
+            const auto v = next("a kernel line such as 7.0");
+            if (!v) return std::nullopt;
+            a.kernel = ringfence::profiles::find(*v);
+            if (!a.kernel) {
+                std::string lines;
+                for (const ringfence::kernel_profile* p : ringfence::profiles::all) lines += std::string(" ") + p->name;
+                usage_error("--kernel: no measured kernel line '" + *v + "' (known:" + lines + ")");
+                return std::nullopt;
+            }
+        } else if (s == "--forbid-io-uring") {
+            a.forbid_io_uring = true;
+        } else if (s == "--close-io-uring-fds") {
+            a.close_io_uring_fds = true;
         } else if (s.size() > 1 && s[0] == '-' && s != "-") {
             usage_error("unknown option " + std::string(s));
             return std::nullopt;
@@ -498,15 +525,18 @@ int cmd_probe(const args& a) {
     std::cout << "io_uring BPF filters: ";
     if (k.bpf_filters) std::cout << "supported\n";
     else if (k.io_uring) std::cout << "not supported: " << k.message() << "\n";
-    else std::cout << "unknown (no io_uring)\n";
+    else std::cout << "unknown (" << k.message() << ")\n";
     if (k.bpf_filters) {
-        std::cout << "IORING_OP_LAST: " << k.op_last << " (ringfence knows " << unsigned{ringfence::IORING_OP_LAST} << ")\n";
-        std::cout << "pdu sizes:";
-        for (unsigned op = 0; op < k.op_last; ++op)
-            if (k.pdu_size(op)) std::cout << " " << ringfence::opcode_name(op) << "=" << unsigned(k.pdu_size(op));
-        std::cout << " (every other opcode 0)\n";
-        std::cout << "context layout: "
-                  << (k.layout_matches() ? "matches ringfence's" : "DIFFERS from ringfence's (check the pdu sizes)")
+        std::cout << "measured profile (by behaviour, in forked children): "
+                  << (std::string_view(k.profile.name) == "measured" ? "matches no measured line"
+                                                                      : "behaves as Linux " + std::string(k.profile.name))
+                  << "\n";
+        std::cout << k.profile.describe();
+        if (!k.unmeasured.empty()) std::cout << "NOT MEASURED:\n  " << k.unmeasured << "\n";
+        std::cout << "ringfence run: "
+                  << (!k.profile_complete()         ? "refuses (a behaviour could not be measured)"
+                      : !k.profile.exec_keeps_filters ? "refuses unless --forbid-io-uring (task filters can be shed)"
+                                                      : "can confine")
                   << "\n";
     }
     std::cout << "no_new_privs: " << (k.no_new_privs ? "set" : "not set") << "\n";
@@ -530,69 +560,47 @@ int cmd_run(const args& a) {
     if (!lp) return exit_run_failed;
     const auto& tp = *lp->policy;
 
-    // Every opcode with rules gets its verified program; opcodes without rules
-    // follow the default: nothing to install for allow, DENY_REST for deny.
-    struct filter {
-        unsigned op;
-        ringfence::program prog;
-    };
-    std::vector<filter> filters;
-    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
-        if (!tp.has_rules_for(op)) continue;
-        const auto c = ringfence::compile(tp.dsl(), op);
-        if (!c.ok()) {
-            std::cerr << "ringfence run: " << *a.policy << ": cannot compile the rules of IORING_OP_"
-                      << ringfence::opcode_name(op) << ": " << c.error.message() << "\n";
+    if (a.kernel && !a.dry_run) return usage_error("run: --kernel goes with --dry-run (a real run measures the kernel)");
+    const ringfence::kernel_support k = a.kernel ? ringfence::kernel_support{} : ringfence::probe();
+    if (a.dry_run) {
+        if (!a.kernel && !k.profile_complete()) {
+            std::cerr << "ringfence run: cannot plan for the running kernel: " << k.message()
+                      << "\n  (--kernel LINE plans for a measured line instead)\n";
             return exit_run_failed;
         }
-        filters.push_back({op, c.prog});
-    }
-    const bool deny_rest = tp.default_action() == ringfence::deny;
-    if (filters.empty() && deny_rest) {
-        static constexpr ringfence::insn deny_all[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
-        filters.push_back({ringfence::IORING_OP_NOP, ringfence::program(deny_all)});
-    }
-    if (a.dry_run) {
-        std::cout << "ringfence run: would install " << filters.size() << " task filter"
-                  << (filters.size() == 1 ? "" : "s") << (deny_rest ? " (the last with DENY_REST)" : "") << ":";
-        for (const filter& f : filters) std::cout << " " << ringfence::opcode_name(f.op) << "(" << f.prog.size() << ")";
+        const ringfence::kernel_profile& profile = a.kernel ? *a.kernel : k.profile;
+        ringfence::install_options o;
+        o.forbid_io_uring = a.forbid_io_uring;
+        const ringfence::install_plan plan = ringfence::plan_install(tp.dsl(), profile, o);
+        if (!plan) {
+            std::cerr << "ringfence run: " << *a.policy << ": " << plan.message << "\n";
+            return exit_run_failed;
+        }
+        std::cout << "ringfence run: on Linux " << profile.name << " would install " << plan.filters.size()
+                  << " task filter"
+                  << (plan.filters.size() == 1 ? "" : "s") << ":";
+        for (const ringfence::planned_filter& f : plan.filters)
+            std::cout << " " << ringfence::opcode_name(f.opcode) << "(" << f.prog.size() << ")"
+                      << (f.deny_rest ? "+DENY_REST" : "");
         std::cout << "\n";
+        for (unsigned op : plan.absent_opcodes)
+            std::cout << "ringfence run: this kernel has no opcode " << op << ": its rules need no filter\n";
+        if (a.forbid_io_uring) std::cout << "ringfence run: and io_uring_setup forbidden (seccomp)\n";
         return exit_ok;
     }
-
-    const ringfence::kernel_support k = ringfence::probe();
-    if (!k.bpf_filters) {
-        std::cerr << "ringfence run: cannot confine the command: "
-                  << (k.io_uring ? "the running kernel (Linux " + kernel_release() +
-                                       ") has no io_uring BPF filters (they need Linux 7.0 or newer built with "
-                                       "CONFIG_IO_URING_BPF=y)"
-                                 : std::string("io_uring is not available to this process"))
-                  << "; nothing was run.\n"
-                  << "  To try it under QEMU with a kernel that has them, see \"Try it on a real kernel\" in "
-                     "ringfence's README.md\n";
+    ringfence::install_options o;
+    o.kernel = &k;
+    o.forbid_io_uring = a.forbid_io_uring;
+    o.close_io_uring_fds = a.close_io_uring_fds;
+    const ringfence::install_result r = ringfence::install(tp.dsl(), o);
+    if (!r) {
+        std::cerr << "ringfence run: " << *a.policy << ": " << r.message << "\n";
+        if (!k.bpf_filters)
+            std::cerr << "  (Linux " << kernel_release()
+                      << "; to try it under QEMU with a kernel that has them, see \"Try it on a real kernel\" in "
+                         "ringfence's README.md)\n";
+        std::cerr << "ringfence run: nothing was run\n";
         return exit_run_failed;
-    }
-    if (const std::error_code e = ringfence::set_no_new_privs()) {
-        std::cerr << "ringfence run: cannot set no_new_privs: " << e.message() << "\n";
-        return exit_run_failed;
-    }
-    std::size_t last = filters.size(); // the last one the kernel knows carries DENY_REST
-    for (std::size_t i = 0; i < filters.size(); ++i)
-        if (filters[i].op < k.op_last) last = i;
-    for (std::size_t i = 0; i < filters.size(); ++i) {
-        if (filters[i].op >= k.op_last) {
-            std::cerr << "ringfence run: the running kernel does not know IORING_OP_"
-                      << ringfence::opcode_name(filters[i].op) << " (its IORING_OP_LAST is " << k.op_last
-                      << "); its rules are not installed\n";
-            continue;
-        }
-        ringfence::filter_options o;
-        o.deny_rest = deny_rest && i == last;
-        const auto r = ringfence::register_task_filter(filters[i].op, filters[i].prog, o);
-        if (!r) {
-            std::cerr << "ringfence run: " << r.message() << "\n";
-            return exit_run_failed;
-        }
     }
     std::vector<char*> argv;
     for (const std::string& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));

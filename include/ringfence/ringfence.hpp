@@ -39,3 +39,4 @@
 #include "ringfence/policy.hpp"
 #include "ringfence/compile.hpp"
 #include "ringfence/equivalence.hpp"
+#include "ringfence/install.hpp"
