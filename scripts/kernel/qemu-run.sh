@@ -2,14 +2,31 @@
 # Run a static test binary on a kernel with io_uring BPF filters.
 #
 # Usage: scripts/kernel/qemu-run.sh <static-binary> [args...]
+#        scripts/kernel/qemu-run.sh --prepare
 #
 # Natively when the host kernel supports the filters (see probe-host.c), else
 # as /init of a throwaway initramfs under QEMU with the kernel fetched by
 # fetch-kernel.sh. Stdout carries the program's output; the exit status is the
 # program's. The guest program ends with a line `RINGFENCE-EXIT <n>` (see
 # tests/kernel/guest.hpp); no such line means the guest crashed or hung.
+# `--prepare` does everything but the run (host probe, QEMU and cpio present,
+# the kernel fetched into the cache) and prints what would run: CTest's
+# kernel.fetch@<line> fixtures call it once per line before the guests start.
+#
+# Which kernel boots (QEMU only):
+#   RINGFENCE_KERNEL=<vmlinuz>  that image; the guest is told no kernel line
+#   RINGFENCE_KERNEL_LINE=7.N   the newest Debian cloud kernel of line 7.N
+#                               (fetch-kernel.sh --line 7.N); the guest's
+#                               command line gets `ringfence.kernel-line=7.N`
+#                               (tests/kernel/guest.hpp cmdline_settings()) so
+#                               it knows which measured preset the kernel must match
+#   neither                     the newest line fetch-kernel.sh finds, named
+#                               to the guest the same way
+# Natively there is no line: the host's kernel is whatever it is, and nothing
+# is passed.
 #
 # Environment:
+#   RINGFENCE_KERNEL_LINE   the kernel line to boot (see above)
 #   RINGFENCE_RUN_MODE      auto (default) | native | qemu
 #   RINGFENCE_QEMU_TIMEOUT  seconds before the VM is killed (default 900)
 #   RINGFENCE_QEMU_ACCEL    tcg (default) | kvm | "kvm:tcg"
@@ -26,9 +43,19 @@ readonly EXIT_SKIP=77 EXIT_NO_MARKER=125
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 log() { printf 'qemu-run: %s\n' "$*" >&2; }
 
-(( $# >= 1 )) || { echo "usage: $0 <static-binary> [args...]" >&2; exit 2; }
-bin=$1; shift
-[[ -x $bin ]] || { log "not an executable: $bin"; exit 2; }
+(( $# >= 1 )) || { echo "usage: $0 <static-binary> [args...] | --prepare" >&2; exit 2; }
+prepare=0
+if [[ $1 == --prepare ]]; then
+    prepare=1; bin=; shift
+else
+    bin=$1; shift
+    [[ -x $bin ]] || { log "not an executable: $bin"; exit 2; }
+fi
+line=${RINGFENCE_KERNEL_LINE:-}
+if [[ -n $line && ! $line =~ ^[0-9]+\.[0-9]+$ ]]; then
+    log "RINGFENCE_KERNEL_LINE takes a kernel line such as 7.0, not '$line'"
+    exit 2
+fi
 mode=${RINGFENCE_RUN_MODE:-auto}
 cache=${RINGFENCE_KERNEL_CACHE:-${HOME:-/root}/.cache/ringfence/kernel}
 
@@ -45,12 +72,14 @@ host_supports_filters() {
 
 if [[ $mode == native ]] || { [[ $mode == auto ]] && host_supports_filters; }; then
     [[ $mode == auto ]] && log "host kernel $(uname -r) supports io_uring BPF filters: running natively"
+    [[ -n $line ]] && log "RINGFENCE_KERNEL_LINE=$line does not apply natively (RINGFENCE_RUN_MODE=qemu boots that line)"
+    if ((prepare)); then echo "native: $(uname -r)"; exit 0; fi
     exec "$bin" "$@"
 fi
 
 # A dynamically linked /init cannot start in the guest (there is no loader):
 # the kernel would panic with a message that hides the cause.
-if command -v readelf >/dev/null && readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+if ((!prepare)) && command -v readelf >/dev/null && readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter'; then
     log "$bin is dynamically linked; the guest needs a static binary (link with -static)"
     exit 2
 fi
@@ -68,15 +97,36 @@ need_tool qemu-system-x86_64 qemu-system-x86
 need_tool cpio cpio
 
 kernel=${RINGFENCE_KERNEL:-}
-if [[ -z $kernel ]]; then
-    if ! kver=$("$here/fetch-kernel.sh"); then
-        echo "SKIPPED: no kernel with io_uring BPF filters could be fetched"
+kernel_line= # what the guest is told: only a line fetch-kernel.sh resolved
+if [[ -n $kernel ]]; then
+    [[ -n $line ]] && log "RINGFENCE_KERNEL=$kernel overrides RINGFENCE_KERNEL_LINE=$line; the guest is told no kernel line"
+    kver=$kernel
+else
+    fetch_args=(--print-image)
+    [[ -n $line ]] && fetch_args=(--line "$line" --print-image)
+    fetch_log=$(mktemp "${TMPDIR:-/tmp}/ringfence-fetch.XXXXXX")
+    set +e
+    kernel=$(RINGFENCE_KERNEL_LINE=$line "$here/fetch-kernel.sh" "${fetch_args[@]}" 2>"$fetch_log")
+    fetch_rc=$?
+    set -e
+    cat "$fetch_log" >&2
+    why=$(sed -n 's/^fetch-kernel: unavailable: //p' "$fetch_log" | tail -n1)
+    rm -f "$fetch_log"
+    if ((fetch_rc == EXIT_SKIP)); then
+        echo "SKIPPED: no kernel${line:+ of line $line} with io_uring BPF filters could be had${why:+: $why}"
         exit $EXIT_SKIP
+    elif ((fetch_rc != 0)) || [[ -z $kernel ]]; then
+        log "FAILED: fetch-kernel.sh ${fetch_args[*]} exited $fetch_rc"
+        exit 2
     fi
-    kernel=$cache/vmlinuz
-    log "booting $kver"
+    # The cache layout (fetch-kernel.sh): <cache>/line-7.N/vmlinuz, <cache>/line-7.N/version.
+    if [[ -z $line && $kernel =~ /line-([0-9]+\.[0-9]+)/vmlinuz$ ]]; then line=${BASH_REMATCH[1]}; fi
+    kernel_line=$line
+    kver=$(cat "$(dirname "$kernel")/version" 2>/dev/null || echo "$kernel")
 fi
 [[ -r $kernel ]] || { echo "SKIPPED: kernel image $kernel unreadable"; exit $EXIT_SKIP; }
+log "booting $kver${kernel_line:+ (line $kernel_line)}"
+if ((prepare)); then echo "qemu: $kver${kernel_line:+ (line $kernel_line)}: $kernel"; exit 0; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ringfence-qemu.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -122,7 +172,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -machine "accel=$accel" -cpu max -m "${RINGFENCE_QEMU_MEM:-512}" -smp "${RINGFENCE_QEMU_SMP:-1}" \
     -display none -monitor none -serial stdio -no-reboot -nodefaults \
     -kernel "$kernel" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic rdinit=/init" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic rdinit=/init${kernel_line:+ ringfence.kernel-line=$kernel_line}" \
     </dev/null 2>"$work/qemu.stderr" \
   | LC_ALL=C sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[c()][0-9A-Za-z]\{0,1\}//g' \
   | tee "$serial" \
