@@ -11,13 +11,9 @@ ringfence_kernel_test_binary(ringfence_kernel_policies policies.cpp)
 # tests/common/random_program.hpp, tests/unit/policy_fixtures.hpp
 target_include_directories(ringfence_kernel_policies PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/..)
 
-add_test(NAME kernel.policies
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/run-conformance.sh $<TARGET_FILE:ringfence_kernel_policies>
-    --seed ${RINGFENCE_POLICIES_SEED}
-    --per-opcode ${RINGFENCE_POLICIES_PER_OPCODE})
-# The first run may download the kernel (~14 MB) before booting it under TCG.
-set_tests_properties(kernel.policies PROPERTIES
-  SKIP_RETURN_CODE 77
-  TIMEOUT 1200
-  LABELS "kernel"
-  RESOURCE_LOCK ringfence_kernel_cache)
+foreach(_line IN LISTS RINGFENCE_KERNEL_TEST_LINES)
+  ringfence_kernel_test(kernel.policies ${_line} COST 10
+    COMMAND ${_ringfence_kernel_runner} $<TARGET_FILE:ringfence_kernel_policies>
+      --seed ${RINGFENCE_POLICIES_SEED}
+      --per-opcode ${RINGFENCE_POLICIES_PER_OPCODE})
+endforeach()

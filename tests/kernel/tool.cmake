@@ -16,14 +16,11 @@ ringfence_kernel_test_binary(ringfence_kernel_socket_probe ${_tool_dir}/socket_p
 ringfence_kernel_test_binary(ringfence_kernel_tool_driver ${_tool_dir}/driver.cpp)
 
 # In the guest the files sit at /<name>; natively the driver uses the paths as given.
-add_test(NAME kernel.tool_run
-  COMMAND ${CMAKE_COMMAND} -E env
-    "RINGFENCE_INITRD_EXTRA=$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static $<TARGET_FILE:ringfence_kernel_socket_probe>:/ringfence_kernel_socket_probe ${_tool_dir}/no_inet6.policy:/no_inet6.policy ${_tool_dir}/bad.policy:/bad.policy ${_tool_dir}/only_inet.policy:/only_inet.policy"
-    ${CMAKE_CURRENT_SOURCE_DIR}/run-conformance.sh $<TARGET_FILE:ringfence_kernel_tool_driver>
-      $<TARGET_FILE:ringfence_kernel_tool_static> $<TARGET_FILE:ringfence_kernel_socket_probe>
-      ${_tool_dir}/no_inet6.policy ${_tool_dir}/bad.policy ${_tool_dir}/only_inet.policy)
-set_tests_properties(kernel.tool_run PROPERTIES
-  SKIP_RETURN_CODE 77
-  TIMEOUT 1200
-  LABELS "kernel"
-  RESOURCE_LOCK ringfence_kernel_cache)
+foreach(_line IN LISTS RINGFENCE_KERNEL_TEST_LINES)
+  ringfence_kernel_test(kernel.tool_run ${_line} COST 20
+    COMMAND ${CMAKE_COMMAND} -E env
+      "RINGFENCE_INITRD_EXTRA=$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static $<TARGET_FILE:ringfence_kernel_socket_probe>:/ringfence_kernel_socket_probe ${_tool_dir}/no_inet6.policy:/no_inet6.policy ${_tool_dir}/bad.policy:/bad.policy ${_tool_dir}/only_inet.policy:/only_inet.policy"
+      ${_ringfence_kernel_runner} $<TARGET_FILE:ringfence_kernel_tool_driver>
+        $<TARGET_FILE:ringfence_kernel_tool_static> $<TARGET_FILE:ringfence_kernel_socket_probe>
+        ${_tool_dir}/no_inet6.policy ${_tool_dir}/bad.policy ${_tool_dir}/only_inet.policy)
+endforeach()
