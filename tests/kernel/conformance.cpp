@@ -4,6 +4,16 @@
 // on a host whose kernel has io_uring BPF filters. Every scenario runs in a
 // forked child, because task filters and restrictions can never be removed.
 //
+// The kernel lines differ (KERNEL-FACTS.md, "Kernel lines"), so the run starts
+// with kernel_under_test::measure(): ringfence::probe()'s profile of the
+// running kernel, checked against the preset of the line qemu-run.sh booted
+// (the `kernel.profile` case). Every case whose outcome depends on one of
+// those behaviours takes its expectation from that measured profile (never
+// from a version string) and says which value it asserts, so the output of
+// two lines shows where they differ: CONNECT's context (pdu size), inheritance,
+// exec after io_uring use, socket.type, drain, O_EMPTYPATH and the task
+// restrictions' register allowlist.
+//
 // Output: one `PASS <name>` / `FAIL <name>` line per scenario (details of a
 // failure indented above it), then exactly `N passed, M failed`; the exit
 // status is non-zero when anything failed.
@@ -11,16 +21,21 @@
 // Arguments:
 //   --list                   print the scenario names and exit
 //   --only <substring>       run only scenarios whose name contains it (repeatable)
-//   --fork-sharing=<model>   shared | copied | either (default): whether a forked
+//   --fork-sharing=<model>   shared | copied | profile (default): whether a forked
 //                            child must follow its parent's later task filters
-//                            (7.2.13 shares; newer mainline copies on fork)
+//                            (profile: as the measured profile's inheritance says)
 //   --seed <n> --count <n>   reserved for the randomized differential mode
 #include "guest.hpp"
+#include "kernel_line.hpp"
 #include "ring.hpp"
 
 #include "ringfence/builder.hpp"
 #include "ringfence/kernel.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/probe.hpp"
+#include "ringfence/run.hpp"
+#include "ringfence/sqe.hpp"
+#include "ringfence/task.hpp"
 
 #include <arpa/inet.h>
 #include <cstdarg>
@@ -185,10 +200,6 @@ int connect_v4(ring& r, const char* addr, std::uint16_t port, socklen_t len = si
     auto a = v4(addr, port);
     return connect_to(r, reinterpret_cast<sockaddr*>(&a), len, AF_INET);
 }
-int connect_v6(ring& r, const char* addr, std::uint16_t port) {
-    auto a = v6(addr, port);
-    return connect_to(r, reinterpret_cast<sockaddr*>(&a), sizeof a, AF_INET6);
-}
 // A TCP listener on the wildcard address; returns its port (0 on failure).
 struct listener {
     int fd = -1;
@@ -256,8 +267,12 @@ rf::program deny_if(const rf::field& f, rf::cmp op, std::uint64_t value) {
 // Scenarios
 // ---------------------------------------------------------------------------
 
-std::string g_fork_sharing = "either";
+std::string g_fork_sharing = "profile";
 std::string g_self_exe = "/proc/self/exe";
+// The running kernel's profile as measured at the start (kernel_under_test).
+rf::kernel_profile g_kernel{};
+
+const char* yes_no(bool b) { return b ? "yes" : "no"; }
 
 // --- liburing test/cbpf_filter.c, task filters ---
 
@@ -432,63 +447,124 @@ void privs_no_new_privs_required() {
 }
 
 // --- CONNECT ---
+//
+// Whether the kernel fills a CONNECT context is a profile value: 7.0 and 7.1
+// have none (pdu size 0), so a filter announced with ringfence's 24 bytes is
+// refused with -EMSGSIZE, one announced with 0 is accepted and reads every
+// connect.* word as 0. Each case registers with the measured pdu size and
+// expects what the model of this kernel decides (make_ctx with the measured
+// profile, then ringfence::run); where the kernel fills the context, the
+// model must also agree with what the case was written to show.
+
+enum class outcome { ok, denied, not_denied };
+const char* outcome_name(outcome o) {
+    return o == outcome::ok ? "success" : o == outcome::denied ? "-EACCES" : "no denial";
+}
+
+// Registers a CONNECT ring filter as this kernel needs it; on a kernel without
+// a CONNECT context first checks that ringfence's layout is refused.
+bool register_connect(int fd, std::span<const rf::insn> prog) {
+    const std::uint8_t kernel_pdu = g_kernel.pdu_size(rf::IORING_OP_CONNECT);
+    if (kernel_pdu != rf::expected_pdu_size(rf::IORING_OP_CONNECT)) {
+        const auto full = rf::register_ring_filter(fd, rf::IORING_OP_CONNECT, prog);
+        if (full.error != rf::kernel_errc::pdu_size_mismatch || full.kernel_errno != EMSGSIZE ||
+            full.kernel_pdu_size != kernel_pdu)
+            fail("pdu size %u (ringfence's layout) where the profile says CONNECT has %u: expected -EMSGSIZE, got: %s",
+                 full.sent_pdu_size, kernel_pdu, full.message().c_str());
+    }
+    return must("register with the kernel's pdu size",
+                rf::register_ring_filter(fd, rf::IORING_OP_CONNECT, prog, {.pdu_size = kernel_pdu}));
+}
+
+// A ring whose CONNECT filter is `prog`, and requests checked against the model.
+struct connect_ring {
+    ring r;
+    rf::program prog;
+    bool ok = false;
+    bool noted = false;
+    explicit connect_ring(rf::program p) : prog(std::move(p)) {
+        if (must_ring(r)) ok = register_connect(r.fd(), prog.span());
+    }
+    // CONNECT to `sa`; `written`: the outcome on a kernel with a CONNECT context.
+    void expect(const char* what, const sockaddr* sa, socklen_t len, int family, outcome written) {
+        if (!ok) return;
+        const rf::ctx_result c = rf::make_ctx(rf::prep::connect(0, sa, len), rf::process_memory{}, g_kernel);
+        if (!c.ok()) {
+            fail("%s: make_ctx refuses the request (%s)", what, c.message());
+            return;
+        }
+        const bool model_denies = rf::run(prog.span(), c.ctx) == 0;
+        const bool filled = g_kernel.fills(rf::fields::connect_family, rf::IORING_OP_CONNECT);
+        if (filled && model_denies != (written == outcome::denied))
+            fail("%s: the model of this kernel %s, the case expects %s", what, model_denies ? "denies" : "allows",
+                 outcome_name(written));
+        if (!filled && !noted) {
+            note("no CONNECT context on this kernel (CONNECT pdu size 0): connect.* read as 0, expectations are the model's");
+            noted = true;
+        }
+        const outcome want = model_denies ? outcome::denied : written == outcome::ok ? outcome::ok : outcome::not_denied;
+        if (!filled && want != written) note("%s: %s here (written for a CONNECT context: %s)", what, outcome_name(want),
+                                             outcome_name(written));
+        const int res = connect_to(r, sa, len, family);
+        switch (want) {
+        case outcome::ok: expect_ok(what, res); break;
+        case outcome::denied: expect_denied(what, res); break;
+        case outcome::not_denied: expect_not_denied(what, res); break;
+        }
+    }
+    void v4(const char* what, const char* addr, std::uint16_t port, outcome written, socklen_t len = sizeof(sockaddr_in)) {
+        auto a = ::v4(addr, port);
+        expect(what, reinterpret_cast<sockaddr*>(&a), len, AF_INET, written);
+    }
+    void v6(const char* what, const char* addr, std::uint16_t port, outcome written) {
+        auto a = ::v6(addr, port);
+        expect(what, reinterpret_cast<sockaddr*>(&a), sizeof a, AF_INET6, written);
+    }
+};
 
 void connect_deny_family() {
     listener l4(AF_INET), l6(AF_INET6);
-    ring r;
-    if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT,
-                                              deny_if(rf::fields::connect_family, rf::cmp::eq, AF_INET6)));
-    expect_ok("IPv4 connect", connect_v4(r, "127.0.0.1", l4.port));
-    expect_denied("IPv6 connect", connect_v6(r, "::1", l6.port ? l6.port : 9));
+    connect_ring c(deny_if(rf::fields::connect_family, rf::cmp::eq, AF_INET6));
+    c.v4("IPv4 connect", "127.0.0.1", l4.port, outcome::ok);
+    c.v6("IPv6 connect", "::1", l6.port ? l6.port : 9, outcome::denied);
 }
 
 void connect_deny_port() {
     listener a(AF_INET), b(AF_INET);
-    ring r;
-    if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT,
-                                              deny_if(rf::fields::connect_port, rf::cmp::eq, a.port)));
-    expect_denied("connect to the denied port", connect_v4(r, "127.0.0.1", a.port));
-    expect_ok("connect to another port", connect_v4(r, "127.0.0.1", b.port));
+    connect_ring c(deny_if(rf::fields::connect_port, rf::cmp::eq, a.port));
+    c.v4("connect to the denied port", "127.0.0.1", a.port, outcome::denied);
+    c.v4("connect to another port", "127.0.0.1", b.port, outcome::ok);
     // Same port over IPv6: the port sits at the same offset for both families.
-    expect_denied("IPv6 connect to the denied port", connect_v6(r, "::1", a.port));
+    c.v6("IPv6 connect to the denied port", "::1", a.port, outcome::denied);
 }
 
 void connect_port_range() {
     // Ordered comparison of a network-order field: the builder must byte-swap.
     listener l(AF_INET);
-    ring r;
-    if (!must_ring(r)) return;
     const std::uint16_t p = l.port;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT,
-                                              deny_if(rf::fields::connect_port, rf::cmp::gt, p)));
-    expect_ok("port == limit", connect_v4(r, "127.0.0.1", p));
-    expect_denied("port == limit + 1", connect_v4(r, "127.0.0.1", static_cast<std::uint16_t>(p + 1)));
-    expect_denied("port == limit + 256", connect_v4(r, "127.0.0.1", static_cast<std::uint16_t>(p + 256)));
-    expect_not_denied("port 1 (< limit)", connect_v4(r, "127.0.0.1", 1));
+    connect_ring c(deny_if(rf::fields::connect_port, rf::cmp::gt, p));
+    c.v4("port == limit", "127.0.0.1", p, outcome::ok);
+    c.v4("port == limit + 1", "127.0.0.1", static_cast<std::uint16_t>(p + 1), outcome::denied);
+    c.v4("port == limit + 256", "127.0.0.1", static_cast<std::uint16_t>(p + 256), outcome::denied);
+    c.v4("port 1 (< limit)", "127.0.0.1", 1, outcome::not_denied);
 }
 
 void connect_allow_only_v4_loopback() {
     listener l(AF_INET);
-    ring r;
-    if (!must_ring(r)) return;
     rf::builder b;
     auto allow = b.make_label(), deny = b.make_label(), check = b.make_label();
     b.jump_if(rf::fields::connect_family, rf::cmp::eq, AF_INET, check, deny);
     b.bind(check).jump_if(rf::fields::connect_v4_addr, rf::cmp::eq, 0x7f000001, allow, deny);
     b.bind(allow).ret(1);
     b.bind(deny).ret(0);
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT, b.build()));
-    expect_ok("127.0.0.1", connect_v4(r, "127.0.0.1", l.port));
-    expect_denied("127.0.0.2", connect_v4(r, "127.0.0.2", l.port));
-    expect_denied("IPv6 ::1", connect_v6(r, "::1", l.port));
+    connect_ring c(b.build());
+    c.v4("127.0.0.1", "127.0.0.1", l.port, outcome::ok);
+    c.v4("127.0.0.2", "127.0.0.2", l.port, outcome::denied);
+    c.v6("IPv6 ::1", "::1", l.port, outcome::denied);
 }
 
 void connect_deny_v6_loopback() {
     listener l4(AF_INET), l6(AF_INET6);
-    ring r;
-    if (!must_ring(r)) return;
     std::array<std::uint8_t, 16> loop{}, all_ones{};
     loop[15] = 1;
     all_ones.fill(0xff);
@@ -498,22 +574,35 @@ void connect_deny_v6_loopback() {
     b.bind(check).jump_if_bytes(rf::fields::connect_v6_addr, loop, all_ones, deny, allow);
     b.bind(deny).ret(0);
     b.bind(allow).ret(1);
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT, b.build()));
-    expect_denied("::1", connect_v6(r, "::1", l6.port ? l6.port : 9));
-    expect_not_denied("::2", connect_v6(r, "::2", 9));
-    expect_ok("127.0.0.1", connect_v4(r, "127.0.0.1", l4.port));
+    connect_ring c(b.build());
+    c.v6("::1", "::1", l6.port ? l6.port : 9, outcome::denied);
+    c.v6("::2", "::2", 9, outcome::not_denied);
+    c.v4("127.0.0.1", "127.0.0.1", l4.port, outcome::ok);
 }
 
 void connect_partial_sockaddr() {
     // Fields the sockaddr length does not cover stay zero: with addr_len 4
     // (family + port) a filter sees v4_addr 0.
-    ring r;
-    if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT,
-                                              deny_if(rf::fields::connect_v4_addr, rf::cmp::eq, 0)));
     listener l(AF_INET);
-    expect_ok("full sockaddr_in", connect_v4(r, "127.0.0.1", l.port));
-    expect_denied("sockaddr cut after the port", connect_v4(r, "127.0.0.1", l.port, 4));
+    connect_ring c(deny_if(rf::fields::connect_v4_addr, rf::cmp::eq, 0));
+    c.v4("full sockaddr_in", "127.0.0.1", l.port, outcome::ok);
+    c.v4("sockaddr cut after the port", "127.0.0.1", l.port, outcome::denied, 4);
+}
+
+void connect_context_per_profile() {
+    // Each connect.* field read on its own: a filter denying when it is not 0
+    // denies a CONNECT to 127.0.0.1 exactly where the kernel fills the field.
+    listener l(AF_INET);
+    note("profile: CONNECT pdu size %u, connect.* filled: %s", g_kernel.pdu_size(rf::IORING_OP_CONNECT),
+         yes_no(g_kernel.fills(rf::fields::connect_family, rf::IORING_OP_CONNECT)));
+    for (const rf::field* f : {&rf::fields::connect_family, &rf::fields::connect_port, &rf::fields::connect_v4_addr}) {
+        ring r;
+        if (!must_ring(r) || !register_connect(r.fd(), deny_if(*f, rf::cmp::ne, 0).span())) return;
+        const std::string what = std::string(f->name) + " seen non-zero";
+        const int res = connect_v4(r, "127.0.0.1", l.port);
+        if (g_kernel.fills(*f, rf::IORING_OP_CONNECT)) expect_denied(what.c_str(), res);
+        else expect_ok((std::string(f->name) + " reads 0 (not filled on this kernel)").c_str(), res);
+    }
 }
 
 // --- pdu sizes ---
@@ -554,13 +643,38 @@ void pdu_smaller() {
 }
 
 void probe_reports() {
+    // The run started with one probe() (kernel_under_test); a second must measure the same.
     auto k = rf::probe();
     std::printf("    probe: %s\n", k.message().c_str());
     if (!k.bpf_filters) { fail("probe: no filters: %s", k.message().c_str()); return; }
+    if (!k.profile_complete()) fail("probe: not measured: %s", k.unmeasured.c_str());
+    if (!(k.profile == g_kernel))
+        fail("a second probe() differs from the first:\n%s", differences(k.profile, g_kernel).c_str());
     if (k.op_last() != rf::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last(), unsigned(rf::IORING_OP_LAST));
-    for (unsigned op = 0; op < k.op_last() && op < rf::opcode_count; ++op)
-        if (k.pdu_size(op) != rf::expected_pdu_size(op))
-            fail("pdu size of %s: kernel %u, ringfence %u", rf::opcode_name(op), k.pdu_size(op), rf::expected_pdu_size(op));
+    // Every opcode has ringfence's context layout or none at all (CONNECT on 7.0 and 7.1).
+    bool all_equal = true;
+    for (unsigned op = 0; op < k.op_last() && op < rf::opcode_count; ++op) {
+        if (k.pdu_size(op) == rf::expected_pdu_size(op)) continue;
+        all_equal = false;
+        if (k.pdu_size(op) != 0)
+            fail("pdu size of %s: kernel %u, ringfence's layout %u", rf::opcode_name(op), k.pdu_size(op),
+                 rf::expected_pdu_size(op));
+        else
+            note("no %s context on this kernel (pdu size 0; ringfence's layout has %u bytes)", rf::opcode_name(op),
+                 rf::expected_pdu_size(op));
+    }
+    if (k.layout_matches() != all_equal) fail("layout_matches() says %s", yes_no(k.layout_matches()));
+    // Asked directly (not through probe()): the pdu size the kernel writes back
+    // for a filter announced with 0 is the profile's.
+    ring r;
+    if (!must_ring(r)) return;
+    for (unsigned op : {unsigned(rf::IORING_OP_CONNECT), unsigned(rf::IORING_OP_SOCKET), unsigned(rf::IORING_OP_OPENAT),
+                        unsigned(rf::IORING_OP_OPENAT2), unsigned(rf::IORING_OP_NOP)}) {
+        const auto reg = rf::register_ring_filter(r.fd(), op, allow_all, {.pdu_size = 0});
+        if (!must(rf::opcode_name(op), reg)) continue;
+        if (reg.kernel_pdu_size != g_kernel.pdu_size(op))
+            fail("%s: kernel pdu size %u, profile %u", rf::opcode_name(op), reg.kernel_pdu_size, g_kernel.pdu_size(op));
+    }
 }
 
 // --- registration errors ---
@@ -734,17 +848,36 @@ void task_ring_before_filters_unaffected() {
 }
 
 void task_ring_follows_table_until_own_filter() {
+    // 7.0-7.2 (shared_until_child_writes): a ring created after the task's
+    // first filter shares the task's table until it registers its own filter.
+    // 7.3 (copy_on_fork): creating the ring marks the task's table
+    // copy-on-write too, so the task's later filters never reach the ring.
+    const bool shared = g_kernel.inheritance == rf::fork_semantics::shared_until_child_writes;
+    note("profile inheritance: %s", rf::to_string(g_kernel.inheritance));
     must("task: allow SOCKET", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_all));
     ring r;
     if (!must_ring(r)) return;
     must("task: deny NOP (after the ring)", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
-    expect_denied("ring follows the task's later filter", nop(r));
+    if (shared) expect_denied("ring follows the task's later filter", nop(r));
+    else expect_ok("ring does not see the task's later filter (copy_on_fork)", nop(r));
     must("ring: own filter", rf::register_ring_filter(r.fd(), rf::IORING_OP_READ, allow_all));
     must("task: deny SOCKET (after the ring's own filter)", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_all));
     expect_ok("ring stopped following", sock(r, AF_INET, SOCK_STREAM));
-    expect_denied("ring keeps what it copied", nop(r));
+    if (shared) expect_denied("ring keeps what it copied", nop(r));
+    else expect_ok("ring keeps what it had when created", nop(r));
     ring fresh;
-    if (must_ring(fresh)) expect_denied("a new ring sees the task's SOCKET deny", sock(fresh, AF_INET, SOCK_STREAM));
+    if (must_ring(fresh)) {
+        expect_denied("a new ring sees the task's SOCKET deny", sock(fresh, AF_INET, SOCK_STREAM));
+        expect_denied("a new ring sees the task's NOP deny", nop(fresh));
+    }
+    // The model of this kernel says the same.
+    rf::task t({.kernel = g_kernel});
+    t.add_filter(rf::IORING_OP_SOCKET, allow_all);
+    rf::ring m = t.create_ring();
+    t.add_filter(rf::IORING_OP_NOP, deny_all);
+    if ((m.check(rf::prep::nop()) == -EACCES) != shared)
+        fail("ringfence::task with the measured profile: the ring %s the task's later filter",
+             shared ? "does not follow" : "follows");
 }
 
 void fork_child_follows_parent() {
@@ -765,10 +898,15 @@ void fork_child_follows_parent() {
     ::waitpid(pid, &status, 0);
     const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
     const char* seen = rc == 1 ? "shared" : rc == 0 ? "copied" : "error";
-    note("fork sharing observed: %s (child follows parent's later filters: %s)", seen, rc == 1 ? "yes" : "no");
+    const std::string want = g_fork_sharing != "profile" ? g_fork_sharing
+                             : g_kernel.inheritance == rf::fork_semantics::shared_until_child_writes ? "shared"
+                                                                                                      : "copied";
+    note("fork sharing observed: %s (child follows parent's later filters: %s); expected %s (%s)", seen,
+         rc == 1 ? "yes" : "no", want.c_str(),
+         g_fork_sharing != "profile" ? "--fork-sharing" : rf::to_string(g_kernel.inheritance));
     if (rc > 1) fail("child failed (status %d)", rc);
-    else if (g_fork_sharing != "either" && g_fork_sharing != seen)
-        fail("expected fork sharing model '%s', kernel shows '%s'", g_fork_sharing.c_str(), seen);
+    else if (want != "either" && want != seen)
+        fail("expected fork sharing model '%s', kernel shows '%s'", want.c_str(), seen);
     ::close(done[0]);
     ::close(done[1]);
 }
@@ -836,6 +974,82 @@ void task_filters_survive_execve() {
     else if (rc != 0) fail("exec'd child failed (status %d)", rc);
 }
 
+// The filter the exec cases confine with: SOCKET AF_INET6 denied, the rest allowed.
+rf::program deny_inet6_sockets() { return deny_if(rf::fields::socket_family, rf::cmp::eq, AF_INET6); }
+
+// execv()s this binary in the calling task (no fork) with --exec-inet6; never returns.
+[[noreturn]] void exec_self_here(const char* mode) {
+    std::fflush(nullptr);
+    const char* argv[] = {g_self_exe.c_str(), mode, nullptr};
+    ::execv(argv[0], const_cast<char**>(argv));
+    ::_exit(97);
+}
+int wait_status(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+}
+// What --exec-inet6 reported: 0 confined (AF_INET6 denied, AF_INET allowed), 1 free, else an error.
+void expect_exec(const char* what, int rc, bool confined) {
+    const char* seen = rc == 0 ? "confined" : rc == 1 ? "not confined" : nullptr;
+    if (!seen) {
+        fail("%s: the exec'd program failed (status %d%s)", what, rc, rc == 97 ? ": execv failed" : "");
+        return;
+    }
+    note("%s: %s after exec", what, seen);
+    if ((rc == 0) != confined)
+        fail("%s: expected %s after exec, the kernel shows %s", what, confined ? "confined" : "not confined", seen);
+}
+
+void exec_task_filters_after_ring_use() {
+    // On 7.0.13 a task that has ever created an io_uring instance loses its
+    // task filters at execve (profile exec_keeps_filters: no): a confined
+    // program could shed them by creating a ring and exec'ing. 7.1+ keep them.
+    note("profile: task filters survive exec after io_uring use: %s", yes_no(g_kernel.exec_keeps_filters));
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ring r; // kept open across the exec: "has created an io_uring instance"
+        if (!r.ok()) ::_exit(90);
+        if (!rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                      {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}))
+            ::_exit(91);
+        ring after;
+        if (!after.ok() || sock(after, AF_INET6, SOCK_STREAM) != -EACCES) ::_exit(92); // confined before the exec
+        exec_self_here("--exec-inet6");
+    }
+    const int rc = wait_status(pid);
+    if (rc >= 90 && rc <= 92) fail("child could not create its rings or register the filter (status %d)", rc);
+    else expect_exec("task that created a ring, then exec'd itself", rc, g_kernel.exec_keeps_filters);
+    // Same with the ring closed before the exec (closing does not help on 7.0).
+    std::fflush(nullptr);
+    const pid_t closed = ::fork();
+    if (closed == 0) {
+        { ring r; if (!r.ok()) ::_exit(90); }
+        if (!rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                      {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}))
+            ::_exit(91);
+        exec_self_here("--exec-inet6");
+    }
+    const int rc2 = wait_status(closed);
+    if (rc2 == 90 || rc2 == 91) fail("child could not create its ring or register the filter (status %d)", rc2);
+    else expect_exec("task that created and closed a ring, then exec'd itself", rc2, g_kernel.exec_keeps_filters);
+}
+
+void exec_forked_child_of_ring_user_keeps_filters() {
+    // The rule is about the exec'ing task itself: a child forked from a task
+    // that created a ring, never creating one itself, keeps its filters
+    // across its own exec on every line.
+    ring r;
+    if (!must_ring(r)) return;
+    must("task filter", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                                 {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) exec_self_here("--exec-inet6");
+    expect_exec("forked child of a task that created a ring", wait_status(pid), true);
+}
+
 void scale_5000_filters() {
     ring r;
     if (!must_ring(r)) return;
@@ -855,14 +1069,107 @@ void drain_forces_async() {
                                               deny_if(rf::fields::sqe_flags, rf::cmp::any_bits, rf::sqe_flag::async)));
     expect_ok("NOP before any drain", nop(r));
     expect_denied("NOP with IOSQE_ASYNC", nop(r, rf::sqe_flag::async));
-    note("NOP with IOSQE_IO_DRAIN itself -> %s", res_str(nop(r, rf::sqe_flag::io_drain)).c_str());
-    expect_denied("plain NOP after a drain (kernel adds ASYNC)", nop(r));
+    expect_denied("NOP with IOSQE_IO_DRAIN itself (seen with ASYNC on every line)", nop(r, rf::sqe_flag::io_drain));
+    expect_denied("plain NOP after a denied drain (kernel adds ASYNC)", nop(r));
     ring fresh;
     if (must_ring(fresh)) {
         must("fresh ring", rf::register_ring_filter(fresh.fd(), rf::IORING_OP_NOP,
                                                     deny_if(rf::fields::sqe_flags, rf::cmp::any_bits, rf::sqe_flag::async)));
         expect_ok("other ring unaffected", nop(fresh));
     }
+}
+
+void drain_ends_per_profile() {
+    // Which allowed request ends a drain is a profile value: 7.0-7.2
+    // (until_allowed_without_drain) the first allowed one without IO_DRAIN of
+    // its own, 7.3 (until_allowed) the drain request itself when it passes.
+    // The filter denies IOSQE_ASYNC only on requests tagged T, so the drain
+    // request (untagged) passes; is the tagged NOP after it still seen with ASYNC?
+    note("profile drain: %s", rf::to_string(g_kernel.drain));
+    static constexpr std::uint32_t tag = 0x7a6e;
+    static constexpr rf::insn deny_tagged_async[] = {
+        rf::stmt(ld | w | rf::bpf::abs, 0), rf::jump(jmp | jeq | k, tag, 0, 2),
+        rf::stmt(ld | w | rf::bpf::abs, 8), rf::jump(jmp | jset | k, std::uint32_t{rf::sqe_flag::async} << 8, 1, 0),
+        rf::stmt(ret | k, 1), rf::stmt(ret | k, 0)};
+    ring r;
+    if (!must_ring(r)) return;
+    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_tagged_async));
+    struct step { const char* what; std::uint8_t flags; std::uint64_t user_data; };
+    const step steps[] = {
+        {"tagged NOP", 0, tag},
+        {"untagged NOP | IO_DRAIN (allowed)", rf::sqe_flag::io_drain, 1},
+        {"tagged NOP after the allowed drain", 0, tag},
+        {"untagged NOP", 0, 2},
+        {"tagged NOP", 0, tag},
+        {"tagged NOP | IO_DRAIN (denied)", rf::sqe_flag::io_drain, tag},
+        {"tagged NOP after the denied drain", 0, tag},
+    };
+    rf::drain_state model;
+    for (std::size_t i = 0; i < std::size(steps); ++i) {
+        const step& s = steps[i];
+        rf::io_uring_sqe sqe = rf::prep::nop(s.user_data);
+        sqe.flags = model.before(s.flags);
+        const auto c = rf::make_ctx(sqe, rf::process_memory{}, g_kernel);
+        const bool model_denies = rf::run(deny_tagged_async, c.ctx) == 0;
+        model.after(g_kernel.drain, s.flags, !model_denies);
+        const int res = nop(r, s.flags, s.user_data);
+        if (model_denies) expect_denied(s.what, res);
+        else expect_ok(s.what, res);
+        if (i == 2)
+            note("%s -> %s (%s)", s.what, res_str(res).c_str(),
+                 g_kernel.drain == rf::drain_view::until_allowed ? "7.3's rule: the drain ended with the drain request"
+                                                                 : "the drain lasts until an allowed request without IO_DRAIN");
+    }
+    // The discriminating step, asserted as the profile's value directly.
+    ring t;
+    if (!must_ring(t)) return;
+    must("register", rf::register_ring_filter(t.fd(), rf::IORING_OP_NOP, deny_tagged_async));
+    expect_ok("untagged drain", nop(t, rf::sqe_flag::io_drain, 1));
+    const int next = nop(t, 0, tag);
+    if (g_kernel.drain == rf::drain_view::until_allowed_without_drain) expect_denied("tagged NOP after it", next);
+    else expect_ok("tagged NOP after it", next);
+}
+
+void socket_type_per_profile() {
+    // 7.3 (type_only) shows socket.type without SOCK_NONBLOCK and SOCK_CLOEXEC.
+    note("profile socket.type: %s", rf::to_string(g_kernel.socket_type));
+    const bool flags_shown = g_kernel.socket_type == rf::socket_type_view::with_flags;
+    for (int flag : {SOCK_NONBLOCK, SOCK_CLOEXEC}) {
+        ring r;
+        if (!must_ring(r)) return;
+        const rf::program p = deny_if(rf::fields::socket_type, rf::cmp::any_bits, static_cast<std::uint64_t>(flag));
+        must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, p.span(),
+                                                  {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+        const std::string what = std::string("AF_INET TCP | ") + (flag == SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "SOCK_CLOEXEC");
+        const rf::io_uring_sqe sqe = rf::prep::socket(AF_INET, SOCK_STREAM | flag, 0);
+        const bool model_denies = rf::run(p.span(), rf::make_ctx(sqe, rf::process_memory{}, g_kernel).ctx) == 0;
+        if (model_denies != flags_shown) fail("%s: make_ctx with the measured profile disagrees with it", what.c_str());
+        const int res = sock(r, AF_INET, SOCK_STREAM | flag);
+        if (flags_shown) expect_denied((what + " (flag shown)").c_str(), res);
+        else expect_ok((what + " (flag hidden)").c_str(), res);
+        expect_ok("AF_INET TCP", sock(r, AF_INET, SOCK_STREAM));
+    }
+}
+
+void open_flags_emptypath_per_profile() {
+    // 7.0 and 7.1 drop O_EMPTYPATH (not among their valid open flags) before
+    // the filter sees open.flags; 7.2 and 7.3 keep it.
+    constexpr std::uint64_t emptypath = 0400000000;
+    const bool kept = g_kernel.open_flags & emptypath;
+    note("profile: O_EMPTYPATH reaches open.flags: %s", yes_no(kept));
+    ring r;
+    if (!must_ring(r)) return;
+    const rf::program p = deny_if(rf::fields::open_flags, rf::cmp::any_bits, emptypath);
+    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_OPENAT, p.span(),
+                                              {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_OPENAT)}));
+    const int flags = O_RDONLY | O_DIRECTORY | static_cast<int>(emptypath);
+    const rf::io_uring_sqe sqe = rf::prep::openat(AT_FDCWD, "/", static_cast<std::uint32_t>(flags), 0);
+    const bool model_denies = rf::run(p.span(), rf::make_ctx(sqe, rf::process_memory{}, g_kernel).ctx) == 0;
+    if (model_denies != kept) fail("make_ctx with the measured profile disagrees with it");
+    const int res = open_at(r, "/", flags);
+    if (kept) expect_denied("OPENAT / with O_EMPTYPATH (flag kept)", res);
+    else expect_ok("OPENAT / with O_EMPTYPATH (flag dropped)", res);
+    expect_ok("OPENAT / without it", open_at(r, "/", O_RDONLY | O_DIRECTORY));
 }
 
 void ctx_user_data_and_flags() {
@@ -964,6 +1271,11 @@ void restrict_empty_set_denies_all() {
 }
 
 void restrict_register_ops() {
+    // Every line: the allowlist binds enabled rings created after the set.
+    // Profile values: it binds rings created disabled (7.2, 7.3), and the
+    // task's own blind registrations, task filters included (7.3).
+    note("profile: register allowlist binds disabled rings: %s, task registrations: %s",
+         yes_no(g_kernel.restrictions_bind_disabled_rings), yes_no(g_kernel.restrictions_bind_task_registrations));
     must("register", rf::register_task_restrictions(rf::task_restrictions{}
                                                         .allow_op(rf::IORING_OP_NOP)
                                                         .allow_register_op(rf::IORING_REGISTER_RESTRICTIONS)));
@@ -972,13 +1284,47 @@ void restrict_register_ops() {
     auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all);
     if (reg.error != rf::kernel_errc::register_restricted || reg.kernel_errno != EACCES)
         fail("ring filter without register_op 37: %s", reg.message().c_str());
-    must("task filter (blind registration is not restricted)", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    {
+        ring disabled(1, 1u << 6); // IORING_SETUP_R_DISABLED
+        if (must_ring(disabled)) {
+            const int rc = rf::detail::try_allow_all(disabled.fd(), rf::IORING_OP_NOP, nullptr);
+            if (g_kernel.restrictions_bind_disabled_rings) expect_errno("ring filter on a disabled ring", rc, EACCES);
+            else expect_errno("ring filter on a disabled ring (not bound before it is enabled)", rc, 0);
+        }
+    }
+    auto task = rf::register_task_filter(rf::IORING_OP_NOP, deny_all);
     ring r2;
-    if (must_ring(r2)) expect_denied("NOP after task filter", nop(r2));
-    // probe() needs register operation 37 on a scratch ring: it must say it cannot tell.
+    if (!must_ring(r2)) return;
+    if (g_kernel.restrictions_bind_task_registrations) {
+        if (task || task.kernel_errno != EACCES)
+            fail("task filter under an allowlist without 37: expected -EACCES, got: %s", task.message().c_str());
+        expect_ok("NOP (no task filter was installed)", nop(r2));
+    } else {
+        must("task filter (blind registration is not restricted)", task);
+        expect_denied("NOP after task filter", nop(r2));
+    }
+    // probe() needs register operation 37 on an enabled ring: it must say it cannot tell.
     auto k = rf::probe();
     if (k.error != rf::kernel_errc::register_restricted) fail("probe under register restrictions: %s", k.message().c_str());
     else note("probe: %s", k.message().c_str());
+}
+
+void restrict_task_filter_with_register_op_37() {
+    // With IORING_REGISTER_BPF_FILTER in the allowlist a task filter works on
+    // every line (7.3 needs it there; the others ignore the list for it).
+    must("register", rf::register_task_restrictions(rf::task_restrictions{}
+                                                        .allow_op(rf::IORING_OP_NOP)
+                                                        .allow_op(rf::IORING_OP_SOCKET)
+                                                        .allow_register_op(rf::IORING_REGISTER_BPF_FILTER)));
+    must("task filter", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                                 {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+    ring r;
+    if (!must_ring(r)) return;
+    expect_ok("NOP", nop(r));
+    expect_ok("AF_INET socket", sock(r, AF_INET, SOCK_STREAM));
+    expect_denied("AF_INET6 socket (task filter)", sock(r, AF_INET6, SOCK_STREAM));
+    must("ring filter (37 allowed)", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all));
+    expect_denied("NOP (ring filter)", nop(r));
 }
 
 void restrict_needs_nnp() {
@@ -1076,6 +1422,7 @@ const scenario scenarios[] = {
     {"connect.allow_only_127.0.0.1", connect_allow_only_v4_loopback},
     {"connect.deny_ipv6_loopback", connect_deny_v6_loopback},
     {"connect.partial_sockaddr_zero_fields", connect_partial_sockaddr},
+    {"connect.context_per_profile", connect_context_per_profile},
     {"pdu.strict_exact_ok", pdu_strict_exact},
     {"pdu.larger_is_emsgsize", pdu_larger_is_emsgsize},
     {"pdu.smaller_strict_vs_loose", pdu_smaller},
@@ -1093,8 +1440,13 @@ const scenario scenarios[] = {
     {"inherit.fork_child_copies_on_own_filter", fork_child_copies_on_own_filter},
     {"inherit.ring_filters_do_not_leak", ring_filters_do_not_leak},
     {"inherit.task_filters_survive_execve", task_filters_survive_execve},
+    {"exec.task_filters_after_ring_use", exec_task_filters_after_ring_use},
+    {"exec.forked_child_of_ring_user_keeps_filters", exec_forked_child_of_ring_user_keeps_filters},
     {"scale.5000_filters_one_opcode", scale_5000_filters},
     {"ctx.drain_forces_async", drain_forces_async},
+    {"ctx.drain_ends_per_profile", drain_ends_per_profile},
+    {"ctx.socket_type_flags_per_profile", socket_type_per_profile},
+    {"ctx.open_flags_emptypath_per_profile", open_flags_emptypath_per_profile},
     {"ctx.user_data_opcode_pdu_size", ctx_user_data_and_flags},
     {"restrict.allow_only_nop", restrict_allow_only_nop},
     {"restrict.once_per_task_and_inherited", restrict_once},
@@ -1103,6 +1455,7 @@ const scenario scenarios[] = {
     {"restrict.invalid_entries", restrict_invalid_entries},
     {"restrict.empty_set_denies_all", restrict_empty_set_denies_all},
     {"restrict.register_op_allowlist", restrict_register_ops},
+    {"restrict.task_filter_with_register_op_37", restrict_task_filter_with_register_op_37},
     {"restrict.needs_no_new_privs", restrict_needs_nnp, false},
     {"restrict.sqe_flags_allowed_required", restrict_sqe_flags},
     {"restrict.sqe_flags_last_entry_wins", restrict_sqe_flags_last_entry_wins},
@@ -1121,6 +1474,15 @@ int main(int argc, char** argv) {
         ring r;
         int res = !r.ok() ? -1000 : std::string_view(argv[1]) == "--exec-nop" ? nop(r) : sock(r, AF_INET, SOCK_STREAM);
         return res == -EACCES ? 0 : res >= 0 ? 1 : 2;
+    }
+    // The exec cases' check: 0 when AF_INET6 sockets are denied and AF_INET
+    // ones allowed (still confined), 1 when both are allowed, 2 otherwise.
+    if (argc == 2 && std::string_view(argv[1]) == "--exec-inet6") {
+        ring r;
+        if (!r.ok()) return 3;
+        const int v6 = sock(r, AF_INET6, SOCK_STREAM), v4 = sock(r, AF_INET, SOCK_STREAM);
+        if (v4 < 0) return 4;
+        return v6 == -EACCES ? 0 : v6 >= 0 ? 1 : 2;
     }
     auto args = rf::guest::start(argc, argv);
     std::vector<std::string> only;
@@ -1144,12 +1506,20 @@ int main(int argc, char** argv) {
     ::uname(&u);
     std::printf("# kernel %s, %s, uid %d, CAP_SYS_ADMIN %s\n", u.release, rf::guest::is_pid1() ? "guest /init" : "native",
                 int(::getuid()), rf::guest::has_cap_sys_admin() ? "yes" : "no");
-    auto k = rf::probe();
-    if (!k.bpf_filters) {
-        std::printf("SKIPPED: %s\n", k.message().c_str());
+    // Before any case: what this kernel is (kernel.profile counts as a case).
+    const auto kut = rf::test::kernel_under_test::measure();
+    if (!kut.support.bpf_filters) {
+        std::printf("SKIPPED: %s\n", kut.support.message().c_str());
         rf::guest::exit(77);
     }
-    int passed = 0, failed = 0;
+    g_kernel = kut.profile();
+    for (const rf::kernel_profile* p : rf::profiles::all) {
+        const std::string d = differences(g_kernel, *p);
+        std::size_t n = 0;
+        for (char c : d) n += c == '\n';
+        std::printf("kernel-profile: differs from preset %s in %zu behaviour%s\n", p->name, n, n == 1 ? "" : "s");
+    }
+    int passed = kut.ok ? 1 : 0, failed = kut.ok ? 0 : 1;
     for (const auto& s : scenarios) {
         if (!only.empty()) {
             bool match = false;
