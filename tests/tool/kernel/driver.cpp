@@ -9,7 +9,14 @@
 // does not exist is looked for at / under its base name (where qemu-run.sh's
 // RINGFENCE_INITRD_EXTRA puts it in the guest). Every case runs in a child,
 // so the task filters never reach the driver itself.
+//
+// What is expected follows the kernel's measured profile (kernel_line.hpp):
+// where task filters survive exec after io_uring use, a confined program that
+// creates a ring and execs is still confined; where they do not (7.0.13),
+// `ringfence run` refuses with 125 and the command never starts, unless
+// --forbid-io-uring, which runs it with io_uring forbidden.
 #include "guest.hpp"
+#include "kernel_line.hpp"
 
 #include <cstdio>
 #include <string>
@@ -83,12 +90,46 @@ int main(int argc, char** argv) {
         std::printf("%s %s\n", ok ? "PASS" : "FAIL", what.c_str());
         (ok ? passed : failed)++;
     };
+    const auto kernel = ringfence::test::kernel_under_test::measure();
+    (kernel.ok ? passed : failed)++;
+    const bool exec_safe = kernel.profile().exec_keeps_filters;
 
     std::printf("\n--- ringfence probe\n");
     std::string out;
     int rc = spawn({tool, "probe"}, false, &out);
     check(rc == 0 && out.find("io_uring BPF filters: supported") != std::string::npos,
           "ringfence probe reports the feature (exit " + std::to_string(rc) + ")");
+    check(out.find(std::string("task filters survive exec after io_uring use: ") + (exec_safe ? "yes" : "no")) !=
+              std::string::npos,
+          std::string("ringfence probe says task filters survive exec after io_uring use: ") +
+              (exec_safe ? "yes" : "no"));
+
+    std::printf("\n--- --forbid-io-uring: the command can create no ring at all (every line)\n");
+    rc = spawn({tool, "run", "--forbid-io-uring", "--policy", policy, "--", probe, "forbidden"});
+    check(rc == 0, "io_uring_setup fails with EPERM in the command and its child (exit " + std::to_string(rc) + ")");
+
+    if (!exec_safe) {
+        std::printf("\n--- this kernel sheds task filters at exec after io_uring use: run refuses\n");
+        for (const std::string& p : {policy, deny_policy}) {
+            out.clear();
+            rc = spawn({tool, "run", "--policy", p, "--", probe, "started"}, false, &out);
+            check(rc == 125 && out.find("STARTED") == std::string::npos &&
+                      out.find("do not survive execve") != std::string::npos,
+                  "ringfence run --policy " + p + " refuses with 125 naming the cause; the command never starts (exit " +
+                      std::to_string(rc) + ")");
+        }
+        out.clear();
+        rc = spawn({tool, "run", "--policy", bad_policy, "--", probe, "started"}, false, &out);
+        check(rc == 125 && out.find("STARTED") == std::string::npos,
+              "a malformed policy is refused too (exit " + std::to_string(rc) + ")");
+        std::printf("\n%d passed, %d failed\n", passed, failed);
+        ringfence::guest::exit(failed ? 1 : 0);
+    }
+
+    std::printf("\n--- a confined program that creates a ring and then execs is still confined\n");
+    rc = spawn({tool, "run", "--policy", policy, "--", probe, "ring-then-exec"});
+    check(rc == 0, "after a ring and an exec: AF_INET6 still denied, in the process and its child (exit " +
+                       std::to_string(rc) + ")");
 
     std::printf("\n--- control: socket_probe free, without ringfence\n");
     rc = spawn({probe, "free"});

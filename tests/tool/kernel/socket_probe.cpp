@@ -6,6 +6,11 @@
 //   socket_probe confined   # AF_INET6 -> -EACCES, AF_INET -> a socket, no_new_privs set
 //   socket_probe free       # both succeed (the control run, without ringfence)
 //   socket_probe only-inet  # as confined, and IORING_OP_NOP is denied too (default deny: DENY_REST)
+//   socket_probe ring-then-exec  # uses io_uring (a ring), then execs itself `confined`: the
+//                                # filters must survive (what 7.0.13 fails, so run refuses there)
+//   socket_probe forbidden  # io_uring_setup fails with EPERM, in the process and its forked child
+//                           # (ringfence run --forbid-io-uring)
+//   socket_probe started    # prints "socket_probe STARTED": proves whether the command ran
 //
 // Exit status 0 when every check holds. Static: it runs inside the guest's initramfs.
 #include "ring.hpp"
@@ -62,11 +67,44 @@ int checks(const char* who, bool confined, bool deny_rest) {
 
 } // namespace
 
+// io_uring_setup is forbidden (seccomp): EPERM, here and in a forked child.
+int forbidden() {
+    auto check = [](const char* who) {
+        ringfence::test::ring r;
+        const bool ok = r.error() == -EPERM;
+        std::printf("%s %s: io_uring_setup fails with EPERM (got %d)\n", ok ? "PASS" : "FAIL", who, r.error());
+        return ok;
+    };
+    bool ok = check("process");
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(check("forked child") ? 0 : 1);
+    int status = 0;
+    while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    ok = ok && pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IONBF, 0);
     const std::string_view mode = argc == 2 ? argv[1] : "";
+    if (mode == "started") {
+        std::printf("socket_probe STARTED\n");
+        return 0;
+    }
+    if (mode == "forbidden") return forbidden();
+    if (mode == "ring-then-exec") {
+        // Use io_uring in this task, then exec: on 7.0.13 that alone sheds the task filters.
+        ringfence::test::ring r;
+        std::printf("%s process: a ring before the exec (setup %d)\n", r.ok() ? "PASS" : "FAIL", r.error());
+        if (!r.ok()) return 1;
+        char self[] = "/proc/self/exe", arg[] = "confined";
+        char* const args[] = {self, arg, nullptr};
+        ::execv(self, args);
+        std::perror("execv /proc/self/exe");
+        return 1;
+    }
     if (mode != "confined" && mode != "free" && mode != "only-inet") {
-        std::fprintf(stderr, "usage: socket_probe confined|free|only-inet\n");
+        std::fprintf(stderr, "usage: socket_probe confined|free|only-inet|ring-then-exec|forbidden|started\n");
         return 2;
     }
     const bool confined = mode != "free", deny_rest = mode == "only-inet";
