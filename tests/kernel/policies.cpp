@@ -11,6 +11,17 @@
 // opcode without rules is denied (the default, which the kernel only enforces
 // through DENY_REST).
 //
+// The kernel lines differ in what a filter sees (KERNEL-FACTS.md, "Kernel
+// lines": no CONNECT context on 7.0 and 7.1, socket.type without
+// SOCK_NONBLOCK/SOCK_CLOEXEC on 7.3, O_EMPTYPATH dropped from open.flags on 7.0
+// and 7.1), so the run starts with kernel_under_test::measure() (the
+// `kernel.profile` check: the measured profile must be complete and equal the
+// booted line's preset), registers every filter with the measured profile's
+// pdu size, and builds the model's context with make_ctx(..., measured
+// profile): the kernel must agree with the model of that kernel, policies on
+// fields it does not fill included. For each other preset the run counts the
+// submissions whose decision the model of that preset would get wrong here.
+//
 // Runs as /init of a QEMU guest (tests/kernel/run-conformance.sh) or natively.
 // Requests come from requests.hpp (see there why their outcome shows the
 // filter's decision), with two additions:
@@ -43,11 +54,13 @@
 #include "unit/policy_fixtures.hpp"
 
 #include "guest.hpp"
+#include "kernel_line.hpp"
 #include "requests.hpp"
 
 #include "ringfence/compile.hpp"
 #include "ringfence/disasm.hpp"
 #include "ringfence/kernel.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/policy.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/sqe.hpp"
@@ -445,18 +458,26 @@ int submit(kt::test_ring& ring, kt::request& q, bool no_fd, const dev_null_file&
     return kt::submit(ring, q);
 }
 
+// The context kernel `k` hands the filter for q (no drain here, see the top):
+// kt::kernel_ctx builds the reference line's, this one the measured kernel's.
+rf::ctx_result model_ctx(const kt::request& q, const rf::kernel_profile& k) {
+    return rf::make_ctx(q.sqe, rf::process_memory{}, k);
+}
+
 // ---------------------------------------------------------------------------
 // The run
 // ---------------------------------------------------------------------------
 struct pair_counts {
     std::size_t submissions = 0, allowed = 0, denied = 0, redrawn = 0, no_fd = 0;
     std::map<int, std::size_t> results; // kernel res when allowed
+    std::map<std::string, std::size_t> other_preset_wrong; // preset name -> submissions it decides differently
 };
 
 struct totals {
     std::size_t policies = 0, pairs = 0, registrations = 0, submissions = 0, allowed = 0, denied = 0;
     std::size_t deny_rest_rings = 0, deny_rest_submissions = 0, unlisted_denied = 0;
     std::size_t disagreements = 0, harness_errors = 0, reports = 0, redrawn = 0, no_fd = 0;
+    std::map<std::string, std::size_t> other_preset_wrong; // over every submission
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -484,6 +505,16 @@ public:
         std::printf("policies: seed %llu, %zu submissions per policy and opcode, %zu per opcode on DENY_REST rings\n",
                     static_cast<unsigned long long>(o_.seed), o_.per_opcode, o_.deny_rest);
         std::printf("kernel: %s %s %s\n", u.sysname, u.release, u.version);
+        // First: what this kernel is. probe() runs in children, so this
+        // process still never created a ring when it returns.
+        const auto kut = kt::kernel_under_test::measure();
+        if (!kut.support.bpf_filters) {
+            std::printf("SKIPPED: %s\n", kut.support.message().c_str());
+            return 77;
+        }
+        k_ = kut.profile();
+        others_ = kut.other_presets();
+        const std::size_t profile_failed = kut.ok ? 0 : 1;
         {   // the feature itself: a real registration on a throwaway ring
             kt::test_ring probe;
             if (!probe.ok()) {
@@ -519,9 +550,23 @@ public:
                     t_.submissions, t_.allowed, t_.denied, t_.no_fd, t_.redrawn);
         std::printf("DENY_REST rings %zu: %zu submissions, of which %zu on opcodes without rules, all to be denied\n",
                     t_.deny_rest_rings, t_.deny_rest_submissions, t_.unlisted_denied);
-        std::printf("disagreements %zu, harness errors %zu\n", t_.disagreements, t_.harness_errors);
-        const std::size_t failed = t_.disagreements + t_.harness_errors;
-        const std::size_t checks = t_.registrations + t_.submissions;
+        std::printf("disagreements %zu (with the model of the measured profile, %s), harness errors %zu\n",
+                    t_.disagreements, k_.name, t_.harness_errors);
+        for (const rf::kernel_profile* p : others_) {
+            // The behaviours it differs in, by name ("inheritance: a vs b" -> "inheritance").
+            std::string in;
+            const std::string d = differences(k_, *p);
+            for (std::size_t pos = 0; pos < d.size();) {
+                const std::size_t end = d.find('\n', pos);
+                in += (in.empty() ? "" : ", ") + d.substr(pos, d.find(':', pos) - pos);
+                pos = end == std::string::npos ? d.size() : end + 1;
+            }
+            std::printf("preset %s would decide %zu of the %zu submissions differently from this kernel (it differs in: "
+                        "%s)\n",
+                        p->name, t_.other_preset_wrong[p->name], t_.submissions, in.c_str());
+        }
+        const std::size_t failed = t_.disagreements + t_.harness_errors + profile_failed;
+        const std::size_t checks = t_.registrations + t_.submissions + 1; // + kernel.profile
         std::printf("time: %.1f s\n", seconds_since(t0));
         std::printf("%zu passed, %zu failed\n", checks >= failed ? checks - failed : 0, failed);
         return failed ? 1 : 0;
@@ -542,7 +587,7 @@ private:
         if (!r) {
             r = std::make_unique<kt::test_ring>();
             static constexpr rf::insn deny[] = {rf::stmt(rf::bpf::ret | rf::bpf::k, 0)};
-            if (const auto reg = rf::register_ring_filter(r->fd(), op, deny); !reg) {
+            if (const auto reg = rf::register_ring_filter(r->fd(), op, deny, {.pdu_size = k_.pdu_size(op)}); !reg) {
                 std::printf("FAIL: harness: %s\n", reg.message().c_str());
                 ++t_.harness_errors;
             }
@@ -563,8 +608,7 @@ private:
               pair_counts& c) {
         for (int tries = 0; tries < 50; ++tries) {
             gen.make(q, op, targets, no_fd);
-            const kt::built_ctx b = kt::kernel_ctx(q);
-            if (!b.r.ok()) continue; // a prep error of our own making: a new draw
+            if (!model_ctx(q, k_).ok()) continue; // a prep error of our own making: a new draw
             if (!no_fd && control_.eacces(q)) {
                 ++c.redrawn;
                 continue;
@@ -589,9 +633,9 @@ private:
     // a DENY_REST ring.
     void check(const policy_case& p, const char* phase, kt::test_ring& ring, const rf::program& prog, kt::request& q,
                bool no_fd, bool must_deny, pair_counts& c) {
-        const kt::built_ctx b = kt::kernel_ctx(q);
-        const bool eval_denies = p.evaluate(b.r.ctx) == rf::deny;
-        const std::uint32_t ret = rf::run(prog.span(), b.r.ctx);
+        const rf::ctx_result b = model_ctx(q, k_);
+        const bool eval_denies = p.evaluate(b.ctx) == rf::deny;
+        const std::uint32_t ret = rf::run(prog.span(), b.ctx);
         const bool run_denies = ret == 0;
         const int res = submit(ring, q, no_fd, null_);
         ++t_.submissions;
@@ -608,6 +652,13 @@ private:
             ++t_.harness_errors;
         }
         const bool kernel_denies = res == -EACCES;
+        // The model of every other line on the same request.
+        for (const rf::kernel_profile* other : others_) {
+            const rf::ctx_result o = model_ctx(q, *other);
+            if (!o.ok()) continue; // prep errors do not depend on the line
+            if ((rf::run(prog.span(), o.ctx) == 0) != kernel_denies)
+                ++c.other_preset_wrong[other->name], ++t_.other_preset_wrong[other->name];
+        }
         if (kernel_denies) ++c.denied, ++t_.denied;
         else {
             ++c.allowed, ++t_.allowed;
@@ -619,11 +670,11 @@ private:
         std::printf("DISAGREEMENT: policy %s, IORING_OP_%s, %s\n", p.name, rf::opcode_name(q.sqe.opcode), phase);
         std::printf("    kernel: %s (%s); ringfence::evaluate: %s (%s); ringfence::run: %u (%s)%s\n",
                     kt::err_name(res).c_str(), kernel_denies ? "denied" : "allowed", eval_denies ? "deny" : "allow",
-                    p.deciding_rule(b.r.ctx).c_str(), ret, run_denies ? "denied" : "allowed",
+                    p.deciding_rule(b.ctx).c_str(), ret, run_denies ? "denied" : "allowed",
                     must_deny ? "; an opcode without rules on a DENY_REST ring must be denied" : "");
         kt::print_request(q);
         if (no_fd) std::printf("    (submitted with no free descriptor)\n");
-        std::printf("    context (40 bytes): %s\n", kt::hex_bytes(&b.r.ctx, sizeof b.r.ctx).c_str());
+        std::printf("    context (40 bytes, as %s builds it): %s\n", k_.name, kt::hex_bytes(&b.ctx, sizeof b.ctx).c_str());
         std::printf("    program (%zu instructions):\n", prog.size());
         const std::string text = rf::listing(prog.span(), q.sqe.opcode);
         for (std::size_t pos = 0; pos < text.size();) {
@@ -640,7 +691,8 @@ private:
         const rf::program prog = p.compile(op);
         kt::test_ring ring;
         const std::string what = std::string(p.name) + " on IORING_OP_" + rf::opcode_name(op);
-        if (prog.size() == 0 || !registered(what.c_str(), rf::register_ring_filter(ring.fd(), op, prog.span()))) {
+        if (prog.size() == 0 ||
+            !registered(what.c_str(), rf::register_ring_filter(ring.fd(), op, prog.span(), {.pdu_size = k_.pdu_size(op)}))) {
             if (prog.size() == 0) ++t_.disagreements;
             return;
         }
@@ -654,9 +706,9 @@ private:
             check(p, "ring filter", ring, prog, *q, no_fd, false, c);
         }
         t_.redrawn += c.redrawn;
-        std::printf("%-22s %-8s %s%4zu insns: %zu submissions, allowed %zu, denied %zu;%s\n", p.name,
+        std::printf("%-22s %-8s %s%4zu insns: %zu submissions, allowed %zu, denied %zu;%s%s\n", p.name,
                     rf::opcode_name(op), unlisted ? "(no rules) " : "", prog.size(), c.submissions, c.allowed,
-                    c.denied, results_line(c.results).c_str());
+                    c.denied, results_line(c.results).c_str(), other_presets_line(c).c_str());
     }
 
     // Every opcode with rules on one fresh ring, the last with DENY_REST; an
@@ -671,6 +723,7 @@ private:
             progs.push_back(p.compile(ops[i]));
             rf::filter_options opt;
             opt.deny_rest = i + 1 == ops.size();
+            opt.pdu_size = k_.pdu_size(ops[i]);
             const std::string what = std::string(p.name) + " on IORING_OP_" + rf::opcode_name(ops[i]) +
                                      (opt.deny_rest ? " with DENY_REST" : "");
             if (!registered(what.c_str(), rf::register_ring_filter(ring.fd(), ops[i], progs.back().span(), opt)))
@@ -700,7 +753,19 @@ private:
         std::printf("%-22s DENY_REST ring, allowed/denied:%s\n", p.name, counts.c_str());
     }
 
+    // " (other presets decide differently: 7.2.13 x12)", or nothing.
+    std::string other_presets_line(const pair_counts& c) const {
+        std::string s;
+        for (const rf::kernel_profile* p : others_)
+            if (auto it = c.other_preset_wrong.find(p->name); it != c.other_preset_wrong.end() && it->second)
+                s += std::string(s.empty() ? " (other presets decide differently:" : ",") + " " + p->name + " x" +
+                     std::to_string(it->second);
+        return s.empty() ? s : s + ")";
+    }
+
     options o_;
+    rf::kernel_profile k_{};
+    std::vector<const rf::kernel_profile*> others_;
     totals t_;
     dev_null_file null_;
     kt::operation_check control_;
