@@ -178,7 +178,9 @@ struct registration {
         case kernel_errc::needs_no_new_privs:
             return m + "task filters need no_new_privs or CAP_SYS_ADMIN: call ringfence::set_no_new_privs() first";
         case kernel_errc::register_restricted:
-            return m + "the ring's registered restrictions do not allow IORING_REGISTER_BPF_FILTER (37)";
+            return m + (fd == current_task ? "the task's io_uring restrictions" : "the ring's registered restrictions") +
+                   " do not allow IORING_REGISTER_BPF_FILTER (37)" +
+                   (fd == current_task ? " (on 7.3 a task restriction set binds the task's own registrations too)" : "");
         default:
             break;
         }
@@ -202,6 +204,14 @@ inline int sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexc
     long r = ::syscall(__NR_io_uring_register, fd, op, arg, nr);
     return r < 0 ? -errno : static_cast<int>(r);
 }
+
+inline bool caller_has_cap_sys_admin() noexcept {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+}
+
 
 // A ring that only exists to ask the kernel questions; ring filters stay on it
 // and vanish with it. Created disabled (IORING_SETUP_R_DISABLED): it never runs
@@ -279,9 +289,14 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
     if (rc >= 0) return r;
     r.kernel_errno = -rc;
     switch (-rc) {
-    case EACCES:
-        r.error = fd == current_task ? kernel_errc::needs_no_new_privs : kernel_errc::register_restricted;
+    case EACCES: {
+        // A task registration needs no_new_privs or CAP_SYS_ADMIN; with either, the
+        // -EACCES comes from the task's restriction set (7.3 applies its register
+        // allowlist to the task's own registrations too).
+        const bool privileged = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 || detail::caller_has_cap_sys_admin();
+        r.error = fd == current_task && !privileged ? kernel_errc::needs_no_new_privs : kernel_errc::register_restricted;
         return r;
+    }
     case EMSGSIZE:
         r.error = kernel_errc::pdu_size_mismatch;
         return r;

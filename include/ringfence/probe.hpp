@@ -39,7 +39,6 @@
 #include <string>
 
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -445,13 +444,6 @@ inline int measure_exec() noexcept {
 #else
     return -1; // the probe program is x86-64 machine code
 #endif
-}
-
-inline bool caller_has_cap_sys_admin() noexcept {
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
-    if (::syscall(SYS_capget, &header, data) != 0) return false;
-    return data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
 }
 
 } // namespace detail
