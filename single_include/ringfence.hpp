@@ -2292,6 +2292,261 @@ static_assert(offsetof(bpf_ctx, opcode) == 8 && offsetof(bpf_ctx, sqe_flags) == 
 
 } // namespace ringfence
 
+// ringfence/kernel_profile.hpp - how one kernel behaves where the 7.x lines differ.
+//
+//   const ringfence::kernel_profile& k = ringfence::profiles::linux_7_0;   // a measured line
+//   k.fills(ringfence::fields::connect_port, ringfence::IORING_OP_CONNECT);  // false: no CONNECT context
+//   ringfence::task t({.kernel = k});                                       // the model, as that kernel
+//   auto c = ringfence::make_ctx(sqe, ringfence::process_memory{}, k);       // the context it builds
+//
+// The kernel is not one thing: every released 7.x line differs somewhere
+// (KERNEL-FACTS.md, docs/kernel-findings.md). A profile is the one place that
+// says how: the model (make_ctx, task, ring), the registration code and the
+// policy installer all read it, and ringfence::probe() measures it on the
+// running kernel by behaviour (never from a version string: distributions
+// backport fixes). The presets below are what the test suite measured on
+// Debian's newest build of each line; the suite checks on every line that
+// probe() returns exactly that line's preset and that every other preset
+// disagrees with it somewhere.
+
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace ringfence {
+
+// Who sees a table after it was shared by fork() or by creating a ring.
+enum class fork_semantics : std::uint8_t {
+    shared_until_child_writes, // 7.0-7.2: only the new holder is copy-on-write; the source's later filters reach it
+    copy_on_fork,              // 7.3: both sides are copy-on-write; neither side's later filters reach the other
+};
+
+// What socket.type holds for IORING_OP_SOCKET.
+enum class socket_type_view : std::uint8_t {
+    with_flags, // 7.0-7.2: the type as submitted, SOCK_NONBLOCK and SOCK_CLOEXEC included
+    type_only,  // 7.3: the type without SOCK_NONBLOCK (0x800) and SOCK_CLOEXEC (0x80000)
+};
+
+// Which requests a filter sees with IOSQE_ASYNC because of IOSQE_IO_DRAIN.
+// On every line IOSQE_IO_DRAIN turns the ring's drain on (whether or not the
+// filters then deny that request) and, while it is on, every request is seen
+// with IOSQE_ASYNC, the drain request included; a denied request leaves it on,
+// a request that fails its prep reaches no filter and leaves it on too. The
+// lines differ in which allowed request turns it off (after being seen with
+// IOSQE_ASYNC itself):
+enum class drain_view : std::uint8_t {
+    until_allowed_without_drain, // 7.0-7.2: the first allowed request without IOSQE_IO_DRAIN of its own
+    until_allowed,               // 7.3: the first allowed request, the drain request itself included
+};
+
+constexpr const char* to_string(fork_semantics s) noexcept {
+    return s == fork_semantics::copy_on_fork ? "copy_on_fork" : "shared_until_child_writes";
+}
+constexpr const char* to_string(socket_type_view v) noexcept {
+    return v == socket_type_view::type_only ? "type_only" : "with_flags";
+}
+constexpr const char* to_string(drain_view v) noexcept {
+    return v == drain_view::until_allowed ? "until_allowed" : "until_allowed_without_drain";
+}
+
+// A ring's drain as its filters see it: `before` gives the flags the filters
+// see for a request submitted with `flags`, `after` takes whether the request
+// got past the filters. ringfence::ring and the kernel tests both use it.
+struct drain_state {
+    bool active = false; // the ring's drain_active
+
+    constexpr std::uint8_t before(std::uint8_t flags) noexcept {
+        if (flags & sqe_flag::io_drain) active = true;
+        return active ? static_cast<std::uint8_t>(flags | sqe_flag::async) : flags;
+    }
+    constexpr void after(drain_view v, std::uint8_t flags, bool allowed) noexcept {
+        if (allowed && (v == drain_view::until_allowed || !(flags & sqe_flag::io_drain))) active = false;
+    }
+};
+
+// How a kernel behaves wherever the lines differ.
+struct kernel_profile {
+    // Which preset (e.g. "7.0.13"), or "measured" for what probe() found.
+    const char* name = "measured";
+    // The first opcode the kernel refuses (IORING_OP_LAST).
+    unsigned op_last = IORING_OP_LAST;
+    // The kernel's pdu size per opcode: how many bytes of the 24-byte union it
+    // fills (0: no per-opcode context). CONNECT has 0 on 7.0 and 7.1.
+    std::array<std::uint8_t, opcode_count> pdu_sizes{};
+    // Fork and ring creation: who sees the source's later filters.
+    fork_semantics inheritance = fork_semantics::shared_until_child_writes;
+    // Whether task filters survive execve in a task that has created an
+    // io_uring instance (7.0.13: no, so a confined program could shed them).
+    bool exec_keeps_filters = true;
+    socket_type_view socket_type = socket_type_view::with_flags;
+    drain_view drain = drain_view::until_allowed_without_drain;
+    // The open flags that reach open.flags (the kernel's VALID_OPEN_FLAGS);
+    // 7.0 and 7.1 lack O_EMPTYPATH (0400000000).
+    std::uint64_t open_flags = 0;
+    // A task restriction set's register-opcode allowlist binds rings created
+    // disabled (IORING_SETUP_R_DISABLED) before they are enabled: 7.2, 7.3;
+    // 7.0 and 7.1 enforce it only once such a ring is enabled.
+    bool restrictions_bind_disabled_rings = true;
+    // It binds the task's own blind (fd -1) registrations too, task filters
+    // and a second restriction set included (7.3 only): a task filter needs
+    // IORING_REGISTER_BPF_FILTER in the list.
+    bool restrictions_bind_task_registrations = false;
+
+    // The pdu size of an opcode (0 beyond op_last).
+    constexpr std::uint8_t pdu_size(unsigned op) const noexcept {
+        return op < op_last && op < opcode_count ? pdu_sizes[op] : 0;
+    }
+    // Whether the kernel fills `f` in the context of `op`: the field belongs to
+    // the opcode's context and lies within the bytes the kernel fills.
+    constexpr bool fills(const field& f, unsigned op) const noexcept {
+        if (!field_applies(f, op)) return false;
+        if (f.offset < 16) return true;
+        return f.offset + f.size <= 16u + pdu_size(op);
+    }
+    // Whether a program for `op` is confined as written for a whole process
+    // tree that may exec: see exec_keeps_filters.
+    constexpr bool confines_across_exec() const noexcept { return exec_keeps_filters; }
+
+    // Equal when every behaviour is (the name does not count).
+    friend constexpr bool operator==(const kernel_profile& a, const kernel_profile& b) noexcept {
+        return a.op_last == b.op_last && a.pdu_sizes == b.pdu_sizes && a.inheritance == b.inheritance &&
+               a.exec_keeps_filters == b.exec_keeps_filters && a.socket_type == b.socket_type &&
+               a.drain == b.drain && a.open_flags == b.open_flags &&
+               a.restrictions_bind_disabled_rings == b.restrictions_bind_disabled_rings &&
+               a.restrictions_bind_task_registrations == b.restrictions_bind_task_registrations;
+    }
+
+    // The behaviours in which a and b differ, one "name: a vs b" line each
+    // (empty when they are equal).
+    friend std::string differences(const kernel_profile& a, const kernel_profile& b) {
+        std::string out;
+        const auto line = [&](const char* what, const std::string& x, const std::string& y) {
+            if (x != y) out += std::string(what) + ": " + x + " vs " + y + "\n";
+        };
+        line("IORING_OP_LAST", std::to_string(a.op_last), std::to_string(b.op_last));
+        for (unsigned op = 0; op < opcode_count; ++op)
+            line((std::string("pdu size of ") + opcode_name(op)).c_str(), std::to_string(a.pdu_sizes[op]),
+                 std::to_string(b.pdu_sizes[op]));
+        line("inheritance", to_string(a.inheritance), to_string(b.inheritance));
+        line("task filters survive exec after io_uring use", a.exec_keeps_filters ? "yes" : "no",
+             b.exec_keeps_filters ? "yes" : "no");
+        line("socket.type", to_string(a.socket_type), to_string(b.socket_type));
+        line("drain", to_string(a.drain), to_string(b.drain));
+        line("open.flags mask", std::to_string(a.open_flags), std::to_string(b.open_flags));
+        line("restrictions bind disabled rings", a.restrictions_bind_disabled_rings ? "yes" : "no",
+             b.restrictions_bind_disabled_rings ? "yes" : "no");
+        line("restrictions bind task registrations", a.restrictions_bind_task_registrations ? "yes" : "no",
+             b.restrictions_bind_task_registrations ? "yes" : "no");
+        return out;
+    }
+
+    // Every behaviour, one "name: value" line each (what `ringfence probe` prints).
+    std::string describe() const {
+        std::string m = "IORING_OP_LAST: " + std::to_string(op_last) + "\npdu sizes:";
+        for (unsigned op = 0; op < op_last && op < opcode_count; ++op)
+            if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
+        m += " (every other opcode 0)\n";
+        m += std::string("CONNECT context (connect.* fields): ") +
+             (fills(fields::connect_family, IORING_OP_CONNECT) ? "yes" : "no") + "\n";
+        m += std::string("inheritance: ") + to_string(inheritance) + "\n";
+        m += std::string("task filters survive exec after io_uring use: ") + (exec_keeps_filters ? "yes" : "no") + "\n";
+        m += std::string("socket.type: ") + to_string(socket_type) + "\n";
+        m += std::string("drain: ") + to_string(drain) + "\n";
+        m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & 0400000000u ? "yes" : "no") + "\n";
+        m += std::string("restrictions' register allowlist binds disabled rings: ") +
+             (restrictions_bind_disabled_rings ? "yes" : "no") + "\n";
+        m += std::string("restrictions' register allowlist binds task registrations: ") +
+             (restrictions_bind_task_registrations ? "yes" : "no") + "\n";
+        return m;
+    }
+};
+
+namespace detail {
+// The open flags of include/linux/fcntl.h (VALID_OPEN_FLAGS) before and after
+// O_EMPTYPATH (asm-generic values, which x86-64 uses).
+inline constexpr std::uint64_t open_flags_7_0 = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 |
+                                                040000 | 0100000 | 0200000 | 0400000 | 01000000 | 02000000 |
+                                                04000000 | 010000000 | 020000000;
+inline constexpr std::uint64_t open_flags_7_2 = open_flags_7_0 | 0400000000;
+
+constexpr std::array<std::uint8_t, opcode_count> pdu_sizes(bool connect) noexcept {
+    std::array<std::uint8_t, opcode_count> a{};
+    a[IORING_OP_OPENAT] = a[IORING_OP_OPENAT2] = 24;
+    a[IORING_OP_SOCKET] = 12;
+    if (connect) a[IORING_OP_CONNECT] = 24;
+    return a;
+}
+} // namespace detail
+
+// What the test suite measured on Debian's newest build of each line
+// (docs/kernel-findings.md gives the evidence for every value).
+namespace profiles {
+inline constexpr kernel_profile linux_7_0{"7.0.13",
+                                          IORING_OP_LAST,
+                                          detail::pdu_sizes(false),
+                                          fork_semantics::shared_until_child_writes,
+                                          false,
+                                          socket_type_view::with_flags,
+                                          drain_view::until_allowed_without_drain,
+                                          detail::open_flags_7_0,
+                                          false,
+                                          false};
+inline constexpr kernel_profile linux_7_1{"7.1.13",
+                                          IORING_OP_LAST,
+                                          detail::pdu_sizes(false),
+                                          fork_semantics::shared_until_child_writes,
+                                          true,
+                                          socket_type_view::with_flags,
+                                          drain_view::until_allowed_without_drain,
+                                          detail::open_flags_7_0,
+                                          false,
+                                          false};
+inline constexpr kernel_profile linux_7_2{"7.2.13",
+                                          IORING_OP_LAST,
+                                          detail::pdu_sizes(true),
+                                          fork_semantics::shared_until_child_writes,
+                                          true,
+                                          socket_type_view::with_flags,
+                                          drain_view::until_allowed_without_drain,
+                                          detail::open_flags_7_2,
+                                          true,
+                                          false};
+inline constexpr kernel_profile linux_7_3{"7.3.4",
+                                          IORING_OP_LAST,
+                                          detail::pdu_sizes(true),
+                                          fork_semantics::copy_on_fork,
+                                          true,
+                                          socket_type_view::type_only,
+                                          drain_view::until_allowed,
+                                          detail::open_flags_7_2,
+                                          true,
+                                          true};
+// Every preset, oldest line first.
+inline constexpr const kernel_profile* all[] = {&linux_7_0, &linux_7_1, &linux_7_2, &linux_7_3};
+// The model's default where no kernel is named: the line ringfence was first
+// proven on. Real installs use probe()'s measured profile instead.
+inline constexpr const kernel_profile& reference = linux_7_2;
+
+// The preset named "7.0", "7.0.13", "linux_7_0" or "linux-7.0" (nullptr when none is).
+inline const kernel_profile* find(std::string name) noexcept {
+    for (char& c : name)
+        if (c == '_' || c == '-') c = '.';
+    if (name.rfind("linux.", 0) == 0) name.erase(0, 6);
+    for (const kernel_profile* p : all) {
+        const std::string full = p->name;
+        if (name == full || (name.size() >= 3 && full.rfind(name + ".", 0) == 0)) return p;
+    }
+    return nullptr;
+}
+} // namespace profiles
+
+static_assert(profiles::linux_7_0 != profiles::linux_7_1 && profiles::linux_7_1 != profiles::linux_7_2 &&
+                  profiles::linux_7_2 != profiles::linux_7_3 && profiles::linux_7_0 != profiles::linux_7_3,
+              "ringfence: every measured line differs from every other somewhere");
+
+} // namespace ringfence
+
 // ringfence/verify.hpp - what the kernel accepts as an io_uring filter, decided exactly.
 //
 //   constexpr ringfence::insn deny[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
@@ -3403,6 +3658,10 @@ inline std::string explanation::text() const {
 // The kernel builds the context after the opcode's prep, so a prep error
 // comes first; make_ctx() reports the prep errors of the fields it reads.
 // The file name of OPENAT/OPENAT2 is not read.
+// Where the 7.x lines differ, the kernel_profile decides (default: the
+// reference line, 7.2): the pdu size (CONNECT has no context on 7.0 and 7.1:
+// the union stays zero), socket.type without its flags (7.3), and which open
+// flags survive the masking (7.0 and 7.1 drop O_EMPTYPATH).
 
 
 #include <bit>
@@ -3554,10 +3813,12 @@ inline constexpr std::uint32_t sock_type_mask = 0xf;
 inline constexpr std::uint64_t sock_cloexec = open_flag::cloexec, sock_nonblock = open_flag::nonblock;
 inline constexpr std::uint16_t af_inet = 2, af_inet6 = 10;
 
-// build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps them.
-constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode) noexcept {
+// build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps
+// them; `valid` is the kernel's VALID_OPEN_FLAGS (kernel_profile::open_flags).
+constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
+                                  std::uint64_t valid = open_flag::valid) noexcept {
     open_how how{};
-    how.flags = static_cast<std::uint64_t>(flags) & open_flag::valid;
+    how.flags = static_cast<std::uint64_t>(flags) & valid;
     how.mode = static_cast<std::uint16_t>(mode) & 07777u; // umode_t, then S_IALLUGO
     if (how.flags & open_flag::path) how.flags &= open_flag::path_flags;
     if (!(how.flags & (open_flag::creat | (open_flag::tmpfile & ~open_flag::directory)))) how.mode = 0;
@@ -3622,11 +3883,9 @@ sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) 
 }
 } // namespace detail
 
-// The context the kernel hands to `sqe`'s filters, or the error the request
-// fails with first. `sqe_flags` are the flags as the ring holds them (see
-// ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
-template <user_memory Memory = process_memory>
-ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
+namespace detail {
+template <user_memory Memory>
+ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
     ctx_result r;
     bpf_ctx& ctx = r.ctx;
     ctx.opcode = sqe.opcode;
@@ -3640,7 +3899,6 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
         r.error = sqe_errc::invalid_flags;
         return r;
     }
-    ctx.pdu_size = expected_pdu_size(sqe.opcode);
 
     switch (sqe.opcode) {
     case IORING_OP_SOCKET: {
@@ -3657,7 +3915,9 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
             return r;
         }
         ctx.set(fields::socket_family, static_cast<std::uint32_t>(sqe.fd));
-        ctx.set(fields::socket_type, type);
+        ctx.set(fields::socket_type, k.socket_type == socket_type_view::type_only
+                                         ? type & ~static_cast<std::uint32_t>(detail::sock_cloexec | detail::sock_nonblock)
+                                         : type);
         ctx.set(fields::socket_protocol, sqe.len);
         return r;
     }
@@ -3665,7 +3925,7 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
     case IORING_OP_OPENAT2: {
         open_how how{};
         if (sqe.opcode == IORING_OP_OPENAT) {
-            how = detail::build_open_how(sqe.open_flags(), sqe.len);
+            how = detail::build_open_how(sqe.open_flags(), sqe.len, k.open_flags);
         } else if (sqe_errc e = detail::read_open_how(sqe, mem, how); e != sqe_errc::none) {
             r.error = e;
             return r;
@@ -3694,6 +3954,21 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{}) {
     default:
         return r;
     }
+}
+} // namespace detail
+
+// The context the kernel `k` hands to `sqe`'s filters, or the error the
+// request fails with first. `sqe_flags` are the flags as the ring holds them
+// (see ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
+template <user_memory Memory = process_memory>
+ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
+                    const kernel_profile& k = profiles::reference) {
+    ctx_result r = detail::make_full_ctx(sqe, mem, k);
+    if (r.error == sqe_errc::invalid_opcode || r.error == sqe_errc::invalid_flags) return r;
+    // The kernel fills only its pdu size's bytes of the union; the rest stays zero.
+    r.ctx.pdu_size = k.pdu_size(sqe.opcode);
+    for (std::size_t i = r.ctx.pdu_size; i < r.ctx.pdu.size(); ++i) r.ctx.pdu[i] = 0;
+    return r;
 }
 
 // Builders for the SQEs of the opcodes that carry filter data, filled as
@@ -3756,8 +4031,9 @@ inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
     return std::bit_cast<io_uring_sqe>(s);
 }
 template <user_memory Memory = process_memory>
-ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{}) {
-    return make_ctx(from_system(sqe), mem);
+ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
+                    const kernel_profile& k = profiles::reference) {
+    return make_ctx(from_system(sqe), mem, k);
 }
 namespace detail::uapi_check {
 static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::io_uring_sqe, off));
@@ -4032,10 +4308,12 @@ private:
 //   then on the holder no longer sees additions made through the old table.
 //   Adding to an unmarked holder changes its table in place: every holder
 //   sharing it sees the addition.
-// - fork_semantics says whether the source of a share is marked too: Linux
-//   7.2.13 marks only the new holder (the parent's and task's later additions
-//   reach children and rings); newer mainline marks both, so neither side's
-//   later additions reach the other. The same rule covers fork and ring creation.
+// - The kernel_profile's inheritance says whether the source of a share is
+//   marked too: 7.0-7.2 mark only the new holder (the parent's and task's
+//   later additions reach children and rings); 7.3 marks both, so neither
+//   side's later additions reach the other. The same rule covers fork and
+//   ring creation. The profile also decides the contexts the rings build
+//   (make_ctx) and how a drain shows in sqe_flags.
 //
 // Concurrency: ring::check never blocks; add_filter, fork and create_ring
 // lock the holders involved. Tables a holder stopped using stay alive until
@@ -4052,15 +4330,6 @@ private:
 #include <vector>
 
 namespace ringfence {
-
-enum class fork_semantics : std::uint8_t {
-    shared_until_child_writes, // Linux 7.2.13 (observed): only the new holder is copy-on-write
-    copy_on_fork,              // newer mainline: both sides are copy-on-write after a share
-};
-
-constexpr const char* to_string(fork_semantics s) noexcept {
-    return s == fork_semantics::copy_on_fork ? "copy_on_fork" : "shared_until_child_writes";
-}
 
 namespace detail {
 
@@ -4126,7 +4395,9 @@ class ring;
 class task {
 public:
     struct options {
-        fork_semantics sharing = fork_semantics::shared_until_child_writes;
+        // The kernel modelled: its inheritance, contexts and drain (a preset
+        // of ringfence::profiles, or what ringfence::probe() measured).
+        kernel_profile kernel = profiles::reference;
         // Task filters need no_new_privs or CAP_SYS_ADMIN (else -EACCES). Both
         // are inherited on fork. The default is the usual sandbox set-up.
         bool no_new_privs = true;
@@ -4149,7 +4420,7 @@ public:
     // A child: same options, sharing this task's table (see fork_semantics).
     task fork() {
         task child(config());
-        child.state_->res.clone_from(state_->res, state_->opt.sharing);
+        child.state_->res.clone_from(state_->res, state_->opt.kernel.inheritance);
         return child;
     }
 
@@ -4182,8 +4453,10 @@ private:
 // handle (a moved-from one may only be assigned to or destroyed).
 class ring {
 public:
-    // A ring with no filters (as created by a task without any).
-    ring() : state_(std::make_unique<state>()) {}
+    // A ring with no filters (as created by a task without any) on kernel `k`.
+    explicit ring(const kernel_profile& k = profiles::reference) : state_(std::make_unique<state>()) {
+        state_->kernel = k;
+    }
 
     // IORING_REGISTER_BPF_FILTER on the ring's fd.
     add_result add_filter(unsigned opcode, std::span<const insn> prog, std::uint32_t flags = 0) {
@@ -4205,23 +4478,22 @@ public:
     // then), else the filters' verdict (0 or -EACCES).
     // Like the kernel, an IOSQE_IO_DRAIN request turns the ring's drain on:
     // while it is on, requests (that one included) reach the filters with
-    // IOSQE_ASYNC set. The first request that gets past the filters without
-    // IOSQE_IO_DRAIN of its own turns it off again (io_drain_req(), with
-    // nothing else in flight: this model submits one request at a time); a
-    // denied request leaves it on. Measured on 7.2.13 by the differential
-    // suite: not "every later request", as first recorded in KERNEL-FACTS.md.
+    // IOSQE_ASYNC set, until an allowed request turns it off: on 7.0-7.2 the
+    // first allowed one without IOSQE_IO_DRAIN of its own, on 7.3 the first
+    // allowed one (kernel_profile::drain, drain_state; with nothing else in
+    // flight: this model submits one request at a time); a denied request
+    // leaves it on.
     // Once the ring has seen IOSQE_CQE_SKIP_SUCCESS it refuses
     // IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
     int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
         if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
-        std::uint8_t flags = sqe.flags;
-        if (flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
-        if (flags & sqe_flag::io_drain) {
-            if (state_->drain_disabled.load(std::memory_order_relaxed)) return -EOPNOTSUPP;
-            state_->drain_active.store(true, std::memory_order_relaxed);
-        }
-        if (state_->drain_active.load(std::memory_order_relaxed)) flags |= sqe_flag::async;
+        if (sqe.flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
+        if ((sqe.flags & sqe_flag::io_drain) && state_->drain_disabled.load(std::memory_order_relaxed))
+            return -EOPNOTSUPP;
+        const drain_view view = state_->kernel.drain;
+        drain_state drain{state_->drain_active.load(std::memory_order_relaxed)};
+        const std::uint8_t flags = drain.before(sqe.flags);
         const filter_table* t = state_->res.table();
         int outcome = 0;
         if (t) {
@@ -4229,14 +4501,14 @@ public:
             const int verdict = t->check(sqe.opcode, [&] {
                 io_uring_sqe seen = sqe;
                 seen.flags = flags;
-                ctx_result r = make_ctx(seen, mem);
+                ctx_result r = make_ctx(seen, mem, state_->kernel);
                 prep_error = r.errno_value();
                 return r.ctx;
             });
             outcome = prep_error ? prep_error : verdict;
         }
-        if (outcome == 0 && !(sqe.flags & sqe_flag::io_drain))
-            state_->drain_active.store(false, std::memory_order_relaxed);
+        drain.after(view, sqe.flags, outcome == 0);
+        state_->drain_active.store(drain.active, std::memory_order_relaxed);
         return outcome;
     }
 
@@ -4252,11 +4524,13 @@ public:
     const filter_table* filters() const noexcept { return state_->res.table(); }
     bool copy_on_write() const { return state_->res.copy_on_write(); }
     bool drain_seen() const noexcept { return state_->drain_active.load(std::memory_order_relaxed); }
+    const kernel_profile& kernel() const noexcept { return state_->kernel; }
 
 private:
     friend class task;
     struct state {
         detail::restriction res;
+        kernel_profile kernel;
         mutable std::atomic<bool> drain_active{false};
         mutable std::atomic<bool> drain_disabled{false};
     };
@@ -4264,8 +4538,8 @@ private:
 };
 
 inline ring task::create_ring() {
-    ring r;
-    r.state_->res.clone_from(state_->res, state_->opt.sharing);
+    ring r(state_->opt.kernel);
+    r.state_->res.clone_from(state_->res, state_->opt.kernel.inheritance);
     return r;
 }
 
@@ -4534,7 +4808,8 @@ public:
 //   set_no_new_privs();                                      // needed for task filters
 //   auto r = register_task_filter(IORING_OP_SOCKET, prog, {.deny_rest = true});
 //
-//   kernel_support k = probe();          // feature present? pdu sizes, IORING_OP_LAST
+// ringfence/probe.hpp measures the running kernel (probe()), and
+// ringfence/install.hpp installs a whole policy on the calling task.
 //
 // Linux only; raw syscalls, nothing beyond libc. A program that fails
 // ringfence::verify() is never sent: the result carries the verifier's reason
@@ -4699,7 +4974,9 @@ struct registration {
         case kernel_errc::needs_no_new_privs:
             return m + "task filters need no_new_privs or CAP_SYS_ADMIN: call ringfence::set_no_new_privs() first";
         case kernel_errc::register_restricted:
-            return m + "the ring's registered restrictions do not allow IORING_REGISTER_BPF_FILTER (37)";
+            return m + (fd == current_task ? "the task's io_uring restrictions" : "the ring's registered restrictions") +
+                   " do not allow IORING_REGISTER_BPF_FILTER (37)" +
+                   (fd == current_task ? " (on 7.3 a task restriction set binds the task's own registrations too)" : "");
         default:
             break;
         }
@@ -4723,6 +5000,14 @@ inline int sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexc
     long r = ::syscall(__NR_io_uring_register, fd, op, arg, nr);
     return r < 0 ? -errno : static_cast<int>(r);
 }
+
+inline bool caller_has_cap_sys_admin() noexcept {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    return data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+}
+
 
 // A ring that only exists to ask the kernel questions; ring filters stay on it
 // and vanish with it. Created disabled (IORING_SETUP_R_DISABLED): it never runs
@@ -4800,9 +5085,14 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
     if (rc >= 0) return r;
     r.kernel_errno = -rc;
     switch (-rc) {
-    case EACCES:
-        r.error = fd == current_task ? kernel_errc::needs_no_new_privs : kernel_errc::register_restricted;
+    case EACCES: {
+        // A task registration needs no_new_privs or CAP_SYS_ADMIN; with either, the
+        // -EACCES comes from the task's restriction set (7.3 applies its register
+        // allowlist to the task's own registrations too).
+        const bool privileged = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 || detail::caller_has_cap_sys_admin();
+        r.error = fd == current_task && !privileged ? kernel_errc::needs_no_new_privs : kernel_errc::register_restricted;
         return r;
+    }
     case EMSGSIZE:
         r.error = kernel_errc::pdu_size_mismatch;
         return r;
@@ -4864,87 +5154,6 @@ inline registration register_task_filter(unsigned opcode, std::span<const insn> 
 inline std::error_code set_no_new_privs() noexcept {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return {errno, std::system_category()};
     return {};
-}
-
-// ---------------------------------------------------------------------------
-// Probing the running kernel
-// ---------------------------------------------------------------------------
-
-struct kernel_support {
-    std::error_code error{};         // io_uring_unavailable or not_supported when the feature is absent
-    bool io_uring = false;           // io_uring_setup() works
-    bool bpf_filters = false;        // IORING_REGISTER_BPF_FILTER works
-    unsigned op_last = 0;            // the kernel's IORING_OP_LAST (first opcode it refuses)
-    std::array<std::uint8_t, 256> pdu_sizes{}; // the kernel's pdu size per opcode (< op_last)
-    bool no_new_privs = false;       // PR_GET_NO_NEW_PRIVS of the caller
-    bool cap_sys_admin = false;      // CAP_SYS_ADMIN in the caller's effective set
-    int kernel_errno = 0;            // the errno behind `error`, when the kernel gave one
-
-    explicit operator bool() const noexcept { return bpf_filters; }
-    bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
-    std::uint8_t pdu_size(unsigned op) const noexcept { return op < op_last && op < 256 ? pdu_sizes[op] : 0; }
-
-    // Opcodes whose kernel pdu size differs from ringfence's context layout.
-    bool layout_matches() const noexcept {
-        for (unsigned op = 0; op < op_last && op < opcode_count; ++op)
-            if (pdu_sizes[op] != expected_pdu_size(op)) return false;
-        return true;
-    }
-
-    std::string message() const {
-        if (!io_uring) return "io_uring is not available to this process";
-        if (error == kernel_errc::register_restricted)
-            return "cannot tell: this task's io_uring restrictions forbid IORING_REGISTER_BPF_FILTER on its rings";
-        if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
-        std::string m = "io_uring BPF filters supported; IORING_OP_LAST " + std::to_string(op_last) + "; pdu sizes:";
-        for (unsigned op = 0; op < op_last && op < 256; ++op)
-            if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
-        if (!layout_matches()) m += "; WARNING: differs from ringfence's context layout";
-        if (!task_filters_permitted()) m += "; task filters need ringfence::set_no_new_privs()";
-        return m;
-    }
-};
-
-// Asks the running kernel, on a throwaway ring: whether it has the
-// feature (bad-pointer test, then a real registration), and for every opcode
-// from 0 up, whether it accepts a filter (the first refusal is IORING_OP_LAST)
-// and which pdu size it writes back. Costs one ring and up to ~70 syscalls;
-// nothing leaks to the task or to other rings.
-inline kernel_support probe() {
-    kernel_support k;
-    k.no_new_privs = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
-    {
-        __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-        __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
-        if (::syscall(SYS_capget, &header, data) == 0)
-            k.cap_sys_admin = data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
-    }
-    detail::scratch_ring ring;
-    if (ring.fd() < 0) {
-        k.error = kernel_errc::io_uring_unavailable;
-        return k;
-    }
-    k.io_uring = true;
-    const int fp = detail::feature_probe(ring.fd());
-    if (fp == -EACCES) {
-        k.kernel_errno = EACCES;
-        k.error = kernel_errc::register_restricted;
-        return k;
-    }
-    const int rc = fp == -EFAULT ? detail::try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
-    if (rc != 0) {
-        k.kernel_errno = -rc;
-        k.error = kernel_errc::not_supported;
-        return k;
-    }
-    k.bpf_filters = true;
-    for (unsigned op = 0; op < 256; ++op) {
-        std::uint8_t pdu = 0;
-        if (detail::try_allow_all(ring.fd(), op, &pdu) != 0) break;
-        k.pdu_sizes[op] = pdu;
-        k.op_last = op + 1;
-    }
-    return k;
 }
 
 // ---------------------------------------------------------------------------
@@ -5073,6 +5282,658 @@ inline registration register_ring_filter(::io_uring* ring, unsigned opcode, std:
 #define RINGFENCE_HAS_LIBURING_INTEROP 1
 #endif
 #endif
+
+#endif // defined(__linux__)
+
+// ringfence/uring.hpp - a minimal io_uring: raw syscalls, one request at a time.
+//
+//   ringfence::uring r;                                   // io_uring_setup(), rings mapped
+//   if (!r) std::printf("%s\n", std::strerror(-r.error()));
+//   int res = r.submit(ringfence::prep::nop());           // the CQE's res: 0, or -EACCES when denied
+//
+// What ringfence::probe() measures the running kernel with, and what the
+// real-kernel tests submit through. No liburing: a static test binary or a
+// probe child needs nothing but libc, and the ring layout (params, SQE, CQE)
+// has been stable since Linux 5.x. Not a general io_uring library: use
+// liburing for real work.
+
+#if defined(__linux__)
+
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <linux/io_uring.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_enter
+#define __NR_io_uring_enter 426
+#endif
+
+namespace ringfence {
+
+class uring {
+public:
+    // What submit() returns instead of a CQE's res: the request carried
+    // IOSQE_CQE_SKIP_SUCCESS and succeeded silently; io_uring_enter failed.
+    static constexpr int no_cqe = INT_MIN, enter_failed = INT_MIN + 1;
+
+    explicit uring(unsigned entries = 8, unsigned setup_flags = 0) noexcept {
+        ::io_uring_params p{};
+        p.flags = setup_flags;
+        const long fd = ::syscall(__NR_io_uring_setup, entries, &p);
+        if (fd < 0) {
+            error_ = -errno;
+            return;
+        }
+        fd_ = static_cast<int>(fd);
+        std::size_t sq_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+        std::size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(::io_uring_cqe);
+        const bool single = p.features & IORING_FEAT_SINGLE_MMAP;
+        if (single) sq_size = cq_size = std::max(sq_size, cq_size);
+        sq_map_ = map(sq_size, IORING_OFF_SQ_RING);
+        cq_map_ = single ? sq_map_ : map(cq_size, IORING_OFF_CQ_RING);
+        sq_map_size_ = sq_size;
+        cq_map_size_ = cq_size;
+        sqes_size_ = p.sq_entries * sizeof(io_uring_sqe);
+        sqes_ = static_cast<io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
+        if (!sq_map_ || !cq_map_ || !sqes_) {
+            error_ = -ENOMEM;
+            return;
+        }
+        auto* sq = static_cast<char*>(sq_map_);
+        auto* cq = static_cast<char*>(cq_map_);
+        sq_tail_ = reinterpret_cast<unsigned*>(sq + p.sq_off.tail);
+        sq_mask_ = *reinterpret_cast<unsigned*>(sq + p.sq_off.ring_mask);
+        sq_array_ = reinterpret_cast<unsigned*>(sq + p.sq_off.array);
+        cq_head_ = reinterpret_cast<unsigned*>(cq + p.cq_off.head);
+        cq_tail_ = reinterpret_cast<unsigned*>(cq + p.cq_off.tail);
+        cq_mask_ = *reinterpret_cast<unsigned*>(cq + p.cq_off.ring_mask);
+        cqes_ = reinterpret_cast<::io_uring_cqe*>(cq + p.cq_off.cqes);
+    }
+    uring(const uring&) = delete;
+    uring& operator=(const uring&) = delete;
+    ~uring() {
+        if (sqes_) ::munmap(sqes_, sqes_size_);
+        if (cq_map_ && cq_map_ != sq_map_) ::munmap(cq_map_, cq_map_size_);
+        if (sq_map_) ::munmap(sq_map_, sq_map_size_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    bool ok() const noexcept { return error_ == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+    int error() const noexcept { return error_; } // -errno of the setup
+    int fd() const noexcept { return fd_; }
+    int enter_error() const noexcept { return enter_error_; } // -errno of the failed io_uring_enter
+
+    // Submits `in` and returns its CQE's res. With IOSQE_CQE_SKIP_SUCCESS a
+    // denial or failure is posted during io_uring_enter() (failures clear the
+    // skip), a success never: then `no_cqe`. `enter_failed` when
+    // io_uring_enter fails (its -errno in enter_error()). CQEs of other
+    // requests (a linked one) are passed over.
+    int submit(const io_uring_sqe& in) noexcept {
+        if (!ok()) {
+            enter_error_ = error_;
+            return enter_failed;
+        }
+        const unsigned tail = *sq_tail_;
+        const unsigned idx = tail & sq_mask_;
+        std::memcpy(&sqes_[idx], &in, sizeof in);
+        sq_array_[idx] = idx;
+        std::atomic_ref<unsigned>(*sq_tail_).store(tail + 1, std::memory_order_release);
+        const bool skip = in.flags & sqe_flag::cqe_skip_success;
+        int r = enter(1, skip ? 0 : 1, skip ? 0 : IORING_ENTER_GETEVENTS);
+        for (;;) {
+            if (r < 0) {
+                enter_error_ = r;
+                return enter_failed;
+            }
+            const unsigned head = *cq_head_;
+            if (head != std::atomic_ref<unsigned>(*cq_tail_).load(std::memory_order_acquire)) {
+                const ::io_uring_cqe cqe = cqes_[head & cq_mask_];
+                std::atomic_ref<unsigned>(*cq_head_).store(head + 1, std::memory_order_release);
+                if (cqe.user_data != in.user_data) continue;
+                return cqe.res;
+            }
+            if (skip) return no_cqe;
+            do r = enter(0, 1, IORING_ENTER_GETEVENTS);
+            while (r == -EINTR);
+        }
+    }
+
+private:
+    int enter(unsigned to_submit, unsigned min_complete, unsigned flags) noexcept {
+        const long r = ::syscall(__NR_io_uring_enter, fd_, to_submit, min_complete, flags, nullptr, 0);
+        return r < 0 ? -errno : static_cast<int>(r);
+    }
+    void* map(std::size_t size, off_t off) noexcept {
+        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, off);
+        return p == MAP_FAILED ? nullptr : p;
+    }
+
+    int fd_ = -1, error_ = 0, enter_error_ = 0;
+    unsigned sq_mask_ = 0, cq_mask_ = 0;
+    void *sq_map_ = nullptr, *cq_map_ = nullptr;
+    std::size_t sq_map_size_ = 0, cq_map_size_ = 0, sqes_size_ = 0;
+    io_uring_sqe* sqes_ = nullptr;
+    ::io_uring_cqe* cqes_ = nullptr;
+    unsigned *sq_tail_ = nullptr, *sq_array_ = nullptr, *cq_head_ = nullptr, *cq_tail_ = nullptr;
+};
+
+} // namespace ringfence
+
+#endif // defined(__linux__)
+
+// ringfence/probe.hpp - what the running kernel supports, measured by behaviour.
+//
+//   ringfence::kernel_support k = ringfence::probe();
+//   if (!k) std::puts(k.message().c_str());            // no filters here, and why
+//   k.profile;                                          // how this kernel behaves (kernel_profile.hpp)
+//   k.profile.exec_keeps_filters;                       // false on 7.0.13: confinement can be shed
+//
+// Every behaviour in which the 7.x lines differ is measured on the kernel
+// itself, never read off a version string (distributions backport fixes):
+// - in forked children only, so the calling task never creates an io_uring
+//   instance (on 7.0.13 that alone would make its task filters vanish at its
+//   next execve), never registers a filter and never changes its own state;
+// - each child asks with real rings, registrations and submissions: the pdu
+//   size of every opcode, IORING_OP_LAST, whether a task's later filters
+//   reach a ring it created earlier (inheritance), how socket.type, a drain
+//   and O_EMPTYPATH reach a filter, whether task restrictions with a
+//   register-opcode allowlist are enforced on new rings;
+// - the exec check: a child that created a ring and registered a task filter
+//   execs a 57-byte program (built in memory, run from a memfd) that asks the
+//   kernel whether its task still has io_uring restrictions; the task-filter
+//   registration created them, so -EPERM means they survived the exec.
+// A behaviour that cannot be measured (no fork, no memfd exec, a child that
+// hangs) is named in `unmeasured`: callers that depend on it must refuse.
+// Costs three forks, one exec, six rings and about a hundred syscalls
+// (a few milliseconds; docs/kernel-findings.md).
+
+#if defined(__linux__)
+
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ringfence {
+
+struct kernel_support {
+    std::error_code error{};   // io_uring_unavailable or not_supported when the feature is absent
+    bool io_uring = false;     // io_uring_setup() works
+    bool bpf_filters = false;  // IORING_REGISTER_BPF_FILTER works
+    bool no_new_privs = false; // PR_GET_NO_NEW_PRIVS of the caller
+    bool cap_sys_admin = false; // CAP_SYS_ADMIN in the caller's effective set
+    int kernel_errno = 0;      // the errno behind `error`, when the kernel gave one
+    // How the kernel behaves (valid when bpf_filters): its name is the preset
+    // it equals ("7.0.13", ...), or "measured" when it equals none.
+    kernel_profile profile{};
+    // The behaviours that could not be measured, and why, one per line (empty:
+    // every field of `profile` was measured). Their values in `profile` are
+    // the reference line's and must not be relied on.
+    std::string unmeasured;
+
+    explicit operator bool() const noexcept { return bpf_filters; }
+    bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
+    bool profile_complete() const noexcept { return bpf_filters && unmeasured.empty(); }
+    unsigned op_last() const noexcept { return bpf_filters ? profile.op_last : 0; }
+    std::uint8_t pdu_size(unsigned op) const noexcept { return bpf_filters ? profile.pdu_size(op) : 0; }
+
+    // Whether every opcode's pdu size is what ringfence's reference layout expects.
+    bool layout_matches() const noexcept {
+        for (unsigned op = 0; op < op_last() && op < opcode_count; ++op)
+            if (pdu_size(op) != expected_pdu_size(op)) return false;
+        return true;
+    }
+
+    std::string message() const {
+        if (!io_uring && !unmeasured.empty()) return "cannot tell: " + unmeasured;
+        if (!io_uring) return "io_uring is not available to this process";
+        if (error == kernel_errc::register_restricted)
+            return "cannot tell: this task's io_uring restrictions forbid IORING_REGISTER_BPF_FILTER on its rings";
+        if (!bpf_filters) return "the running kernel has no io_uring BPF filters (needs Linux 7.0+, CONFIG_IO_URING_BPF=y)";
+        std::string m = std::string("io_uring BPF filters supported; behaves as ") +
+                        (std::strcmp(profile.name, "measured") == 0 ? "no measured line" : profile.name);
+        if (!unmeasured.empty()) m += "; NOT MEASURED: " + unmeasured;
+        if (!task_filters_permitted()) m += "; task filters need ringfence::set_no_new_privs()";
+        return m;
+    }
+};
+
+namespace detail {
+
+// What a probe child writes back: plain data only (no allocation after fork).
+struct probe_report {
+    int stage = 0;          // 0 nothing, 1 io_uring works, 2 filters work, 3 done
+    int kernel_errno = 0;
+    bool restricted = false; // -EACCES on the feature test
+    kernel_profile profile{};
+    std::uint32_t unmeasured = 0; // bits of probe_item
+};
+
+enum probe_item : std::uint32_t {
+    probe_inheritance = 1u << 0,
+    probe_socket_type = 1u << 1,
+    probe_drain = 1u << 2,
+    probe_open_flags = 1u << 3,
+    probe_restrictions = 1u << 4,
+    probe_exec = 1u << 5,
+    probe_child = 1u << 6, // a probe child could not be run or did not answer
+};
+
+inline const char* probe_item_name(std::uint32_t bit) noexcept {
+    switch (bit) {
+    case probe_inheritance: return "inheritance (does a task's later filter reach a ring it created earlier)";
+    case probe_socket_type: return "socket.type (are SOCK_NONBLOCK/SOCK_CLOEXEC shown)";
+    case probe_drain: return "drain (is a request after an allowed IOSQE_IO_DRAIN one seen with IOSQE_ASYNC)";
+    case probe_open_flags: return "open.flags (does O_EMPTYPATH reach a filter)";
+    case probe_restrictions: return "task restrictions (does a register allowlist bind disabled rings, task filters)";
+    case probe_exec: return "exec (do task filters survive execve after io_uring use)";
+    case probe_child: return "a probe child could not be started or did not answer in time";
+    }
+    return "?";
+}
+
+// Runs `body(report&)` in a forked child and returns what it wrote; the child
+// is killed after `timeout_ms`. stage == -1 when no answer came.
+template <class Body>
+probe_report in_child(Body&& body, int timeout_ms = 5000) noexcept {
+    probe_report out{};
+    out.stage = -1;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return out;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return out;
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        probe_report r{};
+        body(r);
+        const char* p = reinterpret_cast<const char*>(&r);
+        std::size_t left = sizeof r;
+        while (left) {
+            const ssize_t n = ::write(fds[1], p, left);
+            if (n <= 0) break;
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    probe_report got{};
+    char* p = reinterpret_cast<char*>(&got);
+    std::size_t have = 0;
+    while (have < sizeof got) {
+        pollfd pfd{fds[0], POLLIN, 0};
+        const int pr = ::poll(&pfd, 1, timeout_ms);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) break;
+        const ssize_t n = ::read(fds[0], p + have, sizeof got - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        have += static_cast<std::size_t>(n);
+    }
+    ::close(fds[0]);
+    if (have != sizeof got) ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return have == sizeof got ? got : out;
+}
+
+inline bool set_nnp_here() noexcept { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0; }
+
+// Registers `prog` for `op` on `fd` (a ring, or current_task) with the pdu size 0
+// (accepted by every kernel without SZ_STRICT): 0 or -errno.
+inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0) noexcept {
+    io_uring_bpf cmd{};
+    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    cmd.filter.opcode = op;
+    cmd.filter.flags = flags;
+    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
+    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
+    return sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+}
+
+// Filters the probes install: deny when a bit of a context word is set.
+struct deny_if_bit {
+    std::array<insn, 4> code;
+    constexpr deny_if_bit(std::uint32_t word_offset, std::uint32_t bit)
+        : code{stmt(bpf::ld | bpf::w | bpf::abs, word_offset), jump(bpf::jmp | bpf::jset | bpf::k, bit, 0, 1),
+               stmt(bpf::ret | bpf::k, 0), stmt(bpf::ret | bpf::k, 1)} {}
+};
+inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
+
+// The feature, IORING_OP_LAST and every opcode's pdu size, on an enabled
+// ring: a task restriction set binds those on every line (disabled ones only
+// on 7.2 and later), so a caller whose restrictions forbid filters on its
+// rings is told "cannot tell" rather than "supported".
+inline void measure_feature(probe_report& r) noexcept {
+    uring ring(1);
+    if (!ring) {
+        r.kernel_errno = -ring.error();
+        return;
+    }
+    r.stage = 1;
+    const int fp = feature_probe(ring.fd());
+    if (fp == -EACCES) {
+        r.restricted = true;
+        return;
+    }
+    const int rc = fp == -EFAULT ? try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
+    if (rc != 0) {
+        r.kernel_errno = -rc;
+        return;
+    }
+    r.stage = 2;
+    r.profile.op_last = 0;
+    for (unsigned op = 0; op < 256; ++op) {
+        std::uint8_t pdu = 0;
+        if (try_allow_all(ring.fd(), op, &pdu) != 0) break;
+        if (op < opcode_count) r.profile.pdu_sizes[op] = pdu;
+        r.profile.op_last = op + 1;
+    }
+}
+
+// The behaviours that need submissions; in a child that may register task filters.
+inline void measure_behaviour(probe_report& r) noexcept {
+    measure_feature(r);
+    if (r.stage != 2) return;
+    // Rings for the ring-filter probes exist before any task filter, so the
+    // task filters below never reach them.
+    uring drain_ring, socket_ring, open_ring;
+
+    // Drain: a filter denying IOSQE_ASYNC on requests tagged T. An untagged
+    // IOSQE_IO_DRAIN request passes; is the tagged plain request after it
+    // still seen with IOSQE_ASYNC (7.0-7.2) or not (7.3)? (A filter denying
+    // every IOSQE_ASYNC request cannot tell: it denies the drain request, and
+    // then every line keeps the drain on.)
+    {
+        static constexpr std::uint32_t tag = 0x7a6e;
+        static constexpr insn deny_tagged_async[] = {
+            stmt(bpf::ld | bpf::w | bpf::abs, 0), jump(bpf::jmp | bpf::jeq | bpf::k, tag, 0, 2),
+            stmt(bpf::ld | bpf::w | bpf::abs, 8), jump(bpf::jmp | bpf::jset | bpf::k, std::uint32_t{sqe_flag::async} << 8, 1, 0),
+            stmt(bpf::ret | bpf::k, 1), stmt(bpf::ret | bpf::k, 0)};
+        io_uring_sqe drain = prep::nop(1);
+        drain.flags = sqe_flag::io_drain;
+        io_uring_sqe tagged_async = prep::nop(tag);
+        tagged_async.flags = sqe_flag::async;
+        if (!drain_ring || raw_register(drain_ring.fd(), IORING_OP_NOP, deny_tagged_async) != 0 ||
+            drain_ring.submit(tagged_async) != -EACCES || drain_ring.submit(prep::nop(tag)) != 0 ||
+            drain_ring.submit(drain) != 0) {
+            r.unmeasured |= probe_drain;
+        } else {
+            const int next = drain_ring.submit(prep::nop(tag));
+            if (next == -EACCES) r.profile.drain = drain_view::until_allowed_without_drain;
+            else if (next == 0) r.profile.drain = drain_view::until_allowed;
+            else r.unmeasured |= probe_drain;
+        }
+    }
+    // socket.type: is SOCK_NONBLOCK shown? (AF_UNIX: no network needed.)
+    {
+        static constexpr deny_if_bit deny_nonblock(20, 04000);
+        if (!socket_ring || raw_register(socket_ring.fd(), IORING_OP_SOCKET, deny_nonblock.code) != 0) {
+            r.unmeasured |= probe_socket_type;
+        } else {
+            const int plain = socket_ring.submit(prep::socket(1, 2, 0));
+            const int nonblock = socket_ring.submit(prep::socket(1, 2 | 04000, 0));
+            if (plain >= 0) ::close(plain);
+            if (nonblock >= 0) ::close(nonblock);
+            if (plain < 0) r.unmeasured |= probe_socket_type;
+            else if (nonblock == -EACCES) r.profile.socket_type = socket_type_view::with_flags;
+            else if (nonblock >= 0) r.profile.socket_type = socket_type_view::type_only;
+            else r.unmeasured |= probe_socket_type;
+        }
+    }
+    // open.flags: does O_EMPTYPATH reach the filter?
+    {
+        static constexpr std::uint32_t emptypath = 0400000000;
+        static constexpr deny_if_bit deny_emptypath(16, emptypath);
+        if (!open_ring || raw_register(open_ring.fd(), IORING_OP_OPENAT, deny_emptypath.code) != 0) {
+            r.unmeasured |= probe_open_flags;
+        } else {
+            const int plain = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0));
+            const int with = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | emptypath, 0));
+            if (plain >= 0) ::close(plain);
+            if (with >= 0) ::close(with);
+            r.profile.open_flags = with == -EACCES ? detail::open_flags_7_2 : detail::open_flags_7_0;
+            if (plain == -EACCES) r.unmeasured |= probe_open_flags;
+        }
+    }
+    // Inheritance: a ring created after the task's first filter; does the
+    // task's next filter reach it?
+    {
+        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
+        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) {
+            r.unmeasured |= probe_inheritance;
+        } else {
+            uring later;
+            if (!later || raw_register(current_task, IORING_OP_NOP, deny_all) != 0) {
+                r.unmeasured |= probe_inheritance;
+            } else {
+                const int res = later.submit(prep::nop(3));
+                if (res == -EACCES) r.profile.inheritance = fork_semantics::shared_until_child_writes;
+                else if (res == 0) r.profile.inheritance = fork_semantics::copy_on_fork;
+                else r.unmeasured |= probe_inheritance;
+            }
+        }
+    }
+    r.stage = 3;
+}
+
+// Task restrictions whose register-opcode allowlist lacks
+// IORING_REGISTER_BPF_FILTER: does it bind a ring created disabled (7.2, 7.3)
+// and the task's own filter registrations (7.3)? Restrictions come once per
+// task, before any task filter: this runs in a child of its own.
+inline void measure_restrictions(probe_report& r) noexcept {
+    r.stage = 3;
+    struct {
+        io_uring_task_restriction head;
+        io_uring_restriction entries[opcode_count + 1];
+    } set{};
+    std::uint16_t n = 0;
+    for (unsigned op = 0; op < opcode_count; ++op, ++n) {
+        set.entries[n].opcode = IORING_RESTRICTION_SQE_OP;
+        set.entries[n].value = static_cast<std::uint8_t>(op);
+    }
+    set.entries[n].opcode = IORING_RESTRICTION_REGISTER_OP;
+    set.entries[n].value = static_cast<std::uint8_t>(IORING_REGISTER_RESTRICTIONS);
+    set.head.nr_res = ++n;
+    if (!set_nnp_here() || sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &set, 1) != 0) {
+        r.unmeasured |= probe_restrictions;
+        return;
+    }
+    scratch_ring disabled;
+    const int on_disabled = disabled.fd() < 0 ? disabled.fd() : try_allow_all(disabled.fd(), IORING_OP_NOP, nullptr);
+    const int on_task = try_allow_all(current_task, IORING_OP_NOP, nullptr);
+    if ((on_disabled != 0 && on_disabled != -EACCES) || (on_task != 0 && on_task != -EACCES)) {
+        r.unmeasured |= probe_restrictions;
+        return;
+    }
+    r.profile.restrictions_bind_disabled_rings = on_disabled == -EACCES;
+    r.profile.restrictions_bind_task_registrations = on_task == -EACCES;
+}
+
+// The exec check's program (x86-64): io_uring_register(-1,
+// IORING_REGISTER_RESTRICTIONS, &empty_set, 1), then exit_group(-result).
+// Exit 1 (-EPERM): the task still has its restriction set; 0: it has none.
+inline constexpr std::array<std::uint8_t, 57> exec_probe_code = {
+    0xbf, 0xff, 0xff, 0xff, 0xff,             // mov edi, -1
+    0xbe, 0x0b, 0x00, 0x00, 0x00,             // mov esi, 11 (IORING_REGISTER_RESTRICTIONS)
+    0x48, 0x8d, 0x15, 0x18, 0x00, 0x00, 0x00, // lea rdx, [rip + 24] (the set below)
+    0x41, 0xba, 0x01, 0x00, 0x00, 0x00,       // mov r10d, 1
+    0xb8, 0xab, 0x01, 0x00, 0x00,             // mov eax, 427 (io_uring_register)
+    0x0f, 0x05,                               // syscall
+    0xf7, 0xd8,                               // neg eax
+    0x89, 0xc7,                               // mov edi, eax
+    0xb8, 0xe7, 0x00, 0x00, 0x00,             // mov eax, 231 (exit_group)
+    0x0f, 0x05,                               // syscall
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // struct io_uring_task_restriction, nr_res 0
+};
+
+// A static ELF64 executable around exec_probe_code: one PT_LOAD segment at 0x400000.
+constexpr std::array<std::uint8_t, 64 + 56 + exec_probe_code.size()> exec_probe_elf() noexcept {
+    std::array<std::uint8_t, 64 + 56 + exec_probe_code.size()> e{};
+    const auto put = [&](std::size_t at, std::uint64_t v, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) e[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    constexpr std::uint64_t base = 0x400000;
+    put(0, 0x464c457f, 4); // \x7fELF
+    e[4] = 2;              // ELFCLASS64
+    e[5] = 1;              // little-endian
+    e[6] = 1;              // EV_CURRENT
+    put(16, 2, 2);         // ET_EXEC
+    put(18, 0x3e, 2);      // EM_X86_64
+    put(20, 1, 4);         // e_version
+    put(24, base + 64 + 56, 8);
+    put(32, 64, 8);        // e_phoff
+    put(52, 64, 2);        // e_ehsize
+    put(54, 56, 2);        // e_phentsize
+    put(56, 1, 2);         // e_phnum
+    put(58, 64, 2);        // e_shentsize
+    put(64, 1, 4);         // PT_LOAD
+    put(68, 5, 4);         // PF_R | PF_X
+    put(72, 0, 8);         // p_offset
+    put(80, base, 8);      // p_vaddr
+    put(88, base, 8);      // p_paddr
+    put(96, e.size(), 8);  // p_filesz
+    put(104, e.size(), 8); // p_memsz
+    put(112, 0x1000, 8);   // p_align
+    for (std::size_t i = 0; i < exec_probe_code.size(); ++i) e[120 + i] = exec_probe_code[i];
+    return e;
+}
+
+// In a child: create a ring, register a task filter, exec the probe program.
+// Returns 1 when the restriction set survived, 0 when it did not, -1 unknown.
+inline int measure_exec() noexcept {
+#if defined(__x86_64__)
+    static constexpr auto elf = exec_probe_elf();
+    const int mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", 0u));
+    if (mfd < 0) return -1;
+    if (::write(mfd, elf.data(), elf.size()) != static_cast<ssize_t>(elf.size())) {
+        ::close(mfd);
+        return -1;
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(mfd);
+        return -1;
+    }
+    if (pid == 0) {
+        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
+        scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
+        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) ::_exit(100);
+        char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
+        char* const envp[] = {nullptr};
+        ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+        ::_exit(101);
+    }
+    ::close(mfd);
+    int status = 0;
+    for (int waited = 0; waited < 500; ++waited) {
+        const pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) break;
+        if (w < 0 && errno != EINTR) return -1;
+        ::usleep(10000);
+        if (waited == 499) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return -1;
+        }
+    }
+    if (!WIFEXITED(status)) return -1;
+    switch (WEXITSTATUS(status)) {
+    case EPERM: return 1;
+    case 0: return 0;
+    default: return -1;
+    }
+#else
+    return -1; // the probe program is x86-64 machine code
+#endif
+}
+
+} // namespace detail
+
+// Measures the running kernel (see the top of this header). Never creates an
+// io_uring instance, registers anything or changes state in the calling task.
+inline kernel_support probe() {
+    kernel_support k;
+    k.no_new_privs = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+    k.cap_sys_admin = detail::caller_has_cap_sys_admin();
+
+    detail::probe_report r = detail::in_child([](detail::probe_report& rep) { detail::measure_behaviour(rep); });
+    if (r.stage < 0) {
+        // No child could answer: say so rather than guess.
+        k.error = kernel_errc::io_uring_unavailable;
+        k.unmeasured = detail::probe_item_name(detail::probe_child);
+        return k;
+    }
+    k.kernel_errno = r.kernel_errno;
+    if (r.stage == 0) {
+        k.error = kernel_errc::io_uring_unavailable;
+        return k;
+    }
+    k.io_uring = true;
+    if (r.restricted) {
+        k.kernel_errno = EACCES;
+        k.error = kernel_errc::register_restricted;
+        return k;
+    }
+    if (r.stage == 1) {
+        k.error = kernel_errc::not_supported;
+        return k;
+    }
+    k.bpf_filters = true;
+    k.profile = r.profile;
+    std::uint32_t unmeasured = r.stage == 3 ? r.unmeasured : r.unmeasured | detail::probe_child;
+
+    const detail::probe_report rr = detail::in_child([](detail::probe_report& rep) { detail::measure_restrictions(rep); });
+    if (rr.stage == 3 && !(rr.unmeasured & detail::probe_restrictions)) {
+        k.profile.restrictions_bind_disabled_rings = rr.profile.restrictions_bind_disabled_rings;
+        k.profile.restrictions_bind_task_registrations = rr.profile.restrictions_bind_task_registrations;
+    } else
+        unmeasured |= detail::probe_restrictions;
+
+    switch (detail::measure_exec()) {
+    case 1: k.profile.exec_keeps_filters = true; break;
+    case 0: k.profile.exec_keeps_filters = false; break;
+    default: unmeasured |= detail::probe_exec; break;
+    }
+
+    for (std::uint32_t bit = 1; bit <= detail::probe_child; bit <<= 1)
+        if (unmeasured & bit) k.unmeasured += std::string(k.unmeasured.empty() ? "" : "\n") + detail::probe_item_name(bit);
+    k.profile.name = "measured";
+    for (const kernel_profile* p : profiles::all)
+        if (*p == k.profile) k.profile.name = p->name;
+    return k;
+}
+
+} // namespace ringfence
 
 #endif // defined(__linux__)
 
@@ -7906,5 +8767,361 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
 
 } // namespace ringfence
 
+// ringfence/install.hpp - a whole policy on the calling task, or nothing: the
+// analogue of libseccomp's seccomp_load().
+//
+//   constexpr auto p = ringfence::policy{
+//       ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::socket::family == AF_INET)
+//   }.otherwise(ringfence::deny);
+//   ringfence::install_result r = ringfence::install(p);
+//   if (!r) { std::fprintf(stderr, "%s\n", r.message.c_str()); return 125; }   // nothing installed
+//   execvp(...);                                            // confined, with every child and ring
+//
+// install() measures the running kernel (ringfence::probe(), in forked
+// children: the calling task never creates an io_uring instance), plans the
+// filters for that kernel (plan_install(), which needs no kernel), checks the
+// process, and only then sets no_new_privs and registers every filter as a
+// task filter, the last one with DENY_REST when the default is deny. It
+// refuses, installing nothing, naming the cause and the kernel, when the
+// kernel cannot enforce the policy as written:
+// - task filters do not survive execve in a task that has used io_uring
+//   (7.0.13): the confined program could create a ring and exec itself free.
+//   options.forbid_io_uring instead forbids io_uring to the process with a
+//   seccomp filter (io_uring_setup fails with EPERM), tighter than any policy;
+// - a rule tests a field the kernel does not fill (connect.* on 7.0 and 7.1)
+//   or bits it never shows (SOCK_NONBLOCK/SOCK_CLOEXEC in socket.type on 7.3,
+//   O_EMPTYPATH in open.flags on 7.0 and 7.1): such a test could never hold;
+// - the process holds io_uring instances created earlier: task filters never
+//   reach them (options.close_io_uring_fds closes them instead);
+// - the kernel has no filters, or probe() could not measure what this needs.
+// Only a registration the kernel refuses midway can leave some filters
+// installed; the result then says so (installed_count) and the caller must
+// not run anything.
 
-// Policies above that.
+#if defined(__linux__)
+
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dirent.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace ringfence {
+
+// Why install() or plan_install() refused.
+enum class install_errc : std::uint8_t {
+    none,
+    kernel_unsupported,  // no io_uring BPF filters here (or io_uring itself is unavailable)
+    kernel_not_measured, // probe() could not measure a behaviour the install depends on
+    exec_sheds_filters,  // task filters do not survive execve after io_uring use (7.0.13)
+    field_not_filled,    // a rule tests a field the kernel does not fill for its opcode
+    bits_not_shown,      // a rule tests bits of a field that the kernel never shows
+    invalid_policy,      // the policy is not valid() (a field outside its opcode's context)
+    compile_failed,      // an opcode's rules do not compile
+    io_uring_fds_open,   // the process holds io_uring instances that task filters would not reach
+    fds_unreadable,      // /proc/self/fd cannot be listed, so open instances cannot be ruled out
+    seccomp_failed,      // forbid_io_uring: the seccomp filter could not be installed
+    no_new_privs_failed, // prctl(PR_SET_NO_NEW_PRIVS) failed
+    registration_failed, // the kernel refused a filter (see installed_count)
+};
+
+struct install_options {
+    // Set no_new_privs first (task filters need it without CAP_SYS_ADMIN).
+    bool set_no_new_privs = true;
+    // Close io_uring instances the process holds instead of refusing.
+    bool close_io_uring_fds = false;
+    // Also forbid io_uring to the process altogether (seccomp: io_uring_setup
+    // fails with EPERM). The only way to confine on a kernel whose task
+    // filters do not survive exec: with it, that is not refused.
+    bool forbid_io_uring = false;
+    // The kernel to plan for; by default install() calls probe().
+    const kernel_support* kernel = nullptr;
+};
+
+// One task filter to register.
+struct planned_filter {
+    unsigned opcode = 0;
+    program prog{};
+    std::uint8_t pdu_size = 0; // the kernel's, for the opcode
+    bool deny_rest = false;
+};
+
+struct install_plan {
+    install_errc error = install_errc::none;
+    std::string message;                   // why, when refused
+    std::vector<planned_filter> filters;   // in registration order; the last carries DENY_REST if any does
+    std::vector<unsigned> absent_opcodes;  // rules for opcodes this kernel does not have (nothing to filter)
+    explicit operator bool() const noexcept { return error == install_errc::none; }
+};
+
+struct install_result {
+    install_errc error = install_errc::none;
+    std::string message;           // one or more lines: what was installed, or why nothing was
+    kernel_support kernel{};       // what probe() measured (or what the caller passed)
+    install_plan plan{};
+    std::size_t installed_count = 0; // filters the kernel accepted (equal to plan.filters.size() on success)
+    bool io_uring_forbidden = false; // the seccomp filter is in place
+    explicit operator bool() const noexcept { return error == install_errc::none; }
+};
+
+namespace detail {
+
+inline std::string kernel_words(const kernel_profile& k) {
+    return std::strcmp(k.name, "measured") == 0 ? std::string("this kernel (it matches no measured line)")
+                                                : "this kernel (it behaves as Linux " + std::string(k.name) + ")";
+}
+
+// The bits of `f` that kernel `k` can show a filter of `op` (0: none).
+constexpr u128 shown_bits(const kernel_profile& k, const field& f, unsigned op) noexcept {
+    if (!k.fills(f, op)) return {};
+    if (f == fields::open_flags) return {0, k.open_flags};
+    if (f == fields::socket_type && k.socket_type == socket_type_view::type_only)
+        return {0, 0xffffffffu & ~std::uint64_t{sock_cloexec | sock_nonblock}};
+    return width_mask(f.size);
+}
+
+// The bits of its field that one atom reads.
+constexpr u128 bits_read(const cond_node& n, const member* members) noexcept {
+    switch (n.op) {
+    case atom_op::any_bits:
+    case atom_op::no_bits: return n.mask & n.value;
+    case atom_op::in: {
+        u128 m{};
+        for (std::size_t i = 0; i < n.member_count; ++i) m = m | members[n.first_member + i].mask;
+        return m & n.mask;
+    }
+    default: return n.mask;
+    }
+}
+
+inline std::string hex(u128 v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    bool started = false;
+    for (int j = 15; j >= 0; --j) {
+        const std::uint8_t b = v.byte(static_cast<unsigned>(j));
+        if (!started && b == 0 && j) continue;
+        if (!started && b < 16) {
+            s += digits[b];
+        } else {
+            s += digits[b >> 4];
+            s += digits[b & 15];
+        }
+        started = true;
+    }
+    return "0x" + s;
+}
+
+inline std::string rule_words(std::string_view name, std::size_t index) {
+    return name.empty() ? "rule " + std::to_string(index + 1) : "rule " + std::to_string(index + 1) + " (" + std::string(name) + ")";
+}
+
+// io_uring instances among the process's open file descriptors.
+inline std::optional<std::vector<int>> open_io_uring_fds() {
+    DIR* d = ::opendir("/proc/self/fd");
+    if (!d) return std::nullopt;
+    std::vector<int> fds;
+    const int self = ::dirfd(d);
+    while (const dirent* e = ::readdir(d)) {
+        char* end = nullptr;
+        const long fd = std::strtol(e->d_name, &end, 10);
+        if (*e->d_name == '\0' || *end != '\0' || fd == self) continue;
+        char target[64] = {};
+        const std::string path = std::string("/proc/self/fd/") + e->d_name;
+        const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+        if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:[io_uring]")
+            fds.push_back(static_cast<int>(fd));
+    }
+    ::closedir(d);
+    return fds;
+}
+
+} // namespace detail
+
+// The filters that confine `p` as written on kernel `k` (with `opt`), or why
+// none can. Needs no kernel: the unit tests plan for every preset.
+template <std::size_t R, std::size_t N, std::size_t M>
+install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, const install_options& opt = {}) {
+    install_plan plan;
+    const auto refuse = [&](install_errc e, std::string m) {
+        plan.error = e;
+        plan.message = std::move(m);
+        plan.filters.clear();
+        return plan;
+    };
+    if (!k.exec_keeps_filters && !opt.forbid_io_uring)
+        return refuse(install_errc::exec_sheds_filters,
+                      "on " + detail::kernel_words(k) +
+                          " task filters do not survive execve in a task that has created an io_uring instance, so "
+                          "the confined program could shed them by creating a ring and exec'ing; nothing was "
+                          "installed (a kernel with the fix \"io_uring: preserve task restrictions across exec\", "
+                          "such as 7.1, closes this; or forbid io_uring to the program altogether: "
+                          "install_options::forbid_io_uring, ringfence run --forbid-io-uring)");
+    if (!p.valid())
+        return refuse(install_errc::invalid_policy, "the policy tests a field that its opcode's context does not have");
+    for (std::size_t i = 0; i < R; ++i) {
+        const detail::rule_info& r = p.rules_[i];
+        if (r.opcode >= k.op_last) continue;
+        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) {
+            const detail::cond_node& c = p.nodes_[n];
+            if (c.kind != detail::node_kind::atom) continue;
+            const field& f = fields::all[c.field];
+            const std::string where = detail::rule_words(r.name, i) + " on IORING_OP_" + opcode_name(r.opcode) + " tests " +
+                                      f.name + ", ";
+            if (!k.fills(f, r.opcode))
+                return refuse(install_errc::field_not_filled,
+                              where + "which " + detail::kernel_words(k) +
+                                  " does not fill for that opcode (its pdu size is " +
+                                  std::to_string(k.pdu_size(r.opcode)) +
+                                  "): the test could never hold as written; nothing was installed");
+            const detail::u128 hidden = detail::bits_read(c, p.members_) & ~detail::shown_bits(k, f, r.opcode);
+            if (!hidden.zero())
+                return refuse(install_errc::bits_not_shown,
+                              where + "and reads bits " + detail::hex(hidden) + " that " + detail::kernel_words(k) +
+                                  " never shows a filter" +
+                                  (f == fields::socket_type ? " (it shows socket.type without SOCK_NONBLOCK and SOCK_CLOEXEC)"
+                                                            : f == fields::open_flags ? " (its open flags lack them)"
+                                                                                      : std::string()) +
+                                  ": the test could not mean what it says; nothing was installed");
+        }
+    }
+    for (unsigned op = 0; op < opcode_count; ++op) { // rule() takes no opcode beyond ringfence's IORING_OP_LAST
+        if (!p.has_rules_for(op)) continue;
+        if (op >= k.op_last) {
+            plan.absent_opcodes.push_back(op);
+            continue;
+        }
+        const auto c = compile(p, op);
+        if (!c.ok())
+            return refuse(install_errc::compile_failed, std::string("cannot compile the rules of IORING_OP_") +
+                                                            opcode_name(op) + ": " + c.error.message());
+        plan.filters.push_back({op, c.prog, k.pdu_size(op), false});
+    }
+    if (p.default_action() == deny) {
+        // DENY_REST marks every opcode without a filter at that moment: it goes
+        // on the last registration, after every opcode that has rules got its
+        // filter; with none (all rules name opcodes this kernel lacks, or there
+        // are no rules), a deny-all NOP carries it, so everything is denied.
+        if (plan.filters.empty()) {
+            static constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
+            plan.filters.push_back({IORING_OP_NOP, program(deny_all), k.pdu_size(IORING_OP_NOP), false});
+        }
+        plan.filters.back().deny_rest = true;
+    }
+    return plan;
+}
+
+// Forbids io_uring to the calling process and its descendants: a seccomp
+// filter makes io_uring_setup fail with EPERM (io_uring_enter and
+// io_uring_register need an instance, so none can be had). Needs
+// no_new_privs or CAP_SYS_ADMIN. Calls of another ABI than this process's own
+// (and, on x86-64, i386's and x32's) kill the process: they cannot be checked.
+inline std::error_code forbid_io_uring() noexcept {
+#if defined(__x86_64__)
+    constexpr std::uint32_t native = AUDIT_ARCH_X86_64, compat = AUDIT_ARCH_I386, x32_bit = 0x40000000;
+#elif defined(__aarch64__)
+    constexpr std::uint32_t native = AUDIT_ARCH_AARCH64, compat = AUDIT_ARCH_ARM, x32_bit = 0;
+#else
+    return std::make_error_code(std::errc::function_not_supported);
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    constexpr std::uint32_t io_uring_setup_nr = 425; // the same number in every Linux syscall table
+    constexpr std::uint32_t eperm = SECCOMP_RET_ERRNO | EPERM;
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, native, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, compat, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, io_uring_setup_nr, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, io_uring_setup_nr | x32_bit, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, eperm),
+    };
+    const sock_fprog prog{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) return {errno, std::system_category()};
+    return {};
+#endif
+}
+
+// Installs `p` on the calling task (see the top of this header).
+template <std::size_t R, std::size_t N, std::size_t M>
+install_result install(const policy<R, N, M>& p, const install_options& opt = {}) {
+    install_result out;
+    out.kernel = opt.kernel ? *opt.kernel : probe();
+    const auto refuse = [&](install_errc e, std::string m) {
+        out.error = e;
+        out.message = std::move(m);
+        return out;
+    };
+    const kernel_support& k = out.kernel;
+    if (!k.bpf_filters)
+        return refuse(install_errc::kernel_unsupported, "cannot confine: " + k.message() + "; nothing was installed");
+    if (!k.profile_complete())
+        return refuse(install_errc::kernel_not_measured,
+                      "cannot confine: probe() could not measure how this kernel behaves (" + k.unmeasured +
+                          "); nothing was installed");
+    out.plan = plan_install(p, k.profile, opt);
+    if (!out.plan) return refuse(out.plan.error, "cannot confine: " + out.plan.message);
+
+    const auto fds = detail::open_io_uring_fds();
+    if (!fds)
+        return refuse(install_errc::fds_unreadable,
+                      "cannot confine: /proc/self/fd cannot be listed, so io_uring instances this process already "
+                      "holds (which task filters never reach) cannot be ruled out; nothing was installed");
+    if (!fds->empty()) {
+        std::string list;
+        for (int fd : *fds) list += (list.empty() ? "" : ", ") + std::to_string(fd);
+        if (!opt.close_io_uring_fds)
+            return refuse(install_errc::io_uring_fds_open,
+                          "cannot confine: this process holds io_uring instances created before the policy (fd " +
+                              list + "); task filters never reach them, so requests on them would stay unfiltered; "
+                                     "nothing was installed (close them first)");
+        for (int fd : *fds) ::close(fd);
+        out.message += "closed io_uring fd " + list + " (created before the policy, task filters would not reach them)\n";
+    }
+
+    if (opt.set_no_new_privs)
+        if (const std::error_code e = set_no_new_privs())
+            return refuse(install_errc::no_new_privs_failed, "cannot set no_new_privs: " + e.message());
+    if (opt.forbid_io_uring) {
+        if (const std::error_code e = forbid_io_uring())
+            return refuse(install_errc::seccomp_failed,
+                          "cannot forbid io_uring (seccomp filter on io_uring_setup): " + e.message() +
+                              "; no io_uring filter was installed");
+        out.io_uring_forbidden = true;
+    }
+    for (const planned_filter& f : out.plan.filters) {
+        filter_options o;
+        o.deny_rest = f.deny_rest;
+        o.pdu_size = f.pdu_size;
+        const registration r = register_task_filter(f.opcode, std::span<const insn>(f.prog.data(), f.prog.size()), o);
+        if (!r) {
+            out.error = install_errc::registration_failed;
+            out.message += r.message() + "\n" + std::to_string(out.installed_count) + " of " +
+                           std::to_string(out.plan.filters.size()) +
+                           " filters were installed before the kernel refused: the task is only partly confined; "
+                           "run nothing in it";
+            return out;
+        }
+        ++out.installed_count;
+    }
+    out.message += "installed " + std::to_string(out.installed_count) + " task filter" +
+                   (out.installed_count == 1 ? "" : "s") + " on " + detail::kernel_words(k.profile);
+    if (out.io_uring_forbidden) out.message += "; io_uring_setup is forbidden (seccomp)";
+    return out;
+}
+
+} // namespace ringfence
+
+#endif // defined(__linux__)
