@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <sys/utsname.h>
 
 namespace {
@@ -32,11 +33,27 @@ int main(int argc, char** argv) {
         if (std::fscanf(f, "%lf", &up) == 1) std::printf("kernel uptime at start: %.2f s\n", up);
         std::fclose(f);
     }
-    int failures = 0;
+    int failures = 0, passes = 0;
     auto check = [&](bool ok, const char* what, int got) {
         std::printf("%s %s (got %d)\n", ok ? "PASS" : "FAIL", what, got);
         failures += !ok;
+        passes += ok;
     };
+    // qemu-run.sh names the line it booted (`ringfence.kernel-line=7.N`); the
+    // suites compare the kernel with that line's preset, so the name must be
+    // the booted kernel's own.
+    if (ringfence::guest::is_pid1()) {
+        std::string line;
+        for (const auto& [key, value] : ringfence::guest::cmdline_settings())
+            if (key == "kernel-line") line = value;
+        if (line.empty()) {
+            std::printf("kernel line: none named (RINGFENCE_KERNEL image)\n");
+        } else {
+            std::printf("kernel line: %s\n", line.c_str());
+            const std::string release = u.release;
+            check(release.rfind(line + ".", 0) == 0, ("the booted kernel is of the named line " + line).c_str(), 0);
+        }
+    }
 
     ringfence::test::ring plain, filtered;
     check(plain.ok() && filtered.ok(), "io_uring_setup", plain.error());
@@ -52,5 +69,6 @@ int main(int argc, char** argv) {
     check(r == -EACCES, "NOP on filtered ring is denied", r);
     r = plain.run([](io_uring_sqe& s) { s.opcode = IORING_OP_NOP; });
     check(r == 0, "NOP on plain ring succeeds", r);
+    std::printf("%d passed, %d failed\n", passes, failures);
     ringfence::guest::exit(failures ? 1 : 0);
 }
