@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef __NR_io_uring_setup
@@ -258,6 +259,35 @@ inline int feature_probe(int ring_fd) noexcept {
     return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
 }
 inline bool knows_bpf_filter_opcode(int ring_fd) noexcept { return feature_probe(ring_fd) == -EFAULT; }
+
+// What a scratch ring says about the kernel, asked in a forked child: on 7.0.13
+// a task that creates an io_uring instance sheds its task filters at its next
+// execve, so the calling task never creates one to diagnose an error.
+enum class scratch_answer : int {
+    unknown = 0,           // no child could ask
+    io_uring_unavailable,  // io_uring_setup() fails
+    no_bpf_filters,        // the kernel does not know IORING_REGISTER_BPF_FILTER
+    restricted,            // the task's restrictions hide the answer (-EACCES)
+    opcode_refused,        // a filter for the opcode is refused (-EINVAL): beyond IORING_OP_LAST
+    opcode_accepted,       // a filter for the opcode is accepted
+};
+inline scratch_answer ask_scratch_ring(unsigned opcode) noexcept {
+    const pid_t pid = ::fork();
+    if (pid < 0) return scratch_answer::unknown;
+    if (pid == 0) {
+        scratch_ring ring;
+        scratch_answer a = scratch_answer::opcode_accepted;
+        if (ring.fd() < 0) a = scratch_answer::io_uring_unavailable;
+        else if (const int fp = feature_probe(ring.fd()); fp == -EACCES) a = scratch_answer::restricted;
+        else if (fp != -EFAULT) a = scratch_answer::no_bpf_filters;
+        else if (try_allow_all(ring.fd(), opcode, nullptr) == -EINVAL) a = scratch_answer::opcode_refused;
+        ::_exit(static_cast<int>(a));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return scratch_answer::unknown;
+    return WIFEXITED(status) ? static_cast<scratch_answer>(WEXITSTATUS(status)) : scratch_answer::unknown;
+}
 } // namespace detail
 
 // Registers `prog` as a filter for `opcode` on a ring (fd >= 0) or on the
@@ -303,12 +333,9 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
     case EINVAL: break;
     case EBADF:
         // Kernels without "blind" (fd -1) registration answer EBADF for the task form.
-        if (fd == current_task) {
-            detail::scratch_ring probe_ring;
-            if (probe_ring.fd() >= 0 && !detail::knows_bpf_filter_opcode(probe_ring.fd())) {
-                r.error = kernel_errc::not_supported;
-                return r;
-            }
+        if (fd == current_task && detail::ask_scratch_ring(opcode) == detail::scratch_answer::no_bpf_filters) {
+            r.error = kernel_errc::not_supported;
+            return r;
         }
         r.error = std::error_code(EBADF, std::system_category());
         return r;
@@ -321,19 +348,11 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
         r.error = kernel_errc::invalid_flags;
         return r;
     }
-    detail::scratch_ring probe_ring;
-    if (probe_ring.fd() < 0) {
-        r.error = kernel_errc::io_uring_unavailable;
-        return r;
-    }
-    if (const int fp = detail::feature_probe(probe_ring.fd()); fp != -EFAULT) {
-        // -EACCES: restrictions hide the answer; the program is the likelier cause.
-        r.error = fp == -EACCES ? kernel_errc::kernel_rejected_program : kernel_errc::not_supported;
-        return r;
-    }
-    if (detail::try_allow_all(probe_ring.fd(), opcode, nullptr) == -EINVAL) {
-        r.error = kernel_errc::invalid_opcode;
-        return r;
+    switch (detail::ask_scratch_ring(opcode)) {
+    case detail::scratch_answer::io_uring_unavailable: r.error = kernel_errc::io_uring_unavailable; return r;
+    case detail::scratch_answer::no_bpf_filters: r.error = kernel_errc::not_supported; return r;
+    case detail::scratch_answer::opcode_refused: r.error = kernel_errc::invalid_opcode; return r;
+    default: break; // restricted (the program is the likelier cause), accepted, or unknown
     }
     r.error = kernel_errc::kernel_rejected_program;
     return r;
@@ -380,8 +399,10 @@ inline std::error_code set_no_new_privs() noexcept {
 //   completes with -EACCES, a disallowed io_uring_register() on the ring fails
 //   with -EACCES (on 7.2.13 even while the ring is still disabled); rings
 //   created earlier are unaffected. Register operations stay unrestricted
-//   unless at least one register_op entry is given. Blind (fd -1)
-//   registrations such as task filters are never restricted by it;
+//   unless at least one register_op entry is given. On 7.0 and 7.1 a ring
+//   created disabled is not bound until it is enabled; on 7.3 blind (fd -1)
+//   registrations such as task filters are bound too (kernel_profile's
+//   restrictions_bind_* say which, measured by probe());
 // - the set survives execve and is inherited by forked children.
 // Task filters and restrictions live in the same per-task set; filters can be
 // added to it at any time, restrictions only while it does not exist.
@@ -459,9 +480,10 @@ inline restriction_result register_task_restrictions(const task_restrictions& se
     case EPERM: r.error = kernel_errc::restrictions_already_set; break;
     case EBADF: r.error = kernel_errc::not_supported; break; // no blind registration at all
     case EINVAL: {
-        detail::scratch_ring ring;
-        r.error = ring.fd() >= 0 && detail::knows_bpf_filter_opcode(ring.fd()) ? kernel_errc::invalid_restriction
-                                                                                : kernel_errc::not_supported;
+        const detail::scratch_answer a = detail::ask_scratch_ring(IORING_OP_NOP);
+        r.error = a == detail::scratch_answer::no_bpf_filters || a == detail::scratch_answer::io_uring_unavailable
+                      ? kernel_errc::not_supported
+                      : kernel_errc::invalid_restriction;
         break;
     }
     default: r.error = std::error_code(-rc, std::system_category()); break;
