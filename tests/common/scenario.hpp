@@ -6,6 +6,8 @@
 //   std::string text = sc::to_text(s);                // the line format below
 //   std::vector<int> got = sc::run(s);                // the model's results, one per step
 //   assert(got == sc::expectations(s));
+//   s.kernel = ringfence::profiles::linux_7_3;         // the model as another kernel line
+//   sc::run(s);                                       // may differ: that line behaves differently
 //
 // A scenario is a totally ordered list of steps. Task 0 is the root (a fresh
 // process with no task filters); tasks and rings get indices in creation
@@ -14,10 +16,11 @@
 //
 // Text format (one step a line, `key=value` fields, numbers decimal or 0x hex):
 //   ringfence-scenario 1
-//   name <text> sharing=<shared_until_child_writes|copy_on_fork> cap_sys_admin=<0|1>
+//   name <text> kernel=<preset, e.g. 7.3.4> cap_sys_admin=<0|1>
 //   nnp task=T                                   prctl(PR_SET_NO_NEW_PRIVS) in task T
 //   fork task=T child=C                          task C = fork() of T
 //   ring task=T ring=R                           ring R = io_uring_queue_init() in T
+//   exec task=T                                  T execs itself (its rings close; see run())
 //   task_filter task=T op=O prog=P flags=F expect=E   io_uring_register(-1, BPF_FILTER)
 //   ring_filter ring=R op=O prog=P flags=F expect=E   io_uring_register(ring fd, BPF_FILTER)
 //   submit ring=R op=O sqe_flags=S user_data=U <args> expect=E
@@ -26,7 +29,11 @@
 // or, for a submission, 0 (not denied by a filter: any CQE result but -EACCES
 // counts) or -13 (the CQE result is -EACCES). Programs are named (see
 // `programs` below); the replayer rebuilds them with program_code(). The
-// pdu_size to register is the kernel's (expected_pdu_size(op)).
+// pdu_size to register is the scenario's kernel's (registration_pdu_size()).
+// `kernel=` names the kernel_profile the model runs as: a preset's name, or
+// `measured` followed by every behaviour (profile_fields() below) for a
+// profile no preset equals. The old `sharing=<fork semantics>` still reads, as
+// the reference profile with that inheritance.
 // Submission arguments by opcode, chosen so an allowed request does not fail
 // with -EACCES on its own:
 //   SOCKET  family= type= protocol=            (never ping sockets)
@@ -75,6 +82,8 @@ enum class program_id : std::uint8_t {
     connect_port_443,     // CONNECT port == 443
     open_largefile,       // OPEN flags with O_LARGEFILE (64-bit kernels add it unless O_PATH)
     open_mode_zero,       // OPEN mode == 0 (OPENAT drops the mode without O_CREAT / O_TMPFILE)
+    stream_exact,         // SOCKET type == SOCK_STREAM exactly (flags shown: 7.0-7.2 deny STREAM|CLOEXEC)
+    deny_emptypath,       // OPEN flags without O_EMPTYPATH (7.0/7.1 clear the bit: they allow)
     rejected,             // fails ringfence::verify (load beyond the context)
     count_
 };
@@ -105,6 +114,10 @@ inline constexpr insn open_largefile[] = {stmt(ld | w | abs, 16), jump(jmp | jse
                                           stmt(ret | k, 0)};
 inline constexpr insn open_mode_zero[] = {stmt(ld | w | abs, 24), jump(jmp | jeq | k, 0, 0, 1), stmt(ret | k, 1),
                                           stmt(ret | k, 0)};
+inline constexpr insn stream_exact[] = {stmt(ld | w | abs, 20), jump(jmp | jeq | k, 1, 0, 1), stmt(ret | k, 1),
+                                        stmt(ret | k, 0)};
+inline constexpr insn deny_emptypath[] = {stmt(ld | w | abs, 16), jump(jmp | jset | k, 0400000000, 0, 1),
+                                          stmt(ret | k, 0), stmt(ret | k, 1)};
 inline constexpr insn rejected[] = {stmt(ld | w | abs, 44), stmt(ret | k, 1)};
 } // namespace detail
 
@@ -122,6 +135,8 @@ inline std::span<const insn> program_code(program_id p) noexcept {
     case program_id::connect_port_443: return detail::connect_port_443;
     case program_id::open_largefile: return detail::open_largefile;
     case program_id::open_mode_zero: return detail::open_mode_zero;
+    case program_id::stream_exact: return detail::stream_exact;
+    case program_id::deny_emptypath: return detail::deny_emptypath;
     case program_id::rejected: return detail::rejected;
     case program_id::count_: break;
     }
@@ -131,7 +146,7 @@ inline std::span<const insn> program_code(program_id p) noexcept {
 inline constexpr const char* program_names[] = {
     "allow_all",      "deny_all",          "inet_only",        "tcp_only", "deny_o_creat", "deny_resolve_in_root",
     "deny_async",     "even_user_data",    "connect_inet_only", "connect_port_443", "open_largefile",
-    "open_mode_zero", "rejected"};
+    "open_mode_zero", "stream_exact",      "deny_emptypath",    "rejected"};
 static_assert(sizeof(program_names) / sizeof(program_names[0]) == static_cast<std::size_t>(program_id::count_));
 
 inline const char* name(program_id p) noexcept { return program_names[static_cast<std::size_t>(p)]; }
@@ -158,11 +173,11 @@ struct submission {
     friend bool operator==(const submission&, const submission&) = default;
 };
 
-enum class step_kind : std::uint8_t { nnp, fork, ring, task_filter, ring_filter, submit };
+enum class step_kind : std::uint8_t { nnp, fork, ring, task_filter, ring_filter, submit, exec };
 
 struct step {
     step_kind kind = step_kind::submit;
-    int subject = 0;  // the task (nnp, fork, ring, task_filter) or ring (ring_filter, submit)
+    int subject = 0;  // the task (nnp, fork, ring, task_filter, exec) or ring (ring_filter, submit)
     int created = -1; // fork: the child task; ring: the new ring
     std::uint8_t opcode = 0;
     program_id program = program_id::allow_all;
@@ -174,7 +189,7 @@ struct step {
 
 struct scenario {
     std::string name;
-    fork_semantics sharing = fork_semantics::shared_until_child_writes;
+    kernel_profile kernel = profiles::reference; // the kernel the model runs as (== ignores its name)
     bool cap_sys_admin = false;
     std::vector<step> steps;
     friend bool operator==(const scenario&, const scenario&) = default;
@@ -225,21 +240,57 @@ inline built_sqe build(const submission& s) {
 }
 } // namespace detail
 
-// The model's result for every step (0 for nnp, fork and ring).
+// The pdu size a replayer registers for `st`: its kernel's (0 for an opcode it lacks).
+inline std::uint8_t registration_pdu_size(const scenario& s, const step& st) noexcept {
+    return s.kernel.pdu_size(st.opcode);
+}
+
+// A ring step on a ring its task's exec closed: what the kernel answers.
+inline constexpr int closed_ring = -EBADF;
+
+// The model's result for every step (0 for nnp, fork, ring and exec), as the
+// scenario's kernel (s.kernel) behaves.
+// exec: the task's rings close (io_uring fds are O_CLOEXEC); its task filters
+// stay, except on a kernel without exec_keeps_filters (7.0.13) in a task that
+// created a ring since it started or last exec'd (not inherited by fork: the
+// io_uring task context is the task's own, and exec ends it): there they are
+// gone, as if the task had never had any. Replayed on 7.0.13: a task that
+// created rings, exec'd, registered and exec'd again keeps its filters.
 inline std::vector<int> run(const scenario& s) {
     std::vector<task> tasks;
     std::vector<ring> rings;
-    kernel_profile k = profiles::reference;
-    k.inheritance = s.sharing;
-    tasks.emplace_back(task::options{k, false, s.cap_sys_admin});
+    std::vector<int> ring_owner;
+    std::vector<bool> ring_open, created_ring{false};
+    tasks.emplace_back(task::options{s.kernel, false, s.cap_sys_admin});
     std::vector<int> out;
     out.reserve(s.steps.size());
     for (const step& st : s.steps) {
         int r = 0;
+        const bool on_ring = st.kind == step_kind::ring_filter || st.kind == step_kind::submit;
+        if (on_ring && !ring_open.at(static_cast<std::size_t>(st.subject))) {
+            out.push_back(closed_ring);
+            continue;
+        }
         switch (st.kind) {
         case step_kind::nnp: tasks.at(static_cast<std::size_t>(st.subject)).set_no_new_privs(); break;
-        case step_kind::fork: tasks.push_back(tasks.at(static_cast<std::size_t>(st.subject)).fork()); break;
-        case step_kind::ring: rings.push_back(tasks.at(static_cast<std::size_t>(st.subject)).create_ring()); break;
+        case step_kind::fork:
+            tasks.push_back(tasks.at(static_cast<std::size_t>(st.subject)).fork());
+            created_ring.push_back(false);
+            break;
+        case step_kind::ring:
+            rings.push_back(tasks.at(static_cast<std::size_t>(st.subject)).create_ring());
+            ring_owner.push_back(st.subject);
+            ring_open.push_back(true);
+            created_ring.at(static_cast<std::size_t>(st.subject)) = true;
+            break;
+        case step_kind::exec: {
+            const auto t = static_cast<std::size_t>(st.subject);
+            for (std::size_t i = 0; i < rings.size(); ++i)
+                if (ring_owner[i] == st.subject) ring_open[i] = false;
+            if (!s.kernel.exec_keeps_filters && created_ring.at(t)) tasks.at(t) = task(tasks.at(t).config());
+            created_ring.at(t) = false;
+            break;
+        }
         case step_kind::task_filter:
             r = tasks.at(static_cast<std::size_t>(st.subject))
                     .add_filter(st.opcode, program_code(st.program), st.flags)
@@ -280,6 +331,7 @@ namespace make {
 inline step nnp(int t) { return {step_kind::nnp, t}; }
 inline step fork(int t, int child) { return {step_kind::fork, t, child}; }
 inline step ring(int t, int r) { return {step_kind::ring, t, r}; }
+inline step exec(int t) { return {step_kind::exec, t}; }
 inline step task_filter(int t, std::uint8_t op, program_id p, std::uint32_t flags = 0, int expect = 0) {
     step s{step_kind::task_filter, t};
     s.opcode = op;
@@ -342,6 +394,37 @@ inline submission connect_v4(std::uint32_t addr, std::uint16_t port, std::uint32
 // ---------------------------------------------------------------------------
 // Text form.
 
+// The preset that behaves exactly as `k` (nullptr when none does).
+inline const kernel_profile* preset_of(const kernel_profile& k) noexcept {
+    for (const kernel_profile* p : profiles::all)
+        if (*p == k) return p;
+    return nullptr;
+}
+
+// The `kernel=` field and, for a profile no preset equals, every behaviour:
+// `kernel=measured op_last=65 pdu=18:24,28:24,45:12 inheritance=copy_on_fork
+// exec_keeps_filters=1 socket_type=type_only drain=until_allowed
+// open_flags=0x... bind_disabled_rings=1 bind_task_registrations=1`.
+inline std::string profile_fields(const kernel_profile& k) {
+    if (const kernel_profile* p = preset_of(k)) return std::string("kernel=") + p->name;
+    std::string o = "kernel=measured op_last=" + std::to_string(k.op_last) + " pdu=";
+    bool first = true;
+    for (unsigned op = 0; op < opcode_count; ++op)
+        if (k.pdu_sizes[op]) {
+            o += (first ? "" : ",") + std::to_string(op) + ":" + std::to_string(k.pdu_sizes[op]);
+            first = false;
+        }
+    if (first) o += "-";
+    char flags[24];
+    std::snprintf(flags, sizeof(flags), "0x%llx", static_cast<unsigned long long>(k.open_flags));
+    o += std::string(" inheritance=") + to_string(k.inheritance) +
+         " exec_keeps_filters=" + (k.exec_keeps_filters ? "1" : "0") + " socket_type=" + to_string(k.socket_type) +
+         " drain=" + to_string(k.drain) + " open_flags=" + flags +
+         " bind_disabled_rings=" + (k.restrictions_bind_disabled_rings ? "1" : "0") +
+         " bind_task_registrations=" + (k.restrictions_bind_task_registrations ? "1" : "0");
+    return o;
+}
+
 inline std::string to_text(const scenario& s) {
     std::ostringstream o;
     auto hex = [](std::uint64_t v) {
@@ -350,13 +433,14 @@ inline std::string to_text(const scenario& s) {
         return std::string(b);
     };
     o << "ringfence-scenario 1\n";
-    o << "name " << (s.name.empty() ? "-" : s.name) << " sharing=" << to_string(s.sharing)
+    o << "name " << (s.name.empty() ? "-" : s.name) << " " << profile_fields(s.kernel)
       << " cap_sys_admin=" << (s.cap_sys_admin ? 1 : 0) << "\n";
     for (const step& st : s.steps) {
         switch (st.kind) {
         case step_kind::nnp: o << "nnp task=" << st.subject; break;
         case step_kind::fork: o << "fork task=" << st.subject << " child=" << st.created; break;
         case step_kind::ring: o << "ring task=" << st.subject << " ring=" << st.created; break;
+        case step_kind::exec: o << "exec task=" << st.subject; break;
         case step_kind::task_filter:
         case step_kind::ring_filter:
             o << (st.kind == step_kind::task_filter ? "task_filter task=" : "ring_filter ring=") << st.subject
@@ -389,6 +473,60 @@ inline std::string to_text(const scenario& s) {
     o << "end\n";
     return o.str();
 }
+
+namespace detail {
+// The kernel of a `name` line: profile_fields()' form, or the old `sharing=`.
+template <class Get, class Num>
+bool read_profile(const Get& get, const Num& num, kernel_profile& k) {
+    const auto kernel = get("kernel");
+    if (!kernel) {
+        const auto sh = get("sharing"); // reproducers from before kernel profiles
+        if (!sh) return false;
+        k = profiles::reference;
+        k.name = "measured";
+        if (*sh == "copy_on_fork") k.inheritance = fork_semantics::copy_on_fork;
+        else if (*sh != "shared_until_child_writes") return false;
+        if (const kernel_profile* p = preset_of(k)) k = *p;
+        return true;
+    }
+    if (*kernel != "measured") {
+        const kernel_profile* p = profiles::find(*kernel);
+        if (!p) return false;
+        k = *p;
+        return true;
+    }
+    k = kernel_profile{};
+    k.op_last = static_cast<unsigned>(num("op_last"));
+    const std::string pdu = get("pdu").value_or("");
+    if (pdu.empty()) return false;
+    if (pdu != "-") {
+        std::istringstream in(pdu);
+        for (std::string item; std::getline(in, item, ',');) {
+            unsigned op = 0, n = 0;
+            char colon = 0;
+            std::istringstream is(item);
+            if (!(is >> op >> colon >> n) || colon != ':' || op >= opcode_count || n > 24) return false;
+            k.pdu_sizes[op] = static_cast<std::uint8_t>(n);
+        }
+    }
+    const std::string inh = get("inheritance").value_or(""), st = get("socket_type").value_or(""),
+                      dr = get("drain").value_or("");
+    if (inh == to_string(fork_semantics::copy_on_fork)) k.inheritance = fork_semantics::copy_on_fork;
+    else if (inh == to_string(fork_semantics::shared_until_child_writes)) k.inheritance = fork_semantics::shared_until_child_writes;
+    else return false;
+    if (st == to_string(socket_type_view::type_only)) k.socket_type = socket_type_view::type_only;
+    else if (st == to_string(socket_type_view::with_flags)) k.socket_type = socket_type_view::with_flags;
+    else return false;
+    if (dr == to_string(drain_view::until_allowed)) k.drain = drain_view::until_allowed;
+    else if (dr == to_string(drain_view::until_allowed_without_drain)) k.drain = drain_view::until_allowed_without_drain;
+    else return false;
+    k.exec_keeps_filters = num("exec_keeps_filters") != 0;
+    k.open_flags = static_cast<std::uint64_t>(num("open_flags"));
+    k.restrictions_bind_disabled_rings = num("bind_disabled_rings") != 0;
+    k.restrictions_bind_task_registrations = num("bind_task_registrations") != 0;
+    return true;
+}
+} // namespace detail
 
 // Parses to_text()'s output; nullopt on any malformed line.
 inline std::optional<scenario> from_text(std::string_view text) {
@@ -433,11 +571,7 @@ inline std::optional<scenario> from_text(std::string_view text) {
         step st;
         if (word == "name") {
             s.name = first_arg == "-" ? "" : first_arg;
-            const auto sh = get("sharing");
-            if (!sh) return std::nullopt;
-            if (*sh == "copy_on_fork") s.sharing = fork_semantics::copy_on_fork;
-            else if (*sh == "shared_until_child_writes") s.sharing = fork_semantics::shared_until_child_writes;
-            else return std::nullopt;
+            if (!detail::read_profile(get, num, s.kernel)) return std::nullopt;
             s.cap_sys_admin = num("cap_sys_admin") != 0;
             if (bad) return std::nullopt;
             continue;
@@ -450,6 +584,8 @@ inline std::optional<scenario> from_text(std::string_view text) {
             st = make::fork(static_cast<int>(num("task")), static_cast<int>(num("child")));
         } else if (word == "ring") {
             st = make::ring(static_cast<int>(num("task")), static_cast<int>(num("ring")));
+        } else if (word == "exec") {
+            st = make::exec(static_cast<int>(num("task")));
         } else if (word == "task_filter" || word == "ring_filter") {
             const auto p = program_by_name(get("prog").value_or(""));
             if (!p) return std::nullopt;
@@ -522,9 +658,13 @@ struct generator_options {
     std::size_t steps = 40;
     int max_tasks = 5;
     int max_rings = 6;
-    fork_semantics sharing = fork_semantics::shared_until_child_writes;
+    // The kernel whose expectations generate() computes. The steps depend on
+    // the seed and the other options only, so one seed gives the same steps
+    // for every profile: comparing the models of two kernels on it is fair.
+    kernel_profile kernel = profiles::reference;
     bool with_drain = true;   // IOSQE_IO_DRAIN submissions
     bool with_invalid = true; // registrations the kernel refuses
+    bool with_exec = true;    // exec steps (they close the task's rings)
 };
 
 namespace detail {
@@ -536,14 +676,15 @@ inline submission random_submission(rng& g, bool with_drain) {
     case IORING_OP_NOP: s = make::nop(); break;
     case IORING_OP_SOCKET: {
         static constexpr int families[] = {2, 10, 1}; // AF_INET, AF_INET6, AF_UNIX
-        static constexpr int types[] = {1, 2, 1 | 02000000, 2 | 04000}; // STREAM, DGRAM, with CLOEXEC / NONBLOCK
+        static constexpr int types[] = {1, 2, 1 | 02000000, 2 | 04000, 1 | 04000}; // STREAM, DGRAM, with CLOEXEC / NONBLOCK
         const int family = g.pick(families); // one draw per statement: argument order is unspecified
         const int type = g.pick(types);
         s = make::socket(family, type, 0);
         break;
     }
     case IORING_OP_OPENAT: {
-        static constexpr std::uint64_t flags[] = {0, 02, 0100 | 02, 02000000, 0100 | 01};
+        // O_EMPTYPATH (0400000000) reaches open.flags on 7.2+ only
+        static constexpr std::uint64_t flags[] = {0, 02, 0100 | 02, 02000000, 0100 | 01, 0400000000};
         static constexpr std::uint64_t modes[] = {0, 0644, 0600};
         const std::uint64_t f = g.pick(flags);
         const std::uint64_t m = g.pick(modes);
@@ -580,8 +721,8 @@ inline void random_filter(rng& g, step& st, bool with_invalid) {
     st.opcode = g.pick(ops);
     switch (st.opcode) {
     case IORING_OP_SOCKET: {
-        static constexpr program_id p[] = {program_id::inet_only, program_id::tcp_only, program_id::allow_all,
-                                           program_id::deny_all, program_id::even_user_data};
+        static constexpr program_id p[] = {program_id::inet_only, program_id::tcp_only,       program_id::allow_all,
+                                           program_id::deny_all,  program_id::even_user_data, program_id::stream_exact};
         st.program = g.pick(p);
         break;
     }
@@ -590,7 +731,7 @@ inline void random_filter(rng& g, step& st, bool with_invalid) {
         static constexpr program_id p[] = {program_id::deny_o_creat,   program_id::deny_resolve_in_root,
                                            program_id::allow_all,      program_id::deny_all,
                                            program_id::deny_async,     program_id::open_largefile,
-                                           program_id::open_mode_zero};
+                                           program_id::open_mode_zero, program_id::deny_emptypath};
         st.program = g.pick(p);
         break;
     }
@@ -624,10 +765,17 @@ inline scenario generate(std::uint64_t seed, const generator_options& opt = {}) 
     rng g(seed);
     scenario s;
     s.name = "random-" + std::to_string(seed);
-    s.sharing = opt.sharing;
+    s.kernel = opt.kernel;
     s.cap_sys_admin = false;
     std::vector<bool> task_nnp{false};
+    std::vector<int> ring_owner; // -1 once its task exec'd
     int tasks = 1, rings = 0;
+    // A ring of the scenario that is still open, or -1 (one draw either way).
+    auto open_ring = [&]() -> int {
+        if (rings == 0) return -1;
+        const int r = static_cast<int>(g.below(static_cast<std::uint32_t>(rings)));
+        return ring_owner[static_cast<std::size_t>(r)] < 0 ? -1 : r;
+    };
     // Most scenarios start sandboxed; some let the first registration fail.
     if (!g.chance(10)) {
         s.steps.push_back(make::nnp(0));
@@ -641,20 +789,27 @@ inline scenario generate(std::uint64_t seed, const generator_options& opt = {}) 
             task_nnp.push_back(task_nnp[static_cast<std::size_t>(t)]);
         } else if (roll < 26 && rings < opt.max_rings) {
             s.steps.push_back(make::ring(t, rings++));
+            ring_owner.push_back(t);
         } else if (roll < 29 && !task_nnp[static_cast<std::size_t>(t)]) {
             s.steps.push_back(make::nnp(t));
             task_nnp[static_cast<std::size_t>(t)] = true;
+        } else if (roll >= 29 && roll < 31 && opt.with_exec) {
+            s.steps.push_back(make::exec(t));
+            for (int& owner : ring_owner)
+                if (owner == t) owner = -1;
         } else if (roll < 47) {
             step st = make::task_filter(t, 0, program_id::allow_all);
             detail::random_filter(g, st, opt.with_invalid);
             s.steps.push_back(st);
         } else if (roll < 58 && rings > 0) {
-            const int r = static_cast<int>(g.below(static_cast<std::uint32_t>(rings)));
+            const int r = open_ring();
+            if (r < 0) continue;
             step st = make::ring_filter(r, 0, program_id::allow_all);
             detail::random_filter(g, st, opt.with_invalid);
             s.steps.push_back(st);
         } else if (rings > 0) {
-            const int r = static_cast<int>(g.below(static_cast<std::uint32_t>(rings)));
+            const int r = open_ring();
+            if (r < 0) continue;
             const submission sub = detail::random_submission(g, opt.with_drain);
             s.steps.push_back(make::submit(r, sub, 0));
         }
