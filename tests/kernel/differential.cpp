@@ -8,10 +8,18 @@
 //   2. on the rings whose program was accepted, random requests through real
 //      SQEs (NOP, SOCKET, OPENAT, OPENAT2, CONNECT over IPv4 and IPv6): the
 //      kernel's denial (-EACCES from the filter) must equal ringfence::run()==0 on
-//      the context the kernel builds from that SQE: ringfence::make_ctx() with
-//      the ring's drain state (drain_model). make_ctx() itself is under test
-//      here: OPENAT prep's IOSQE_ASYNC, O_EMPTYPATH and the 24-byte
-//      sockaddr_in6 were found by this test and are counted in the summary.
+//      the context the kernel builds from that SQE: ringfence::make_ctx() as
+//      this kernel (its profile, measured first by kernel_under_test::measure(),
+//      the `kernel.profile` check) with the ring's drain (ringfence::drain_state,
+//      the profile's drain_view). make_ctx() itself is under test here: OPENAT
+//      prep's IOSQE_ASYNC, O_EMPTYPATH and the 24-byte sockaddr_in6 were found
+//      by this test and are counted in the summary;
+//   3. every other preset of ringfence::profiles decides the same submissions
+//      on its own model (its contexts, its drain): the summary counts, per
+//      preset, the submissions it decides differently from the kernel. Each
+//      must have some, unless it differs from this kernel only where one
+//      ring's submissions cannot show it (exec, inheritance, restrictions:
+//      kernel.scenarios and kernel.conformance tell those apart).
 // Any disagreement prints a reproducer (the program, shrunk while the
 // disagreement lasts, as bpf_asm text and as raw instructions; the SQE; the
 // 40-byte context in hex) and fails. The last line is `N passed, M failed`
@@ -28,6 +36,7 @@
 //   --reports <n>       reproducers to print at most (default 5)
 //   --quiet             no progress lines
 #include "guest.hpp"
+#include "kernel_line.hpp"
 #include "ring.hpp"
 #include "requests.hpp"
 
@@ -70,7 +79,6 @@ using rf::insn;
 namespace {
 
 using kt::built_ctx;
-using kt::drain_model;
 using kt::enter_failed;
 using kt::err_name;
 using kt::hex_bytes;
@@ -108,13 +116,14 @@ bool apply(options& o, const std::string& key, const std::string& value) {
 }
 
 // IORING_REGISTER_BPF_FILTER with any program at all (ringfence::register_filter
-// refuses to send what verify rejects). 0 or -errno.
+// refuses to send what verify rejects), with this kernel's pdu size. 0 or -errno.
+rf::kernel_profile g_kernel = rf::profiles::reference; // measured in run()
 int register_raw(int ring_fd, unsigned opcode, const std::vector<insn>& code) {
     rf::io_uring_bpf cmd{};
     cmd.cmd_type = rf::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = opcode;
     cmd.filter.filter_len = static_cast<std::uint32_t>(code.size());
-    cmd.filter.pdu_size = rf::expected_pdu_size(opcode);
+    cmd.filter.pdu_size = g_kernel.pdu_size(opcode);
     static const insn empty_guard{};
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(code.empty() ? &empty_guard : code.data());
     return rf::test::sys_io_uring_register(ring_fd, rf::IORING_REGISTER_BPF_FILTER, &cmd, 1);
@@ -203,17 +212,31 @@ int kernel_verdict(const std::vector<insn>& code, unsigned op) {
 }
 
 // Replays one request on a fresh ring with `code` registered (after priming
-// the drain state when the original ring was drained). The kernel's res.
+// the drain when the original ring was drained). The kernel's res.
+// The primer is an IOSQE_IO_DRAIN request that a deny-all filter on its own
+// opcode denies: a denied request leaves the drain on on every line (an
+// allowed one would end it at once on 7.3).
 int replay(const std::vector<insn>& code, const request& q) {
     test_ring ring;
     if (!ring.ok()) return enter_failed;
     if (q.drained && !(q.sqe.flags & rf::sqe_flag::io_drain)) {
-        rf::io_uring_sqe primer = rf::prep::nop(0xd7a1d7a1);
+        const bool nop = q.sqe.opcode == rf::IORING_OP_NOP;
+        rf::io_uring_sqe primer = nop ? rf::prep::socket(AF_INET, SOCK_STREAM, 0) : rf::prep::nop();
+        primer.user_data = 0xd7a1d7a1;
         primer.flags = rf::sqe_flag::io_drain;
-        ring.submit(primer);
+        const std::vector<insn> deny = {rf::stmt(B::ret | B::k, 0)};
+        if (register_raw(ring.fd(), primer.opcode, deny) != 0) return enter_failed;
+        if (ring.submit(primer) != -EACCES) return enter_failed;
     }
     if (register_raw(ring.fd(), q.sqe.opcode, code) != 0) return enter_failed;
     return submit(ring, q);
+}
+
+// Whether a preset's difference from this kernel could show in one ring's
+// submissions at all (the pdu sizes, socket.type, the drain, open.flags).
+bool shows_in_submissions(const rf::kernel_profile& a, const rf::kernel_profile& b) {
+    return a.op_last != b.op_last || a.pdu_sizes != b.pdu_sizes || a.socket_type != b.socket_type ||
+           a.drain != b.drain || a.open_flags != b.open_flags;
 }
 
 // ---------------------------------------------------------------------------
@@ -233,6 +256,7 @@ struct totals {
     std::array<per_kind, static_cast<std::size_t>(req_kind::count)> kinds{};
     std::size_t verdict_disagreements = 0, run_disagreements = 0, harness_errors = 0, reports = 0;
     std::size_t drained_submissions = 0, skipped_cqe = 0;
+    std::vector<std::size_t> preset_differences; // per other preset: submissions it decides differently
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -246,6 +270,11 @@ int run(const options& o) {
     std::printf("differential: seed %llu, programs >= %zu, submissions >= %zu, %zu per accepted program\n",
                 static_cast<unsigned long long>(o.seed), o.programs, o.submissions, o.per_program);
     std::printf("kernel: %s %s %s\n", u.sysname, u.release, u.version);
+
+    // This kernel's profile (by behaviour, in forked children): the model runs as it.
+    const kt::kernel_under_test kut = kt::kernel_under_test::measure();
+    g_kernel = kut.profile();
+    const std::vector<const rf::kernel_profile*> others = kut.other_presets();
 
     {   // the feature itself: a real registration on a throwaway ring
         test_ring probe;
@@ -262,13 +291,14 @@ int run(const options& o) {
     }
 
     rt::program_generator gen(o.seed);
-    request_maker maker(o.seed ^ 0x5eed5eed5eed5eedull);
+    request_maker maker(o.seed ^ 0x5eed5eed5eed5eedull, true);
     kt::operation_check control;
     if (!control.ok()) {
         std::printf("FAIL: cannot create the control ring: %s\n", err_name(control.fd()).c_str());
         return 1;
     }
     totals t;
+    t.preset_differences.assign(others.size(), 0);
     std::vector<std::unique_ptr<request>> reqs;
     for (std::size_t i = 0; i < o.per_program; ++i) reqs.push_back(std::make_unique<request>());
 
@@ -285,7 +315,7 @@ int run(const options& o) {
         std::array<std::vector<std::uint32_t>, 10> words; // per offset, over the requests
         for (auto& q : reqs) {
             maker.make(*q, op);
-            const built_ctx b = kernel_ctx(*q);
+            const built_ctx b = kernel_ctx(*q, g_kernel);
             for (std::uint32_t k = 0; k < 40; k += 4) words[k / 4].push_back(b.r.ctx.word(k));
         }
         // Words that differ between the requests tell them apart: weight them.
@@ -343,7 +373,8 @@ int run(const options& o) {
         ++t.accepted;
         ++t.accepted_by_kind[static_cast<std::size_t>(gp.kind)];
 
-        drain_model drain;
+        rf::drain_state drain;                                   // the ring's, as this kernel keeps it
+        std::vector<rf::drain_state> preset_drains(others.size()); // as each other preset would
         for (std::size_t qi = 0; qi < reqs.size(); ++qi) {
             request& q = *reqs[qi];
             per_kind* pk = &t.kinds[static_cast<std::size_t>(q.kind)];
@@ -353,8 +384,9 @@ int run(const options& o) {
                 pk = &t.kinds[static_cast<std::size_t>(q.kind)];
             }
             kt::keep_skip_inline(q, drain.active);
-            q.drained = drain.before(q.sqe.flags);
-            const built_ctx b = kernel_ctx(q);
+            drain.before(q.sqe.flags);
+            q.drained = drain.active;
+            const built_ctx b = kernel_ctx(q, g_kernel);
             if (!b.r.ok()) {
                 ++t.harness_errors;
                 std::printf("FAIL: harness: make_ctx refuses a generated SQE (%s), opcode %u\n", b.r.message(), q.sqe.opcode);
@@ -362,8 +394,18 @@ int run(const options& o) {
             }
             const std::uint32_t model = rf::run(gp.code, b.r.ctx);
             const bool model_denies = model == 0;
+            // The other presets' decisions on the same request, each with its own drain.
+            std::vector<char> preset_denies(others.size());
+            for (std::size_t p = 0; p < others.size(); ++p) {
+                request pq = q;
+                preset_drains[p].before(q.sqe.flags);
+                pq.drained = preset_drains[p].active;
+                const built_ctx pb = kernel_ctx(pq, *others[p]);
+                preset_denies[p] = !pb.r.ok() || rf::run(gp.code, pb.r.ctx) == 0;
+                preset_drains[p].after(others[p]->drain, q.sqe.flags, !preset_denies[p]);
+            }
             const int res = submit(ring, q);
-            drain.after(q.sqe.flags, model_denies);
+            drain.after(g_kernel.drain, q.sqe.flags, !model_denies);
             ++t.submissions;
             ++pk->submitted;
             if (q.drained) ++t.drained_submissions;
@@ -377,6 +419,7 @@ int run(const options& o) {
                 continue;
             }
             const bool kernel_denies = res == -EACCES;
+            for (std::size_t p = 0; p < others.size(); ++p) t.preset_differences[p] += (preset_denies[p] != 0) != kernel_denies;
             if (kernel_denies) ++pk->denied;
             else {
                 ++pk->allowed;
@@ -446,8 +489,32 @@ int run(const options& o) {
         std::printf("\n");
     }
     if (t.harness_errors) std::printf("harness errors: %zu\n", t.harness_errors);
-    const std::size_t failed = t.verdict_disagreements + t.run_disagreements + t.harness_errors;
-    const std::size_t checks = t.programs + t.submissions;
+    // Every other preset must decide some submissions differently from this
+    // kernel, unless its differences cannot show in submissions.
+    std::size_t preset_failures = 0, preset_checks = 0;
+    std::printf("model as this kernel (%s): %zu submissions decided differently from the kernel\n", g_kernel.name,
+                t.run_disagreements);
+    for (std::size_t p = 0; p < others.size(); ++p) {
+        std::printf("preset %s: %zu submissions decided differently from this kernel\n", others[p]->name,
+                    t.preset_differences[p]);
+        if (!shows_in_submissions(g_kernel, *others[p])) {
+            std::printf("  (it differs from this kernel only where one ring's submissions cannot show it:\n%s  "
+                        "kernel.scenarios tells them apart)\n",
+                        differences(g_kernel, *others[p]).c_str());
+            continue;
+        }
+        ++preset_checks;
+        if (t.preset_differences[p] == 0) {
+            ++preset_failures;
+            std::printf("FAIL preset %s does not disagree with this kernel: the suite cannot tell them apart\n",
+                        others[p]->name);
+        } else {
+            std::printf("PASS preset.%s.disagrees\n", others[p]->name);
+        }
+    }
+    const std::size_t failed =
+        t.verdict_disagreements + t.run_disagreements + t.harness_errors + preset_failures + (kut.ok ? 0 : 1);
+    const std::size_t checks = t.programs + t.submissions + preset_checks + 1; // + kernel.profile
     std::printf("time: %.1f s\n", seconds_since(t0));
     std::printf("%zu passed, %zu failed\n", checks >= failed ? checks - failed : 0, failed);
     return failed ? 1 : 0;

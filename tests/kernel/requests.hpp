@@ -7,7 +7,7 @@
 //   ringfence::test::test_ring ring;                 // register a filter on ring.fd()
 //   ringfence::test::request q;
 //   maker.make(q, ringfence::IORING_OP_SOCKET);
-//   const auto b = ringfence::test::kernel_ctx(q);    // b.r.ctx: what the filter sees
+//   const auto b = ringfence::test::kernel_ctx(q, profile);  // b.r.ctx: what the filter of that kernel sees
 //   const int res = ringfence::test::submit(ring, q); // -EACCES: a filter denied it
 //
 // How requests are chosen so that the kernel's answer shows the filter's decision:
@@ -23,7 +23,8 @@
 //   it, drain is disabled (-EOPNOTSUPP), so no IOSQE_IO_DRAIN follows on that ring.
 // - While a ring's drain is active, the kernel marks every request (the
 //   IOSQE_IO_DRAIN one included) REQ_F_FORCE_ASYNC before the filter runs,
-//   which filters see as IOSQE_ASYNC; see drain_model for when it ends.
+//   which filters see as IOSQE_ASYNC; ringfence::drain_state with the kernel
+//   profile's drain_view says when it ends (7.3 differs).
 // - OPENAT/OPENAT2 prep forces async for O_CREAT, O_TRUNC and __O_TMPFILE
 //   (io_openat_force_async()), before the filter runs: filters see IOSQE_ASYNC.
 // - -EACCES that is not the filter's: SOCKET and CONNECT requests are first
@@ -39,6 +40,7 @@
 
 #include "common/random_program.hpp"
 #include "ringfence/context.hpp"
+#include "ringfence/kernel_profile.hpp"
 #include "ringfence/sqe.hpp"
 #include "ringfence/uapi.hpp"
 
@@ -136,7 +138,9 @@ inline std::uint8_t allowed_flags(unsigned op) {
 
 class request_maker {
 public:
-    explicit request_maker(std::uint64_t seed) : rng_(seed) {}
+    // line_flags: also draw often what the kernel lines show differently
+    // (O_EMPTYPATH in open flags), so that every other line's model disagrees.
+    explicit request_maker(std::uint64_t seed, bool line_flags = false) : rng_(seed), line_flags_(line_flags) {}
     testing::random_source& rng() { return rng_; }
 
     // A fresh ring: no drain, no skip seen yet.
@@ -185,7 +189,8 @@ private:
         if (rng_.percent(40)) return f;
         for (std::uint8_t bit : {fixed_file, io_link, io_hardlink, async, cqe_skip_success})
             if (rng_.percent(bit == cqe_skip_success ? 20 : 15)) f = static_cast<std::uint8_t>(f | bit);
-        if (rng_.percent(5)) f |= io_drain;
+        // often enough that 7.3's drain (the allowed drain request ends it) shows
+        if (rng_.percent(10)) f |= io_drain;
         f &= allowed_flags(op);
         // skip-success disables drain for the ring (-EOPNOTSUPP, before the filter)
         if ((f & io_drain) && ((f & cqe_skip_success) || skip_seen_)) f &= static_cast<std::uint8_t>(~io_drain);
@@ -202,6 +207,7 @@ private:
         const std::size_t n = rng_.below(4);
         for (std::size_t i = 0; i < n; ++i) f |= rng_.pick(bits);
         if (rng_.percent(10)) f |= 1ull << rng_.below(32);
+        if (line_flags_ && rng_.percent(12)) f |= of::emptypath; // reaches open.flags on 7.2+ only
         return static_cast<std::uint32_t>(f);
     }
     std::uint32_t mode() {
@@ -354,6 +360,7 @@ private:
     }
 
     testing::random_source rng_;
+    bool line_flags_ = false;
     bool skip_seen_ = false;
 };
 
@@ -366,42 +373,20 @@ inline int connect_socket(const request& r) {
     return s;
 }
 
-// The ring's drain state as the kernel keeps it (io_uring.c, 7.2): IOSQE_IO_DRAIN
-// sets ctx->drain_active in io_init_req(), and while it is set every request
-// gets REQ_F_FORCE_ASYNC there, before the filter runs: filters see
-// IOSQE_ASYNC. A request that gets past the filter then goes through
-// io_drain_req(), which clears drain_active once the defer list is empty
-// unless that request itself carries IOSQE_IO_DRAIN; a denied request fails
-// before that and leaves it set. (So it is not "every later request": after a
-// drain, the first allowed request without IO_DRAIN ends it.) This holds when
-// nothing else is in flight, which is why requests here are submitted one at a
-// time and an IOSQE_CQE_SKIP_SUCCESS request is never sent on an async path.
-struct drain_model {
-    bool active = false;
-    // Before submitting: IO_DRAIN turns the drain on; returns whether the request is drained.
-    bool before(std::uint8_t flags) {
-        if (flags & rf::sqe_flag::io_drain) active = true;
-        return active;
-    }
-    // After it: a request past the filter ends the drain unless it is a drain itself.
-    void after(std::uint8_t flags, bool denied) {
-        if (active && !denied && !(flags & rf::sqe_flag::io_drain)) active = false;
-    }
-};
-
-// The context the kernel hands to the filter: ringfence::make_ctx() on the
-// SQE with the ring's drain state applied. The flags record which of the
-// 7.2-specific rules make_ctx() had to apply, so the counts show they were hit.
+// The context kernel `k` hands to the filter: ringfence::make_ctx() on the
+// SQE with the ring's drain state applied (q.drained: ringfence::drain_state
+// was active for it). The flags record which of the kernel-specific rules
+// make_ctx() had to apply, so the counts show they were hit.
 struct built_ctx {
     rf::ctx_result r;
     bool prep_async = false; // OPENAT/OPENAT2 prep forced IOSQE_ASYNC (create, truncate, tmpfile)
     bool short_v6 = false;   // a CONNECT IPv6 address of 24..27 bytes was filled in
     bool emptypath = false;  // OPENAT's O_EMPTYPATH survived into open.flags
 };
-inline built_ctx kernel_ctx(const request& q) {
+inline built_ctx kernel_ctx(const request& q, const rf::kernel_profile& k = rf::profiles::reference) {
     rf::io_uring_sqe seen = q.sqe;
     if (q.drained) seen.flags |= rf::sqe_flag::async;
-    built_ctx b{rf::make_ctx(seen), false, false, false};
+    built_ctx b{rf::make_ctx(seen, rf::process_memory{}, k), false, false, false};
     if (!b.r.ok()) return b;
     const std::uint64_t open_flags = b.r.ctx.get(rf::fields::open_flags);
     const bool opens = q.sqe.opcode == rf::IORING_OP_OPENAT || q.sqe.opcode == rf::IORING_OP_OPENAT2;
