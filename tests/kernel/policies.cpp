@@ -458,11 +458,8 @@ int submit(kt::test_ring& ring, kt::request& q, bool no_fd, const dev_null_file&
     return kt::submit(ring, q);
 }
 
-// The context kernel `k` hands the filter for q (no drain here, see the top):
-// kt::kernel_ctx builds the reference line's, this one the measured kernel's.
-rf::ctx_result model_ctx(const kt::request& q, const rf::kernel_profile& k) {
-    return rf::make_ctx(q.sqe, rf::process_memory{}, k);
-}
+// The context kernel `k` hands the filter for q (no drain here, see the top).
+rf::ctx_result model_ctx(const kt::request& q, const rf::kernel_profile& k) { return kt::kernel_ctx(q, k).r; }
 
 // ---------------------------------------------------------------------------
 // The run

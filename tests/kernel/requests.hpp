@@ -383,7 +383,7 @@ struct built_ctx {
     bool short_v6 = false;   // a CONNECT IPv6 address of 24..27 bytes was filled in
     bool emptypath = false;  // OPENAT's O_EMPTYPATH survived into open.flags
 };
-inline built_ctx kernel_ctx(const request& q, const rf::kernel_profile& k = rf::profiles::reference) {
+inline built_ctx kernel_ctx(const request& q, const rf::kernel_profile& k) {
     rf::io_uring_sqe seen = q.sqe;
     if (q.drained) seen.flags |= rf::sqe_flag::async;
     built_ctx b{rf::make_ctx(seen, rf::process_memory{}, k), false, false, false};
