@@ -3571,7 +3571,7 @@ struct trace_recorder {
         s.in = in;
         s.a = a;
         s.x = x;
-        s.rule = rule_at(rules, pc);
+        s.rule = detail::rule_at(rules, pc);
         if (stored) {
             s.wrote_scratch = true;
             s.cell = static_cast<std::uint8_t>(cell);
@@ -3619,13 +3619,13 @@ inline std::string explanation::text() const {
             const bool taken = steps[i + 1].pc == s.pc + 1 + s.in.jt;
             line += s.in.jt == s.in.jf ? " (either way)" : taken ? " (true)" : " (false)";
         }
-        if (const std::string c = comment_for(s.in, opcode); !c.empty()) line += "  ; " + c;
+        if (const std::string c = ringfence::comment_for(s.in, opcode); !c.empty()) line += "  ; " + c;
         if (!s.rule.empty() && (i == 0 || steps[i - 1].rule != s.rule)) line += "  [rule: " + std::string(s.rule) + "]";
         out += line;
         out += '\n';
     }
     out += "result: " + std::to_string(result) + (allowed() ? " (allow)" : " (deny)");
-    if (how != end_reason::returned) out += std::string(", ") + describe(how);
+    if (how != end_reason::returned) out += std::string(", ") + ringfence::describe(how);
     if (!rule.empty()) out += ", decided by rule \"" + std::string(rule) + "\"";
     out += '\n';
     return out;
@@ -7940,7 +7940,7 @@ inline constexpr std::string_view unnamed_rule = "unnamed rule";
 template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     out.error = b.build_into(out.prog);
-    if (!out.error.ok() && std::is_constant_evaluated()) report_in_constant_expression(out.error);
+    if (!out.error.ok() && std::is_constant_evaluated()) detail::report_in_constant_expression(out.error);
     if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
 }
 
@@ -8569,7 +8569,15 @@ private:
     // Runs program `which` from `pc`; at a return, program 0 hands over to
     // program 1, and program 1 compares the two results.
     void step(int which, std::size_t pc, machine m, const sym& first_result) {
-        using namespace bpf;
+        // Using-declarations, not `using namespace bpf`: a using-directive puts
+        // bpf's names in ringfence for lookup, where ringfence::detail's own
+        // (the assembler's class_of(char)) hide them.
+        using bpf::class_of, bpf::op_of, bpf::src_of, bpf::rval_of;
+        using bpf::ld, bpf::ldx, bpf::st, bpf::stx, bpf::alu, bpf::jmp, bpf::ret, bpf::misc;
+        using bpf::w, bpf::imm, bpf::abs, bpf::mem, bpf::len;
+        using bpf::div, bpf::mod, bpf::lsh, bpf::rsh, bpf::and_, bpf::neg;
+        using bpf::ja, bpf::jeq, bpf::jgt, bpf::jge;
+        using bpf::k, bpf::a, bpf::tax, bpf::txa, bpf::memwords;
         const std::span<const insn> p = prog_[which];
         while (!done()) {
             if (pc >= p.size()) return finish(which, sym::konst(0), first_result);
@@ -8748,9 +8756,9 @@ inline std::vector<std::uint32_t> interesting_constants(std::span<const insn> a,
 inline equivalence_result check_equivalence(std::span<const insn> a, std::span<const insn> b, unsigned opcode,
                                             const equivalence_options& options) {
     equivalence_result r;
-    if (!verify(a) || !verify(b)) {
+    if (!ringfence::verify(a) || !ringfence::verify(b)) {
         r.verdict = equivalence::unknown;
-        r.why = std::string("program ") + (verify(a) ? "b" : "a") + " is not a valid io_uring filter";
+        r.why = std::string("program ") + (ringfence::verify(a) ? "b" : "a") + " is not a valid io_uring filter";
         return r;
     }
     // The program with the longer paths goes first: the other one then mostly
@@ -8775,7 +8783,7 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
         words[2] = (words[2] & ~(0xffu << bit)) | ((opcode & 0xffu) << bit);
         bpf_ctx c;
         std::memcpy(static_cast<void*>(&c), words, sizeof c);
-        const std::uint32_t ra = run(a, c), rb = run(b, c);
+        const std::uint32_t ra = ringfence::run(a, c), rb = ringfence::run(b, c);
         if (options.compare_values ? ra != rb : (ra != 0) != (rb != 0)) {
             r.verdict = equivalence::different;
             r.counterexample = c;

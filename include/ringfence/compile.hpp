@@ -63,7 +63,7 @@ inline constexpr std::string_view unnamed_rule = "unnamed rule";
 template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     out.error = b.build_into(out.prog);
-    if (!out.error.ok() && std::is_constant_evaluated()) report_in_constant_expression(out.error);
+    if (!out.error.ok() && std::is_constant_evaluated()) detail::report_in_constant_expression(out.error);
     if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
 }
 

@@ -109,7 +109,7 @@ struct trace_recorder {
         s.in = in;
         s.a = a;
         s.x = x;
-        s.rule = rule_at(rules, pc);
+        s.rule = detail::rule_at(rules, pc);
         if (stored) {
             s.wrote_scratch = true;
             s.cell = static_cast<std::uint8_t>(cell);
@@ -157,13 +157,13 @@ inline std::string explanation::text() const {
             const bool taken = steps[i + 1].pc == s.pc + 1 + s.in.jt;
             line += s.in.jt == s.in.jf ? " (either way)" : taken ? " (true)" : " (false)";
         }
-        if (const std::string c = comment_for(s.in, opcode); !c.empty()) line += "  ; " + c;
+        if (const std::string c = ringfence::comment_for(s.in, opcode); !c.empty()) line += "  ; " + c;
         if (!s.rule.empty() && (i == 0 || steps[i - 1].rule != s.rule)) line += "  [rule: " + std::string(s.rule) + "]";
         out += line;
         out += '\n';
     }
     out += "result: " + std::to_string(result) + (allowed() ? " (allow)" : " (deny)");
-    if (how != end_reason::returned) out += std::string(", ") + describe(how);
+    if (how != end_reason::returned) out += std::string(", ") + ringfence::describe(how);
     if (!rule.empty()) out += ", decided by rule \"" + std::string(rule) + "\"";
     out += '\n';
     return out;
