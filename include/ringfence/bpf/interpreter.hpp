@@ -30,6 +30,9 @@ namespace ringfence::bpf {
 // What the interpreter reads packet data through. `load` handles LD/LDX
 // ABS/IND/MSH-style loads of 1, 2 or 4 bytes (code's size field) at `offset`;
 // it returns false when the load is not possible, which ends the program with 0.
+// `offset` is the kernel's: k for ABS and MSH, the 32-bit wrap of X + k for IND.
+// Read as a signed int, offsets from 0x80000000 up are the kernel's negative
+// ones (SKF_NET_OFF, SKF_LL_OFF, and for ABS the ancillary SKF_AD_OFF range).
 template <class M>
 concept memory = requires(const M& m, std::uint16_t code, std::uint32_t offset, std::uint32_t& out) {
     { m.load(code, offset, out) } -> std::same_as<bool>;
@@ -89,9 +92,11 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
             if (!data.load(in.code, K, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         case ld | w | ind: case ld | h | ind: case ld | b | ind: {
-            const std::uint32_t off = X + K;
-            // an offset that overflows: no data there
-            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load);
+            // The kernel adds X and k in 32 bits and reads the sum as a signed
+            // int (convert_bpf_ld_abs, bpf_skb_load_helper_*): X = 0x3e with
+            // k = 0xffffffff loads offset 0x3d. The memory gets that wrapped
+            // sum, as an ABS load of the same offset would.
+            if (!data.load(in.code, X + K, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         }
         case ldx | b | msh: {
