@@ -73,7 +73,7 @@ constexpr std::uint16_t rval_of(std::uint16_t code) noexcept { return code & 0x1
 constexpr std::uint16_t miscop_of(std::uint16_t code) noexcept { return code & 0xf8; }
 
 constexpr bool is_conditional_jump(std::uint16_t code) noexcept {
-    return class_of(code) == jmp && op_of(code) != ja;
+    return bpf::class_of(code) == jmp && bpf::op_of(code) != ja;
 }
 } // namespace bpf
 
@@ -197,9 +197,17 @@ consteval auto shrink() {
 //   constexpr ringfence::insn prog[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
 //   static_assert(ringfence::bpf::check_classic(prog).ok());
 //
-// This is the generic part of the kernel's import path for every classic BPF
-// user. io_uring's own instruction list is applied on top in ringfence/verify.hpp;
-// use ringfence::verify there, not this, to decide what io_uring accepts.
+//   static_assert(ringfence::bpf::check_socket_filter(prog).ok());
+//
+// Three checks, three jobs; pick the one for the kernel consumer you mean:
+//   bpf::check_classic        bpf_check_basics_ok() + bpf_check_classic(): the part of
+//                             the import that every classic BPF user shares.
+//   bpf::check_socket_filter  the whole SO_ATTACH_FILTER import (bpf_prepare_filter):
+//                             check_classic, then bpf_convert_filter(), which fails when
+//                             a jump's eBPF offset does not fit in 16 bits.
+//   ringfence::verify         (ringfence/verify.hpp) what io_uring accepts: check_classic
+//                             plus io_uring_check_cbpf_filter()'s list. io_uring runs the
+//                             classic program itself, so no conversion limit applies there.
 
 
 #include <array>
@@ -354,7 +362,7 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
         if (kind == code_kind::cond_jump) {
             if (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n) return {reject_reason::branch_out_of_range, pc};
         } else if (kind == code_kind::ld_abs) {
-            if (in.k >= skf_ad_off && !is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
+            if (in.k >= skf_ad_off && !bpf::is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
         } else if (kind == code_kind::scratch_load || kind == code_kind::scratch_store) {
             if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
         } else if (kind == code_kind::ja) {
@@ -370,6 +378,110 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
     const std::uint16_t last = code[n - 1].code;
     if (last != (ret | k) && last != (ret | a)) return {reject_reason::missing_return, n - 1};
     return detail::check_scratch_flow(prog);
+}
+
+// --- the socket-filter import: bpf_convert_filter() --------------------------
+
+// The kernel's verdict on a program offered to SO_ATTACH_FILTER (or any user of
+// bpf_prog_create_from_user() without a classic JIT): `classic` is check_classic's
+// verdict; when it passes, `converted` says whether bpf_convert_filter() succeeds,
+// and if not, `index` is the classic jump whose eBPF offset does not fit.
+struct socket_filter_result {
+    verify_result classic;
+    bool converted = false;
+    std::size_t index = 0;       // the jump that does not fit (when !converted)
+    std::size_t ebpf_length = 0; // the converted program, prologue included (when converted)
+
+    constexpr bool ok() const noexcept { return classic.ok() && converted; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr const char* message() const noexcept {
+        if (!classic.ok()) return classic.message();
+        return converted ? "accepted" : "a jump does not fit in eBPF's 16-bit offset after conversion";
+    }
+};
+
+namespace detail {
+// How many eBPF instructions convert_bpf_ld_abs() emits for an LD ABS/IND of
+// `code`'s size at k, on a machine with efficient unaligned access (x86-64,
+// arm64): a direct read of the linear head (ABS at a non-negative offset
+// only), then the helper call with its error return.
+constexpr std::size_t converted_packet_load_size(std::uint16_t code, std::uint32_t k) noexcept {
+    const bool indirect = bpf::mode_of(code) == ind;
+    const bool swap = bpf::size_of(code) != b;
+    const bool negative = k >= 0x80000000u;
+    std::size_t n = 0;
+    if (!indirect && !negative) n += 1 + (k ? 1 : 0) + 1 + (k <= 0x7fff ? 1 : 3) + (swap ? 1 : 0) + 1;
+    return n + 3 + 1 + (indirect && k ? 1 : 0) + 1 + 3;
+}
+// convert_bpf_extensions(): SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID, in steps of 4
+// (little-endian bitfields: SKF_AD_PKTTYPE needs no shift).
+inline constexpr std::uint8_t converted_ancillary_sizes[16] = {2, 2, 4, 4, 4, 1, 1, 4, 1, 4, 1, 1, 3, 4, 4, 2};
+
+// eBPF instructions bpf_convert_filter() emits for one classic instruction.
+constexpr std::size_t converted_size(const insn& in) noexcept {
+    switch (in.code) {
+    case ld | w | abs: case ld | h | abs: case ld | b | abs:
+        if (bpf::is_known_ancillary(in.k)) return converted_ancillary_sizes[(in.k - skf_ad_off) / 4];
+        return detail::converted_packet_load_size(in.code, in.k);
+    case ld | w | ind: case ld | h | ind: case ld | b | ind: return detail::converted_packet_load_size(in.code, in.k);
+    case ldx | b | msh: return 1 + detail::converted_packet_load_size(ld | b | abs, in.k) + 5;
+    case alu | div | x: case alu | mod | x: return 5; // X == 0 returns 0
+    case ret | k: return 2;
+    default: break;
+    }
+    if (bpf::is_conditional_jump(in.code)) {
+        const std::size_t widen = bpf::src_of(in.code) == k && in.k >= 0x80000000u ? 1 : 0;
+        const bool one = in.jf == 0 || (in.jt == 0 && bpf::op_of(in.code) != jset);
+        return widen + (one ? 1 : 2);
+    }
+    return 1;
+}
+constexpr bool converts_with_packet_cache(const insn& in) noexcept {
+    const std::uint16_t c = in.code;
+    if (c == (ld | w | abs) || c == (ld | h | abs) || c == (ld | b | abs)) return !bpf::is_known_ancillary(in.k);
+    return c == (ld | w | ind) || c == (ld | h | ind) || c == (ld | b | ind) || c == (ldx | b | msh);
+}
+} // namespace detail
+
+// check_classic, then bpf_convert_filter()'s jump check, modelled exactly: the
+// conversion runs twice over a zeroed address table, so an eBPF jump must fit
+// both with its real offset (target - jump - 1) and, in the first round, with
+// the not yet known forward target read as 0 (so no jump may start past eBPF
+// instruction 32767). Expansion sizes are those of x86-64 and arm64.
+constexpr socket_filter_result check_socket_filter(std::span<const insn> prog) noexcept {
+    socket_filter_result out{};
+    out.classic = bpf::check_classic(prog);
+    if (!out.classic.ok()) return out;
+    const insn* code = prog.data();
+    const std::size_t n = prog.size();
+    bool cache = false;
+    for (std::size_t i = 0; i < n; ++i) cache = cache || detail::converts_with_packet_cache(code[i]);
+    std::size_t at[max_insns + 1]{}; // eBPF position of each classic instruction
+    at[0] = cache ? 7 : 3;           // A = 0, X = 0, ctx; skb data, len, headlen
+    for (std::size_t i = 0; i < n; ++i) at[i + 1] = at[i] + detail::converted_size(code[i]);
+    auto fits = [&](std::size_t i, std::size_t target, std::size_t before) {
+        const std::size_t from = at[i] + before + 1; // eBPF offsets count from the next instruction
+        return from <= 32768 && at[target] - from <= 32767;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const insn& in = code[i];
+        bool ok = true;
+        if (in.code == (jmp | ja)) {
+            ok = fits(i, i + 1 + in.k, 0);
+        } else if (bpf::is_conditional_jump(in.code)) {
+            const std::size_t widen = bpf::src_of(in.code) == k && in.k >= 0x80000000u ? 1 : 0;
+            if (in.jf == 0) ok = fits(i, i + 1 + in.jt, widen);
+            else if (in.jt == 0 && bpf::op_of(in.code) != jset) ok = fits(i, i + 1 + in.jf, widen);
+            else ok = fits(i, i + 1 + in.jt, widen) && fits(i, i + 1 + in.jf, widen + 1);
+        }
+        if (!ok) {
+            out.index = i;
+            return out;
+        }
+    }
+    out.converted = true;
+    out.ebpf_length = at[n];
+    return out;
 }
 
 } // namespace bpf
@@ -405,6 +517,9 @@ namespace ringfence::bpf {
 // What the interpreter reads packet data through. `load` handles LD/LDX
 // ABS/IND/MSH-style loads of 1, 2 or 4 bytes (code's size field) at `offset`;
 // it returns false when the load is not possible, which ends the program with 0.
+// `offset` is the kernel's: k for ABS and MSH, the 32-bit wrap of X + k for IND.
+// Read as a signed int, offsets from 0x80000000 up are the kernel's negative
+// ones (SKF_NET_OFF, SKF_LL_OFF, and for ABS the ancillary SKF_AD_OFF range).
 template <class M>
 concept memory = requires(const M& m, std::uint16_t code, std::uint32_t offset, std::uint32_t& out) {
     { m.load(code, offset, out) } -> std::same_as<bool>;
@@ -464,9 +579,11 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
             if (!data.load(in.code, K, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         case ld | w | ind: case ld | h | ind: case ld | b | ind: {
-            const std::uint32_t off = X + K;
-            // an offset that overflows: no data there
-            if (off < X || !data.load(in.code, off, A)) return fail(pc, in, stop_reason::failed_load);
+            // The kernel adds X and k in 32 bits and reads the sum as a signed
+            // int (convert_bpf_ld_abs, bpf_skb_load_helper_*): X = 0x3e with
+            // k = 0xffffffff loads offset 0x3d. The memory gets that wrapped
+            // sum, as an ABS load of the same offset would.
+            if (!data.load(in.code, X + K, A)) return fail(pc, in, stop_reason::failed_load);
             break;
         }
         case ldx | b | msh: {
@@ -904,8 +1021,8 @@ constexpr std::string_view mnemonic(std::uint16_t code) noexcept {
     case alu | neg: return "neg";
     default: break;
     }
-    if (class_of(code) == alu && (src_of(code) | op_of(code) | alu) == code) {
-        switch (op_of(code)) {
+    if (bpf::class_of(code) == alu && (bpf::src_of(code) | bpf::op_of(code) | alu) == code) {
+        switch (bpf::op_of(code)) {
         case add: return "add";
         case sub: return "sub";
         case mul: return "mul";
@@ -941,12 +1058,12 @@ constexpr void put_operand(insn_text& t, const insn& in, bool listing) noexcept 
     case ret | a: t.put('a'); return;
     default: break;
     }
-    if (class_of(in.code) == alu && in.code != (alu | neg)) {
-        if (src_of(in.code) == x) {
+    if (bpf::class_of(in.code) == alu && in.code != (alu | neg)) {
+        if (bpf::src_of(in.code) == x) {
             t.put('x');
             return;
         }
-        const std::uint16_t op = op_of(in.code);
+        const std::uint16_t op = bpf::op_of(in.code);
         t.put('#');
         if (op == and_ || op == or_ || op == xor_) t.hex(K); else t.dec(K);
     }
@@ -955,30 +1072,30 @@ constexpr void put_operand(insn_text& t, const insn& in, bool listing) noexcept 
 // Whether fields the code does not use are zero, so that the mnemonic form
 // says everything the instruction holds.
 constexpr bool is_canonical(const insn& in) noexcept {
-    if (mnemonic(in.code).empty()) return false;
-    const bool cond = is_conditional_jump(in.code);
+    if (bpf::mnemonic(in.code).empty()) return false;
+    const bool cond = bpf::is_conditional_jump(in.code);
     if (!cond && (in.jt || in.jf)) return false;
     switch (in.code) {
     case ld | w | len: case ldx | w | len: case misc | tax: case misc | txa: case ret | a: case alu | neg:
         return in.k == 0;
     default: break;
     }
-    if (cond && src_of(in.code) == x) return in.k == 0;
-    if (class_of(in.code) == alu && src_of(in.code) == x) return in.k == 0;
+    if (cond && bpf::src_of(in.code) == x) return in.k == 0;
+    if (bpf::class_of(in.code) == alu && bpf::src_of(in.code) == x) return in.k == 0;
     return true;
 }
 
 // Whether every target of a jump at `pc` lies inside a program of `n` instructions.
 constexpr bool targets_in_range(const insn& in, std::size_t pc, std::size_t n) noexcept {
     if (in.code == (jmp | ja)) return in.k < n - pc - 1;
-    if (is_conditional_jump(in.code)) return pc + 1 + in.jt < n && pc + 1 + in.jf < n;
+    if (bpf::is_conditional_jump(in.code)) return pc + 1 + in.jt < n && pc + 1 + in.jf < n;
     return true;
 }
 
 // A conditional jump's compare operand in bpf_asm syntax: x, #0x8 (jset's bit masks), #2.
 constexpr void put_jump_operand(insn_text& t, const insn& in) noexcept {
-    if (src_of(in.code) == x) t.put('x');
-    else if (op_of(in.code) == jset) t.put('#').hex(in.k);
+    if (bpf::src_of(in.code) == x) t.put('x');
+    else if (bpf::op_of(in.code) == jset) t.put('#').hex(in.k);
     else t.put('#').dec(in.k);
 }
 
@@ -999,10 +1116,10 @@ constexpr insn_text insn_to_asm(const insn& in) noexcept {
         detail::put_raw(t, in);
         return t;
     }
-    t.put(mnemonic(in.code));
+    t.put(bpf::mnemonic(in.code));
     if (in.code == (jmp | ja)) {
         t.put(' ').dec(in.k);
-    } else if (is_conditional_jump(in.code)) {
+    } else if (bpf::is_conditional_jump(in.code)) {
         t.put(' ');
         detail::put_jump_operand(t, in);
         t.put(", ").dec(in.jt).put(", ").dec(in.jf);
@@ -1020,7 +1137,7 @@ constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
     if (pc < 100) t.put('0');
     if (pc < 10) t.put('0');
     t.dec(pc).put(") ");
-    const std::string_view m = mnemonic(in.code);
+    const std::string_view m = bpf::mnemonic(in.code);
     if (m.empty()) {
         // tcpdump prints "unimp"; the whole instruction says more.
         t.put(".insn    ").hex(in.code, 2).put(", ").dec(in.jt).put(", ").dec(in.jf).put(", ").hex(in.k);
@@ -1032,9 +1149,9 @@ constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
     t.pad_to(op_at + 9);
     if (in.code == (jmp | ja)) {
         t.dec(pc + 1 + std::uint64_t{in.k});
-    } else if (is_conditional_jump(in.code)) {
+    } else if (bpf::is_conditional_jump(in.code)) {
         const std::size_t operand_at = t.length;
-        if (src_of(in.code) == x) t.put('x'); else t.put('#').hex(in.k);
+        if (bpf::src_of(in.code) == x) t.put('x'); else t.put('#').hex(in.k);
         t.pad_to(operand_at + 17);
         t.put("jt ").dec(pc + 1 + in.jt).put("\tjf ").dec(pc + 1 + in.jf);
     } else {
@@ -1066,7 +1183,7 @@ inline void append_line(std::string& out, std::string_view code, std::string_vie
 enum class jump_form : std::uint8_t { both, true_only, false_only };
 constexpr jump_form jump_form_of(const insn& in) noexcept {
     if (in.jf == 0) return jump_form::true_only;
-    if (in.jt == 0 && op_of(in.code) != jset) return jump_form::false_only;
+    if (in.jt == 0 && bpf::op_of(in.code) != jset) return jump_form::false_only;
     return jump_form::both;
 }
 
@@ -1088,7 +1205,7 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             if (!usable(pc)) continue;
             if (in.code == (jmp | ja)) {
                 is_target[pc + 1 + in.k] = true;
-            } else if (is_conditional_jump(in.code)) {
+            } else if (bpf::is_conditional_jump(in.code)) {
                 // One-target forms (`jeq #k, Lt`, `jne #k, Lf`) leave the fall-through unlabelled.
                 const auto form = detail::jump_form_of(in);
                 if (form != detail::jump_form::false_only) is_target[pc + 1 + in.jt] = true;
@@ -1109,15 +1226,15 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             detail::put_raw(raw, in);
             code += raw.view();
         } else if (options.jumps == jump_style::offsets || !detail::is_canonical(in) ||
-                   !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
-            code += insn_to_asm(in).view();
+                   !(in.code == (jmp | ja) || bpf::is_conditional_jump(in.code))) {
+            code += bpf::insn_to_asm(in).view();
         } else if (in.code == (jmp | ja)) {
             code += "ja " + detail::label_name(pc + 1 + in.k);
         } else {
-            const std::uint16_t op = op_of(in.code);
+            const std::uint16_t op = bpf::op_of(in.code);
             const auto form = detail::jump_form_of(in);
             const bool negate = form == detail::jump_form::false_only;
-            std::string_view m = mnemonic(in.code);
+            std::string_view m = bpf::mnemonic(in.code);
             if (negate) m = op == jeq ? "jne" : op == jgt ? "jle" : "jlt";
             insn_text operand;
             detail::put_jump_operand(operand, in);
@@ -1139,7 +1256,7 @@ std::string to_listing(std::span<const insn> prog, Note&& note = {}, std::size_t
     for (std::size_t pc = 0; pc < prog.size(); ++pc) {
         const auto comment = note(pc, prog[pc]);
         // The tab in jump lines counts as one column here; comments still line up in practice.
-        detail::append_line(out, insn_to_listing(prog[pc], pc).view(), std::string_view(comment), comment_column);
+        detail::append_line(out, bpf::insn_to_listing(prog[pc], pc).view(), std::string_view(comment), comment_column);
     }
     return out;
 }
@@ -1260,11 +1377,11 @@ namespace detail {
 // Character classes by table lookup: constant evaluation counts steps, and the
 // parser's inner loops run once per character of the text.
 enum : std::uint8_t { cc_space = 1, cc_alpha = 2, cc_digit = 4 };
-struct char_class_table {
+struct asm_char_class_table {
     std::uint8_t of[256];
 };
-inline constexpr char_class_table char_classes = [] {
-    char_class_table t{};
+inline constexpr asm_char_class_table asm_char_classes = [] {
+    asm_char_class_table t{};
     for (unsigned c = 0; c < 256; ++c) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') t.of[c] = cc_space;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') t.of[c] = cc_alpha;
@@ -1272,11 +1389,11 @@ inline constexpr char_class_table char_classes = [] {
     }
     return t;
 }();
-constexpr std::uint8_t class_of(char c) noexcept { return char_classes.of[static_cast<unsigned char>(c)]; }
-constexpr bool is_space(char c) noexcept { return class_of(c) & cc_space; }
-constexpr bool is_alpha(char c) noexcept { return class_of(c) & cc_alpha; }
-constexpr bool is_digit(char c) noexcept { return class_of(c) & cc_digit; }
-constexpr bool is_alnum(char c) noexcept { return class_of(c) & (cc_alpha | cc_digit); }
+constexpr std::uint8_t asm_char_class(char c) noexcept { return asm_char_classes.of[static_cast<unsigned char>(c)]; }
+constexpr bool asm_is_space(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_space; }
+constexpr bool asm_is_alpha(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_alpha; }
+constexpr bool asm_is_digit(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_digit; }
+constexpr bool asm_is_alnum(char c) noexcept { return ringfence::detail::asm_char_class(c) & (cc_alpha | cc_digit); }
 
 // A jump target as written: a label name, an offset, or "the next instruction".
 struct target_ref {
@@ -1330,7 +1447,7 @@ private:
     }
     constexpr void skip_ws() noexcept {
         const std::size_t n = line_.size();
-        while (pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & cc_space)) ++pos_;
+        while (pos_ < n && (asm_char_classes.of[static_cast<unsigned char>(line_[pos_])] & cc_space)) ++pos_;
     }
     constexpr bool at_end() noexcept {
         skip_ws();
@@ -1345,8 +1462,8 @@ private:
     constexpr std::string_view identifier() noexcept {
         skip_ws();
         const std::size_t from = pos_, n = line_.size();
-        if (pos_ >= n || !is_alpha(line_[pos_])) return {};
-        for (++pos_; pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & (cc_alpha | cc_digit));) ++pos_;
+        if (pos_ >= n || !ringfence::detail::asm_is_alpha(line_[pos_])) return {};
+        for (++pos_; pos_ < n && (asm_char_classes.of[static_cast<unsigned char>(line_[pos_])] & (cc_alpha | cc_digit));) ++pos_;
         return line_.substr(from, pos_ - from);
     }
     // A word that must stand alone (`x`, `a`, `len`): not a prefix of a longer name.
@@ -1356,7 +1473,7 @@ private:
         if (line_.size() - pos_ < n) return false;
         for (std::size_t i = 0; i < n; ++i)
             if (line_[pos_ + i] != w[i]) return false;
-        if (is_alnum(peek(n))) return false;
+        if (ringfence::detail::asm_is_alnum(peek(n))) return false;
         pos_ += n;
         return true;
     }
@@ -1388,7 +1505,7 @@ private:
     constexpr bool fail(asm_errc code) noexcept {
         skip_ws();
         std::size_t end = pos_;
-        while (end < line_.size() && !is_space(line_[end]) && line_[end] != ',' && line_[end] != ';') ++end;
+        while (end < line_.size() && !ringfence::detail::asm_is_space(line_[end]) && line_[end] != ',' && line_[end] != ';') ++end;
         fail_at(code, line_no_, pos_ + 1, line_.substr(pos_, end - pos_));
         return false;
     }
@@ -1410,7 +1527,7 @@ private:
             negative = true;
             ++pos_;
         }
-        if (!is_digit(peek())) return fail_token(asm_errc::bad_number, from);
+        if (!ringfence::detail::asm_is_digit(peek())) return fail_token(asm_errc::bad_number, from);
         unsigned base = 10;
         if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
             base = 16;
@@ -1418,7 +1535,7 @@ private:
         } else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) {
             base = 2;
             pos_ += 2;
-        } else if (peek() == '0' && is_digit(peek(1))) {
+        } else if (peek() == '0' && ringfence::detail::asm_is_digit(peek(1))) {
             base = 8;
             ++pos_;
         }
@@ -1427,10 +1544,10 @@ private:
         for (;; ++pos_) {
             const char c = peek();
             unsigned d = 0;
-            if (is_digit(c)) d = static_cast<unsigned>(c - '0');
+            if (ringfence::detail::asm_is_digit(c)) d = static_cast<unsigned>(c - '0');
             else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
             else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-            else if (is_alnum(c)) return fail_token(asm_errc::bad_number, from);
+            else if (ringfence::detail::asm_is_alnum(c)) return fail_token(asm_errc::bad_number, from);
             else break;
             if (d >= base) return fail_token(asm_errc::bad_number, from);
             v = v * base + d;
@@ -1457,7 +1574,7 @@ private:
             else pos_ = save;
         }
         if (ind && peek() == ']') return fail(asm_errc::bad_operand);
-        if (!ind && !is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand);
+        if (!ind && !ringfence::detail::asm_is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand);
         if (!number(k)) return false;
         if (!eat(']')) return fail(asm_errc::bad_operand);
         return true;
@@ -1476,7 +1593,7 @@ private:
         skip_ws();
         if (peek() != 'M' && peek() != 'm') return false;
         std::size_t i = 1;
-        while (pos_ + i < line_.size() && is_space(line_[pos_ + i])) ++i;
+        while (pos_ + i < line_.size() && ringfence::detail::asm_is_space(line_[pos_ + i])) ++i;
         return peek(i) == '[';
     }
     // 4*([k]&0xf)
@@ -1484,7 +1601,7 @@ private:
         skip_ws();
         const std::size_t from = pos_;
         std::uint32_t four = 0, mask = 0;
-        if (!is_digit(peek())) return fail(asm_errc::bad_operand);
+        if (!ringfence::detail::asm_is_digit(peek())) return fail(asm_errc::bad_operand);
         if (!number(four, 0xffffffffu, false)) return false;
         if (four != 4 || !eat('*') || !eat('(') || !eat('[')) return fail_token(asm_errc::bad_operand, from);
         if (!number(k)) return false;
@@ -1503,13 +1620,13 @@ private:
         if (!eat('#')) return fail(asm_errc::bad_operand), 0;
         if (len_ok && (keyword("len") || keyword("pktlen"))) return 2;
         skip_ws();
-        if (!is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand), 0;
+        if (!ringfence::detail::asm_is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand), 0;
         return number(k) ? 1 : 0;
     }
     constexpr bool target(target_ref& t) noexcept {
         skip_ws();
         t.column = pos_ + 1;
-        if (is_digit(peek())) {
+        if (ringfence::detail::asm_is_digit(peek())) {
             t.kind = target_ref::offset;
             return number(t.offset_value, 0xffffffffu, false);
         }
@@ -1582,7 +1699,7 @@ private:
         } else if (cls == ld && peek() == '[') {
             if (!packet_operand(ind, k)) return false;
             in = stmt(ld | w | (ind ? bpf::ind : abs), k);
-        } else if (cls == ldx && is_digit(peek())) {
+        } else if (cls == ldx && ringfence::detail::asm_is_digit(peek())) {
             if (!msh_operand(k)) return false;
             in = stmt(ldx | b | msh, k);
         } else {
@@ -1704,10 +1821,16 @@ private:
         if (at >= count_) {
             const std::size_t end = [&] {
                 std::size_t e = t.column - 1;
-                while (e < line_.size() && !is_space(line_[e]) && line_[e] != ',' && line_[e] != ';') ++e;
+                while (e < line_.size() && !ringfence::detail::asm_is_space(line_[e]) && line_[e] != ',' && line_[e] != ';') ++e;
                 return e;
             }();
             fail_at(asm_errc::jump_past_end, line_no_, t.column, line_.substr(t.column - 1, end - (t.column - 1)));
+            return false;
+        }
+        // Pass 1 counts every line, so a label may stand past instruction 4096;
+        // no program can hold that target (and at_index_ has no slot for it).
+        if (at >= bpf::max_insns) {
+            fail_at(asm_errc::too_many_instructions, line_no_, t.column, t.kind == target_ref::name ? t.label : std::string_view{});
             return false;
         }
         index = static_cast<std::size_t>(at);
@@ -1863,7 +1986,7 @@ constexpr void report_in_constant_expression(const asm_error& e) {
 // Assembles bpf_asm text. Never throws on bad text: check .ok(), then use .prog;
 // on failure .error names line, column, reason and the offending token.
 constexpr asm_result assemble(std::string_view text) {
-    return detail::asm_parser(text).run();
+    return ringfence::detail::asm_parser(text).run();
 }
 
 // In a constant expression: the program, or a compile error naming the

@@ -308,3 +308,22 @@ TEST_CASE("asm: disassemble then assemble gives the same program (random, seeded
 }
 
 } // namespace rf_test
+
+TEST_CASE("asm: a jump to a label past instruction 4096 is an error, not a write past an array", "[asm][errors]") {
+    // pass 1 counts every line; the label stands before instruction 5000
+    std::string text = "ja far\n";
+    for (int i = 0; i < 4999; ++i) text += "ret #0\n";
+    text += "far: ret #1\n";
+    for (int i = 0; i < 3000; ++i) text += "ret #0\n";
+    const auto r = ringfence::assemble(text);
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.error.code == ringfence::asm_errc::too_many_instructions);
+    REQUIRE(r.error.line == 1);
+    REQUIRE(r.error.token() == "far");
+    REQUIRE(r.prog.size() == 0);
+    // and exactly at the edge: a target that would be instruction 4097
+    std::string edge = "jeq #1, far, near\nnear: ret #0\n";
+    for (int i = 0; i < 4094; ++i) edge += "ret #0\n";
+    edge += "far: ret #1\n";
+    REQUIRE(ringfence::assemble(edge).error.code == ringfence::asm_errc::too_many_instructions);
+}

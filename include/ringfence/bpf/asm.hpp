@@ -116,11 +116,11 @@ namespace detail {
 // Character classes by table lookup: constant evaluation counts steps, and the
 // parser's inner loops run once per character of the text.
 enum : std::uint8_t { cc_space = 1, cc_alpha = 2, cc_digit = 4 };
-struct char_class_table {
+struct asm_char_class_table {
     std::uint8_t of[256];
 };
-inline constexpr char_class_table char_classes = [] {
-    char_class_table t{};
+inline constexpr asm_char_class_table asm_char_classes = [] {
+    asm_char_class_table t{};
     for (unsigned c = 0; c < 256; ++c) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') t.of[c] = cc_space;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') t.of[c] = cc_alpha;
@@ -128,11 +128,11 @@ inline constexpr char_class_table char_classes = [] {
     }
     return t;
 }();
-constexpr std::uint8_t class_of(char c) noexcept { return char_classes.of[static_cast<unsigned char>(c)]; }
-constexpr bool is_space(char c) noexcept { return class_of(c) & cc_space; }
-constexpr bool is_alpha(char c) noexcept { return class_of(c) & cc_alpha; }
-constexpr bool is_digit(char c) noexcept { return class_of(c) & cc_digit; }
-constexpr bool is_alnum(char c) noexcept { return class_of(c) & (cc_alpha | cc_digit); }
+constexpr std::uint8_t asm_char_class(char c) noexcept { return asm_char_classes.of[static_cast<unsigned char>(c)]; }
+constexpr bool asm_is_space(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_space; }
+constexpr bool asm_is_alpha(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_alpha; }
+constexpr bool asm_is_digit(char c) noexcept { return ringfence::detail::asm_char_class(c) & cc_digit; }
+constexpr bool asm_is_alnum(char c) noexcept { return ringfence::detail::asm_char_class(c) & (cc_alpha | cc_digit); }
 
 // A jump target as written: a label name, an offset, or "the next instruction".
 struct target_ref {
@@ -186,7 +186,7 @@ private:
     }
     constexpr void skip_ws() noexcept {
         const std::size_t n = line_.size();
-        while (pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & cc_space)) ++pos_;
+        while (pos_ < n && (asm_char_classes.of[static_cast<unsigned char>(line_[pos_])] & cc_space)) ++pos_;
     }
     constexpr bool at_end() noexcept {
         skip_ws();
@@ -201,8 +201,8 @@ private:
     constexpr std::string_view identifier() noexcept {
         skip_ws();
         const std::size_t from = pos_, n = line_.size();
-        if (pos_ >= n || !is_alpha(line_[pos_])) return {};
-        for (++pos_; pos_ < n && (char_classes.of[static_cast<unsigned char>(line_[pos_])] & (cc_alpha | cc_digit));) ++pos_;
+        if (pos_ >= n || !ringfence::detail::asm_is_alpha(line_[pos_])) return {};
+        for (++pos_; pos_ < n && (asm_char_classes.of[static_cast<unsigned char>(line_[pos_])] & (cc_alpha | cc_digit));) ++pos_;
         return line_.substr(from, pos_ - from);
     }
     // A word that must stand alone (`x`, `a`, `len`): not a prefix of a longer name.
@@ -212,7 +212,7 @@ private:
         if (line_.size() - pos_ < n) return false;
         for (std::size_t i = 0; i < n; ++i)
             if (line_[pos_ + i] != w[i]) return false;
-        if (is_alnum(peek(n))) return false;
+        if (ringfence::detail::asm_is_alnum(peek(n))) return false;
         pos_ += n;
         return true;
     }
@@ -244,7 +244,7 @@ private:
     constexpr bool fail(asm_errc code) noexcept {
         skip_ws();
         std::size_t end = pos_;
-        while (end < line_.size() && !is_space(line_[end]) && line_[end] != ',' && line_[end] != ';') ++end;
+        while (end < line_.size() && !ringfence::detail::asm_is_space(line_[end]) && line_[end] != ',' && line_[end] != ';') ++end;
         fail_at(code, line_no_, pos_ + 1, line_.substr(pos_, end - pos_));
         return false;
     }
@@ -266,7 +266,7 @@ private:
             negative = true;
             ++pos_;
         }
-        if (!is_digit(peek())) return fail_token(asm_errc::bad_number, from);
+        if (!ringfence::detail::asm_is_digit(peek())) return fail_token(asm_errc::bad_number, from);
         unsigned base = 10;
         if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
             base = 16;
@@ -274,7 +274,7 @@ private:
         } else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) {
             base = 2;
             pos_ += 2;
-        } else if (peek() == '0' && is_digit(peek(1))) {
+        } else if (peek() == '0' && ringfence::detail::asm_is_digit(peek(1))) {
             base = 8;
             ++pos_;
         }
@@ -283,10 +283,10 @@ private:
         for (;; ++pos_) {
             const char c = peek();
             unsigned d = 0;
-            if (is_digit(c)) d = static_cast<unsigned>(c - '0');
+            if (ringfence::detail::asm_is_digit(c)) d = static_cast<unsigned>(c - '0');
             else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
             else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-            else if (is_alnum(c)) return fail_token(asm_errc::bad_number, from);
+            else if (ringfence::detail::asm_is_alnum(c)) return fail_token(asm_errc::bad_number, from);
             else break;
             if (d >= base) return fail_token(asm_errc::bad_number, from);
             v = v * base + d;
@@ -313,7 +313,7 @@ private:
             else pos_ = save;
         }
         if (ind && peek() == ']') return fail(asm_errc::bad_operand);
-        if (!ind && !is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand);
+        if (!ind && !ringfence::detail::asm_is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand);
         if (!number(k)) return false;
         if (!eat(']')) return fail(asm_errc::bad_operand);
         return true;
@@ -332,7 +332,7 @@ private:
         skip_ws();
         if (peek() != 'M' && peek() != 'm') return false;
         std::size_t i = 1;
-        while (pos_ + i < line_.size() && is_space(line_[pos_ + i])) ++i;
+        while (pos_ + i < line_.size() && ringfence::detail::asm_is_space(line_[pos_ + i])) ++i;
         return peek(i) == '[';
     }
     // 4*([k]&0xf)
@@ -340,7 +340,7 @@ private:
         skip_ws();
         const std::size_t from = pos_;
         std::uint32_t four = 0, mask = 0;
-        if (!is_digit(peek())) return fail(asm_errc::bad_operand);
+        if (!ringfence::detail::asm_is_digit(peek())) return fail(asm_errc::bad_operand);
         if (!number(four, 0xffffffffu, false)) return false;
         if (four != 4 || !eat('*') || !eat('(') || !eat('[')) return fail_token(asm_errc::bad_operand, from);
         if (!number(k)) return false;
@@ -359,13 +359,13 @@ private:
         if (!eat('#')) return fail(asm_errc::bad_operand), 0;
         if (len_ok && (keyword("len") || keyword("pktlen"))) return 2;
         skip_ws();
-        if (!is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand), 0;
+        if (!ringfence::detail::asm_is_digit(peek()) && peek() != '-') return fail(asm_errc::bad_operand), 0;
         return number(k) ? 1 : 0;
     }
     constexpr bool target(target_ref& t) noexcept {
         skip_ws();
         t.column = pos_ + 1;
-        if (is_digit(peek())) {
+        if (ringfence::detail::asm_is_digit(peek())) {
             t.kind = target_ref::offset;
             return number(t.offset_value, 0xffffffffu, false);
         }
@@ -438,7 +438,7 @@ private:
         } else if (cls == ld && peek() == '[') {
             if (!packet_operand(ind, k)) return false;
             in = stmt(ld | w | (ind ? bpf::ind : abs), k);
-        } else if (cls == ldx && is_digit(peek())) {
+        } else if (cls == ldx && ringfence::detail::asm_is_digit(peek())) {
             if (!msh_operand(k)) return false;
             in = stmt(ldx | b | msh, k);
         } else {
@@ -560,10 +560,16 @@ private:
         if (at >= count_) {
             const std::size_t end = [&] {
                 std::size_t e = t.column - 1;
-                while (e < line_.size() && !is_space(line_[e]) && line_[e] != ',' && line_[e] != ';') ++e;
+                while (e < line_.size() && !ringfence::detail::asm_is_space(line_[e]) && line_[e] != ',' && line_[e] != ';') ++e;
                 return e;
             }();
             fail_at(asm_errc::jump_past_end, line_no_, t.column, line_.substr(t.column - 1, end - (t.column - 1)));
+            return false;
+        }
+        // Pass 1 counts every line, so a label may stand past instruction 4096;
+        // no program can hold that target (and at_index_ has no slot for it).
+        if (at >= bpf::max_insns) {
+            fail_at(asm_errc::too_many_instructions, line_no_, t.column, t.kind == target_ref::name ? t.label : std::string_view{});
             return false;
         }
         index = static_cast<std::size_t>(at);
@@ -719,7 +725,7 @@ constexpr void report_in_constant_expression(const asm_error& e) {
 // Assembles bpf_asm text. Never throws on bad text: check .ok(), then use .prog;
 // on failure .error names line, column, reason and the offending token.
 constexpr asm_result assemble(std::string_view text) {
-    return detail::asm_parser(text).run();
+    return ringfence::detail::asm_parser(text).run();
 }
 
 // In a constant expression: the program, or a compile error naming the

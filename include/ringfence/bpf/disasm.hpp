@@ -105,8 +105,8 @@ constexpr std::string_view mnemonic(std::uint16_t code) noexcept {
     case alu | neg: return "neg";
     default: break;
     }
-    if (class_of(code) == alu && (src_of(code) | op_of(code) | alu) == code) {
-        switch (op_of(code)) {
+    if (bpf::class_of(code) == alu && (bpf::src_of(code) | bpf::op_of(code) | alu) == code) {
+        switch (bpf::op_of(code)) {
         case add: return "add";
         case sub: return "sub";
         case mul: return "mul";
@@ -142,12 +142,12 @@ constexpr void put_operand(insn_text& t, const insn& in, bool listing) noexcept 
     case ret | a: t.put('a'); return;
     default: break;
     }
-    if (class_of(in.code) == alu && in.code != (alu | neg)) {
-        if (src_of(in.code) == x) {
+    if (bpf::class_of(in.code) == alu && in.code != (alu | neg)) {
+        if (bpf::src_of(in.code) == x) {
             t.put('x');
             return;
         }
-        const std::uint16_t op = op_of(in.code);
+        const std::uint16_t op = bpf::op_of(in.code);
         t.put('#');
         if (op == and_ || op == or_ || op == xor_) t.hex(K); else t.dec(K);
     }
@@ -156,30 +156,30 @@ constexpr void put_operand(insn_text& t, const insn& in, bool listing) noexcept 
 // Whether fields the code does not use are zero, so that the mnemonic form
 // says everything the instruction holds.
 constexpr bool is_canonical(const insn& in) noexcept {
-    if (mnemonic(in.code).empty()) return false;
-    const bool cond = is_conditional_jump(in.code);
+    if (bpf::mnemonic(in.code).empty()) return false;
+    const bool cond = bpf::is_conditional_jump(in.code);
     if (!cond && (in.jt || in.jf)) return false;
     switch (in.code) {
     case ld | w | len: case ldx | w | len: case misc | tax: case misc | txa: case ret | a: case alu | neg:
         return in.k == 0;
     default: break;
     }
-    if (cond && src_of(in.code) == x) return in.k == 0;
-    if (class_of(in.code) == alu && src_of(in.code) == x) return in.k == 0;
+    if (cond && bpf::src_of(in.code) == x) return in.k == 0;
+    if (bpf::class_of(in.code) == alu && bpf::src_of(in.code) == x) return in.k == 0;
     return true;
 }
 
 // Whether every target of a jump at `pc` lies inside a program of `n` instructions.
 constexpr bool targets_in_range(const insn& in, std::size_t pc, std::size_t n) noexcept {
     if (in.code == (jmp | ja)) return in.k < n - pc - 1;
-    if (is_conditional_jump(in.code)) return pc + 1 + in.jt < n && pc + 1 + in.jf < n;
+    if (bpf::is_conditional_jump(in.code)) return pc + 1 + in.jt < n && pc + 1 + in.jf < n;
     return true;
 }
 
 // A conditional jump's compare operand in bpf_asm syntax: x, #0x8 (jset's bit masks), #2.
 constexpr void put_jump_operand(insn_text& t, const insn& in) noexcept {
-    if (src_of(in.code) == x) t.put('x');
-    else if (op_of(in.code) == jset) t.put('#').hex(in.k);
+    if (bpf::src_of(in.code) == x) t.put('x');
+    else if (bpf::op_of(in.code) == jset) t.put('#').hex(in.k);
     else t.put('#').dec(in.k);
 }
 
@@ -200,10 +200,10 @@ constexpr insn_text insn_to_asm(const insn& in) noexcept {
         detail::put_raw(t, in);
         return t;
     }
-    t.put(mnemonic(in.code));
+    t.put(bpf::mnemonic(in.code));
     if (in.code == (jmp | ja)) {
         t.put(' ').dec(in.k);
-    } else if (is_conditional_jump(in.code)) {
+    } else if (bpf::is_conditional_jump(in.code)) {
         t.put(' ');
         detail::put_jump_operand(t, in);
         t.put(", ").dec(in.jt).put(", ").dec(in.jf);
@@ -221,7 +221,7 @@ constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
     if (pc < 100) t.put('0');
     if (pc < 10) t.put('0');
     t.dec(pc).put(") ");
-    const std::string_view m = mnemonic(in.code);
+    const std::string_view m = bpf::mnemonic(in.code);
     if (m.empty()) {
         // tcpdump prints "unimp"; the whole instruction says more.
         t.put(".insn    ").hex(in.code, 2).put(", ").dec(in.jt).put(", ").dec(in.jf).put(", ").hex(in.k);
@@ -233,9 +233,9 @@ constexpr insn_text insn_to_listing(const insn& in, std::size_t pc) noexcept {
     t.pad_to(op_at + 9);
     if (in.code == (jmp | ja)) {
         t.dec(pc + 1 + std::uint64_t{in.k});
-    } else if (is_conditional_jump(in.code)) {
+    } else if (bpf::is_conditional_jump(in.code)) {
         const std::size_t operand_at = t.length;
-        if (src_of(in.code) == x) t.put('x'); else t.put('#').hex(in.k);
+        if (bpf::src_of(in.code) == x) t.put('x'); else t.put('#').hex(in.k);
         t.pad_to(operand_at + 17);
         t.put("jt ").dec(pc + 1 + in.jt).put("\tjf ").dec(pc + 1 + in.jf);
     } else {
@@ -267,7 +267,7 @@ inline void append_line(std::string& out, std::string_view code, std::string_vie
 enum class jump_form : std::uint8_t { both, true_only, false_only };
 constexpr jump_form jump_form_of(const insn& in) noexcept {
     if (in.jf == 0) return jump_form::true_only;
-    if (in.jt == 0 && op_of(in.code) != jset) return jump_form::false_only;
+    if (in.jt == 0 && bpf::op_of(in.code) != jset) return jump_form::false_only;
     return jump_form::both;
 }
 
@@ -289,7 +289,7 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             if (!usable(pc)) continue;
             if (in.code == (jmp | ja)) {
                 is_target[pc + 1 + in.k] = true;
-            } else if (is_conditional_jump(in.code)) {
+            } else if (bpf::is_conditional_jump(in.code)) {
                 // One-target forms (`jeq #k, Lt`, `jne #k, Lf`) leave the fall-through unlabelled.
                 const auto form = detail::jump_form_of(in);
                 if (form != detail::jump_form::false_only) is_target[pc + 1 + in.jt] = true;
@@ -310,15 +310,15 @@ std::string to_asm(std::span<const insn> prog, const asm_options& options = {}, 
             detail::put_raw(raw, in);
             code += raw.view();
         } else if (options.jumps == jump_style::offsets || !detail::is_canonical(in) ||
-                   !(in.code == (jmp | ja) || is_conditional_jump(in.code))) {
-            code += insn_to_asm(in).view();
+                   !(in.code == (jmp | ja) || bpf::is_conditional_jump(in.code))) {
+            code += bpf::insn_to_asm(in).view();
         } else if (in.code == (jmp | ja)) {
             code += "ja " + detail::label_name(pc + 1 + in.k);
         } else {
-            const std::uint16_t op = op_of(in.code);
+            const std::uint16_t op = bpf::op_of(in.code);
             const auto form = detail::jump_form_of(in);
             const bool negate = form == detail::jump_form::false_only;
-            std::string_view m = mnemonic(in.code);
+            std::string_view m = bpf::mnemonic(in.code);
             if (negate) m = op == jeq ? "jne" : op == jgt ? "jle" : "jlt";
             insn_text operand;
             detail::put_jump_operand(operand, in);
@@ -340,7 +340,7 @@ std::string to_listing(std::span<const insn> prog, Note&& note = {}, std::size_t
     for (std::size_t pc = 0; pc < prog.size(); ++pc) {
         const auto comment = note(pc, prog[pc]);
         // The tab in jump lines counts as one column here; comments still line up in practice.
-        detail::append_line(out, insn_to_listing(prog[pc], pc).view(), std::string_view(comment), comment_column);
+        detail::append_line(out, bpf::insn_to_listing(prog[pc], pc).view(), std::string_view(comment), comment_column);
     }
     return out;
 }

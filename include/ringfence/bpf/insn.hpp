@@ -60,7 +60,7 @@ constexpr std::uint16_t rval_of(std::uint16_t code) noexcept { return code & 0x1
 constexpr std::uint16_t miscop_of(std::uint16_t code) noexcept { return code & 0xf8; }
 
 constexpr bool is_conditional_jump(std::uint16_t code) noexcept {
-    return class_of(code) == jmp && op_of(code) != ja;
+    return bpf::class_of(code) == jmp && bpf::op_of(code) != ja;
 }
 } // namespace bpf
 

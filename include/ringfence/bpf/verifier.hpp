@@ -3,9 +3,17 @@
 //   constexpr ringfence::insn prog[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
 //   static_assert(ringfence::bpf::check_classic(prog).ok());
 //
-// This is the generic part of the kernel's import path for every classic BPF
-// user. io_uring's own instruction list is applied on top in ringfence/verify.hpp;
-// use ringfence::verify there, not this, to decide what io_uring accepts.
+//   static_assert(ringfence::bpf::check_socket_filter(prog).ok());
+//
+// Three checks, three jobs; pick the one for the kernel consumer you mean:
+//   bpf::check_classic        bpf_check_basics_ok() + bpf_check_classic(): the part of
+//                             the import that every classic BPF user shares.
+//   bpf::check_socket_filter  the whole SO_ATTACH_FILTER import (bpf_prepare_filter):
+//                             check_classic, then bpf_convert_filter(), which fails when
+//                             a jump's eBPF offset does not fit in 16 bits.
+//   ringfence::verify         (ringfence/verify.hpp) what io_uring accepts: check_classic
+//                             plus io_uring_check_cbpf_filter()'s list. io_uring runs the
+//                             classic program itself, so no conversion limit applies there.
 #pragma once
 
 #include "ringfence/bpf/insn.hpp"
@@ -162,7 +170,7 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
         if (kind == code_kind::cond_jump) {
             if (pc + in.jt + 1 >= n || pc + in.jf + 1 >= n) return {reject_reason::branch_out_of_range, pc};
         } else if (kind == code_kind::ld_abs) {
-            if (in.k >= skf_ad_off && !is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
+            if (in.k >= skf_ad_off && !bpf::is_known_ancillary(in.k)) return {reject_reason::unknown_ancillary_load, pc};
         } else if (kind == code_kind::scratch_load || kind == code_kind::scratch_store) {
             if (in.k >= memwords) return {reject_reason::scratch_index_out_of_range, pc};
         } else if (kind == code_kind::ja) {
@@ -178,6 +186,110 @@ constexpr verify_result check_classic(std::span<const insn> prog) noexcept {
     const std::uint16_t last = code[n - 1].code;
     if (last != (ret | k) && last != (ret | a)) return {reject_reason::missing_return, n - 1};
     return detail::check_scratch_flow(prog);
+}
+
+// --- the socket-filter import: bpf_convert_filter() --------------------------
+
+// The kernel's verdict on a program offered to SO_ATTACH_FILTER (or any user of
+// bpf_prog_create_from_user() without a classic JIT): `classic` is check_classic's
+// verdict; when it passes, `converted` says whether bpf_convert_filter() succeeds,
+// and if not, `index` is the classic jump whose eBPF offset does not fit.
+struct socket_filter_result {
+    verify_result classic;
+    bool converted = false;
+    std::size_t index = 0;       // the jump that does not fit (when !converted)
+    std::size_t ebpf_length = 0; // the converted program, prologue included (when converted)
+
+    constexpr bool ok() const noexcept { return classic.ok() && converted; }
+    constexpr explicit operator bool() const noexcept { return ok(); }
+    constexpr const char* message() const noexcept {
+        if (!classic.ok()) return classic.message();
+        return converted ? "accepted" : "a jump does not fit in eBPF's 16-bit offset after conversion";
+    }
+};
+
+namespace detail {
+// How many eBPF instructions convert_bpf_ld_abs() emits for an LD ABS/IND of
+// `code`'s size at k, on a machine with efficient unaligned access (x86-64,
+// arm64): a direct read of the linear head (ABS at a non-negative offset
+// only), then the helper call with its error return.
+constexpr std::size_t converted_packet_load_size(std::uint16_t code, std::uint32_t k) noexcept {
+    const bool indirect = bpf::mode_of(code) == ind;
+    const bool swap = bpf::size_of(code) != b;
+    const bool negative = k >= 0x80000000u;
+    std::size_t n = 0;
+    if (!indirect && !negative) n += 1 + (k ? 1 : 0) + 1 + (k <= 0x7fff ? 1 : 3) + (swap ? 1 : 0) + 1;
+    return n + 3 + 1 + (indirect && k ? 1 : 0) + 1 + 3;
+}
+// convert_bpf_extensions(): SKF_AD_PROTOCOL .. SKF_AD_VLAN_TPID, in steps of 4
+// (little-endian bitfields: SKF_AD_PKTTYPE needs no shift).
+inline constexpr std::uint8_t converted_ancillary_sizes[16] = {2, 2, 4, 4, 4, 1, 1, 4, 1, 4, 1, 1, 3, 4, 4, 2};
+
+// eBPF instructions bpf_convert_filter() emits for one classic instruction.
+constexpr std::size_t converted_size(const insn& in) noexcept {
+    switch (in.code) {
+    case ld | w | abs: case ld | h | abs: case ld | b | abs:
+        if (bpf::is_known_ancillary(in.k)) return converted_ancillary_sizes[(in.k - skf_ad_off) / 4];
+        return detail::converted_packet_load_size(in.code, in.k);
+    case ld | w | ind: case ld | h | ind: case ld | b | ind: return detail::converted_packet_load_size(in.code, in.k);
+    case ldx | b | msh: return 1 + detail::converted_packet_load_size(ld | b | abs, in.k) + 5;
+    case alu | div | x: case alu | mod | x: return 5; // X == 0 returns 0
+    case ret | k: return 2;
+    default: break;
+    }
+    if (bpf::is_conditional_jump(in.code)) {
+        const std::size_t widen = bpf::src_of(in.code) == k && in.k >= 0x80000000u ? 1 : 0;
+        const bool one = in.jf == 0 || (in.jt == 0 && bpf::op_of(in.code) != jset);
+        return widen + (one ? 1 : 2);
+    }
+    return 1;
+}
+constexpr bool converts_with_packet_cache(const insn& in) noexcept {
+    const std::uint16_t c = in.code;
+    if (c == (ld | w | abs) || c == (ld | h | abs) || c == (ld | b | abs)) return !bpf::is_known_ancillary(in.k);
+    return c == (ld | w | ind) || c == (ld | h | ind) || c == (ld | b | ind) || c == (ldx | b | msh);
+}
+} // namespace detail
+
+// check_classic, then bpf_convert_filter()'s jump check, modelled exactly: the
+// conversion runs twice over a zeroed address table, so an eBPF jump must fit
+// both with its real offset (target - jump - 1) and, in the first round, with
+// the not yet known forward target read as 0 (so no jump may start past eBPF
+// instruction 32767). Expansion sizes are those of x86-64 and arm64.
+constexpr socket_filter_result check_socket_filter(std::span<const insn> prog) noexcept {
+    socket_filter_result out{};
+    out.classic = bpf::check_classic(prog);
+    if (!out.classic.ok()) return out;
+    const insn* code = prog.data();
+    const std::size_t n = prog.size();
+    bool cache = false;
+    for (std::size_t i = 0; i < n; ++i) cache = cache || detail::converts_with_packet_cache(code[i]);
+    std::size_t at[max_insns + 1]{}; // eBPF position of each classic instruction
+    at[0] = cache ? 7 : 3;           // A = 0, X = 0, ctx; skb data, len, headlen
+    for (std::size_t i = 0; i < n; ++i) at[i + 1] = at[i] + detail::converted_size(code[i]);
+    auto fits = [&](std::size_t i, std::size_t target, std::size_t before) {
+        const std::size_t from = at[i] + before + 1; // eBPF offsets count from the next instruction
+        return from <= 32768 && at[target] - from <= 32767;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const insn& in = code[i];
+        bool ok = true;
+        if (in.code == (jmp | ja)) {
+            ok = fits(i, i + 1 + in.k, 0);
+        } else if (bpf::is_conditional_jump(in.code)) {
+            const std::size_t widen = bpf::src_of(in.code) == k && in.k >= 0x80000000u ? 1 : 0;
+            if (in.jf == 0) ok = fits(i, i + 1 + in.jt, widen);
+            else if (in.jt == 0 && bpf::op_of(in.code) != jset) ok = fits(i, i + 1 + in.jf, widen);
+            else ok = fits(i, i + 1 + in.jt, widen) && fits(i, i + 1 + in.jf, widen + 1);
+        }
+        if (!ok) {
+            out.index = i;
+            return out;
+        }
+    }
+    out.converted = true;
+    out.ebpf_length = at[n];
+    return out;
 }
 
 } // namespace bpf
