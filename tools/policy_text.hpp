@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstddef>
@@ -95,16 +96,73 @@ inline std::optional<std::uint64_t> constant_value(std::string_view name) {
     return std::nullopt;
 }
 
-// An opcode by name ("SOCKET", "IORING_OP_SOCKET", any case) or number.
+// The number syntax of the policy text, --opcode and --field alike: decimal,
+// 0x hex, 0b binary, 0o or leading-0 octal. Scans from the start of `s` (a
+// digit) and stops before the first character that cannot continue a number;
+// `error` is set when the number is malformed or needs more than 64 bits.
+struct number_scan {
+    std::uint64_t value = 0;
+    std::size_t length = 0;
+    const char* error = nullptr;
+};
+inline number_scan scan_number(std::string_view s) {
+    number_scan r;
+    auto at = [&](std::size_t i) { return i < s.size() ? s[i] : '\0'; };
+    unsigned base = 10;
+    std::size_t i = 0;
+    if (at(0) == '0' && (at(1) == 'x' || at(1) == 'X')) base = 16, i = 2;
+    else if (at(0) == '0' && (at(1) == 'b' || at(1) == 'B')) base = 2, i = 2;
+    else if (at(0) == '0' && (at(1) == 'o' || at(1) == 'O')) base = 8, i = 2;
+    else if (at(0) == '0' && at(1) >= '0' && at(1) <= '9') base = 8, i = 1;
+    const std::size_t first_digit = i;
+    for (;; ++i) {
+        const char c = at(i);
+        unsigned d = 99;
+        if (c >= '0' && c <= '9') d = unsigned(c - '0');
+        else if (c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
+        if (d >= base) {
+            const bool word_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+            if (d != 99 || word_char) r.error = "malformed number";
+            break;
+        }
+        if (r.value > (~std::uint64_t{0} - d) / base) {
+            r.error = "number too large (more than 64 bits)";
+            break;
+        }
+        r.value = r.value * base + d;
+    }
+    if (!r.error && i == first_digit && base != 10) r.error = "malformed number";
+    if (!r.error && i == 0) r.error = "malformed number";
+    r.length = i;
+    return r;
+}
+// The whole of `s` as one number, or nothing (no sign, no blanks).
+inline std::optional<std::uint64_t> parse_integer(std::string_view s) {
+    if (s.empty() || s[0] < '0' || s[0] > '9') return std::nullopt;
+    const number_scan r = scan_number(s);
+    if (r.error || r.length != s.size()) return std::nullopt;
+    return r.value;
+}
+
+// Text from the input, safe to print in a message: control bytes as \xNN.
+inline std::string escape_control(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) out += std::string{'\\', 'x', hex[c >> 4], hex[c & 15]};
+        else out += ch;
+    }
+    return out;
+}
+
+// An opcode by name ("SOCKET", "IORING_OP_SOCKET", any case) or number (45, 0x2d).
 inline std::optional<unsigned> opcode_from_name(std::string_view s) {
     if (s.empty()) return std::nullopt;
     if (s[0] >= '0' && s[0] <= '9') {
-        unsigned v = 0;
-        for (char c : s) {
-            if (c < '0' || c > '9' || v > 1000) return std::nullopt;
-            v = v * 10 + unsigned(c - '0');
-        }
-        return v < ringfence::IORING_OP_LAST ? std::optional<unsigned>(v) : std::nullopt;
+        const auto v = parse_integer(s);
+        return v && *v < ringfence::IORING_OP_LAST ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
     }
     std::string up;
     for (char c : s) up += (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
@@ -145,7 +203,16 @@ using ringfence::detail::u128;
 
 class parser {
 public:
-    explicit parser(std::string_view text) : s_(text) {}
+    // How deeply ( ) and not may nest: the parser recurses once per level.
+    static constexpr int max_nesting = 256;
+
+    explicit parser(std::string_view text) : s_(text) {
+        // Where each line starts: a position's line is then a binary search,
+        // so naming lines costs nothing per rule however long the file is.
+        line_starts_.push_back(0);
+        for (std::size_t i = 0; i < s_.size(); ++i)
+            if (s_[i] == '\n') line_starts_.push_back(i + 1);
+    }
 
     parse_result run() {
         parse_result r;
@@ -164,7 +231,9 @@ public:
 private:
     std::string_view s_;
     std::size_t pos_ = 0;
-    int depth_ = 0; // open parentheses and braces: newlines inside are blanks
+    std::vector<std::size_t> open_; // where the open ( and { are: newlines inside are blanks
+    int nesting_ = 0;               // ( and not levels being parsed
+    std::vector<std::size_t> line_starts_;
     bool failed_ = false;
     parse_error error_;
     std::unique_ptr<text_policy> out_;
@@ -175,18 +244,26 @@ private:
     void fail_at(std::size_t at, std::string message) {
         if (failed_) return;
         failed_ = true;
-        std::size_t line = 1, col = 1;
-        for (std::size_t i = 0; i < at && i < s_.size(); ++i) {
-            if (s_[i] == '\n') ++line, col = 1;
-            else ++col;
+        // Reaching the next rule or the end of the file inside ( or {: the
+        // mistake is the bracket never closed, so name the bracket.
+        if (!open_.empty() && (at >= s_.size() || s_[at] == '\n')) {
+            at = open_.back();
+            message = std::string("this '") + s_[at] + "' is never closed (" + message + ")";
         }
-        error_ = {line, col, std::move(message)};
+        // At the end of the file: the end of its last line, not a line past it.
+        if (at >= s_.size()) {
+            at = s_.size();
+            while (at > 0 && (s_[at - 1] == '\n' || s_[at - 1] == ' ' || s_[at - 1] == '\t' || s_[at - 1] == '\r' ||
+                              s_[at - 1] == '\\'))
+                --at;
+        }
+        const std::size_t line = line_of(at);
+        error_ = {line, at - line_starts_[line - 1] + 1, std::move(message)};
     }
     void fail(std::string message) { fail_at(pos_, std::move(message)); }
     std::size_t line_of(std::size_t at) const {
-        std::size_t line = 1;
-        for (std::size_t i = 0; i < at && i < s_.size(); ++i) line += s_[i] == '\n';
-        return line;
+        return static_cast<std::size_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), at) -
+                                        line_starts_.begin());
     }
 
     // --- characters -----------------------------------------------------------
@@ -194,6 +271,12 @@ private:
     char peek(std::size_t ahead = 0) const { return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0'; }
     static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
     static bool is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.'; }
+    // A dot goes on with a word only before a letter (socket.family), so
+    // AF_INET..AF_INET6 is two words and a range.
+    bool continues_word(std::size_t i) const {
+        if (i >= s_.size() || !is_ident(s_[i])) return false;
+        return s_[i] != '.' || (i + 1 < s_.size() && is_ident_start(s_[i + 1]));
+    }
     static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
     // Blanks, comments, `\` line continuations; newlines too inside ( ) and { }.
@@ -203,7 +286,7 @@ private:
             if (c == ' ' || c == '\t' || c == '\r') ++pos_;
             else if (c == '#') while (!at_end() && peek() != '\n') ++pos_;
             else if (c == '\\' && (peek(1) == '\n' || (peek(1) == '\r' && peek(2) == '\n'))) pos_ += peek(1) == '\n' ? 2 : 3;
-            else if (c == '\n' && (depth_ > 0 || continues_on_next_line())) ++pos_;
+            else if (c == '\n' && ((!open_.empty() && !statement_on_next_line()) || continues_on_next_line())) ++pos_;
             else break;
         }
     }
@@ -215,6 +298,15 @@ private:
         for (std::string_view w : {"and", "or", "as"})
             if (rest.substr(0, w.size()) == w && (rest.size() == w.size() || !is_ident(rest[w.size()]))) return true;
         return rest.substr(0, 2) == "&&" || rest.substr(0, 2) == "||";
+    }
+    // A line that starts a statement ends whatever bracket is still open.
+    bool statement_on_next_line() const {
+        std::size_t i = pos_ + 1;
+        while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\r')) ++i;
+        const std::string_view rest = s_.substr(i);
+        for (std::string_view w : {"allow", "deny", "default"})
+            if (rest.substr(0, w.size()) == w && (rest.size() == w.size() || !is_ident(rest[w.size()]))) return true;
+        return false;
     }
     void skip_blank_lines() {
         for (;;) {
@@ -232,7 +324,7 @@ private:
         skip_space();
         const std::size_t start = pos_;
         if (!at_end() && is_ident_start(peek()))
-            while (!at_end() && is_ident(peek())) ++pos_;
+            while (continues_word(pos_)) ++pos_;
         return s_.substr(start, pos_ - start);
     }
     std::string_view peek_word() {
@@ -258,10 +350,10 @@ private:
     std::string found() {
         skip_space();
         if (at_end()) return "the end of the file";
-        if (peek() == '\n') return "the end of the line";
+        if (peek() == '\n') return open_.empty() ? "the end of the line" : "the next rule";
         std::size_t n = 1;
         while (pos_ + n < s_.size() && n < 20 && s_[pos_ + n] != ' ' && s_[pos_ + n] != '\n' && s_[pos_ + n] != '\t') ++n;
-        return "'" + std::string(s_.substr(pos_, n)) + "'";
+        return "'" + escape_control(s_.substr(pos_, n)) + "'";
     }
 
     // --- statements -----------------------------------------------------------
@@ -269,8 +361,13 @@ private:
         const std::size_t start = pos_;
         const std::string_view w = word();
         if (w == "default") {
+            skip_space();
+            const std::size_t at = pos_;
             const std::string_view a = word();
-            if (a != "allow" && a != "deny") return fail("expected allow or deny after default, found " + found());
+            if (a != "allow" && a != "deny") {
+                pos_ = at;
+                return fail("expected allow or deny after default, found " + found());
+            }
             if (out_->default_given) return fail_at(start, "the default is given twice");
             out_->default_given = true;
             out_->p->default_ = a == "allow" ? ringfence::allow : ringfence::deny;
@@ -294,13 +391,15 @@ private:
             skip_space();
             const std::size_t at = pos_;
             std::string_view w;
-            if (is_digit(peek())) {
-                while (!at_end() && is_digit(peek())) ++pos_;
+            if (is_digit(peek())) { // a number as everywhere else (0x2d, 055)
+                while (!at_end() && (is_digit(peek()) || is_ident_start(peek()))) ++pos_;
                 w = s_.substr(at, pos_ - at);
             } else {
                 w = word();
             }
             if (w.empty()) return fail("expected an opcode (SOCKET, OPENAT, IORING_OP_CONNECT, ...), found " + found());
+            if (is_digit(w[0]) && !parse_integer(w))
+                return fail_at(at, "malformed opcode number '" + std::string(w) + "' (a leading 0 means octal)");
             const auto op = opcode_from_name(w);
             if (!op) return fail_at(at, "unknown opcode '" + std::string(w) + "'");
             ops.push_back({*op, at});
@@ -330,6 +429,10 @@ private:
             while (!at_end() && peek() != '"' && peek() != '\n') ++pos_;
             if (peek() != '"') return fail_at(q - 1, "the rule name's closing quote is missing");
             name = std::string(s_.substr(q, pos_ - q));
+            for (std::size_t i = 0; i < name.size(); ++i)
+                if (static_cast<unsigned char>(name[i]) < 0x20 || name[i] == 0x7f)
+                    return fail_at(q + i, "the rule name holds a control byte (" + escape_control(name.substr(i, 1)) +
+                                              "); names are printed by compile and explain");
             ++pos_;
         } else {
             name = "line " + std::to_string(line_of(start));
@@ -398,12 +501,21 @@ private:
     }
     std::uint16_t unary(unsigned op) {
         skip_space();
+        struct level {
+            int& n;
+            ~level() { --n; }
+        } guard{++nesting_};
+        if (nesting_ > max_nesting) {
+            fail("the condition nests too deeply (at most " + std::to_string(max_nesting) +
+                 " levels of ( and not)");
+            return 0;
+        }
         if (accept_word("not") || (peek() == '!' && peek(1) != '=' && accept("!"))) return negate(unary(op));
         if (accept("(")) {
-            ++depth_;
+            open_.push_back(pos_ - 1);
             const std::uint16_t n = condition(op);
-            --depth_;
             if (!failed_) expect(")", "')'");
+            open_.pop_back();
             return n;
         }
         return comparison(op);
@@ -484,9 +596,21 @@ private:
                 fail_at(op_at, std::string(f.name) + ": bit tests (any, none, all) apply to integer fields only");
                 return 0;
             }
+            skip_space();
+            const std::size_t bits_at = pos_;
             const auto bits = number(f);
             if (!bits) return 0;
             const u128 b{0, *bits};
+            if (*bits == 0) {
+                fail_at(bits_at, std::string(w) + " 0 tests no bits, so it " + (w == "any" ? "never" : "always") +
+                                     " holds: name the bits to test");
+                return 0;
+            }
+            if (!((b & atom.mask) == b)) {
+                fail_at(bits_at, "the bits " + hex(*bits & ~atom.mask.lo) + " are outside the mask " +
+                                     hex(atom.mask.lo) + ", so " + std::string(w) + " cannot test them");
+                return 0;
+            }
             if (w == "all") {
                 atom.op = atom_op::eq;
                 atom.mask = atom.mask & b;
@@ -512,7 +636,7 @@ private:
             }
             return range(f, atom);
         }
-        ++depth_;
+        open_.push_back(pos_ - 1);
         std::vector<member> set;
         std::uint16_t ranges = 0, nodes = 0;
         skip_space();
@@ -542,8 +666,8 @@ private:
             if (!v) return 0;
             set.push_back({v->value, v->mask});
         } while (accept(","));
-        --depth_;
         expect("}", "',' or '}'");
+        open_.pop_back();
         if (failed_) return 0;
         if (set.empty()) return nodes;
         if (members_.size() + set.size() > text_policy::max_members) {
@@ -648,40 +772,21 @@ private:
         return total;
     }
 
-    // Decimal, 0x hex, 0b binary, 0o or leading-0 octal.
+    // Decimal, 0x hex, 0b binary, 0o or leading-0 octal (scan_number).
     std::optional<std::uint64_t> parse_number() {
-        const std::size_t at = pos_;
-        unsigned base = 10;
-        if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) base = 16, pos_ += 2;
-        else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) base = 2, pos_ += 2;
-        else if (peek() == '0' && (peek(1) == 'o' || peek(1) == 'O')) base = 8, pos_ += 2;
-        else if (peek() == '0' && is_digit(peek(1))) base = 8, pos_ += 1;
-        std::uint64_t v = 0;
-        std::size_t digits = 0;
-        for (;; ++pos_, ++digits) {
-            const char c = peek();
-            unsigned d = 99;
-            if (c >= '0' && c <= '9') d = unsigned(c - '0');
-            else if (c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
-            if (d >= base) {
-                if (d != 99 || is_ident_start(c)) {
-                    fail_at(at, "malformed number");
-                    return std::nullopt;
-                }
-                break;
-            }
-            if (v > (~std::uint64_t{0} - d) / base) {
-                fail_at(at, "number too large (more than 64 bits)");
-                return std::nullopt;
-            }
-            v = v * base + d;
-        }
-        if (digits == 0) {
-            fail_at(at, "malformed number");
+        const number_scan r = scan_number(s_.substr(pos_));
+        if (r.error) {
+            fail(r.error);
             return std::nullopt;
         }
-        return v;
+        pos_ += r.length;
+        return r.value;
+    }
+    static std::string hex(std::uint64_t v) {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        do out.insert(out.begin(), digits[v & 15]); while (v >>= 4);
+        return "0x" + out;
     }
 
     struct parsed_address {
@@ -713,6 +818,17 @@ private:
                 return std::nullopt;
             }
             a.prefix = len;
+            // Host bits after the prefix would be dropped: 10.1.2.3/8 is not 10.0.0.0/8 by accident.
+            std::array<std::uint8_t, 16> net = a.bytes;
+            for (unsigned bit = len; bit < (v6 ? 128u : 32u); ++bit)
+                net[bit / 8] = static_cast<std::uint8_t>(net[bit / 8] & ~(0x80u >> (bit % 8)));
+            if (net != a.bytes) {
+                char buf[INET6_ADDRSTRLEN] = {};
+                inet_ntop(v6 ? AF_INET6 : AF_INET, net.data(), buf, sizeof buf);
+                fail_at(at, "the prefix " + text + "/" + std::to_string(len) + " has bits set after its first " +
+                                std::to_string(len) + " (did you mean " + buf + "/" + std::to_string(len) + "?)");
+                return std::nullopt;
+            }
         }
         return a;
     }

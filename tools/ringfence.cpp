@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -79,18 +81,47 @@ int usage_error(const std::string& message) {
 
 // --- input -------------------------------------------------------------------
 
+// The most ringfence reads of one input (a policy or a program): a program is
+// at most 4096 instructions (32 KiB raw, some 100 KiB as text) and a policy far
+// below this; the bound keeps /dev/zero or a wrong file from eating memory.
+constexpr std::size_t max_input_bytes = std::size_t{16} << 20;
+
 std::optional<std::string> read_all(const std::string& path, std::string& error) {
-    if (path == "-") {
-        std::ostringstream ss;
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        error = "cannot read " + path + ": " + std::strerror(errno);
+    const bool is_stdin = path == "-";
+    const std::string name = is_stdin ? std::string("standard input") : ringfence_tool::escape_control(path);
+    const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = "cannot read " + name + ": " + std::strerror(errno);
         return std::nullopt;
     }
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    struct closer {
+        int fd;
+        bool owned;
+        ~closer() {
+            if (owned) ::close(fd);
+        }
+    } guard{fd, !is_stdin};
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        error = "cannot read " + name + ": it is a directory";
+        return std::nullopt;
+    }
+    std::string data;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = "cannot read " + name + ": " + std::strerror(errno);
+            return std::nullopt;
+        }
+        if (n == 0) return data;
+        if (data.size() + static_cast<std::size_t>(n) > max_input_bytes) {
+            error = "cannot read " + name + ": it is larger than 16 MiB, the most ringfence reads of a policy or a program";
+            return std::nullopt;
+        }
+        data.append(buf, static_cast<std::size_t>(n));
+    }
 }
 
 enum class file_format { detect, text, raw };
@@ -136,7 +167,7 @@ std::optional<loaded> load_program(const std::string& path, file_format format) 
     const auto r = ringfence::assemble(*data);
     if (!r) {
         std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message();
-        if (!r.error.token().empty()) std::cerr << ": '" << r.error.token() << "'";
+        if (!r.error.token().empty()) std::cerr << ": '" << ringfence_tool::escape_control(r.error.token()) << "'";
         std::cerr << "\n";
         return std::nullopt;
     }
@@ -161,7 +192,15 @@ std::optional<loaded_policy> load_policy(const std::string& path) {
         std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message << "\n";
         const std::string line = ringfence_tool::rule_source_line(*data, r.error.line);
         if (!line.empty()) {
-            std::cerr << "  " << line << "\n  " << std::string(r.error.column - 1, ' ') << "^\n";
+            // Tabs as blanks and control bytes escaped, the caret under the same byte.
+            std::string shown, before;
+            for (std::size_t i = 0; i < line.size(); ++i) {
+                const std::string c = line[i] == '\t' ? std::string(" ") : ringfence_tool::escape_control(line.substr(i, 1));
+                shown += c;
+                if (i + 1 < r.error.column) before += std::string(c.size(), ' ');
+            }
+            if (r.error.column > line.size()) before += std::string(r.error.column - 1 - line.size(), ' ');
+            std::cerr << "  " << shown << "\n  " << before << "^\n";
         }
         return std::nullopt;
     }
@@ -180,6 +219,7 @@ struct args {
     bool as_asm = false, no_verify = false, dry_run = false, forbid_io_uring = false, close_io_uring_fds = false;
     const ringfence::kernel_profile* kernel = nullptr; // --kernel: a measured line instead of the running kernel
     std::vector<std::string> command; // after --
+    std::vector<std::string> given;   // the options as written, to refuse those a command does not take
 };
 
 std::optional<args> parse_args(int argc, char** argv, int first) {
@@ -193,6 +233,7 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
             }
             return std::string(argv[++i]);
         };
+        if (s.size() > 1 && s[0] == '-' && s != "-" && s != "--") a.given.emplace_back(s);
         if (s == "--") {
             for (++i; i < argc; ++i) a.command.emplace_back(argv[i]);
             break;
@@ -242,7 +283,7 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
         } else if (s == "--close-io-uring-fds") {
             a.close_io_uring_fds = true;
         } else if (s.size() > 1 && s[0] == '-' && s != "-") {
-            usage_error("unknown option " + std::string(s));
+            usage_error("unknown option " + ringfence_tool::escape_control(s));
             return std::nullopt;
         } else {
             a.positional.emplace_back(s);
@@ -348,13 +389,10 @@ std::optional<std::uint64_t> parse_value(std::string_view s) {
         const std::string part(s.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
         if (const auto c = ringfence_tool::constant_value(part)) {
             total |= *c;
+        } else if (const auto v = ringfence_tool::parse_integer(part)) { // the policy text's syntax: no sign, no blanks
+            total |= *v;
         } else {
-            if (part.empty()) return std::nullopt;
-            char* end = nullptr;
-            errno = 0;
-            const unsigned long long v = std::strtoull(part.c_str(), &end, 0);
-            if (errno || *end || part[0] == '-') return std::nullopt;
-            total |= v;
+            return std::nullopt;
         }
         if (bar == std::string_view::npos) break;
         start = bar + 1;
@@ -368,7 +406,7 @@ std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& s
     if (eq == std::string::npos) return "--field " + spec + ": expected NAME=VALUE";
     const std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
     const auto index = ringfence_tool::field_from_name(name);
-    if (!index) return "--field " + spec + ": unknown field '" + name + "'";
+    if (!index) return "--field " + ringfence_tool::escape_control(spec) + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
     const ringfence::field& f = ringfence::fields::all[*index];
     if (f.offset == 8) return "--field " + spec + ": the opcode is given by --opcode";
     if (!ringfence::field_applies(f, op))
@@ -384,7 +422,7 @@ std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& s
         return {};
     }
     const auto v = parse_value(value);
-    if (!v) return "--field " + spec + ": not a number or a known constant";
+    if (!v) return "--field " + ringfence_tool::escape_control(spec) + ": not a number (42, 0x2a, 0b101010, 052) or a known constant";
     const unsigned bits = f.kind == ringfence::field_kind::be16 ? 16 : 8u * f.size;
     if (bits < 64 && (*v >> bits) != 0)
         return "--field " + spec + ": does not fit " + name + " (" + std::to_string(bits) + " bits)";
@@ -443,13 +481,17 @@ int cmd_explain(const args& a) {
         std::cout << "filter: the policy's program for IORING_OP_" << ringfence::opcode_name(op) << ", "
                   << c.prog.size() << " instructions\n\n"
                   << e.text();
-        const bool by_default = e.rule.empty();
-        std::cout << "decision: " << (e.allowed() ? "allow" : "deny (the request completes with -EACCES)")
+        // The decision and its rule as the library's evaluation gives them
+        // (ringfence::evaluate, ringfence::deciding_rule); the program must agree.
+        const auto& dsl = lp->policy->dsl();
+        const bool allowed = ringfence::evaluate(dsl, ctx) == ringfence::allow;
+        const std::size_t rule = ringfence::deciding_rule(dsl, ctx);
+        const bool by_default = rule >= lp->policy->rule_count;
+        std::cout << "decision: " << (allowed ? "allow" : "deny (the request completes with -EACCES)")
                   << (by_default ? std::string(", by the policy's default")
-                                 : ", by rule \"" + std::string(e.rule) + "\"")
+                                 : ", by rule \"" + ringfence_tool::escape_control(dsl.rules_[rule].name) + "\"")
                   << "\n";
-        // The policy's direct evaluation must agree with its program.
-        if ((ringfence::evaluate(lp->policy->dsl(), ctx) == ringfence::allow) != e.allowed()) {
+        if (allowed != e.allowed()) {
             std::cerr << "ringfence: internal error: the program and the policy disagree\n";
             return exit_rejected;
         }
@@ -557,7 +599,10 @@ int cmd_run(const args& a) {
         return usage_error("run: put the command after --: ringfence run --policy FILE -- COMMAND ARGS...");
     if (a.command.empty() && !a.dry_run) return usage_error("run: no command after --");
     const auto lp = load_policy(*a.policy);
-    if (!lp) return exit_run_failed;
+    if (!lp) {
+        std::cerr << "ringfence run: nothing was run\n";
+        return exit_run_failed;
+    }
     const auto& tp = *lp->policy;
 
     if (a.kernel && !a.dry_run) return usage_error("run: --kernel goes with --dry-run (a real run measures the kernel)");
@@ -612,6 +657,38 @@ int cmd_run(const args& a) {
     return e == ENOENT ? 127 : 126;
 }
 
+// The options each command takes; any other is refused (never silently ignored).
+std::string inapplicable_option(std::string_view cmd, const args& a) {
+    struct takes {
+        std::string_view cmd;
+        std::vector<std::string_view> options;
+    };
+    static const takes table[] = {
+        {"verify", {"--opcode", "--raw", "--text"}},
+        {"disasm", {"--opcode", "--asm", "--raw", "--text"}},
+        {"asm", {"-o", "--output", "--no-verify", "--opcode"}},
+        {"explain", {"--opcode", "--field", "--sqe-flags", "--user-data", "--policy", "--raw", "--text"}},
+        {"compile", {"--opcode", "--asm"}},
+        {"probe", {}},
+        {"run", {"--policy", "--dry-run", "--kernel", "--forbid-io-uring", "--close-io-uring-fds"}},
+    };
+    for (const takes& t : table) {
+        if (t.cmd != cmd) continue;
+        for (const std::string& o : a.given) {
+            bool ok = false;
+            for (std::string_view known : t.options) ok = ok || o == known;
+            if (a.policy && cmd == "explain" && (o == "--raw" || o == "--text")) ok = false; // a policy is text
+            if (!ok) {
+                std::string list;
+                for (std::string_view known : t.options) list += (list.empty() ? "" : ", ") + std::string(known);
+                return o + " does not apply to " + std::string(cmd) + (a.policy && cmd == "explain" ? " --policy" : "") +
+                       " (" + std::string(cmd) + " takes " + (list.empty() ? std::string("no options") : list) + ")";
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -626,6 +703,7 @@ int main(int argc, char** argv) {
     }
     const auto a = parse_args(argc, argv, 2);
     if (!a) return exit_usage;
+    if (const std::string e = inapplicable_option(cmd, *a); !e.empty()) return usage_error(e);
     if (cmd != "run" && !a->command.empty()) return usage_error("only run takes a command after --");
     if (cmd == "verify") return cmd_verify(*a);
     if (cmd == "disasm") return cmd_disasm(*a);

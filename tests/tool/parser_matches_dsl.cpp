@@ -41,6 +41,15 @@ constexpr auto every_form_dsl =
              rf::rule(rf::IORING_OP_CONNECT).allow_if(rf::connect::v4_addr != rf::ipv4("0.0.0.0/8") &&
                                               !(rf::connect::port.between(rf::port(0), rf::port(1023)) || rf::connect::port.in({rf::port(5432)}))),
          }.otherwise(rf::deny);
+// Words and numbers as the text reads them (issue 11): AF_INET..AF_INET6 is a
+// range of two constants, and an opcode number is read as every other number
+// (010 is octal 8, 0x2d is 45).
+constexpr auto words_and_numbers_dsl =
+         rf::policy{
+             rf::rule(rf::IORING_OP_SOCKET).deny_if(rf::socket::family.between(k_inet, k_inet6)),
+             rf::rule(rf::IORING_OP_SYNC_FILE_RANGE).allow(),
+             rf::rule(rf::IORING_OP_SOCKET).deny_if(rf::socket::type.between(1u, 3u) || rf::socket::protocol.in({0u, 6u})),
+         }.otherwise(rf::allow);
 } // namespace dsl
 
 namespace {
@@ -107,6 +116,12 @@ int main() {
          "allow CONNECT if connect.family == AF_INET6 and connect.v6_addr not in {::1, fe80::/10}\n"
          "allow CONNECT if connect.v4_addr != 0.0.0.0/8 and connect.port not in {0..1023, 5432}\n",
          dsl::every_form_dsl);
+    same("words and numbers",
+         "default allow\n"
+         "deny SOCKET if socket.family in AF_INET..AF_INET6\n"
+         "allow 010\n"
+         "deny 0x2d if socket.type in {SOCK_STREAM..SOCK_RAW} or socket.protocol in {IPPROTO_IP,IPPROTO_TCP}\n",
+         dsl::words_and_numbers_dsl);
     std::printf("%s\n", failures ? "FAILED" : "all text policies match their DSL twins");
     return failures ? 1 : 0;
 }

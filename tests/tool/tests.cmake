@@ -69,6 +69,57 @@ foreach(policy IN LISTS _bad_policies)
     ringfence_tool_test(NAME policy_error_${name} ARGS compile policy_errors/${name}.policy RC 2 GOLDEN)
 endforeach()
 
+# The parser's own errors, for what the DSL refuses at compile time and for the
+# text's own mistakes, each named by line and column (issue 11). Cases that need
+# no file of their own:
+ringfence_tool_test(NAME policy_error_directory ARGS compile policies RC 2 REGEX "cannot read policies: it is a directory")
+ringfence_tool_test(NAME verify_directory ARGS verify programs RC 2 REGEX "cannot read programs: it is a directory")
+ringfence_tool_test(NAME policy_error_unbounded ARGS compile /dev/zero RC 2
+    REGEX "cannot read /dev/zero: it is larger than 16 MiB")
+ringfence_tool_test(NAME verify_unbounded ARGS verify /dev/zero RC 2 REGEX "cannot read /dev/zero: it is larger than 16 MiB")
+ringfence_tool_test(NAME run_policy_directory ARGS run --policy policies -- true RC 125
+    REGEX "cannot read policies: it is a directory.*nothing was run")
+ringfence_tool_test(NAME run_policy_unbounded ARGS run --policy /dev/zero -- true RC 125
+    REGEX "larger than 16 MiB.*nothing was run")
+
+# Inputs too large to commit, generated at test time (generate.cmake).
+add_test(NAME tool.generate_large_inputs COMMAND ${CMAKE_COMMAND} -DOUT_DIR=${_out}/large -P ${_tool_tests}/generate.cmake)
+set_tests_properties(tool.generate_large_inputs PROPERTIES LABELS tool FIXTURES_SETUP tool_large_inputs)
+ringfence_tool_test(NAME policy_error_deep_parens ARGS compile ${_out}/large/parens.policy RC 2
+    REGEX "parens.policy:2:[0-9]+: the condition nests too deeply \\(at most 256 levels of \\( and not\\)")
+ringfence_tool_test(NAME policy_error_deep_nots ARGS compile ${_out}/large/nots.policy RC 2
+    REGEX "nots.policy:2:[0-9]+: the condition nests too deeply")
+ringfence_tool_test(NAME explain_policy_large_file ARGS explain --policy ${_out}/large/comments.policy --opcode SOCKET
+    --field socket.protocol=145 RC 0 REGEX "decision: deny.*by rule \"line 146147\"")
+set_tests_properties(tool.policy_error_deep_parens tool.policy_error_deep_nots tool.explain_policy_large_file
+    PROPERTIES FIXTURES_REQUIRED tool_large_inputs)
+
+# explain --policy names the rule that decides (as ringfence::deciding_rule does), not a rule whose test failed.
+ringfence_tool_test(NAME explain_policy_later_deny ARGS explain --policy policies/later_deny.policy --opcode SOCKET
+    --field socket.family=AF_INET6 RC 0
+    REGEX "decision: deny \\(the request completes with -EACCES\\), by rule \"other sockets\"")
+ringfence_tool_test(NAME explain_policy_deny_rule_not_default ARGS explain --policy policies/deny_rule_under_deny_default.policy
+    --opcode SOCKET --field socket.family=AF_INET6 RC 0
+    REGEX "decision: deny \\(the request completes with -EACCES\\), by rule \"no inet6\"")
+
+# --field reads numbers as the policy text does: 0b binary too, and no sign or blank.
+ringfence_tool_test(NAME explain_field_binary ARGS explain programs/inet_only.asm --opcode SOCKET
+    --field socket.family=0b1010 RC 0 REGEX "socket.family = 10 \\(0xa\\)")
+ringfence_tool_test(NAME explain_field_negative ARGS explain programs/inet_only.asm --opcode SOCKET
+    --field "socket.family= -1" RC 2 REGEX "not a number")
+ringfence_tool_test(NAME explain_field_blank_negative ARGS explain programs/inet_only.asm --opcode SOCKET
+    --field "user_data= -1" RC 2 REGEX "--field user_data= -1: not a number")
+
+# An option a command does not take is an error naming both.
+ringfence_tool_test(NAME usage_option_not_for_probe ARGS probe --opcode SOCKET RC 2
+    REGEX "--opcode does not apply to probe \\(probe takes no options\\)")
+ringfence_tool_test(NAME usage_option_not_for_compile ARGS compile policies/server.policy --field socket.family=2 RC 2
+    REGEX "--field does not apply to compile \\(compile takes --opcode, --asm\\)")
+ringfence_tool_test(NAME usage_option_not_for_run ARGS run --policy policies/server.policy --asm -- true RC 2
+    REGEX "--asm does not apply to run")
+ringfence_tool_test(NAME usage_raw_not_for_policy ARGS explain --policy policies/server.policy --opcode SOCKET --raw RC 2
+    REGEX "--raw does not apply to explain --policy")
+
 # run: a dry run everywhere; a real run fails clearly where the kernel lacks the feature
 ringfence_tool_test(NAME run_dry ARGS run --dry-run --kernel 7.2 --policy policies/server.policy RC 0 GOLDEN)
 # What each measured line gets, or why it is refused (exit 125, nothing installed).
