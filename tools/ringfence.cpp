@@ -242,7 +242,7 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
             if (!v) return std::nullopt;
             a.opcode = ringfence_tool::opcode_from_name(*v);
             if (!a.opcode) {
-                usage_error("unknown opcode '" + *v + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
+                usage_error("unknown opcode '" + ringfence_tool::escape_control(*v) + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
                             std::to_string(ringfence::IORING_OP_LAST - 1) + ")");
                 return std::nullopt;
             }
@@ -402,30 +402,31 @@ std::optional<std::uint64_t> parse_value(std::string_view s) {
 
 // Applies NAME=VALUE to the context; an error message, or empty.
 std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& spec) {
+    const std::string shown = ringfence_tool::escape_control(spec);
     const std::size_t eq = spec.find('=');
-    if (eq == std::string::npos) return "--field " + spec + ": expected NAME=VALUE";
+    if (eq == std::string::npos) return "--field " + shown + ": expected NAME=VALUE";
     const std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
     const auto index = ringfence_tool::field_from_name(name);
-    if (!index) return "--field " + ringfence_tool::escape_control(spec) + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
+    if (!index) return "--field " + shown + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
     const ringfence::field& f = ringfence::fields::all[*index];
-    if (f.offset == 8) return "--field " + spec + ": the opcode is given by --opcode";
+    if (f.offset == 8) return "--field " + shown + ": the opcode is given by --opcode";
     if (!ringfence::field_applies(f, op))
-        return "--field " + spec + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + name +
+        return "--field " + shown + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + ringfence_tool::escape_control(name) +
                " (it has: " + ringfence_tool::fields_of(op) + ")";
     if (f.kind == ringfence::field_kind::be32 || f.kind == ringfence::field_kind::bytes16) {
         std::array<std::uint8_t, 16> b{};
         const bool v6 = f.kind == ringfence::field_kind::bytes16;
         if (inet_pton(v6 ? AF_INET6 : AF_INET, value.c_str(), b.data()) != 1)
-            return "--field " + spec + ": not an IPv" + (v6 ? "6" : "4") + " address";
+            return "--field " + shown + ": not an IPv" + (v6 ? "6" : "4") + " address";
         if (v6) ctx.set_v6_addr(b);
         else ctx.set(f, std::uint64_t{b[0]} << 24 | std::uint64_t{b[1]} << 16 | std::uint64_t{b[2]} << 8 | b[3]);
         return {};
     }
     const auto v = parse_value(value);
-    if (!v) return "--field " + ringfence_tool::escape_control(spec) + ": not a number (42, 0x2a, 0b101010, 052) or a known constant";
+    if (!v) return "--field " + shown + ": not a number (42, 0x2a, 0b101010, 052) or a known constant";
     const unsigned bits = f.kind == ringfence::field_kind::be16 ? 16 : 8u * f.size;
     if (bits < 64 && (*v >> bits) != 0)
-        return "--field " + spec + ": does not fit " + name + " (" + std::to_string(bits) + " bits)";
+        return "--field " + shown + ": does not fit " + name + " (" + std::to_string(bits) + " bits)";
     ctx.set(f, *v);
     return {};
 }
@@ -712,5 +713,5 @@ int main(int argc, char** argv) {
     if (cmd == "compile") return cmd_compile(*a);
     if (cmd == "probe") return cmd_probe(*a);
     if (cmd == "run") return cmd_run(*a);
-    return usage_error("unknown command '" + std::string(cmd) + "'");
+    return usage_error("unknown command '" + ringfence_tool::escape_control(cmd) + "'");
 }
