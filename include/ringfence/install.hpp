@@ -24,6 +24,9 @@
 //   O_EMPTYPATH in open.flags on 7.0 and 7.1): such a test could never hold;
 // - the process holds io_uring instances created earlier: task filters never
 //   reach them (options.close_io_uring_fds closes them instead);
+// - the process has other threads: task filters bind the calling thread and
+//   what it creates afterwards, never threads that already run
+//   (options.calling_thread_only accepts that);
 // - the kernel has no filters, or probe() could not measure what this needs.
 // Only a registration the kernel refuses midway can leave some filters
 // installed; the result then says so (installed_count) and the caller must
@@ -66,7 +69,8 @@ enum class install_errc : std::uint8_t {
     invalid_policy,      // the policy is not valid() (a field outside its opcode's context)
     compile_failed,      // an opcode's rules do not compile
     io_uring_fds_open,   // the process holds io_uring instances that task filters would not reach
-    fds_unreadable,      // /proc/self/fd cannot be listed, so open instances cannot be ruled out
+    fds_unreadable,      // /proc/self/fd or /proc/self/task cannot be listed, so they cannot be ruled out
+    other_threads,       // the process has threads that task filters would not reach
     seccomp_failed,      // forbid_io_uring: the seccomp filter could not be installed
     no_new_privs_failed, // prctl(PR_SET_NO_NEW_PRIVS) failed
     registration_failed, // the kernel refused a filter (see installed_count)
@@ -77,6 +81,9 @@ struct install_options {
     bool set_no_new_privs = true;
     // Close io_uring instances the process holds instead of refusing.
     bool close_io_uring_fds = false;
+    // Confine only the calling thread (and what it creates later) although the
+    // process has other threads, instead of refusing.
+    bool calling_thread_only = false;
     // Also forbid io_uring to the process altogether (seccomp: io_uring_setup
     // fails with EPERM). The only way to confine on a kernel whose task
     // filters do not survive exec: with it, that is not refused.
@@ -161,6 +168,17 @@ inline std::string hex(u128 v) {
 
 inline std::string rule_words(std::string_view name, std::size_t index) {
     return name.empty() ? "rule " + std::to_string(index + 1) : "rule " + std::to_string(index + 1) + " (" + std::string(name) + ")";
+}
+
+// How many threads the process has (nullopt: /proc/self/task cannot be listed).
+inline std::optional<std::size_t> thread_count() {
+    DIR* d = ::opendir("/proc/self/task");
+    if (!d) return std::nullopt;
+    std::size_t n = 0;
+    while (const dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    return n;
 }
 
 // io_uring instances among the process's open file descriptors.
@@ -311,6 +329,19 @@ install_result install(const policy<R, N, M>& p, const install_options& opt = {}
     out.plan = plan_install(p, k.profile, opt);
     if (!out.plan) return refuse(out.plan.error, "cannot confine: " + out.plan.message);
 
+    if (!opt.calling_thread_only) {
+        const auto threads = detail::thread_count();
+        if (!threads)
+            return refuse(install_errc::fds_unreadable,
+                          "cannot confine: /proc/self/task cannot be listed, so other threads (which task filters "
+                          "never reach) cannot be ruled out; nothing was installed");
+        if (*threads > 1)
+            return refuse(install_errc::other_threads,
+                          "cannot confine: this process has " + std::to_string(*threads) +
+                              " threads; task filters bind only the calling thread and the threads and processes it "
+                              "creates afterwards, so the others would stay unfiltered; nothing was installed "
+                              "(install before starting threads, or accept it: install_options::calling_thread_only)");
+    }
     const auto fds = detail::open_io_uring_fds();
     if (!fds)
         return refuse(install_errc::fds_unreadable,

@@ -402,7 +402,11 @@ constexpr std::array<std::uint8_t, 64 + 56 + exec_probe_code.size()> exec_probe_
 inline int measure_exec() noexcept {
 #if defined(__x86_64__)
     static constexpr auto elf = exec_probe_elf();
-    const int mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", 0u));
+    // MFD_EXEC (Linux 6.3+) where vm.memfd_noexec makes memfds non-executable by default;
+    // where it forbids executable memfds altogether the exec fails: "unmeasured".
+    constexpr unsigned mfd_exec = 0x10;
+    int mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", mfd_exec));
+    if (mfd < 0 && errno == EINVAL) mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", 0u));
     if (mfd < 0) return -1;
     if (::write(mfd, elf.data(), elf.size()) != static_cast<ssize_t>(elf.size())) {
         ::close(mfd);

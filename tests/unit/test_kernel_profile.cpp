@@ -6,8 +6,10 @@
 
 #include <ringfence/ringfence.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
+#include <thread>
 
 namespace rf = ringfence;
 
@@ -265,5 +267,24 @@ TEST_CASE("install: refuses before touching the task when the kernel cannot conf
     r = rf::install(p, o);
     CHECK(r.error == rf::install_errc::kernel_not_measured);
     CHECK(r.message.find("exec (do task filters") != std::string::npos);
+}
+
+TEST_CASE("install: refuses while other threads run (task filters never reach them)", "[kernel_profile][install]") {
+    constexpr auto p = rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow()}.otherwise(rf::deny);
+    rf::kernel_support v72;
+    v72.io_uring = v72.bpf_filters = true;
+    v72.profile = rf::profiles::linux_7_2;
+    rf::install_options o;
+    o.kernel = &v72;
+    std::atomic<bool> done{false};
+    std::thread other([&] {
+        while (!done.load()) std::this_thread::yield();
+    });
+    const rf::install_result r = rf::install(p, o);
+    done = true;
+    other.join();
+    CHECK(r.error == rf::install_errc::other_threads);
+    CHECK(r.message.find("threads") != std::string::npos);
+    CHECK(r.installed_count == 0);
 }
 #endif
