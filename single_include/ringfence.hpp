@@ -5978,7 +5978,11 @@ constexpr std::array<std::uint8_t, 64 + 56 + exec_probe_code.size()> exec_probe_
 inline int measure_exec() noexcept {
 #if defined(__x86_64__)
     static constexpr auto elf = exec_probe_elf();
-    const int mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", 0u));
+    // MFD_EXEC (Linux 6.3+) where vm.memfd_noexec makes memfds non-executable by default;
+    // where it forbids executable memfds altogether the exec fails: "unmeasured".
+    constexpr unsigned mfd_exec = 0x10;
+    int mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", mfd_exec));
+    if (mfd < 0 && errno == EINVAL) mfd = static_cast<int>(::syscall(SYS_memfd_create, "ringfence-exec-probe", 0u));
     if (mfd < 0) return -1;
     if (::write(mfd, elf.data(), elf.size()) != static_cast<ssize_t>(elf.size())) {
         ::close(mfd);
@@ -6126,26 +6130,75 @@ inline kernel_support probe() {
 
 namespace ringfence {
 
+// Why a policy (or a value in one) is wrong. In a constant expression each
+// is a compile error, through the call of a non-constexpr function named after
+// it (detail::policy_error); at run time the value carries it, the policy
+// built from it is not valid() and compile() fails with describe(reason).
+enum class policy_errc : std::uint8_t {
+    none,
+    opcode_beyond_last,        // rule(301)
+    field_not_in_context,      // socket.family in an OPENAT rule
+    constant_wider_than_field, // sqe::flags == 0x110
+    constant_negative,         // socket::family == -1
+    bits_outside_mask,         // (open::flags & O_ACCMODE).any_of(O_CREAT)
+    no_bits,                   // any_of(0), none_of(0), all_of(0)
+    empty_range,               // between(hi, lo)
+    port_beyond_65535,         // port(70000)
+    octet_beyond_255,          // ipv4(266, 0, 0, 1)
+    prefix_too_long,           // /33, /129
+    prefix_has_host_bits,      // 10.1.2.3/8
+    text_malformed,            // address text that does not parse
+};
+
+constexpr const char* describe(policy_errc e) noexcept {
+    switch (e) {
+    case policy_errc::none: return "no error";
+    case policy_errc::opcode_beyond_last: return "a rule names an opcode beyond IORING_OP_LAST";
+    case policy_errc::field_not_in_context: return "a rule tests a field that its opcode's context does not have";
+    case policy_errc::constant_wider_than_field: return "a constant is wider than its field";
+    case policy_errc::constant_negative: return "a constant is negative";
+    case policy_errc::bits_outside_mask: return "a constant has bits outside the mask it is compared under";
+    case policy_errc::no_bits: return "any_of, none_of or all_of names no bits (0)";
+    case policy_errc::empty_range: return "a range's low end is above its high end";
+    case policy_errc::port_beyond_65535: return "a port number is beyond 65535";
+    case policy_errc::octet_beyond_255: return "an IPv4 octet is beyond 255";
+    case policy_errc::prefix_too_long: return "a prefix length is longer than the address";
+    case policy_errc::prefix_has_host_bits: return "an address prefix has bits set beyond its length (10.1.2.3/8: write 10.0.0.0/8)";
+    case policy_errc::text_malformed: return "an address text is malformed";
+    }
+    return "?";
+}
+
+namespace detail {
+// The first error of two (the one found first is the one reported).
+constexpr policy_errc first_error(policy_errc a, policy_errc b) noexcept { return a != policy_errc::none ? a : b; }
+} // namespace detail
+
 namespace detail::policy_error {
-// Called only when the text is malformed; being non-constexpr, a call in a
+// Called only when a value is wrong; being non-constexpr, a call in a
 // constant expression is a compile error that names the problem.
 inline void the_ipv4_text_is_malformed() {}
 inline void an_ipv4_octet_is_beyond_255() {}
 inline void the_ipv6_text_is_malformed() {}
 inline void the_port_number_is_beyond_65535() {}
 inline void the_prefix_length_is_too_long() {}
+inline void the_prefix_has_host_bits_set_beyond_its_length() {}
 } // namespace detail::policy_error
 
 // A TCP/UDP port number, in host order.
 struct port {
     std::uint16_t value = 0;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
     template <std::integral T>
     constexpr explicit port(T v) : value(static_cast<std::uint16_t>(v)) {
-        if constexpr (std::is_signed_v<T>) {
-            if (v < 0) detail::policy_error::the_port_number_is_beyond_65535();
+        bool beyond = static_cast<std::uint64_t>(v) > 0xffff;
+        if constexpr (std::is_signed_v<T>) beyond = beyond || v < 0;
+        if (beyond) {
+            detail::policy_error::the_port_number_is_beyond_65535();
+            error = policy_errc::port_beyond_65535;
+            value = 0;
         }
-        if (static_cast<std::uint64_t>(v) > 0xffff) detail::policy_error::the_port_number_is_beyond_65535();
     }
     friend constexpr bool operator==(port, port) = default;
 };
@@ -6154,15 +6207,27 @@ struct port {
 struct ipv4 {
     std::uint32_t address = 0;
     std::uint8_t prefix_length = 32;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
+    // Host bits beyond the prefix are an error (10.1.2.3/8 is not 10.0.0.0/8).
     constexpr ipv4(unsigned a, unsigned b, unsigned c, unsigned d, unsigned prefix = 32)
         : address((a & 0xffu) << 24 | (b & 0xffu) << 16 | (c & 0xffu) << 8 | (d & 0xffu)),
-          prefix_length(static_cast<std::uint8_t>(prefix)) {
-        if ((a | b | c | d) > 0xffu) detail::policy_error::an_ipv4_octet_is_beyond_255();
-        if (prefix > 32) detail::policy_error::the_prefix_length_is_too_long();
+          prefix_length(static_cast<std::uint8_t>(prefix > 32 ? 32 : prefix)) {
+        if ((a | b | c | d) > 0xffu) {
+            detail::policy_error::an_ipv4_octet_is_beyond_255();
+            error = detail::first_error(error, policy_errc::octet_beyond_255);
+        }
+        if (prefix > 32) {
+            detail::policy_error::the_prefix_length_is_too_long();
+            error = detail::first_error(error, policy_errc::prefix_too_long);
+        }
+        if (address & ~mask()) {
+            detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
+            error = detail::first_error(error, policy_errc::prefix_has_host_bits);
+        }
         address &= mask();
     }
-    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are cleared.
+    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are an error.
     consteval ipv4(const char* text) : ipv4(parse(text)) {}
 
     // The prefix as a host-order mask: /8 is 0xff000000.
@@ -6176,7 +6241,7 @@ struct ipv4 {
 
 private:
     struct parsed {
-        std::uint8_t b[4];
+        unsigned b[4];
         unsigned prefix;
     };
     constexpr ipv4(parsed p) : ipv4(p.b[0], p.b[1], p.b[2], p.b[3], p.prefix) {}
@@ -6188,7 +6253,7 @@ private:
             unsigned v = 0, digits = 0;
             while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
             if (digits == 0 || digits > 3 || v > 255) detail::policy_error::the_ipv4_text_is_malformed();
-            out.b[part] = static_cast<std::uint8_t>(v);
+            out.b[part] = v;
         }
         if (i < s.size()) {
             if (s[i++] != '/') detail::policy_error::the_ipv4_text_is_malformed();
@@ -6205,23 +6270,23 @@ private:
 struct ipv6 {
     std::array<std::uint8_t, 16> bytes{};
     std::uint8_t prefix_length = 128;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
+    // Host bits beyond the prefix are an error (fd00::1/8 is not fd00::/8).
     constexpr ipv6(const std::array<std::uint8_t, 16>& b, unsigned prefix = 128)
-        : bytes(b), prefix_length(static_cast<std::uint8_t>(prefix)) {
-        if (prefix > 128) detail::policy_error::the_prefix_length_is_too_long();
-        clear_host_bits();
+        : bytes(b), prefix_length(static_cast<std::uint8_t>(prefix > 128 ? 128 : prefix)) {
+        check_prefix(prefix);
     }
     // Eight 16-bit groups: ipv6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).
     constexpr ipv6(std::uint16_t g0, std::uint16_t g1, std::uint16_t g2, std::uint16_t g3, std::uint16_t g4,
                    std::uint16_t g5, std::uint16_t g6, std::uint16_t g7, unsigned prefix = 128)
-        : prefix_length(static_cast<std::uint8_t>(prefix)) {
+        : prefix_length(static_cast<std::uint8_t>(prefix > 128 ? 128 : prefix)) {
         const std::uint16_t g[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
         for (int i = 0; i < 8; ++i) {
             bytes[static_cast<std::size_t>(2 * i)] = static_cast<std::uint8_t>(g[i] >> 8);
             bytes[static_cast<std::size_t>(2 * i + 1)] = static_cast<std::uint8_t>(g[i]);
         }
-        if (prefix > 128) detail::policy_error::the_prefix_length_is_too_long();
-        clear_host_bits();
+        check_prefix(prefix);
     }
     // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" is not supported (write ::ffff:a00:1).
     consteval ipv6(const char* text) : ipv6(parse(text)) {}
@@ -6244,8 +6309,20 @@ private:
         unsigned prefix;
     };
     constexpr ipv6(parsed p) : ipv6(p.b, p.prefix) {}
-    constexpr void clear_host_bits() noexcept {
-        for (std::size_t i = 0; i < 16; ++i) bytes[i] &= mask_byte(i);
+    constexpr void check_prefix(unsigned prefix) {
+        if (prefix > 128) {
+            detail::policy_error::the_prefix_length_is_too_long();
+            error = policy_errc::prefix_too_long;
+        }
+        bool host_bits = false;
+        for (std::size_t i = 0; i < 16; ++i) {
+            host_bits = host_bits || (bytes[i] & ~mask_byte(i)) != 0;
+            bytes[i] &= mask_byte(i);
+        }
+        if (host_bits) {
+            detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
+            error = detail::first_error(error, policy_errc::prefix_has_host_bits);
+        }
     }
     static constexpr int hex(char c) noexcept {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -6396,18 +6473,39 @@ namespace policy_error {
 inline void a_constant_is_wider_than_its_field() {}
 inline void a_constant_is_negative() {}
 inline void a_policy_has_too_many_nodes() {}
+inline void a_constant_has_bits_outside_the_mask_it_is_compared_under() {}
+inline void any_of_none_of_or_all_of_names_no_bits() {}
+inline void a_range_has_its_low_end_above_its_high_end() {}
 } // namespace policy_error
 
+// The constant as a field value; a negative or too wide one is an error
+// (recorded in `err` at run time; 0 is used in its place).
 template <integer_like T>
-constexpr u128 constant_for(T v, unsigned bytes) {
+constexpr u128 constant_for(T v, unsigned bytes, policy_errc& err) {
     using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>;
     const auto raw = static_cast<typename U::type>(v);
     if constexpr (std::is_signed_v<typename U::type>) {
-        if (raw < 0) policy_error::a_constant_is_negative();
+        if (raw < 0) {
+            policy_error::a_constant_is_negative();
+            err = first_error(err, policy_errc::constant_negative);
+            return {};
+        }
     }
     const std::uint64_t x = static_cast<std::uint64_t>(raw);
-    if (bytes < 8 && (x >> (8 * bytes)) != 0) policy_error::a_constant_is_wider_than_its_field();
+    if (bytes < 8 && (x >> (8 * bytes)) != 0) {
+        policy_error::a_constant_is_wider_than_its_field();
+        err = first_error(err, policy_errc::constant_wider_than_field);
+        return {};
+    }
     return {0, x};
+}
+
+// Bits of `value` outside `mask` are an error: the test could never mean what it says.
+constexpr void check_inside(u128 value, u128 mask, policy_errc& err) {
+    if (!(value & ~mask).zero()) {
+        policy_error::a_constant_has_bits_outside_the_mask_it_is_compared_under();
+        err = first_error(err, policy_errc::bits_outside_mask);
+    }
 }
 
 } // namespace detail
@@ -6419,6 +6517,8 @@ struct condition {
     constexpr condition() noexcept = default;
     detail::cond_node nodes[N == 0 ? 1 : N]{};
     detail::member members[M == 0 ? 1 : M]{};
+    // The first wrong value in it (only at run time: in a constant expression that does not compile).
+    policy_errc error = policy_errc::none;
 };
 
 namespace detail {
@@ -6430,6 +6530,11 @@ constexpr condition<1, 0> make_atom(std::uint8_t field, atom_op op, u128 mask, u
     c.nodes[0].mask = mask;
     c.nodes[0].value = value;
     c.nodes[0].value2 = value2;
+    return c;
+}
+template <std::size_t N, std::size_t M>
+constexpr condition<N, M> with_error(condition<N, M> c, policy_errc e) {
+    c.error = first_error(c.error, e);
     return c;
 }
 
@@ -6458,6 +6563,7 @@ constexpr condition<N1 + N2 + 1, M1 + M2> combine(const condition<N1, M1>& a, co
     for (std::size_t i = 0; i < M2; ++i) c.members[M1 + i] = b.members[i];
     c.nodes[N1 + N2].kind = k;
     c.nodes[N1 + N2].size = static_cast<std::uint16_t>(N1 + N2 + 1);
+    c.error = first_error(a.error, b.error);
     return c;
 }
 } // namespace detail
@@ -6477,6 +6583,7 @@ constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
     for (std::size_t i = 0; i < M; ++i) c.members[i] = a.members[i];
     c.nodes[N].kind = detail::node_kind::not_;
     c.nodes[N].size = static_cast<std::uint16_t>(N + 1);
+    c.error = a.error;
     return c;
 }
 
@@ -6487,6 +6594,7 @@ template <unsigned Bits>
 struct int_field {
     std::uint8_t index;
     u128 mask = width_mask(Bits / 8);
+    policy_errc error = policy_errc::none; // a wrong mask constant (run time only)
 
     static constexpr unsigned bytes = Bits / 8;
 
@@ -6498,51 +6606,88 @@ struct int_field {
                           "ringfence::policy: a 64-bit constant cannot be compared with a field narrower than 64 "
                           "bits (socket.*, connect.family, sqe::flags); use a 32-bit value");
     }
+    // The constant, checked against the field's width and the mask.
     template <class T>
-    constexpr u128 v(T x) const {
+    constexpr u128 v(T x, policy_errc& err) const {
         check<T>();
-        return constant_for(x, bytes);
+        const u128 c = constant_for(x, bytes, err);
+        check_inside(c, mask, err);
+        return c;
     }
-    constexpr condition<1, 0> cmp(atom_op op, u128 value) const { return make_atom(index, op, mask, value); }
+    template <class T>
+    constexpr condition<1, 0> cmp(atom_op op, T x) const {
+        policy_errc e = error;
+        const u128 value = v(x, e);
+        return with_error(make_atom(index, op, mask, value), e);
+    }
 
-    template <class T> constexpr condition<1, 0> operator==(T x) const { return cmp(atom_op::eq, v(x)); }
-    template <class T> constexpr condition<1, 0> operator!=(T x) const { return cmp(atom_op::ne, v(x)); }
-    template <class T> constexpr condition<1, 0> operator<(T x) const { return cmp(atom_op::lt, v(x)); }
-    template <class T> constexpr condition<1, 0> operator<=(T x) const { return cmp(atom_op::le, v(x)); }
-    template <class T> constexpr condition<1, 0> operator>(T x) const { return cmp(atom_op::gt, v(x)); }
-    template <class T> constexpr condition<1, 0> operator>=(T x) const { return cmp(atom_op::ge, v(x)); }
+    template <class T> constexpr condition<1, 0> operator==(T x) const { return cmp(atom_op::eq, x); }
+    template <class T> constexpr condition<1, 0> operator!=(T x) const { return cmp(atom_op::ne, x); }
+    template <class T> constexpr condition<1, 0> operator<(T x) const { return cmp(atom_op::lt, x); }
+    template <class T> constexpr condition<1, 0> operator<=(T x) const { return cmp(atom_op::le, x); }
+    template <class T> constexpr condition<1, 0> operator>(T x) const { return cmp(atom_op::gt, x); }
+    template <class T> constexpr condition<1, 0> operator>=(T x) const { return cmp(atom_op::ge, x); }
 
     // (field & m): compare only these bits.
     template <class T>
     constexpr int_field operator&(T m) const {
+        check<T>();
         int_field f = *this;
-        f.mask = mask & v(m);
+        f.mask = mask & constant_for(m, bytes, f.error);
         return f;
     }
-    // Any of these bits set / none set / all set.
-    template <class T> constexpr condition<1, 0> any_of(T bits) const { return cmp(atom_op::any_bits, v(bits) & mask); }
-    template <class T> constexpr condition<1, 0> none_of(T bits) const { return cmp(atom_op::no_bits, v(bits) & mask); }
+    // Any of these bits set / none set / all set. The bits must be inside the
+    // mask and not none: (flags & O_ACCMODE).any_of(O_CREAT) could never hold.
+    template <class T> constexpr condition<1, 0> any_of(T bits) const { return bit_test(atom_op::any_bits, bits); }
+    template <class T> constexpr condition<1, 0> none_of(T bits) const { return bit_test(atom_op::no_bits, bits); }
     template <class T>
     constexpr condition<1, 0> all_of(T bits) const {
-        return make_atom(index, atom_op::eq, mask & v(bits), v(bits));
+        policy_errc e = error;
+        const u128 b = bits_of(bits, e);
+        return with_error(make_atom(index, atom_op::eq, mask & b, b), e);
     }
-    // lo <= field <= hi.
+    // lo <= field <= hi (lo > hi is an error: the range would be empty).
     template <class T>
     constexpr condition<1, 0> between(T lo, T hi) const {
-        return make_atom(index, atom_op::between, mask, v(lo), v(hi));
+        policy_errc e = error;
+        const u128 l = v(lo, e), h = v(hi, e);
+        if (h < l) {
+            policy_error::a_range_has_its_low_end_above_its_high_end();
+            e = first_error(e, policy_errc::empty_range);
+        }
+        return with_error(make_atom(index, atom_op::between, mask, l, h), e);
     }
     // The field is one of these values: in({AF_INET, AF_INET6}).
     template <class T, std::size_t K>
     constexpr condition<1, K> in(const T (&values)[K]) const {
+        policy_errc e = error;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i], e), mask};
+        return with_error(make_set(index, ms), e);
     }
     template <class T, std::size_t K>
     constexpr condition<1, K> in(const std::array<T, K>& values) const {
+        policy_errc e = error;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i], e), mask};
+        return with_error(make_set(index, ms), e);
+    }
+
+private:
+    template <class T>
+    constexpr u128 bits_of(T bits, policy_errc& e) const {
+        const u128 b = v(bits, e);
+        if (b.zero()) {
+            policy_error::any_of_none_of_or_all_of_names_no_bits();
+            e = first_error(e, policy_errc::no_bits);
+        }
+        return b;
+    }
+    template <class T>
+    constexpr condition<1, 0> bit_test(atom_op op, T bits) const {
+        policy_errc e = error;
+        const u128 b = bits_of(bits, e);
+        return with_error(make_atom(index, op, mask, b & mask), e);
     }
 };
 
@@ -6559,7 +6704,7 @@ struct port_field {
 
     static constexpr u128 v(ringfence::port p) noexcept { return {0, p.value}; }
     constexpr condition<1, 0> cmp(atom_op op, ringfence::port p) const {
-        return make_atom(index, op, width_mask(2), v(p));
+        return with_error(make_atom(index, op, width_mask(2), v(p)), p.error);
     }
     constexpr condition<1, 0> operator==(ringfence::port p) const { return cmp(atom_op::eq, p); }
     constexpr condition<1, 0> operator!=(ringfence::port p) const { return cmp(atom_op::ne, p); }
@@ -6567,14 +6712,21 @@ struct port_field {
     constexpr condition<1, 0> operator<=(ringfence::port p) const { return cmp(atom_op::le, p); }
     constexpr condition<1, 0> operator>(ringfence::port p) const { return cmp(atom_op::gt, p); }
     constexpr condition<1, 0> operator>=(ringfence::port p) const { return cmp(atom_op::ge, p); }
+    // lo > hi is an error: the range would be empty.
     constexpr condition<1, 0> between(ringfence::port lo, ringfence::port hi) const {
-        return make_atom(index, atom_op::between, width_mask(2), v(lo), v(hi));
+        policy_errc e = first_error(lo.error, hi.error);
+        if (e == policy_errc::none && hi.value < lo.value) {
+            policy_error::a_range_has_its_low_end_above_its_high_end();
+            e = policy_errc::empty_range;
+        }
+        return with_error(make_atom(index, atom_op::between, width_mask(2), v(lo), v(hi)), e);
     }
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::port (&ps)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(ps[i]), width_mask(2)};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(ps[i]), width_mask(2)}, e = first_error(e, ps[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_PORT_MESSAGE                                                                                   \
@@ -6606,17 +6758,18 @@ struct v4_field {
     static constexpr member m(const ringfence::ipv4& a) noexcept { return {{0, a.address}, {0, a.mask()}}; }
     // Equal to the address, or inside the prefix.
     constexpr condition<1, 0> operator==(const ringfence::ipv4& a) const {
-        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::eq, m(a).mask, m(a).value), a.error);
     }
     constexpr condition<1, 0> operator!=(const ringfence::ipv4& a) const {
-        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::ne, m(a).mask, m(a).value), a.error);
     }
     // Inside any of these addresses or prefixes.
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::ipv4 (&as)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_V4_MESSAGE                                                                                     \
@@ -6660,16 +6813,17 @@ struct v6_field {
         return out;
     }
     constexpr condition<1, 0> operator==(const ringfence::ipv6& a) const {
-        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::eq, m(a).mask, m(a).value), a.error);
     }
     constexpr condition<1, 0> operator!=(const ringfence::ipv6& a) const {
-        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::ne, m(a).mask, m(a).value), a.error);
     }
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::ipv6 (&as)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_V6_MESSAGE                                                                                     \
@@ -6755,7 +6909,8 @@ struct basic_rule {
     action act = action::deny;
     std::string_view name{};
     condition<N, M> when{};
-    bool fields_fit = true; // false: a field outside the opcode's context (an error at compile time)
+    // The first thing wrong with the rule (only at run time: in a constant expression it does not compile).
+    policy_errc error = policy_errc::none;
 
     // The name explain() and the compiled rule marks give this rule.
     constexpr basic_rule named(std::string_view n) const {
@@ -6768,15 +6923,17 @@ struct basic_rule {
 // What rule(opcode) returns; finish it with allow_if, deny_if, allow or deny.
 struct rule_start {
     std::uint8_t opcode;
+    policy_errc error = policy_errc::none; // an opcode beyond IORING_OP_LAST (run time only)
 
     // Checked here, in constant evaluation: every field exists in the opcode's context.
     template <std::size_t N, std::size_t M>
     constexpr basic_rule<N, M> make(action a, const condition<N, M>& c) const {
         basic_rule<N, M> r;
+        r.error = detail::first_error(error, c.error);
         for (std::size_t i = 0; i < N; ++i)
             if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode)) {
                 detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
-                r.fields_fit = false;
+                r.error = detail::first_error(r.error, policy_errc::field_not_in_context);
             }
         r.opcode = opcode;
         r.act = a;
@@ -6797,7 +6954,11 @@ struct rule_start {
 };
 
 constexpr rule_start rule(unsigned opcode) {
-    if (opcode >= IORING_OP_LAST) detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
+    if (opcode >= IORING_OP_LAST) {
+        detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
+        // Never another opcode's rule: rule(301) is not rule(45).
+        return {IORING_OP_LAST, policy_errc::opcode_beyond_last};
+    }
     return {static_cast<std::uint8_t>(opcode)};
 }
 
@@ -6832,9 +6993,12 @@ public:
         return p;
     }
     constexpr action default_action() const noexcept { return default_; }
-    // False when a rule tests a field its opcode's context does not have (possible
-    // only for policies built at run time; in a constant expression it does not compile).
-    constexpr bool valid() const noexcept { return valid_; }
+    // False when something in a rule is wrong (error() says what: a field its
+    // opcode's context does not have, a constant too wide for its field, a port
+    // beyond 65535, ...). Possible only for policies built at run time; in a
+    // constant expression such a policy does not compile.
+    constexpr bool valid() const noexcept { return error_ == policy_errc::none; }
+    constexpr policy_errc error() const noexcept { return error_; }
 
     // Whether any rule names `opcode` (for the others, only the default applies).
     constexpr bool has_rules_for(unsigned opcode) const noexcept {
@@ -6848,7 +7012,7 @@ public:
     detail::cond_node nodes_[N == 0 ? 1 : N]{};
     detail::member members_[M == 0 ? 1 : M]{};
     action default_ = action::deny;
-    bool valid_ = true;
+    policy_errc error_ = policy_errc::none; // the first rule's error
 
 private:
     std::size_t r_ = 0, n_ = 0, m_ = 0;
@@ -6861,7 +7025,7 @@ private:
         info.name = r.name;
         info.first_node = static_cast<std::uint16_t>(n_);
         info.node_count = static_cast<std::uint16_t>(RN);
-        valid_ = valid_ && r.fields_fit;
+        error_ = detail::first_error(error_, r.error);
         for (std::size_t i = 0; i < RN; ++i) {
             nodes_[n_ + i] = r.when.nodes[i];
             nodes_[n_ + i].first_member = static_cast<std::uint16_t>(nodes_[n_ + i].first_member + m_);
@@ -8052,13 +8216,31 @@ struct compiled {
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
     build_error error{};
+    // Why the policy could not be compiled (none: see error). A policy built
+    // at run time with a wrong value; error.link is then invalid_field or value_too_wide.
+    policy_errc policy_error = policy_errc::none;
 
-    constexpr bool ok() const noexcept { return error.ok(); }
+    constexpr bool ok() const noexcept { return error.ok() && policy_error == policy_errc::none; }
+    // What went wrong, as a sentence.
+    constexpr const char* message() const noexcept {
+        return policy_error != policy_errc::none ? describe(policy_error) : error.message();
+    }
     constexpr std::span<const rule_mark> marks() const noexcept { return {marks_, mark_count}; }
 };
 
 namespace detail {
 inline constexpr std::string_view unnamed_rule = "unnamed rule";
+
+// What compile() returns for a policy that is not valid().
+template <std::size_t R>
+constexpr compiled<R> refused(policy_errc why) {
+    compiled<R> out;
+    out.policy_error = why;
+    out.error.link = link_error{why == policy_errc::field_not_in_context ? link_errc::invalid_field
+                                                                         : link_errc::value_too_wide,
+                                0};
+    return out;
+}
 
 template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
@@ -8125,11 +8307,7 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
 // tests a field its opcode does not have).
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
-    if (!p.valid()) { // a rule tests a field its opcode's context does not have (built at run time)
-        compiled<R> out;
-        out.error.link = link_error{link_errc::invalid_field, 0};
-        return out;
-    }
+    if (!p.valid()) return detail::refused<R>(p.error()); // a wrong value in a rule (built at run time)
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
     // Only a shorter plain program is taken, so one that cannot be shorter
@@ -8151,11 +8329,8 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
                                     std::endian target = std::endian::native) {
+    if (!p.valid()) return detail::refused<R>(p.error());
     compiled<R> out;
-    if (!p.valid()) {
-        out.error.link = link_error{link_errc::invalid_field, 0};
-        return out;
-    }
     builder b(target);
     detail::naive_compiler c{b};
     bool ended = false;
@@ -8946,6 +9121,9 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
 //   O_EMPTYPATH in open.flags on 7.0 and 7.1): such a test could never hold;
 // - the process holds io_uring instances created earlier: task filters never
 //   reach them (options.close_io_uring_fds closes them instead);
+// - the process has other threads: task filters bind the calling thread and
+//   what it creates afterwards, never threads that already run
+//   (options.calling_thread_only accepts that);
 // - the kernel has no filters, or probe() could not measure what this needs.
 // Only a registration the kernel refuses midway can leave some filters
 // installed; the result then says so (installed_count) and the caller must
@@ -8982,7 +9160,8 @@ enum class install_errc : std::uint8_t {
     invalid_policy,      // the policy is not valid() (a field outside its opcode's context)
     compile_failed,      // an opcode's rules do not compile
     io_uring_fds_open,   // the process holds io_uring instances that task filters would not reach
-    fds_unreadable,      // /proc/self/fd cannot be listed, so open instances cannot be ruled out
+    fds_unreadable,      // /proc/self/fd or /proc/self/task cannot be listed, so they cannot be ruled out
+    other_threads,       // the process has threads that task filters would not reach
     seccomp_failed,      // forbid_io_uring: the seccomp filter could not be installed
     no_new_privs_failed, // prctl(PR_SET_NO_NEW_PRIVS) failed
     registration_failed, // the kernel refused a filter (see installed_count)
@@ -8993,6 +9172,9 @@ struct install_options {
     bool set_no_new_privs = true;
     // Close io_uring instances the process holds instead of refusing.
     bool close_io_uring_fds = false;
+    // Confine only the calling thread (and what it creates later) although the
+    // process has other threads, instead of refusing.
+    bool calling_thread_only = false;
     // Also forbid io_uring to the process altogether (seccomp: io_uring_setup
     // fails with EPERM). The only way to confine on a kernel whose task
     // filters do not survive exec: with it, that is not refused.
@@ -9077,6 +9259,17 @@ inline std::string hex(u128 v) {
 
 inline std::string rule_words(std::string_view name, std::size_t index) {
     return name.empty() ? "rule " + std::to_string(index + 1) : "rule " + std::to_string(index + 1) + " (" + std::string(name) + ")";
+}
+
+// How many threads the process has (nullopt: /proc/self/task cannot be listed).
+inline std::optional<std::size_t> thread_count() {
+    DIR* d = ::opendir("/proc/self/task");
+    if (!d) return std::nullopt;
+    std::size_t n = 0;
+    while (const dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    return n;
 }
 
 // io_uring instances among the process's open file descriptors.
@@ -9227,6 +9420,19 @@ install_result install(const policy<R, N, M>& p, const install_options& opt = {}
     out.plan = plan_install(p, k.profile, opt);
     if (!out.plan) return refuse(out.plan.error, "cannot confine: " + out.plan.message);
 
+    if (!opt.calling_thread_only) {
+        const auto threads = detail::thread_count();
+        if (!threads)
+            return refuse(install_errc::fds_unreadable,
+                          "cannot confine: /proc/self/task cannot be listed, so other threads (which task filters "
+                          "never reach) cannot be ruled out; nothing was installed");
+        if (*threads > 1)
+            return refuse(install_errc::other_threads,
+                          "cannot confine: this process has " + std::to_string(*threads) +
+                              " threads; task filters bind only the calling thread and the threads and processes it "
+                              "creates afterwards, so the others would stay unfiltered; nothing was installed "
+                              "(install before starting threads, or accept it: install_options::calling_thread_only)");
+    }
     const auto fds = detail::open_io_uring_fds();
     if (!fds)
         return refuse(install_errc::fds_unreadable,

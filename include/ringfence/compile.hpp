@@ -52,13 +52,31 @@ struct compiled {
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
     build_error error{};
+    // Why the policy could not be compiled (none: see error). A policy built
+    // at run time with a wrong value; error.link is then invalid_field or value_too_wide.
+    policy_errc policy_error = policy_errc::none;
 
-    constexpr bool ok() const noexcept { return error.ok(); }
+    constexpr bool ok() const noexcept { return error.ok() && policy_error == policy_errc::none; }
+    // What went wrong, as a sentence.
+    constexpr const char* message() const noexcept {
+        return policy_error != policy_errc::none ? describe(policy_error) : error.message();
+    }
     constexpr std::span<const rule_mark> marks() const noexcept { return {marks_, mark_count}; }
 };
 
 namespace detail {
 inline constexpr std::string_view unnamed_rule = "unnamed rule";
+
+// What compile() returns for a policy that is not valid().
+template <std::size_t R>
+constexpr compiled<R> refused(policy_errc why) {
+    compiled<R> out;
+    out.policy_error = why;
+    out.error.link = link_error{why == policy_errc::field_not_in_context ? link_errc::invalid_field
+                                                                         : link_errc::value_too_wide,
+                                0};
+    return out;
+}
 
 template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
@@ -125,11 +143,7 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
 // tests a field its opcode does not have).
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
-    if (!p.valid()) { // a rule tests a field its opcode's context does not have (built at run time)
-        compiled<R> out;
-        out.error.link = link_error{link_errc::invalid_field, 0};
-        return out;
-    }
+    if (!p.valid()) return detail::refused<R>(p.error()); // a wrong value in a rule (built at run time)
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
     // Only a shorter plain program is taken, so one that cannot be shorter
@@ -151,11 +165,8 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
                                     std::endian target = std::endian::native) {
+    if (!p.valid()) return detail::refused<R>(p.error());
     compiled<R> out;
-    if (!p.valid()) {
-        out.error.link = link_error{link_errc::invalid_field, 0};
-        return out;
-    }
     builder b(target);
     detail::naive_compiler c{b};
     bool ended = false;

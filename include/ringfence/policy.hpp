@@ -50,7 +50,8 @@ struct basic_rule {
     action act = action::deny;
     std::string_view name{};
     condition<N, M> when{};
-    bool fields_fit = true; // false: a field outside the opcode's context (an error at compile time)
+    // The first thing wrong with the rule (only at run time: in a constant expression it does not compile).
+    policy_errc error = policy_errc::none;
 
     // The name explain() and the compiled rule marks give this rule.
     constexpr basic_rule named(std::string_view n) const {
@@ -63,15 +64,17 @@ struct basic_rule {
 // What rule(opcode) returns; finish it with allow_if, deny_if, allow or deny.
 struct rule_start {
     std::uint8_t opcode;
+    policy_errc error = policy_errc::none; // an opcode beyond IORING_OP_LAST (run time only)
 
     // Checked here, in constant evaluation: every field exists in the opcode's context.
     template <std::size_t N, std::size_t M>
     constexpr basic_rule<N, M> make(action a, const condition<N, M>& c) const {
         basic_rule<N, M> r;
+        r.error = detail::first_error(error, c.error);
         for (std::size_t i = 0; i < N; ++i)
             if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode)) {
                 detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
-                r.fields_fit = false;
+                r.error = detail::first_error(r.error, policy_errc::field_not_in_context);
             }
         r.opcode = opcode;
         r.act = a;
@@ -92,7 +95,11 @@ struct rule_start {
 };
 
 constexpr rule_start rule(unsigned opcode) {
-    if (opcode >= IORING_OP_LAST) detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
+    if (opcode >= IORING_OP_LAST) {
+        detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
+        // Never another opcode's rule: rule(301) is not rule(45).
+        return {IORING_OP_LAST, policy_errc::opcode_beyond_last};
+    }
     return {static_cast<std::uint8_t>(opcode)};
 }
 
@@ -127,9 +134,12 @@ public:
         return p;
     }
     constexpr action default_action() const noexcept { return default_; }
-    // False when a rule tests a field its opcode's context does not have (possible
-    // only for policies built at run time; in a constant expression it does not compile).
-    constexpr bool valid() const noexcept { return valid_; }
+    // False when something in a rule is wrong (error() says what: a field its
+    // opcode's context does not have, a constant too wide for its field, a port
+    // beyond 65535, ...). Possible only for policies built at run time; in a
+    // constant expression such a policy does not compile.
+    constexpr bool valid() const noexcept { return error_ == policy_errc::none; }
+    constexpr policy_errc error() const noexcept { return error_; }
 
     // Whether any rule names `opcode` (for the others, only the default applies).
     constexpr bool has_rules_for(unsigned opcode) const noexcept {
@@ -143,7 +153,7 @@ public:
     detail::cond_node nodes_[N == 0 ? 1 : N]{};
     detail::member members_[M == 0 ? 1 : M]{};
     action default_ = action::deny;
-    bool valid_ = true;
+    policy_errc error_ = policy_errc::none; // the first rule's error
 
 private:
     std::size_t r_ = 0, n_ = 0, m_ = 0;
@@ -156,7 +166,7 @@ private:
         info.name = r.name;
         info.first_node = static_cast<std::uint16_t>(n_);
         info.node_count = static_cast<std::uint16_t>(RN);
-        valid_ = valid_ && r.fields_fit;
+        error_ = detail::first_error(error_, r.error);
         for (std::size_t i = 0; i < RN; ++i) {
             nodes_[n_ + i] = r.when.nodes[i];
             nodes_[n_ + i].first_member = static_cast<std::uint16_t>(nodes_[n_ + i].first_member + m_);

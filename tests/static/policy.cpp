@@ -127,7 +127,8 @@ static_assert(verify(compile(p, IORING_OP_CONNECT, std::endian::big).prog));
 static_assert(verify(compile_naive(p, IORING_OP_CONNECT).prog));
 
 // Addresses and ports.
-static_assert(ipv4("10.0.0.0/8").mask() == 0xff000000u && ipv4("10.1.2.3/8").address == 0x0a000000u);
+// Host bits beyond a prefix (10.1.2.3/8) are an error: compile_fail.policy_prefix_host_bits.
+static_assert(ipv4("10.0.0.0/8").mask() == 0xff000000u && ipv4("10.0.0.0/8").address == 0x0a000000u);
 static_assert(ipv4(192, 168, 1, 1).prefix_length == 32 && ipv4("0.0.0.0/0").mask() == 0);
 static_assert(ipv6("fe80::/10").bytes[0] == 0xfe && ipv6("fe80::/10").bytes[1] == 0x80 && ipv6("fe80::/10").mask_byte(1) == 0xc0);
 static_assert(ipv6("2001:db8::1").bytes[15] == 1 && ipv6("2001:db8::1").bytes[3] == 0xb8);
@@ -136,7 +137,7 @@ static_assert(ipv6("1::").bytes[1] == 1 && ipv6("1::").bytes[15] == 0);
 static_assert(ipv6("fe80::1:2").bytes[13] == 1 && ipv6("fe80::1:2").bytes[15] == 2 && ipv6("fe80::1:2").bytes[0] == 0xfe);
 static_assert(ipv6("::ffff:a00:1").bytes[10] == 0xff && ipv6("::ffff:a00:1").bytes[12] == 0x0a);
 static_assert(ipv6("::/0").prefix_length == 0 && ipv6("2001:db8::/32").mask_byte(3) == 0xff && ipv6("2001:db8::/32").mask_byte(4) == 0);
-static_assert(ipv4(10, 1, 2, 3, 16).address == 0x0a010000u);
+static_assert(ipv4(10, 1, 0, 0, 16).address == 0x0a010000u && ipv4(10, 1, 0, 0, 16).error == policy_errc::none);
 static_assert(port(443).value == 443);
 } // namespace
 

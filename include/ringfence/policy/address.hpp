@@ -19,26 +19,75 @@
 
 namespace ringfence {
 
+// Why a policy (or a value in one) is wrong. In a constant expression each
+// is a compile error, through the call of a non-constexpr function named after
+// it (detail::policy_error); at run time the value carries it, the policy
+// built from it is not valid() and compile() fails with describe(reason).
+enum class policy_errc : std::uint8_t {
+    none,
+    opcode_beyond_last,        // rule(301)
+    field_not_in_context,      // socket.family in an OPENAT rule
+    constant_wider_than_field, // sqe::flags == 0x110
+    constant_negative,         // socket::family == -1
+    bits_outside_mask,         // (open::flags & O_ACCMODE).any_of(O_CREAT)
+    no_bits,                   // any_of(0), none_of(0), all_of(0)
+    empty_range,               // between(hi, lo)
+    port_beyond_65535,         // port(70000)
+    octet_beyond_255,          // ipv4(266, 0, 0, 1)
+    prefix_too_long,           // /33, /129
+    prefix_has_host_bits,      // 10.1.2.3/8
+    text_malformed,            // address text that does not parse
+};
+
+constexpr const char* describe(policy_errc e) noexcept {
+    switch (e) {
+    case policy_errc::none: return "no error";
+    case policy_errc::opcode_beyond_last: return "a rule names an opcode beyond IORING_OP_LAST";
+    case policy_errc::field_not_in_context: return "a rule tests a field that its opcode's context does not have";
+    case policy_errc::constant_wider_than_field: return "a constant is wider than its field";
+    case policy_errc::constant_negative: return "a constant is negative";
+    case policy_errc::bits_outside_mask: return "a constant has bits outside the mask it is compared under";
+    case policy_errc::no_bits: return "any_of, none_of or all_of names no bits (0)";
+    case policy_errc::empty_range: return "a range's low end is above its high end";
+    case policy_errc::port_beyond_65535: return "a port number is beyond 65535";
+    case policy_errc::octet_beyond_255: return "an IPv4 octet is beyond 255";
+    case policy_errc::prefix_too_long: return "a prefix length is longer than the address";
+    case policy_errc::prefix_has_host_bits: return "an address prefix has bits set beyond its length (10.1.2.3/8: write 10.0.0.0/8)";
+    case policy_errc::text_malformed: return "an address text is malformed";
+    }
+    return "?";
+}
+
+namespace detail {
+// The first error of two (the one found first is the one reported).
+constexpr policy_errc first_error(policy_errc a, policy_errc b) noexcept { return a != policy_errc::none ? a : b; }
+} // namespace detail
+
 namespace detail::policy_error {
-// Called only when the text is malformed; being non-constexpr, a call in a
+// Called only when a value is wrong; being non-constexpr, a call in a
 // constant expression is a compile error that names the problem.
 inline void the_ipv4_text_is_malformed() {}
 inline void an_ipv4_octet_is_beyond_255() {}
 inline void the_ipv6_text_is_malformed() {}
 inline void the_port_number_is_beyond_65535() {}
 inline void the_prefix_length_is_too_long() {}
+inline void the_prefix_has_host_bits_set_beyond_its_length() {}
 } // namespace detail::policy_error
 
 // A TCP/UDP port number, in host order.
 struct port {
     std::uint16_t value = 0;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
     template <std::integral T>
     constexpr explicit port(T v) : value(static_cast<std::uint16_t>(v)) {
-        if constexpr (std::is_signed_v<T>) {
-            if (v < 0) detail::policy_error::the_port_number_is_beyond_65535();
+        bool beyond = static_cast<std::uint64_t>(v) > 0xffff;
+        if constexpr (std::is_signed_v<T>) beyond = beyond || v < 0;
+        if (beyond) {
+            detail::policy_error::the_port_number_is_beyond_65535();
+            error = policy_errc::port_beyond_65535;
+            value = 0;
         }
-        if (static_cast<std::uint64_t>(v) > 0xffff) detail::policy_error::the_port_number_is_beyond_65535();
     }
     friend constexpr bool operator==(port, port) = default;
 };
@@ -47,15 +96,27 @@ struct port {
 struct ipv4 {
     std::uint32_t address = 0;
     std::uint8_t prefix_length = 32;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
+    // Host bits beyond the prefix are an error (10.1.2.3/8 is not 10.0.0.0/8).
     constexpr ipv4(unsigned a, unsigned b, unsigned c, unsigned d, unsigned prefix = 32)
         : address((a & 0xffu) << 24 | (b & 0xffu) << 16 | (c & 0xffu) << 8 | (d & 0xffu)),
-          prefix_length(static_cast<std::uint8_t>(prefix)) {
-        if ((a | b | c | d) > 0xffu) detail::policy_error::an_ipv4_octet_is_beyond_255();
-        if (prefix > 32) detail::policy_error::the_prefix_length_is_too_long();
+          prefix_length(static_cast<std::uint8_t>(prefix > 32 ? 32 : prefix)) {
+        if ((a | b | c | d) > 0xffu) {
+            detail::policy_error::an_ipv4_octet_is_beyond_255();
+            error = detail::first_error(error, policy_errc::octet_beyond_255);
+        }
+        if (prefix > 32) {
+            detail::policy_error::the_prefix_length_is_too_long();
+            error = detail::first_error(error, policy_errc::prefix_too_long);
+        }
+        if (address & ~mask()) {
+            detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
+            error = detail::first_error(error, policy_errc::prefix_has_host_bits);
+        }
         address &= mask();
     }
-    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are cleared.
+    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are an error.
     consteval ipv4(const char* text) : ipv4(parse(text)) {}
 
     // The prefix as a host-order mask: /8 is 0xff000000.
@@ -69,7 +130,7 @@ struct ipv4 {
 
 private:
     struct parsed {
-        std::uint8_t b[4];
+        unsigned b[4];
         unsigned prefix;
     };
     constexpr ipv4(parsed p) : ipv4(p.b[0], p.b[1], p.b[2], p.b[3], p.prefix) {}
@@ -81,7 +142,7 @@ private:
             unsigned v = 0, digits = 0;
             while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
             if (digits == 0 || digits > 3 || v > 255) detail::policy_error::the_ipv4_text_is_malformed();
-            out.b[part] = static_cast<std::uint8_t>(v);
+            out.b[part] = v;
         }
         if (i < s.size()) {
             if (s[i++] != '/') detail::policy_error::the_ipv4_text_is_malformed();
@@ -98,23 +159,23 @@ private:
 struct ipv6 {
     std::array<std::uint8_t, 16> bytes{};
     std::uint8_t prefix_length = 128;
+    policy_errc error = policy_errc::none; // set only at run time: in a constant expression it does not compile
 
+    // Host bits beyond the prefix are an error (fd00::1/8 is not fd00::/8).
     constexpr ipv6(const std::array<std::uint8_t, 16>& b, unsigned prefix = 128)
-        : bytes(b), prefix_length(static_cast<std::uint8_t>(prefix)) {
-        if (prefix > 128) detail::policy_error::the_prefix_length_is_too_long();
-        clear_host_bits();
+        : bytes(b), prefix_length(static_cast<std::uint8_t>(prefix > 128 ? 128 : prefix)) {
+        check_prefix(prefix);
     }
     // Eight 16-bit groups: ipv6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).
     constexpr ipv6(std::uint16_t g0, std::uint16_t g1, std::uint16_t g2, std::uint16_t g3, std::uint16_t g4,
                    std::uint16_t g5, std::uint16_t g6, std::uint16_t g7, unsigned prefix = 128)
-        : prefix_length(static_cast<std::uint8_t>(prefix)) {
+        : prefix_length(static_cast<std::uint8_t>(prefix > 128 ? 128 : prefix)) {
         const std::uint16_t g[8] = {g0, g1, g2, g3, g4, g5, g6, g7};
         for (int i = 0; i < 8; ++i) {
             bytes[static_cast<std::size_t>(2 * i)] = static_cast<std::uint8_t>(g[i] >> 8);
             bytes[static_cast<std::size_t>(2 * i + 1)] = static_cast<std::uint8_t>(g[i]);
         }
-        if (prefix > 128) detail::policy_error::the_prefix_length_is_too_long();
-        clear_host_bits();
+        check_prefix(prefix);
     }
     // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" is not supported (write ::ffff:a00:1).
     consteval ipv6(const char* text) : ipv6(parse(text)) {}
@@ -137,8 +198,20 @@ private:
         unsigned prefix;
     };
     constexpr ipv6(parsed p) : ipv6(p.b, p.prefix) {}
-    constexpr void clear_host_bits() noexcept {
-        for (std::size_t i = 0; i < 16; ++i) bytes[i] &= mask_byte(i);
+    constexpr void check_prefix(unsigned prefix) {
+        if (prefix > 128) {
+            detail::policy_error::the_prefix_length_is_too_long();
+            error = policy_errc::prefix_too_long;
+        }
+        bool host_bits = false;
+        for (std::size_t i = 0; i < 16; ++i) {
+            host_bits = host_bits || (bytes[i] & ~mask_byte(i)) != 0;
+            bytes[i] &= mask_byte(i);
+        }
+        if (host_bits) {
+            detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
+            error = detail::first_error(error, policy_errc::prefix_has_host_bits);
+        }
     }
     static constexpr int hex(char c) noexcept {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;

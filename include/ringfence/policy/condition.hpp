@@ -92,18 +92,39 @@ namespace policy_error {
 inline void a_constant_is_wider_than_its_field() {}
 inline void a_constant_is_negative() {}
 inline void a_policy_has_too_many_nodes() {}
+inline void a_constant_has_bits_outside_the_mask_it_is_compared_under() {}
+inline void any_of_none_of_or_all_of_names_no_bits() {}
+inline void a_range_has_its_low_end_above_its_high_end() {}
 } // namespace policy_error
 
+// The constant as a field value; a negative or too wide one is an error
+// (recorded in `err` at run time; 0 is used in its place).
 template <integer_like T>
-constexpr u128 constant_for(T v, unsigned bytes) {
+constexpr u128 constant_for(T v, unsigned bytes, policy_errc& err) {
     using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>;
     const auto raw = static_cast<typename U::type>(v);
     if constexpr (std::is_signed_v<typename U::type>) {
-        if (raw < 0) policy_error::a_constant_is_negative();
+        if (raw < 0) {
+            policy_error::a_constant_is_negative();
+            err = first_error(err, policy_errc::constant_negative);
+            return {};
+        }
     }
     const std::uint64_t x = static_cast<std::uint64_t>(raw);
-    if (bytes < 8 && (x >> (8 * bytes)) != 0) policy_error::a_constant_is_wider_than_its_field();
+    if (bytes < 8 && (x >> (8 * bytes)) != 0) {
+        policy_error::a_constant_is_wider_than_its_field();
+        err = first_error(err, policy_errc::constant_wider_than_field);
+        return {};
+    }
     return {0, x};
+}
+
+// Bits of `value` outside `mask` are an error: the test could never mean what it says.
+constexpr void check_inside(u128 value, u128 mask, policy_errc& err) {
+    if (!(value & ~mask).zero()) {
+        policy_error::a_constant_has_bits_outside_the_mask_it_is_compared_under();
+        err = first_error(err, policy_errc::bits_outside_mask);
+    }
 }
 
 } // namespace detail
@@ -115,6 +136,8 @@ struct condition {
     constexpr condition() noexcept = default;
     detail::cond_node nodes[N == 0 ? 1 : N]{};
     detail::member members[M == 0 ? 1 : M]{};
+    // The first wrong value in it (only at run time: in a constant expression that does not compile).
+    policy_errc error = policy_errc::none;
 };
 
 namespace detail {
@@ -126,6 +149,11 @@ constexpr condition<1, 0> make_atom(std::uint8_t field, atom_op op, u128 mask, u
     c.nodes[0].mask = mask;
     c.nodes[0].value = value;
     c.nodes[0].value2 = value2;
+    return c;
+}
+template <std::size_t N, std::size_t M>
+constexpr condition<N, M> with_error(condition<N, M> c, policy_errc e) {
+    c.error = first_error(c.error, e);
     return c;
 }
 
@@ -154,6 +182,7 @@ constexpr condition<N1 + N2 + 1, M1 + M2> combine(const condition<N1, M1>& a, co
     for (std::size_t i = 0; i < M2; ++i) c.members[M1 + i] = b.members[i];
     c.nodes[N1 + N2].kind = k;
     c.nodes[N1 + N2].size = static_cast<std::uint16_t>(N1 + N2 + 1);
+    c.error = first_error(a.error, b.error);
     return c;
 }
 } // namespace detail
@@ -173,6 +202,7 @@ constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
     for (std::size_t i = 0; i < M; ++i) c.members[i] = a.members[i];
     c.nodes[N].kind = detail::node_kind::not_;
     c.nodes[N].size = static_cast<std::uint16_t>(N + 1);
+    c.error = a.error;
     return c;
 }
 
@@ -183,6 +213,7 @@ template <unsigned Bits>
 struct int_field {
     std::uint8_t index;
     u128 mask = width_mask(Bits / 8);
+    policy_errc error = policy_errc::none; // a wrong mask constant (run time only)
 
     static constexpr unsigned bytes = Bits / 8;
 
@@ -194,51 +225,88 @@ struct int_field {
                           "ringfence::policy: a 64-bit constant cannot be compared with a field narrower than 64 "
                           "bits (socket.*, connect.family, sqe::flags); use a 32-bit value");
     }
+    // The constant, checked against the field's width and the mask.
     template <class T>
-    constexpr u128 v(T x) const {
+    constexpr u128 v(T x, policy_errc& err) const {
         check<T>();
-        return constant_for(x, bytes);
+        const u128 c = constant_for(x, bytes, err);
+        check_inside(c, mask, err);
+        return c;
     }
-    constexpr condition<1, 0> cmp(atom_op op, u128 value) const { return make_atom(index, op, mask, value); }
+    template <class T>
+    constexpr condition<1, 0> cmp(atom_op op, T x) const {
+        policy_errc e = error;
+        const u128 value = v(x, e);
+        return with_error(make_atom(index, op, mask, value), e);
+    }
 
-    template <class T> constexpr condition<1, 0> operator==(T x) const { return cmp(atom_op::eq, v(x)); }
-    template <class T> constexpr condition<1, 0> operator!=(T x) const { return cmp(atom_op::ne, v(x)); }
-    template <class T> constexpr condition<1, 0> operator<(T x) const { return cmp(atom_op::lt, v(x)); }
-    template <class T> constexpr condition<1, 0> operator<=(T x) const { return cmp(atom_op::le, v(x)); }
-    template <class T> constexpr condition<1, 0> operator>(T x) const { return cmp(atom_op::gt, v(x)); }
-    template <class T> constexpr condition<1, 0> operator>=(T x) const { return cmp(atom_op::ge, v(x)); }
+    template <class T> constexpr condition<1, 0> operator==(T x) const { return cmp(atom_op::eq, x); }
+    template <class T> constexpr condition<1, 0> operator!=(T x) const { return cmp(atom_op::ne, x); }
+    template <class T> constexpr condition<1, 0> operator<(T x) const { return cmp(atom_op::lt, x); }
+    template <class T> constexpr condition<1, 0> operator<=(T x) const { return cmp(atom_op::le, x); }
+    template <class T> constexpr condition<1, 0> operator>(T x) const { return cmp(atom_op::gt, x); }
+    template <class T> constexpr condition<1, 0> operator>=(T x) const { return cmp(atom_op::ge, x); }
 
     // (field & m): compare only these bits.
     template <class T>
     constexpr int_field operator&(T m) const {
+        check<T>();
         int_field f = *this;
-        f.mask = mask & v(m);
+        f.mask = mask & constant_for(m, bytes, f.error);
         return f;
     }
-    // Any of these bits set / none set / all set.
-    template <class T> constexpr condition<1, 0> any_of(T bits) const { return cmp(atom_op::any_bits, v(bits) & mask); }
-    template <class T> constexpr condition<1, 0> none_of(T bits) const { return cmp(atom_op::no_bits, v(bits) & mask); }
+    // Any of these bits set / none set / all set. The bits must be inside the
+    // mask and not none: (flags & O_ACCMODE).any_of(O_CREAT) could never hold.
+    template <class T> constexpr condition<1, 0> any_of(T bits) const { return bit_test(atom_op::any_bits, bits); }
+    template <class T> constexpr condition<1, 0> none_of(T bits) const { return bit_test(atom_op::no_bits, bits); }
     template <class T>
     constexpr condition<1, 0> all_of(T bits) const {
-        return make_atom(index, atom_op::eq, mask & v(bits), v(bits));
+        policy_errc e = error;
+        const u128 b = bits_of(bits, e);
+        return with_error(make_atom(index, atom_op::eq, mask & b, b), e);
     }
-    // lo <= field <= hi.
+    // lo <= field <= hi (lo > hi is an error: the range would be empty).
     template <class T>
     constexpr condition<1, 0> between(T lo, T hi) const {
-        return make_atom(index, atom_op::between, mask, v(lo), v(hi));
+        policy_errc e = error;
+        const u128 l = v(lo, e), h = v(hi, e);
+        if (h < l) {
+            policy_error::a_range_has_its_low_end_above_its_high_end();
+            e = first_error(e, policy_errc::empty_range);
+        }
+        return with_error(make_atom(index, atom_op::between, mask, l, h), e);
     }
     // The field is one of these values: in({AF_INET, AF_INET6}).
     template <class T, std::size_t K>
     constexpr condition<1, K> in(const T (&values)[K]) const {
+        policy_errc e = error;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i], e), mask};
+        return with_error(make_set(index, ms), e);
     }
     template <class T, std::size_t K>
     constexpr condition<1, K> in(const std::array<T, K>& values) const {
+        policy_errc e = error;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i]), mask};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(values[i], e), mask};
+        return with_error(make_set(index, ms), e);
+    }
+
+private:
+    template <class T>
+    constexpr u128 bits_of(T bits, policy_errc& e) const {
+        const u128 b = v(bits, e);
+        if (b.zero()) {
+            policy_error::any_of_none_of_or_all_of_names_no_bits();
+            e = first_error(e, policy_errc::no_bits);
+        }
+        return b;
+    }
+    template <class T>
+    constexpr condition<1, 0> bit_test(atom_op op, T bits) const {
+        policy_errc e = error;
+        const u128 b = bits_of(bits, e);
+        return with_error(make_atom(index, op, mask, b & mask), e);
     }
 };
 
@@ -255,7 +323,7 @@ struct port_field {
 
     static constexpr u128 v(ringfence::port p) noexcept { return {0, p.value}; }
     constexpr condition<1, 0> cmp(atom_op op, ringfence::port p) const {
-        return make_atom(index, op, width_mask(2), v(p));
+        return with_error(make_atom(index, op, width_mask(2), v(p)), p.error);
     }
     constexpr condition<1, 0> operator==(ringfence::port p) const { return cmp(atom_op::eq, p); }
     constexpr condition<1, 0> operator!=(ringfence::port p) const { return cmp(atom_op::ne, p); }
@@ -263,14 +331,21 @@ struct port_field {
     constexpr condition<1, 0> operator<=(ringfence::port p) const { return cmp(atom_op::le, p); }
     constexpr condition<1, 0> operator>(ringfence::port p) const { return cmp(atom_op::gt, p); }
     constexpr condition<1, 0> operator>=(ringfence::port p) const { return cmp(atom_op::ge, p); }
+    // lo > hi is an error: the range would be empty.
     constexpr condition<1, 0> between(ringfence::port lo, ringfence::port hi) const {
-        return make_atom(index, atom_op::between, width_mask(2), v(lo), v(hi));
+        policy_errc e = first_error(lo.error, hi.error);
+        if (e == policy_errc::none && hi.value < lo.value) {
+            policy_error::a_range_has_its_low_end_above_its_high_end();
+            e = policy_errc::empty_range;
+        }
+        return with_error(make_atom(index, atom_op::between, width_mask(2), v(lo), v(hi)), e);
     }
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::port (&ps)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(ps[i]), width_mask(2)};
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = {v(ps[i]), width_mask(2)}, e = first_error(e, ps[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_PORT_MESSAGE                                                                                   \
@@ -302,17 +377,18 @@ struct v4_field {
     static constexpr member m(const ringfence::ipv4& a) noexcept { return {{0, a.address}, {0, a.mask()}}; }
     // Equal to the address, or inside the prefix.
     constexpr condition<1, 0> operator==(const ringfence::ipv4& a) const {
-        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::eq, m(a).mask, m(a).value), a.error);
     }
     constexpr condition<1, 0> operator!=(const ringfence::ipv4& a) const {
-        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::ne, m(a).mask, m(a).value), a.error);
     }
     // Inside any of these addresses or prefixes.
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::ipv4 (&as)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_V4_MESSAGE                                                                                     \
@@ -356,16 +432,17 @@ struct v6_field {
         return out;
     }
     constexpr condition<1, 0> operator==(const ringfence::ipv6& a) const {
-        return make_atom(index, atom_op::eq, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::eq, m(a).mask, m(a).value), a.error);
     }
     constexpr condition<1, 0> operator!=(const ringfence::ipv6& a) const {
-        return make_atom(index, atom_op::ne, m(a).mask, m(a).value);
+        return with_error(make_atom(index, atom_op::ne, m(a).mask, m(a).value), a.error);
     }
     template <std::size_t K>
     constexpr condition<1, K> in(const ringfence::ipv6 (&as)[K]) const {
+        policy_errc e = policy_errc::none;
         member ms[K];
-        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]);
-        return make_set(index, ms);
+        for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
+        return with_error(make_set(index, ms), e);
     }
 
 #define RINGFENCE_V6_MESSAGE                                                                                     \
