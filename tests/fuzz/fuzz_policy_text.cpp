@@ -1,0 +1,154 @@
+// libFuzzer target: the policy text (tools/policy_text.hpp) through parse,
+// compile, verify and run, against the policy's own evaluation.
+//
+//   build: clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_policy_text.cpp
+//   run:   ./fuzz_policy_text -max_total_time=60 -seed=1
+//
+// Input: raw text; or, when byte 0 is 0x01, one token per following byte from
+// a table of the format's words; or, when byte 0 is 0x02, a built-in policy
+// (chosen by byte 1) followed by the rest as text. The last two make most
+// inputs policies the parser accepts even without a corpus (as in CI), so the
+// fuzzer spends its time in the compiler too.
+//
+// Invariants checked (any violation aborts):
+//  - parsing never crashes; a rejection names a line inside the text and a
+//    column from 1, with a message;
+//  - an accepted policy compiles, for every opcode it names and one it does
+//    not, to a program that ringfence::verify accepts (or the compiler says
+//    why it cannot);
+//  - on contexts built from the policy's own constants and random bytes,
+//    ringfence::run of the program allows exactly when ringfence::evaluate
+//    does, and ringfence::deciding_rule names a rule of the context's opcode
+//    whose action is that decision (or the default decides).
+#include "../../tools/policy_text.hpp"
+
+#include <ringfence/run.hpp>
+#include <ringfence/verify.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+using namespace ringfence;
+
+[[noreturn]] void invariant_broken() { std::abort(); }
+#define FUZZ_CHECK(cond)                                                                                     \
+    do {                                                                                                     \
+        if (!(cond)) invariant_broken();                                                                     \
+    } while (0)
+
+constexpr std::string_view tokens[] = {
+    "default allow\n", "default deny\n", "\nallow ", "\ndeny ", "SOCKET", "OPENAT", "CONNECT", "OPENAT2", "NOP",
+    "45", "0x12", " if ", " and ", " or ", " not ", " ! ", " && ", " || ", "(", ")", "{", "}", ",", "..", " ",
+    "socket.family", "socket.type", "socket.protocol", "open.flags", "open.mode", "open.resolve",
+    "connect.family", "connect.port", "connect.v4_addr", "connect.v6_addr", "sqe_flags", "user_data",
+    " == ", " != ", " < ", " <= ", " > ", " >= ", " in ", " not in ", " any ", " none ", " all ", " & ", "|",
+    "0", "1", "2", "3", "10", "255", "256", "0xff", "0x8000", "65535", "443", "1023", "0644", "0b101", "0o7",
+    "4294967295", "18446744073709551615", "AF_INET", "AF_INET6", "AF_UNIX", "O_CREAT", "O_ACCMODE",
+    "O_TMPFILE", "SOCK_TYPE_MASK", "SOCK_STREAM", "SOCK_NONBLOCK", "IOSQE_ASYNC", "10.0.0.0/8", "127.0.0.1",
+    "0.0.0.0/0", "255.255.255.255", "::1", "fe80::/10", "::ffff:10.0.0.1", "::/0", "2001:db8::/32",
+    " as \"r\"", "#c\n", "\\\n", "\n", "\n and ", "\n or ",
+};
+
+constexpr std::string_view seeds[] = {
+    "default allow\nallow SOCKET if socket.family in {AF_INET, AF_INET6} and socket.type & SOCK_TYPE_MASK == SOCK_STREAM\n"
+    "deny SOCKET\nallow CONNECT if (connect.v4_addr in {10.0.0.0/8, 127.0.0.1} or connect.v6_addr == 2001:db8::/32)\n"
+    "  and connect.port in {443, 8000..8999}\ndeny CONNECT\ndeny OPENAT, OPENAT2 if open.flags any O_CREAT|O_TMPFILE\n",
+    "default deny\nallow NOP\nallow READ if sqe_flags none 6 and user_data < 0x100000000\n"
+    "allow SOCKET if socket.family != 17 and socket.type & 0xf <= 2 and socket.protocol in 0..17\n"
+    "allow SOCKET if not (socket.protocol > 255 || socket.protocol >= 200) && ! socket.type & 0x800 == 0\n"
+    "allow OPENAT if open.flags all O_WRONLY|O_APPEND and open.mode in {0644, 0600}\n"
+    "allow CONNECT if connect.family == AF_INET6 and connect.v6_addr not in {::1, fe80::/10}\n"
+    "allow CONNECT if connect.v4_addr != 0.0.0.0/8 and connect.port not in {0..1023, 5432}\n",
+    "default allow\ndeny OPENAT2 if open.resolve none RESOLVE_BENEATH or open.mode > 0777\n"
+    "deny CONNECT if connect.port in {1..1023, 2049} and connect.family == AF_INET\n",
+    "default deny\nallow SOCKET if socket.family == AF_UNIX\n",
+};
+
+struct rng {
+    std::uint64_t s;
+    std::uint64_t next() {
+        s += 0x9e3779b97f4a7c15ull;
+        std::uint64_t z = s;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+};
+
+// A value near one the policy compares with: itself, a neighbour, or a bit flip.
+std::uint64_t near(std::uint64_t v, rng& r) {
+    switch (r.next() % 5) {
+    case 0: return v;
+    case 1: return v + 1;
+    case 2: return v - 1;
+    case 3: return v ^ (std::uint64_t{1} << (r.next() % 64));
+    default: return r.next();
+    }
+}
+
+void check_opcode(const ringfence_tool::text_policy& tp, unsigned op, rng& r, const std::string& text) {
+    const auto& p = tp.dsl();
+    const auto c = compile(p, op);
+    if (!c.ok()) return; // too large for 4096 instructions: the compiler says so
+    FUZZ_CHECK(verify(c.prog));
+    for (int i = 0; i < 48; ++i) {
+        bpf_ctx ctx = bpf_ctx::for_opcode(static_cast<std::uint8_t>(op), r.next(), static_cast<std::uint8_t>(r.next()));
+        for (auto& byte : ctx.pdu) byte = static_cast<std::uint8_t>(r.next() % 3 == 0 ? r.next() : r.next() % 3);
+        // Fields set to (near) the policy's own values, as the text wrote them.
+        for (std::size_t n = 0; n < tp.node_count && n < 64; ++n) {
+            const auto& node = p.nodes_[n];
+            if (node.kind != detail::node_kind::atom || r.next() % 2) continue;
+            const field& f = fields::all[node.field];
+            if (!field_applies(f, op) || f.kind == field_kind::bytes16) continue;
+            std::uint64_t v = near(node.value.lo, r);
+            if (f.kind == field_kind::be16) v &= 0xffff;
+            else if (f.size < 8) v &= (std::uint64_t{1} << (8 * f.size)) - 1;
+            ctx.set(f, v);
+        }
+        const bool allowed = evaluate(p, ctx) == allow;
+        FUZZ_CHECK((run(c.prog, ctx) != 0) == allowed);
+        const std::size_t rule = deciding_rule(p, ctx);
+        if (rule < tp.rule_count) {
+            FUZZ_CHECK(p.rules_[rule].opcode == op);
+            FUZZ_CHECK((p.rules_[rule].act == allow) == allowed);
+        } else {
+            FUZZ_CHECK((p.default_action() == allow) == allowed);
+        }
+    }
+    (void)text;
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size > 4096) return -1;
+    std::string text;
+    if (size > 0 && data[0] == 0x01) {
+        for (std::size_t i = 1; i < size; ++i) text += tokens[data[i] % std::size(tokens)];
+    } else if (size > 1 && data[0] == 0x02) {
+        text = seeds[data[1] % std::size(seeds)];
+        text.append(reinterpret_cast<const char*>(data) + 2, size - 2);
+    } else {
+        text.assign(reinterpret_cast<const char*>(data), size);
+    }
+    const auto parsed = ringfence_tool::parse_policy(text);
+    if (!parsed.ok()) {
+        std::size_t lines = 1;
+        for (char ch : text) lines += ch == '\n';
+        FUZZ_CHECK(parsed.error.line >= 1 && parsed.error.line <= lines);
+        FUZZ_CHECK(parsed.error.column >= 1);
+        FUZZ_CHECK(!parsed.error.message.empty());
+        FUZZ_CHECK(!parsed.policy);
+        return 0;
+    }
+    FUZZ_CHECK(parsed.policy != nullptr);
+    const auto& tp = *parsed.policy;
+    rng r{size * 0x2545f4914f6cdd1dull + (size ? data[size - 1] : 0)};
+    for (unsigned op = 0; op < IORING_OP_LAST; ++op)
+        if (tp.has_rules_for(op)) check_opcode(tp, op, r, text);
+    check_opcode(tp, IORING_OP_NOP, r, text); // also an opcode without rules: the default
+    return 0;
+}
