@@ -66,7 +66,7 @@ enum class install_errc : std::uint8_t {
     exec_sheds_filters,  // task filters do not survive execve after io_uring use (7.0.13)
     field_not_filled,    // a rule tests a field the kernel does not fill for its opcode
     bits_not_shown,      // a rule tests bits of a field that the kernel never shows
-    invalid_policy,      // the policy is not valid() (a field outside its opcode's context)
+    invalid_policy,      // the policy is not valid() (policy::error() says why)
     compile_failed,      // an opcode's rules do not compile
     io_uring_fds_open,   // the process holds io_uring instances that task filters would not reach
     fds_unreadable,      // /proc/self/fd or /proc/self/task cannot be listed, so they cannot be ruled out
@@ -223,7 +223,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                           "such as 7.1, closes this; or forbid io_uring to the program altogether: "
                           "install_options::forbid_io_uring, ringfence run --forbid-io-uring)");
     if (!p.valid())
-        return refuse(install_errc::invalid_policy, "the policy tests a field that its opcode's context does not have");
+        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(p.error()) +
+                                                        "; nothing was installed");
     for (std::size_t i = 0; i < R; ++i) {
         const detail::rule_info& r = p.rules_[i];
         if (r.opcode >= k.op_last) continue;
@@ -259,7 +260,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         const auto c = compile(p, op);
         if (!c.ok())
             return refuse(install_errc::compile_failed, std::string("cannot compile the rules of IORING_OP_") +
-                                                            opcode_name(op) + ": " + c.error.message());
+                                                            opcode_name(op) + ": " + c.message());
         plan.filters.push_back({op, c.prog, k.pdu_size(op), false});
     }
     if (p.default_action() == deny) {

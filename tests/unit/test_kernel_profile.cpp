@@ -228,6 +228,15 @@ TEST_CASE("plan_install: bits a line never shows are refused, masked tests are n
     CHECK(rf::plan_install(creat, rf::profiles::linux_7_1));
 }
 
+TEST_CASE("plan_install: an invalid policy is refused with its reason", "[kernel_profile][install]") {
+    const auto bad = rf::policy{rf::rule(301).allow()}; // built at run time: not valid()
+    REQUIRE(!bad.valid());
+    const rf::install_plan p = rf::plan_install(bad, rf::profiles::linux_7_2);
+    CHECK(p.error == rf::install_errc::invalid_policy);
+    CHECK(p.message.find(rf::describe(bad.error())) != std::string::npos);
+    CHECK(p.filters.empty());
+}
+
 TEST_CASE("plan_install: default deny always denies, even with no rule the kernel has", "[kernel_profile][install]") {
     constexpr auto nothing = rf::policy{rf::rule(rf::IORING_OP_NOP).deny()}.otherwise(rf::deny);
     rf::kernel_profile small = rf::profiles::linux_7_2;
