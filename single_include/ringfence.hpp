@@ -6853,6 +6853,14 @@ inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_f
                               socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
                               open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
                               connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+// An address test means its family: connect.v4_addr and connect.v6_addr share
+// bytes of the context, so a v4 test holds only when connect.family is AF_INET
+// and a v6 test only when it is AF_INET6 (0: the field needs no family).
+// evaluate(), compile() and compile_naive() all apply it to the atom.
+inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
+constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
+    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
+}
 static_assert(fields::all[socket_type_index] == fields::socket_type &&
               fields::all[open_resolve_index] == fields::open_resolve &&
               fields::all[connect_v6_index] == fields::connect_v6_addr &&
@@ -6870,11 +6878,38 @@ inline constexpr detail::int_field<64> flags{detail::open_flags_index};
 inline constexpr detail::int_field<64> mode{detail::open_mode_index};
 inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
 } // namespace open
+namespace detail {
+// connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
+// same address as IPv4-mapped IPv6 (::ffff:a.b.c.d, AF_INET6), which reaches
+// the same IPv4 host through a dual-stack socket.
+struct v4_or_mapped_field {
+    static constexpr ringfence::ipv6 mapped(const ringfence::ipv4& a) noexcept {
+        std::array<std::uint8_t, 16> b{};
+        b[10] = b[11] = 0xff;
+        for (unsigned i = 0; i < 4; ++i) b[12 + i] = static_cast<std::uint8_t>(a.address >> (24 - 8 * i));
+        return ringfence::ipv6(b, 96u + a.prefix_length);
+    }
+    constexpr condition<3, 0> operator==(const ringfence::ipv4& a) const {
+        return v4_field{connect_v4_index} == a || v6_field{connect_v6_index} == mapped(a);
+    }
+    constexpr condition<4, 0> operator!=(const ringfence::ipv4& a) const { return !(*this == a); }
+    template <std::size_t K>
+    constexpr condition<3, 2 * K> in(const ringfence::ipv4 (&as)[K]) const {
+        member m6[K];
+        for (std::size_t i = 0; i < K; ++i) m6[i] = v6_field::m(mapped(as[i]));
+        return v4_field{connect_v4_index}.in(as) || make_set(connect_v6_index, m6);
+    }
+};
+} // namespace detail
+
 namespace connect {
 inline constexpr detail::int_field<32> family{detail::connect_family_index};
 inline constexpr detail::port_field port{detail::connect_port_index};
+// Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
 inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
 inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
+// An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
+inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
 } // namespace connect
 // Fields every opcode's context has.
 namespace sqe {
@@ -7055,6 +7090,7 @@ constexpr u128 field_value(const bpf_ctx& c, std::uint8_t index) noexcept {
 }
 
 constexpr bool atom_holds(const cond_node& n, const member* members, const bpf_ctx& c) noexcept {
+    if (const std::uint32_t af = family_of_address(n.field); af && c.get(fields::connect_family) != af) return false;
     const u128 fv = field_value(c, n.field);
     const u128 x = fv & n.mask;
     switch (n.op) {
@@ -7465,7 +7501,14 @@ public:
         return n;
     }
 
+    // An address test first tests its family (see family_of_address).
     constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) noexcept {
+        const std::uint16_t body = atom_of_field(a, ms, t, f);
+        const std::uint32_t af = family_of_address(a.field);
+        return af ? equal(fields::connect_family, width_mask(4), {0, af}, body, f) : body;
+    }
+    constexpr std::uint16_t atom_of_field(const cond_node& a, const member* ms, std::uint16_t t,
+                                          std::uint16_t f) noexcept {
         const field& fd = fields::all[a.field];
         switch (a.op) {
         case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
@@ -8143,6 +8186,11 @@ struct naive_compiler {
 
     constexpr void atom(const cond_node& a, const member* ms, label t, label f) {
         const field& fd = fields::all[a.field];
+        if (const std::uint32_t af = family_of_address(a.field)) { // an address test first tests its family
+            const label mid = b.make_label();
+            compare(fields::connect_family, width_mask(4), cmp::eq, {0, af}, mid, f);
+            b.bind(mid);
+        }
         switch (a.op) {
         case atom_op::eq: return compare(fd, a.mask, cmp::eq, a.value, t, f);
         case atom_op::ne: return compare(fd, a.mask, cmp::ne, a.value, t, f);
@@ -9157,7 +9205,7 @@ enum class install_errc : std::uint8_t {
     exec_sheds_filters,  // task filters do not survive execve after io_uring use (7.0.13)
     field_not_filled,    // a rule tests a field the kernel does not fill for its opcode
     bits_not_shown,      // a rule tests bits of a field that the kernel never shows
-    invalid_policy,      // the policy is not valid() (a field outside its opcode's context)
+    invalid_policy,      // the policy is not valid() (policy::error() says why)
     compile_failed,      // an opcode's rules do not compile
     io_uring_fds_open,   // the process holds io_uring instances that task filters would not reach
     fds_unreadable,      // /proc/self/fd or /proc/self/task cannot be listed, so they cannot be ruled out
@@ -9314,7 +9362,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                           "such as 7.1, closes this; or forbid io_uring to the program altogether: "
                           "install_options::forbid_io_uring, ringfence run --forbid-io-uring)");
     if (!p.valid())
-        return refuse(install_errc::invalid_policy, "the policy tests a field that its opcode's context does not have");
+        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(p.error()) +
+                                                        "; nothing was installed");
     for (std::size_t i = 0; i < R; ++i) {
         const detail::rule_info& r = p.rules_[i];
         if (r.opcode >= k.op_last) continue;
@@ -9350,7 +9399,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         const auto c = compile(p, op);
         if (!c.ok())
             return refuse(install_errc::compile_failed, std::string("cannot compile the rules of IORING_OP_") +
-                                                            opcode_name(op) + ": " + c.error.message());
+                                                            opcode_name(op) + ": " + c.message());
         plan.filters.push_back({op, c.prog, k.pdu_size(op), false});
     }
     if (p.default_action() == deny) {

@@ -196,6 +196,7 @@ constexpr u128 field_value(const bpf_ctx& c, std::uint8_t index) noexcept {
 }
 
 constexpr bool atom_holds(const cond_node& n, const member* members, const bpf_ctx& c) noexcept {
+    if (const std::uint32_t af = family_of_address(n.field); af && c.get(fields::connect_family) != af) return false;
     const u128 fv = field_value(c, n.field);
     const u128 x = fv & n.mask;
     switch (n.op) {

@@ -317,7 +317,14 @@ public:
         return n;
     }
 
+    // An address test first tests its family (see family_of_address).
     constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) noexcept {
+        const std::uint16_t body = atom_of_field(a, ms, t, f);
+        const std::uint32_t af = family_of_address(a.field);
+        return af ? equal(fields::connect_family, width_mask(4), {0, af}, body, f) : body;
+    }
+    constexpr std::uint16_t atom_of_field(const cond_node& a, const member* ms, std::uint16_t t,
+                                          std::uint16_t f) noexcept {
         const field& fd = fields::all[a.field];
         switch (a.op) {
         case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
@@ -995,6 +1002,11 @@ struct naive_compiler {
 
     constexpr void atom(const cond_node& a, const member* ms, label t, label f) {
         const field& fd = fields::all[a.field];
+        if (const std::uint32_t af = family_of_address(a.field)) { // an address test first tests its family
+            const label mid = b.make_label();
+            compare(fields::connect_family, width_mask(4), cmp::eq, {0, af}, mid, f);
+            b.bind(mid);
+        }
         switch (a.op) {
         case atom_op::eq: return compare(fd, a.mask, cmp::eq, a.value, t, f);
         case atom_op::ne: return compare(fd, a.mask, cmp::ne, a.value, t, f);

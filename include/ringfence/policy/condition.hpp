@@ -472,6 +472,14 @@ inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_f
                               socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
                               open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
                               connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+// An address test means its family: connect.v4_addr and connect.v6_addr share
+// bytes of the context, so a v4 test holds only when connect.family is AF_INET
+// and a v6 test only when it is AF_INET6 (0: the field needs no family).
+// evaluate(), compile() and compile_naive() all apply it to the atom.
+inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
+constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
+    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
+}
 static_assert(fields::all[socket_type_index] == fields::socket_type &&
               fields::all[open_resolve_index] == fields::open_resolve &&
               fields::all[connect_v6_index] == fields::connect_v6_addr &&
@@ -489,11 +497,38 @@ inline constexpr detail::int_field<64> flags{detail::open_flags_index};
 inline constexpr detail::int_field<64> mode{detail::open_mode_index};
 inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
 } // namespace open
+namespace detail {
+// connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
+// same address as IPv4-mapped IPv6 (::ffff:a.b.c.d, AF_INET6), which reaches
+// the same IPv4 host through a dual-stack socket.
+struct v4_or_mapped_field {
+    static constexpr ringfence::ipv6 mapped(const ringfence::ipv4& a) noexcept {
+        std::array<std::uint8_t, 16> b{};
+        b[10] = b[11] = 0xff;
+        for (unsigned i = 0; i < 4; ++i) b[12 + i] = static_cast<std::uint8_t>(a.address >> (24 - 8 * i));
+        return ringfence::ipv6(b, 96u + a.prefix_length);
+    }
+    constexpr condition<3, 0> operator==(const ringfence::ipv4& a) const {
+        return v4_field{connect_v4_index} == a || v6_field{connect_v6_index} == mapped(a);
+    }
+    constexpr condition<4, 0> operator!=(const ringfence::ipv4& a) const { return !(*this == a); }
+    template <std::size_t K>
+    constexpr condition<3, 2 * K> in(const ringfence::ipv4 (&as)[K]) const {
+        member m6[K];
+        for (std::size_t i = 0; i < K; ++i) m6[i] = v6_field::m(mapped(as[i]));
+        return v4_field{connect_v4_index}.in(as) || make_set(connect_v6_index, m6);
+    }
+};
+} // namespace detail
+
 namespace connect {
 inline constexpr detail::int_field<32> family{detail::connect_family_index};
 inline constexpr detail::port_field port{detail::connect_port_index};
+// Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
 inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
 inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
+// An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
+inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
 } // namespace connect
 // Fields every opcode's context has.
 namespace sqe {
