@@ -2090,6 +2090,26 @@ inline constexpr std::uint8_t fixed_file = 1u << 0, io_drain = 1u << 1, io_link 
 inline constexpr std::uint8_t valid = 0x7f;
 } // namespace sqe_flag
 
+// The kernel's open flags (asm-generic values, which x86-64 uses).
+namespace open_flag {
+inline constexpr std::uint64_t wronly = 01, rdwr = 02, creat = 0100, excl = 0200, noctty = 0400, trunc = 01000,
+                               append = 02000, nonblock = 04000, dsync = 010000, fasync = 020000, direct = 040000,
+                               largefile = 0100000, directory = 0200000, nofollow = 0400000, noatime = 01000000,
+                               cloexec = 02000000, sync = 04000000 | dsync, path = 010000000,
+                               tmpfile = 020000000 | directory, emptypath = 0400000000;
+// VALID_OPEN_FLAGS and O_PATH_FLAGS of include/linux/fcntl.h and fs/open.c as
+// of 7.2, which added O_EMPTYPATH to both (measured on 7.2.13 and 7.3.4 for
+// every flag bit; 7.0 and 7.1 lack it: kernel_profile::open_flags).
+inline constexpr std::uint64_t valid = 03 | creat | excl | noctty | trunc | append | nonblock | dsync | fasync |
+                                       direct | largefile | directory | nofollow | noatime | cloexec | sync | path |
+                                       tmpfile | emptypath;
+inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexec | emptypath;
+// io_openat_force_async(): opens that create, truncate or make a temporary file
+// are marked REQ_F_FORCE_ASYNC in prep, before the filters run, so filters see
+// IOSQE_ASYNC in sqe_flags (__O_TMPFILE, not O_TMPFILE, which includes O_DIRECTORY).
+inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
+} // namespace open_flag
+
 // struct io_uring_bpf and its filter (include/uapi/linux/io_uring/bpf_filter.h).
 inline constexpr std::uint16_t IO_URING_BPF_CMD_FILTER = 1;
 inline constexpr std::uint32_t IO_URING_BPF_FILTER_DENY_REST = 1u << 0;
@@ -2505,7 +2525,7 @@ struct kernel_profile {
     socket_type_view socket_type = socket_type_view::with_flags;
     drain_view drain = drain_view::until_allowed_without_drain;
     // The open flags that reach open.flags (the kernel's VALID_OPEN_FLAGS);
-    // 7.0 and 7.1 lack O_EMPTYPATH (0400000000).
+    // 7.0 and 7.1 lack O_EMPTYPATH (open_flag::emptypath).
     std::uint64_t open_flags = 0;
     // A task restriction set's register-opcode allowlist binds rings created
     // disabled (IORING_SETUP_R_DISABLED) before they are enabled: 7.2, 7.3;
@@ -2527,9 +2547,6 @@ struct kernel_profile {
         if (f.offset < 16) return true;
         return f.offset + f.size <= 16u + pdu_size(op);
     }
-    // Whether a program for `op` is confined as written for a whole process
-    // tree that may exec: see exec_keeps_filters.
-    constexpr bool confines_across_exec() const noexcept { return exec_keeps_filters; }
 
     // Equal when every behaviour is (the name does not count).
     friend constexpr bool operator==(const kernel_profile& a, const kernel_profile& b) noexcept {
@@ -2576,7 +2593,7 @@ struct kernel_profile {
         m += std::string("task filters survive exec after io_uring use: ") + (exec_keeps_filters ? "yes" : "no") + "\n";
         m += std::string("socket.type: ") + to_string(socket_type) + "\n";
         m += std::string("drain: ") + to_string(drain) + "\n";
-        m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & 0400000000u ? "yes" : "no") + "\n";
+        m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & open_flag::emptypath ? "yes" : "no") + "\n";
         m += std::string("restrictions' register allowlist binds disabled rings: ") +
              (restrictions_bind_disabled_rings ? "yes" : "no") + "\n";
         m += std::string("restrictions' register allowlist binds task registrations: ") +
@@ -2586,20 +2603,17 @@ struct kernel_profile {
 };
 
 namespace detail {
-// The open flags of include/linux/fcntl.h (VALID_OPEN_FLAGS) before and after
-// O_EMPTYPATH (asm-generic values, which x86-64 uses).
-inline constexpr std::uint64_t open_flags_7_0 = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 |
-                                                040000 | 0100000 | 0200000 | 0400000 | 01000000 | 02000000 |
-                                                04000000 | 010000000 | 020000000;
-inline constexpr std::uint64_t open_flags_7_2 = open_flags_7_0 | 0400000000;
-
+// The reference layout's pdu sizes (expected_pdu_size), without the CONNECT
+// context where the line has none.
 constexpr std::array<std::uint8_t, opcode_count> pdu_sizes(bool connect) noexcept {
     std::array<std::uint8_t, opcode_count> a{};
-    a[IORING_OP_OPENAT] = a[IORING_OP_OPENAT2] = 24;
-    a[IORING_OP_SOCKET] = 12;
-    if (connect) a[IORING_OP_CONNECT] = 24;
+    for (unsigned op = 0; op < opcode_count; ++op) a[op] = expected_pdu_size(op);
+    if (!connect) a[IORING_OP_CONNECT] = 0;
     return a;
 }
+// VALID_OPEN_FLAGS before O_EMPTYPATH (7.0, 7.1) and with it (7.2, 7.3).
+inline constexpr std::uint64_t open_flags_7_0 = open_flag::valid & ~open_flag::emptypath;
+inline constexpr std::uint64_t open_flags_7_2 = open_flag::valid;
 } // namespace detail
 
 // What the test suite measured on Debian's newest build of each line
@@ -3832,25 +3846,6 @@ struct open_how {
     std::uint64_t resolve;
 };
 static_assert(sizeof(open_how) == 24);
-
-// The kernel's open flags (asm-generic values, which x86-64 uses).
-namespace open_flag {
-inline constexpr std::uint64_t wronly = 01, rdwr = 02, creat = 0100, excl = 0200, noctty = 0400, trunc = 01000,
-                               append = 02000, nonblock = 04000, dsync = 010000, fasync = 020000, direct = 040000,
-                               largefile = 0100000, directory = 0200000, nofollow = 0400000, noatime = 01000000,
-                               cloexec = 02000000, sync = 04000000 | dsync, path = 010000000,
-                               tmpfile = 020000000 | directory, emptypath = 0400000000;
-// VALID_OPEN_FLAGS and O_PATH_FLAGS of include/linux/fcntl.h and fs/open.c, as of
-// 7.x, which added O_EMPTYPATH to both (measured on 7.2.13 for every flag bit).
-inline constexpr std::uint64_t valid = 03 | creat | excl | noctty | trunc | append | nonblock | dsync | fasync |
-                                       direct | largefile | directory | nofollow | noatime | cloexec | sync | path |
-                                       tmpfile | emptypath;
-inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexec | emptypath;
-// io_openat_force_async(): opens that create, truncate or make a temporary file
-// are marked REQ_F_FORCE_ASYNC in prep, before the filters run, so filters see
-// IOSQE_ASYNC in sqe_flags (__O_TMPFILE, not O_TMPFILE, which includes O_DIRECTORY).
-inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
-} // namespace open_flag
 
 // Why make_ctx() could not build the context: the error the kernel fails the
 // request with before any filter runs.
@@ -5156,19 +5151,27 @@ private:
 };
 
 inline constexpr insn allow_all[] = {stmt(bpf::ret | bpf::k, 1)};
+inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 
-// Registers allow_all for op with pdu_size 0 and no flags: returns -errno or 0,
-// and the kernel's pdu size for op.
-inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept {
+// Registers `prog` for `op` on `fd` (a ring, or current_task) with the pdu size 0
+// (accepted by every kernel without SZ_STRICT): 0 or -errno; the kernel's pdu
+// size for op into *pdu.
+inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0,
+                        std::uint8_t* pdu = nullptr) noexcept {
     io_uring_bpf cmd{};
     cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = op;
-    cmd.filter.filter_len = 1;
-    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(allow_all);
-    int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    cmd.filter.flags = flags;
+    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
+    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
+    const int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
     if (pdu) *pdu = cmd.filter.pdu_size;
     return r;
 }
+
+// Registers allow_all for op with pdu_size 0 and no flags: returns -errno or 0,
+// and the kernel's pdu size for op.
+inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept { return raw_register(fd, op, allow_all, 0, pdu); }
 
 // Side-effect-free feature test: a kernel that knows opcode 37 copies the
 // argument and faults on an unmapped pointer (-EFAULT); an older kernel
@@ -5753,18 +5756,6 @@ probe_report in_child(Body&& body, int timeout_ms = 5000) noexcept {
 
 inline bool set_nnp_here() noexcept { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0; }
 
-// Registers `prog` for `op` on `fd` (a ring, or current_task) with the pdu size 0
-// (accepted by every kernel without SZ_STRICT): 0 or -errno.
-inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0) noexcept {
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
-    cmd.filter.opcode = op;
-    cmd.filter.flags = flags;
-    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
-    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    return sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
-}
-
 // Filters the probes install: deny when a bit of a context word is set.
 struct deny_if_bit {
     std::array<insn, 4> code;
@@ -5772,7 +5763,6 @@ struct deny_if_bit {
         : code{stmt(bpf::ld | bpf::w | bpf::abs, word_offset), jump(bpf::jmp | bpf::jset | bpf::k, bit, 0, 1),
                stmt(bpf::ret | bpf::k, 0), stmt(bpf::ret | bpf::k, 1)} {}
 };
-inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 
 // The feature, IORING_OP_LAST and every opcode's pdu size, on an enabled
 // ring: a task restriction set binds those on every line (disabled ones only
@@ -5857,7 +5847,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     }
     // open.flags: does O_EMPTYPATH reach the filter?
     {
-        static constexpr std::uint32_t emptypath = 0400000000;
+        static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
         static constexpr deny_if_bit deny_emptypath(16, emptypath);
         if (!open_ring || raw_register(open_ring.fd(), IORING_OP_OPENAT, deny_emptypath.code) != 0) {
             r.unmeasured |= probe_open_flags;
@@ -5873,8 +5863,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // Inheritance: a ring created after the task's first filter; does the
     // task's next filter reach it?
     {
-        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
-        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) {
+        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) {
             r.unmeasured |= probe_inheritance;
         } else {
             uring later;
@@ -5994,9 +5983,8 @@ inline int measure_exec() noexcept {
         return -1;
     }
     if (pid == 0) {
-        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
         scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
-        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) ::_exit(100);
+        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) ::_exit(100);
         char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
         char* const envp[] = {nullptr};
         ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
@@ -9407,10 +9395,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         // on the last registration, after every opcode that has rules got its
         // filter; with none (all rules name opcodes this kernel lacks, or there
         // are no rules), a deny-all NOP carries it, so everything is denied.
-        if (plan.filters.empty()) {
-            static constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
-            plan.filters.push_back({IORING_OP_NOP, program(deny_all), k.pdu_size(IORING_OP_NOP), false});
-        }
+        if (plan.filters.empty())
+            plan.filters.push_back({IORING_OP_NOP, program(detail::deny_all), k.pdu_size(IORING_OP_NOP), false});
         plan.filters.back().deny_rest = true;
     }
     return plan;

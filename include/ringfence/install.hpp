@@ -268,10 +268,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         // on the last registration, after every opcode that has rules got its
         // filter; with none (all rules name opcodes this kernel lacks, or there
         // are no rules), a deny-all NOP carries it, so everything is denied.
-        if (plan.filters.empty()) {
-            static constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
-            plan.filters.push_back({IORING_OP_NOP, program(deny_all), k.pdu_size(IORING_OP_NOP), false});
-        }
+        if (plan.filters.empty())
+            plan.filters.push_back({IORING_OP_NOP, program(detail::deny_all), k.pdu_size(IORING_OP_NOP), false});
         plan.filters.back().deny_rest = true;
     }
     return plan;

@@ -237,19 +237,27 @@ private:
 };
 
 inline constexpr insn allow_all[] = {stmt(bpf::ret | bpf::k, 1)};
+inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 
-// Registers allow_all for op with pdu_size 0 and no flags: returns -errno or 0,
-// and the kernel's pdu size for op.
-inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept {
+// Registers `prog` for `op` on `fd` (a ring, or current_task) with the pdu size 0
+// (accepted by every kernel without SZ_STRICT): 0 or -errno; the kernel's pdu
+// size for op into *pdu.
+inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0,
+                        std::uint8_t* pdu = nullptr) noexcept {
     io_uring_bpf cmd{};
     cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = op;
-    cmd.filter.filter_len = 1;
-    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(allow_all);
-    int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    cmd.filter.flags = flags;
+    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
+    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
+    const int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
     if (pdu) *pdu = cmd.filter.pdu_size;
     return r;
 }
+
+// Registers allow_all for op with pdu_size 0 and no flags: returns -errno or 0,
+// and the kernel's pdu size for op.
+inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept { return raw_register(fd, op, allow_all, 0, pdu); }
 
 // Side-effect-free feature test: a kernel that knows opcode 37 copies the
 // argument and faults on an unmapped pointer (-EFAULT); an older kernel

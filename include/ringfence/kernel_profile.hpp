@@ -91,7 +91,7 @@ struct kernel_profile {
     socket_type_view socket_type = socket_type_view::with_flags;
     drain_view drain = drain_view::until_allowed_without_drain;
     // The open flags that reach open.flags (the kernel's VALID_OPEN_FLAGS);
-    // 7.0 and 7.1 lack O_EMPTYPATH (0400000000).
+    // 7.0 and 7.1 lack O_EMPTYPATH (open_flag::emptypath).
     std::uint64_t open_flags = 0;
     // A task restriction set's register-opcode allowlist binds rings created
     // disabled (IORING_SETUP_R_DISABLED) before they are enabled: 7.2, 7.3;
@@ -113,9 +113,6 @@ struct kernel_profile {
         if (f.offset < 16) return true;
         return f.offset + f.size <= 16u + pdu_size(op);
     }
-    // Whether a program for `op` is confined as written for a whole process
-    // tree that may exec: see exec_keeps_filters.
-    constexpr bool confines_across_exec() const noexcept { return exec_keeps_filters; }
 
     // Equal when every behaviour is (the name does not count).
     friend constexpr bool operator==(const kernel_profile& a, const kernel_profile& b) noexcept {
@@ -162,7 +159,7 @@ struct kernel_profile {
         m += std::string("task filters survive exec after io_uring use: ") + (exec_keeps_filters ? "yes" : "no") + "\n";
         m += std::string("socket.type: ") + to_string(socket_type) + "\n";
         m += std::string("drain: ") + to_string(drain) + "\n";
-        m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & 0400000000u ? "yes" : "no") + "\n";
+        m += std::string("O_EMPTYPATH reaches open.flags: ") + (open_flags & open_flag::emptypath ? "yes" : "no") + "\n";
         m += std::string("restrictions' register allowlist binds disabled rings: ") +
              (restrictions_bind_disabled_rings ? "yes" : "no") + "\n";
         m += std::string("restrictions' register allowlist binds task registrations: ") +
@@ -172,20 +169,17 @@ struct kernel_profile {
 };
 
 namespace detail {
-// The open flags of include/linux/fcntl.h (VALID_OPEN_FLAGS) before and after
-// O_EMPTYPATH (asm-generic values, which x86-64 uses).
-inline constexpr std::uint64_t open_flags_7_0 = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 |
-                                                040000 | 0100000 | 0200000 | 0400000 | 01000000 | 02000000 |
-                                                04000000 | 010000000 | 020000000;
-inline constexpr std::uint64_t open_flags_7_2 = open_flags_7_0 | 0400000000;
-
+// The reference layout's pdu sizes (expected_pdu_size), without the CONNECT
+// context where the line has none.
 constexpr std::array<std::uint8_t, opcode_count> pdu_sizes(bool connect) noexcept {
     std::array<std::uint8_t, opcode_count> a{};
-    a[IORING_OP_OPENAT] = a[IORING_OP_OPENAT2] = 24;
-    a[IORING_OP_SOCKET] = 12;
-    if (connect) a[IORING_OP_CONNECT] = 24;
+    for (unsigned op = 0; op < opcode_count; ++op) a[op] = expected_pdu_size(op);
+    if (!connect) a[IORING_OP_CONNECT] = 0;
     return a;
 }
+// VALID_OPEN_FLAGS before O_EMPTYPATH (7.0, 7.1) and with it (7.2, 7.3).
+inline constexpr std::uint64_t open_flags_7_0 = open_flag::valid & ~open_flag::emptypath;
+inline constexpr std::uint64_t open_flags_7_2 = open_flag::valid;
 } // namespace detail
 
 // What the test suite measured on Debian's newest build of each line

@@ -177,18 +177,6 @@ probe_report in_child(Body&& body, int timeout_ms = 5000) noexcept {
 
 inline bool set_nnp_here() noexcept { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0; }
 
-// Registers `prog` for `op` on `fd` (a ring, or current_task) with the pdu size 0
-// (accepted by every kernel without SZ_STRICT): 0 or -errno.
-inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0) noexcept {
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
-    cmd.filter.opcode = op;
-    cmd.filter.flags = flags;
-    cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
-    cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    return sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
-}
-
 // Filters the probes install: deny when a bit of a context word is set.
 struct deny_if_bit {
     std::array<insn, 4> code;
@@ -196,7 +184,6 @@ struct deny_if_bit {
         : code{stmt(bpf::ld | bpf::w | bpf::abs, word_offset), jump(bpf::jmp | bpf::jset | bpf::k, bit, 0, 1),
                stmt(bpf::ret | bpf::k, 0), stmt(bpf::ret | bpf::k, 1)} {}
 };
-inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 
 // The feature, IORING_OP_LAST and every opcode's pdu size, on an enabled
 // ring: a task restriction set binds those on every line (disabled ones only
@@ -281,7 +268,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     }
     // open.flags: does O_EMPTYPATH reach the filter?
     {
-        static constexpr std::uint32_t emptypath = 0400000000;
+        static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
         static constexpr deny_if_bit deny_emptypath(16, emptypath);
         if (!open_ring || raw_register(open_ring.fd(), IORING_OP_OPENAT, deny_emptypath.code) != 0) {
             r.unmeasured |= probe_open_flags;
@@ -297,8 +284,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // Inheritance: a ring created after the task's first filter; does the
     // task's next filter reach it?
     {
-        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
-        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) {
+        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) {
             r.unmeasured |= probe_inheritance;
         } else {
             uring later;
@@ -418,9 +404,8 @@ inline int measure_exec() noexcept {
         return -1;
     }
     if (pid == 0) {
-        static constexpr insn allow[] = {stmt(bpf::ret | bpf::k, 1)};
         scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
-        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow) != 0) ::_exit(100);
+        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) ::_exit(100);
         char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
         char* const envp[] = {nullptr};
         ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);

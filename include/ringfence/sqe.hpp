@@ -79,25 +79,6 @@ struct open_how {
 };
 static_assert(sizeof(open_how) == 24);
 
-// The kernel's open flags (asm-generic values, which x86-64 uses).
-namespace open_flag {
-inline constexpr std::uint64_t wronly = 01, rdwr = 02, creat = 0100, excl = 0200, noctty = 0400, trunc = 01000,
-                               append = 02000, nonblock = 04000, dsync = 010000, fasync = 020000, direct = 040000,
-                               largefile = 0100000, directory = 0200000, nofollow = 0400000, noatime = 01000000,
-                               cloexec = 02000000, sync = 04000000 | dsync, path = 010000000,
-                               tmpfile = 020000000 | directory, emptypath = 0400000000;
-// VALID_OPEN_FLAGS and O_PATH_FLAGS of include/linux/fcntl.h and fs/open.c, as of
-// 7.x, which added O_EMPTYPATH to both (measured on 7.2.13 for every flag bit).
-inline constexpr std::uint64_t valid = 03 | creat | excl | noctty | trunc | append | nonblock | dsync | fasync |
-                                       direct | largefile | directory | nofollow | noatime | cloexec | sync | path |
-                                       tmpfile | emptypath;
-inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexec | emptypath;
-// io_openat_force_async(): opens that create, truncate or make a temporary file
-// are marked REQ_F_FORCE_ASYNC in prep, before the filters run, so filters see
-// IOSQE_ASYNC in sqe_flags (__O_TMPFILE, not O_TMPFILE, which includes O_DIRECTORY).
-inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
-} // namespace open_flag
-
 // Why make_ctx() could not build the context: the error the kernel fails the
 // request with before any filter runs.
 enum class sqe_errc : std::uint8_t {

@@ -70,6 +70,26 @@ inline constexpr std::uint8_t fixed_file = 1u << 0, io_drain = 1u << 1, io_link 
 inline constexpr std::uint8_t valid = 0x7f;
 } // namespace sqe_flag
 
+// The kernel's open flags (asm-generic values, which x86-64 uses).
+namespace open_flag {
+inline constexpr std::uint64_t wronly = 01, rdwr = 02, creat = 0100, excl = 0200, noctty = 0400, trunc = 01000,
+                               append = 02000, nonblock = 04000, dsync = 010000, fasync = 020000, direct = 040000,
+                               largefile = 0100000, directory = 0200000, nofollow = 0400000, noatime = 01000000,
+                               cloexec = 02000000, sync = 04000000 | dsync, path = 010000000,
+                               tmpfile = 020000000 | directory, emptypath = 0400000000;
+// VALID_OPEN_FLAGS and O_PATH_FLAGS of include/linux/fcntl.h and fs/open.c as
+// of 7.2, which added O_EMPTYPATH to both (measured on 7.2.13 and 7.3.4 for
+// every flag bit; 7.0 and 7.1 lack it: kernel_profile::open_flags).
+inline constexpr std::uint64_t valid = 03 | creat | excl | noctty | trunc | append | nonblock | dsync | fasync |
+                                       direct | largefile | directory | nofollow | noatime | cloexec | sync | path |
+                                       tmpfile | emptypath;
+inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexec | emptypath;
+// io_openat_force_async(): opens that create, truncate or make a temporary file
+// are marked REQ_F_FORCE_ASYNC in prep, before the filters run, so filters see
+// IOSQE_ASYNC in sqe_flags (__O_TMPFILE, not O_TMPFILE, which includes O_DIRECTORY).
+inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
+} // namespace open_flag
+
 // struct io_uring_bpf and its filter (include/uapi/linux/io_uring/bpf_filter.h).
 inline constexpr std::uint16_t IO_URING_BPF_CMD_FILTER = 1;
 inline constexpr std::uint32_t IO_URING_BPF_FILTER_DENY_REST = 1u << 0;
