@@ -3609,9 +3609,14 @@ inline std::string listing(std::span<const insn> prog, std::optional<unsigned> o
 //   auto e = ringfence::explain(prog, ringfence::bpf_ctx::socket(AF_INET, SOCK_STREAM, 0));
 //   e.result;                       // what ringfence::run returns: 0 denies
 //   std::puts(e.text().c_str());    // one line per executed instruction with A, X and scratch writes
-//   // A compiled policy can say which rule owns which instructions:
+//   // Marks say which rule's code each instruction is:
 //   const ringfence::rule_mark rules[] = {{0, "inet only"}, {5, ""}};   // 5..: shared epilogue
-//   ringfence::explain(prog, ctx, rules).rule;   // "inet only"
+//   ringfence::explain(prog, ctx, rules).steps[0].rule;   // "inet only"
+//
+// Marks tell whose code ran, not who decided: compiled policies share code
+// between rules (one `ret #0` for every deny), so the rule whose code ran last
+// is often not the rule that decided. For a policy, ringfence/policy_explain.hpp
+// gives the deciding rule, from the rules themselves, with this trace.
 //
 // The steps follow ringfence::run exactly (the same loads through the same
 // context memory, the same ALU, jump and end rules), so the final value is
@@ -3627,7 +3632,7 @@ inline std::string listing(std::span<const insn> prog, std::optional<unsigned> o
 
 namespace ringfence {
 
-// Instructions from `first` up to the next mark belong to `rule`. An empty
+// Instructions from `first` up to the next mark are `rule`'s code. An empty
 // name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
 struct rule_mark {
     std::size_t first = 0;
@@ -3642,10 +3647,9 @@ struct trace_step {
     bool wrote_scratch = false; // ST or STX: cell M[cell] = cell_value
     std::uint8_t cell = 0;
     std::uint32_t cell_value = 0;
-    std::string_view rule; // the rule that owns pc (empty: none)
+    std::string_view rule; // the rule whose code pc is (empty: none)
 };
 
-// How the program ended.
 // How the program ended: the interpreter's own account (bpf::stop_reason).
 using end_reason = bpf::stop_reason;
 
@@ -3664,7 +3668,6 @@ struct explanation {
     std::vector<trace_step> steps;
     std::uint32_t result = 0;             // the filter's return value, as ringfence::run gives it
     end_reason how = end_reason::fell_off_end;
-    std::string_view rule;                // the rule that decided (see explain); empty: none
     unsigned opcode = 0;                  // the context's opcode, for naming fields
 
     bool allowed() const noexcept { return result != 0; }
@@ -3725,19 +3728,12 @@ struct trace_recorder {
 } // namespace detail
 
 // Runs `prog` on `ctx` through the same interpreter as ringfence::run,
-// recording every step. The rule that decided is the rule owning the last
-// executed instruction that has one: the RET's own rule, or, when the RET is
-// shared code, the rule that jumped to it.
+// recording every step, each with the rule whose code it is.
 inline explanation explain(std::span<const insn> prog, const bpf_ctx& ctx, std::span<const rule_mark> rules = {}) {
     explanation e;
     e.opcode = ctx.opcode;
     e.steps.reserve(prog.size() < 64 ? prog.size() : 64);
     bpf::execute(prog, ringfence::detail::ctx_memory{ctx}, detail::trace_recorder{e, rules});
-    for (auto it = e.steps.rbegin(); it != e.steps.rend(); ++it)
-        if (!it->rule.empty()) {
-            e.rule = it->rule;
-            break;
-        }
     return e;
 }
 
@@ -3763,7 +3759,6 @@ inline std::string explanation::text() const {
     }
     out += "result: " + std::to_string(result) + (allowed() ? " (allow)" : " (deny)");
     if (how != end_reason::returned) out += std::string(", ") + ringfence::describe(how);
-    if (!rule.empty()) out += ", decided by rule \"" + std::string(rule) + "\"";
     out += '\n';
     return out;
 }
@@ -7151,7 +7146,8 @@ constexpr std::size_t deciding_rule(const policy<R, N, M>& p, const bpf_ctx& c) 
 //                                            .allow_if(ringfence::socket::family == AF_INET)}.otherwise(ringfence::deny);
 //   constexpr auto f = ringfence::compile(p, ringfence::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
-//   ringfence::explain(f.prog, ctx, f.marks());     // which rule decided
+//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
+//   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)
 //
 // The compiler builds a decision DAG and emits it through ringfence::builder:
 // - conditions become jumps (and/or/not cost nothing: they only route edges);
@@ -8243,7 +8239,8 @@ constexpr std::uint32_t return_value(action a) noexcept { return a == action::al
 
 namespace ringfence {
 
-// A compiled filter: the program and which rule owns which instructions.
+// A compiled filter: the program and which rule's code each instruction is
+// (code, not decisions: rules share code; see ringfence/policy_explain.hpp).
 template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.
@@ -8391,6 +8388,77 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
     }
     detail::finish(out, b, false); // marks approximate when trampolines were added
     return out;
+}
+
+} // namespace ringfence
+
+// ringfence/policy_explain.hpp - why a policy allows or denies a request: the rule that decides, and the path its program takes.
+//
+//   const auto e = ringfence::explain(p, ringfence::bpf_ctx::socket(AF_INET6, SOCK_STREAM, 0));
+//   e.ok();             // false: the policy could not be compiled (e.error says why), or an internal error
+//   e.decision;         // ringfence::evaluate(p, ctx)
+//   e.rule;             // ringfence::deciding_rule(p, ctx): an index into the policy's rules, p.rule_count for the default
+//   e.rule_name;        // that rule's name ("unnamed rule" if it has none), empty for the default
+//   e.trace;            // the compiled program run on ctx (ringfence/explain.hpp), steps marked with their rule's code
+//   std::puts(e.text().c_str());
+//
+// The deciding rule is the policy's meaning (the first rule of the opcode
+// whose condition holds), never read off the program: the compiler shares and
+// reorders code, so the rule whose code ran last is often not the rule that
+// decided (an allow rule whose test failed, before a shared `ret #0` of the
+// default). The trace is the compiled program's own run, and it must reach the
+// same decision; when it does not, ok() is false and error says so.
+
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ringfence {
+
+template <std::size_t R>
+struct policy_explanation {
+    action decision = action::deny; // what the rules decide for the request
+    std::size_t rule = R;           // the index of the rule that decides; R: none holds, the default decides
+    std::string_view rule_name;     // its name (detail::unnamed_rule when it has none); empty for the default
+    explanation trace;              // the opcode's compiled program on the request (empty when error is set by compile)
+    std::size_t program_size = 0;   // instructions in that program
+    const char* error = nullptr;    // why this explanation cannot be trusted; null: it can
+
+    bool ok() const noexcept { return error == nullptr; }
+    // Whether the program was compiled and run (false: error says why it could not be compiled).
+    bool traced() const noexcept { return program_size != 0; }
+    bool allowed() const noexcept { return decision == action::allow; }
+    bool by_default() const noexcept { return rule == R; }
+
+    // The trace, then one line with the decision and the rule that made it.
+    std::string text() const {
+        std::string out = trace.text();
+        out += allowed() ? "decision: allow" : "decision: deny (the request completes with -EACCES)";
+        out += by_default() ? std::string(", by the policy's default") : ", by rule \"" + std::string(rule_name) + "\"";
+        out += '\n';
+        return out;
+    }
+};
+
+// What `p` decides for `ctx`, which rule decides it, and the path of the
+// program compile(p, ctx.opcode) on ctx.
+template <std::size_t R, std::size_t N, std::size_t M>
+policy_explanation<R> explain(const policy<R, N, M>& p, const bpf_ctx& ctx) {
+    policy_explanation<R> e;
+    e.decision = ringfence::evaluate(p, ctx);
+    e.rule = ringfence::deciding_rule(p, ctx);
+    if (e.rule < R) e.rule_name = p.rules_[e.rule].name.empty() ? detail::unnamed_rule : p.rules_[e.rule].name;
+    const compiled<R> c = ringfence::compile(p, ctx.opcode);
+    if (!c.ok()) {
+        e.error = c.message();
+        return e;
+    }
+    e.program_size = c.prog.size();
+    e.trace = ringfence::explain(c.prog, ctx, c.marks());
+    if (e.trace.allowed() != e.allowed())
+        e.error = "internal error: the compiled program decides otherwise than the policy's rules";
+    return e;
 }
 
 } // namespace ringfence

@@ -4,7 +4,8 @@
 //                                            .allow_if(ringfence::socket::family == AF_INET)}.otherwise(ringfence::deny);
 //   constexpr auto f = ringfence::compile(p, ringfence::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
-//   ringfence::explain(f.prog, ctx, f.marks());     // which rule decided
+//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
+//   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)
 //
 // The compiler builds a decision DAG and emits it through ringfence::builder:
 // - conditions become jumps (and/or/not cost nothing: they only route edges);
@@ -43,7 +44,8 @@
 
 namespace ringfence {
 
-// A compiled filter: the program and which rule owns which instructions.
+// A compiled filter: the program and which rule's code each instruction is
+// (code, not decisions: rules share code; see ringfence/policy_explain.hpp).
 template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.

@@ -3,9 +3,14 @@
 //   auto e = ringfence::explain(prog, ringfence::bpf_ctx::socket(AF_INET, SOCK_STREAM, 0));
 //   e.result;                       // what ringfence::run returns: 0 denies
 //   std::puts(e.text().c_str());    // one line per executed instruction with A, X and scratch writes
-//   // A compiled policy can say which rule owns which instructions:
+//   // Marks say which rule's code each instruction is:
 //   const ringfence::rule_mark rules[] = {{0, "inet only"}, {5, ""}};   // 5..: shared epilogue
-//   ringfence::explain(prog, ctx, rules).rule;   // "inet only"
+//   ringfence::explain(prog, ctx, rules).steps[0].rule;   // "inet only"
+//
+// Marks tell whose code ran, not who decided: compiled policies share code
+// between rules (one `ret #0` for every deny), so the rule whose code ran last
+// is often not the rule that decided. For a policy, ringfence/policy_explain.hpp
+// gives the deciding rule, from the rules themselves, with this trace.
 //
 // The steps follow ringfence::run exactly (the same loads through the same
 // context memory, the same ALU, jump and end rules), so the final value is
@@ -28,7 +33,7 @@
 
 namespace ringfence {
 
-// Instructions from `first` up to the next mark belong to `rule`. An empty
+// Instructions from `first` up to the next mark are `rule`'s code. An empty
 // name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
 struct rule_mark {
     std::size_t first = 0;
@@ -43,10 +48,9 @@ struct trace_step {
     bool wrote_scratch = false; // ST or STX: cell M[cell] = cell_value
     std::uint8_t cell = 0;
     std::uint32_t cell_value = 0;
-    std::string_view rule; // the rule that owns pc (empty: none)
+    std::string_view rule; // the rule whose code pc is (empty: none)
 };
 
-// How the program ended.
 // How the program ended: the interpreter's own account (bpf::stop_reason).
 using end_reason = bpf::stop_reason;
 
@@ -65,7 +69,6 @@ struct explanation {
     std::vector<trace_step> steps;
     std::uint32_t result = 0;             // the filter's return value, as ringfence::run gives it
     end_reason how = end_reason::fell_off_end;
-    std::string_view rule;                // the rule that decided (see explain); empty: none
     unsigned opcode = 0;                  // the context's opcode, for naming fields
 
     bool allowed() const noexcept { return result != 0; }
@@ -126,19 +129,12 @@ struct trace_recorder {
 } // namespace detail
 
 // Runs `prog` on `ctx` through the same interpreter as ringfence::run,
-// recording every step. The rule that decided is the rule owning the last
-// executed instruction that has one: the RET's own rule, or, when the RET is
-// shared code, the rule that jumped to it.
+// recording every step, each with the rule whose code it is.
 inline explanation explain(std::span<const insn> prog, const bpf_ctx& ctx, std::span<const rule_mark> rules = {}) {
     explanation e;
     e.opcode = ctx.opcode;
     e.steps.reserve(prog.size() < 64 ? prog.size() : 64);
     bpf::execute(prog, ringfence::detail::ctx_memory{ctx}, detail::trace_recorder{e, rules});
-    for (auto it = e.steps.rbegin(); it != e.steps.rend(); ++it)
-        if (!it->rule.empty()) {
-            e.rule = it->rule;
-            break;
-        }
     return e;
 }
 
@@ -164,7 +160,6 @@ inline std::string explanation::text() const {
     }
     out += "result: " + std::to_string(result) + (allowed() ? " (allow)" : " (deny)");
     if (how != end_reason::returned) out += std::string(", ") + ringfence::describe(how);
-    if (!rule.empty()) out += ", decided by rule \"" + std::string(rule) + "\"";
     out += '\n';
     return out;
 }

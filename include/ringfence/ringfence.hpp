@@ -38,5 +38,6 @@
 // Policies.
 #include "ringfence/policy.hpp"
 #include "ringfence/compile.hpp"
+#include "ringfence/policy_explain.hpp"
 #include "ringfence/equivalence.hpp"
 #include "ringfence/install.hpp"

@@ -24,9 +24,12 @@ if(DEFINED GOLDEN)
     else()
         file(READ ${GOLDEN} expected)
         if(NOT out STREQUAL expected)
-            file(WRITE ${GOLDEN}.actual "${out}")
-            execute_process(COMMAND diff -u ${GOLDEN} ${GOLDEN}.actual)
-            message(FATAL_ERROR "the output differs from ${GOLDEN} (got ${GOLDEN}.actual; "
+            # The output goes to the build tree (the test's working directory), never the sources.
+            get_filename_component(_name ${GOLDEN} NAME)
+            set(_actual ${CMAKE_CURRENT_BINARY_DIR}/${_name}.actual)
+            file(WRITE ${_actual} "${out}")
+            execute_process(COMMAND diff -u ${GOLDEN} ${_actual})
+            message(FATAL_ERROR "the output differs from ${GOLDEN} (got ${_actual}; "
                 "RINGFENCE_UPDATE_GOLDEN=1 ctest -R tool. rewrites the golden files)")
         endif()
     endif()
