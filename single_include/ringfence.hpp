@@ -4911,57 +4911,15 @@ public:
 
 } // namespace ringfence
 
-// ringfence/kernel.hpp - hands verified filters to the running Linux kernel.
+// ringfence/kernel_error.hpp - why the kernel refused: ringfence::kernel_errc, a std::error_code category.
 //
-//   using namespace ringfence;
-//   constexpr insn deny[] = {stmt(bpf::ret | bpf::k, 0)};
-//   if (auto r = register_ring_filter(ring_fd, IORING_OP_NOP, deny); !r)
-//       std::fprintf(stderr, "%s\n", r.message().c_str());   // says what to do
-//
-//   set_no_new_privs();                                      // needed for task filters
-//   auto r = register_task_filter(IORING_OP_SOCKET, prog, {.deny_rest = true});
-//
-// ringfence/probe.hpp measures the running kernel (probe()), and
-// ringfence/install.hpp installs a whole policy on the calling task.
-//
-// Linux only; raw syscalls, nothing beyond libc. A program that fails
-// ringfence::verify() is never sent: the result carries the verifier's reason
-// instead of the kernel's bare -EINVAL.
+//   if (auto r = ringfence::register_task_filter(op, prog); !r && r.error == ringfence::kernel_errc::needs_no_new_privs)
+//   r.error == std::errc::permission_denied;   // each reason also compares equal to its std::errc
 
-// Only Linux has io_uring: elsewhere this header is empty, so the umbrella
-// header still works for compile-time use.
-#if defined(__linux__)
-
-
-#include <array>
-#include <cerrno>
-#include <cstdint>
-#include <cstddef>
-#include <cstring>
-#include <optional>
-#include <span>
 #include <string>
 #include <system_error>
 
-#include <linux/capability.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#ifndef __NR_io_uring_setup
-#define __NR_io_uring_setup 425
-#endif
-#ifndef __NR_io_uring_register
-#define __NR_io_uring_register 427
-#endif
-
 namespace ringfence {
-
-// ---------------------------------------------------------------------------
-// Errors
-// ---------------------------------------------------------------------------
 
 // Why a registration failed, as ringfence understands it. Each compares equal
 // to the matching std::errc (e.g. `ec == std::errc::permission_denied`).
@@ -5024,11 +4982,54 @@ inline std::error_code make_error_code(kernel_errc e) noexcept { return {static_
 template <>
 struct std::is_error_code_enum<ringfence::kernel_errc> : std::true_type {};
 
-namespace ringfence {
+// ringfence/registration.hpp - hands verified filters to the running Linux kernel.
+//
+//   using namespace ringfence;
+//   constexpr insn deny[] = {stmt(bpf::ret | bpf::k, 0)};
+//   if (auto r = register_ring_filter(ring_fd, IORING_OP_NOP, deny); !r)
+//       std::fprintf(stderr, "%s\n", r.message().c_str());   // says what to do
+//
+//   set_no_new_privs();                                      // needed for task filters
+//   auto r = register_task_filter(IORING_OP_SOCKET, prog, {.deny_rest = true});
+//
+// Raw syscalls, nothing beyond libc. A program that fails ringfence::verify()
+// is never sent: the result carries the verifier's reason instead of the
+// kernel's bare -EINVAL, and a kernel's -EINVAL is diagnosed (no filters at
+// all, an opcode it does not know, ...) by asking a scratch ring in a forked
+// child. ringfence/probe.hpp measures the running kernel (probe()),
+// ringfence/install.hpp installs a whole policy, ringfence/restrictions.hpp
+// registers task restrictions, ringfence/liburing.hpp takes a `struct io_uring*`.
 
-// ---------------------------------------------------------------------------
-// Filter registration
-// ---------------------------------------------------------------------------
+#if !defined(__linux__)
+// Only Linux has io_uring: elsewhere this header is empty, so the umbrella
+// header still works for compile-time use.
+#else
+
+
+#include <cerrno>
+#include <cstdint>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+
+#include <linux/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef __NR_io_uring_setup
+#define __NR_io_uring_setup 425
+#endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
+
+namespace ringfence {
 
 // The fd that names "the calling task" instead of a ring.
 inline constexpr int current_task = -1;
@@ -5296,10 +5297,34 @@ inline std::error_code set_no_new_privs() noexcept {
     return {};
 }
 
-// ---------------------------------------------------------------------------
-// Task restrictions (IORING_REGISTER_RESTRICTIONS with fd -1)
-// ---------------------------------------------------------------------------
+} // namespace ringfence
+
+#endif // defined(__linux__)
+
+// ringfence/restrictions.hpp - the task's io_uring restriction set (IORING_REGISTER_RESTRICTIONS on fd -1).
 //
+//   ringfence::set_no_new_privs();
+//   auto r = ringfence::register_task_restrictions(ringfence::task_restrictions{}
+//                                                      .allow_op(ringfence::IORING_OP_READ)
+//                                                      .allow_register_op(ringfence::IORING_REGISTER_BPF_FILTER));
+//   if (!r) std::fprintf(stderr, "%s\n", r.message().c_str());
+
+#if !defined(__linux__)
+// Only Linux has io_uring: elsewhere this header is empty, so the umbrella
+// header still works for compile-time use.
+#else
+
+
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <system_error>
+
+namespace ringfence {
+
 // The kernel rules (io_uring/register.c, Linux 7.x), checked by the conformance suite:
 // - needs no_new_privs or CAP_SYS_ADMIN, else -EACCES;
 // - once per task: -EPERM when the task already has a restriction set, which
@@ -5410,23 +5435,12 @@ inline restriction_result register_task_restrictions(const task_restrictions& se
 
 } // namespace ringfence
 
-// ---------------------------------------------------------------------------
-// liburing interop: pass a `struct io_uring*` where a ring fd is expected.
-// ---------------------------------------------------------------------------
-#if defined(__has_include)
-#if __has_include(<liburing.h>) && !defined(RINGFENCE_NO_LIBURING)
-#include <liburing.h>
-namespace ringfence {
-inline registration register_ring_filter(::io_uring* ring, unsigned opcode, std::span<const insn> prog,
-                                         const filter_options& opt = {}) {
-    return register_filter(ring->ring_fd, opcode, prog, opt);
-}
-} // namespace ringfence
-#define RINGFENCE_HAS_LIBURING_INTEROP 1
-#endif
-#endif
-
 #endif // defined(__linux__)
+
+// ringfence/kernel.hpp - the kernel boundary in one include: registration.hpp
+// (filters, set_no_new_privs), restrictions.hpp (task restrictions) and
+// kernel_error.hpp (why the kernel refused). liburing interop is opt-in:
+// ringfence/liburing.hpp.
 
 // ringfence/uring.hpp - a minimal io_uring: raw syscalls, one request at a time.
 //

@@ -32,6 +32,10 @@
 #include "ringfence/builder.hpp"
 #include "ringfence/kernel.hpp"
 #include "ringfence/kernel_profile.hpp"
+#if __has_include(<liburing.h>)
+#include "ringfence/liburing.hpp" // opt-in: struct io_uring* overloads
+#define CONFORMANCE_HAS_LIBURING 1
+#endif
 #include "ringfence/probe.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/sqe.hpp"
@@ -1380,7 +1384,7 @@ void restrict_sqe_flags() {
     });
 }
 
-#if defined(RINGFENCE_HAS_LIBURING_INTEROP)
+#if defined(CONFORMANCE_HAS_LIBURING)
 // The struct io_uring* overload uses the ring's fd; liburing itself is not
 // linked (only its struct is needed), so the ring here is ours.
 void liburing_interop() {
@@ -1462,7 +1466,7 @@ const scenario scenarios[] = {
     {"restrict.sqe_flags_allowed_required", restrict_sqe_flags},
     {"restrict.sqe_flags_last_entry_wins", restrict_sqe_flags_last_entry_wins},
     {"restrict.max_entries_and_execve", restrict_limits_and_execve},
-#if defined(RINGFENCE_HAS_LIBURING_INTEROP)
+#if defined(CONFORMANCE_HAS_LIBURING)
     {"interop.liburing_struct_io_uring", liburing_interop},
 #endif
 };
