@@ -666,6 +666,8 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
 //   auto [prog, error] = a.link();        // error.ok() when every label resolved
 //
 // Labels may only be jumped to forwards (classic BPF has no backward jumps).
+// A label belongs to the assembler that made it: naming it in another one
+// (or in a copy: a copy is another assembler) is link_errc::label_of_another_builder.
 // A conditional jump whose target is more than 255 instructions away is
 // rewritten through an unconditional JA trampoline placed right after it.
 // Everything is constexpr: the same code builds programs at compile time and
@@ -678,9 +680,15 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
 
 namespace ringfence {
 
-// A jump target. Get one from make_label(), place it with bind().
+// A jump target. Get one from make_label(), place it with bind(), in the same
+// builder: a label remembers which one made it (`owner`, compared by address,
+// which constant evaluation allows), and any other refuses it.
+// A label written as a bare number, label{n}, has no owner: it names label n
+// of whichever builder it is given to (for callers that keep labels as
+// numbers); one a builder made is checked.
 struct label {
     std::uint16_t id = 0xffff;
+    const void* owner = nullptr;
     friend constexpr bool operator==(label, label) = default;
 };
 
@@ -690,13 +698,14 @@ enum class link_errc : std::uint8_t {
     none,
     too_many_instructions, // more than 4096 after adding trampolines
     too_many_labels,
-    invalid_label,         // a label not made by this assembler
+    invalid_label,         // a bare number (or label{}) this assembler made no label for
     label_bound_twice,
     unbound_label,         // jumped to, never bound
     backward_jump,         // target bound at or before the jump
     jump_past_end,         // target bound after the last instruction
     invalid_field,         // a field the typed layer cannot load this way
     value_too_wide,        // a constant with bits beyond its field's width
+    label_of_another_builder, // a label made by another assembler (or by the original of a copy)
 };
 
 constexpr const char* describe(link_errc e) noexcept {
@@ -704,7 +713,9 @@ constexpr const char* describe(link_errc e) noexcept {
     case link_errc::none: return "linked";
     case link_errc::too_many_instructions: return "the program needs more than 4096 instructions";
     case link_errc::too_many_labels: return "more than 4096 labels";
-    case link_errc::invalid_label: return "a jump names a label that was not made by this builder";
+    case link_errc::invalid_label: return "a jump or bind names a label that was never made (label{}, or a number no make_label() returned)";
+    case link_errc::label_of_another_builder:
+        return "a jump or bind names a label made by another builder (a label belongs to the builder whose make_label() made it; a copy is another builder)";
     case link_errc::label_bound_twice: return "a label is bound twice";
     case link_errc::unbound_label: return "a jump targets a label that is never bound";
     case link_errc::backward_jump: return "a jump targets a label bound before it (classic BPF jumps only forward)";
@@ -741,12 +752,13 @@ public:
             return label{};
         }
         label_pos_[label_count_] = unbound;
-        return label{static_cast<std::uint16_t>(label_count_++)};
+        return label{static_cast<std::uint16_t>(label_count_++), identity()};
     }
 
     // Places `l` at the next instruction to be emitted.
     constexpr Derived& bind(label l) noexcept {
-        if (!valid(l)) fail(link_errc::invalid_label);
+        if (!mine(l)) fail(link_errc::label_of_another_builder);
+        else if (!valid(l)) fail(link_errc::invalid_label);
         else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice);
         else label_pos_[l.id] = static_cast<std::uint16_t>(count_);
         return self();
@@ -785,16 +797,16 @@ public:
     constexpr Derived& ret_a() noexcept { return emit(stmt(bpf::ret | a, 0)); }
 
     constexpr Derived& ja(label target) noexcept {
-        push(item{stmt(jmp | bpf::ja, 0), target.id, no_target});
+        push(item{stmt(jmp | bpf::ja, 0), target_id(target), no_target});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f) noexcept {
-        push(item{jump(jmp | op | k, v, 0, 0), t.id, f.id});
+        push(item{jump(jmp | op | k, v, 0, 0), target_id(t), target_id(f)});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f) noexcept {
-        push(item{jump(jmp | op | x, 0, 0, 0), t.id, f.id});
+        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t), target_id(f)});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jeq, v, t, f); }
@@ -885,7 +897,19 @@ private:
     };
 
     constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    // Who made a label: this object's address. Equality of pointers to
+    // different objects is a constant expression; a copy has its own address.
+    constexpr const void* identity() const noexcept { return this; }
+    constexpr bool mine(label l) const noexcept { return l.owner == nullptr || l.owner == identity(); }
     constexpr bool valid(label l) const noexcept { return l.id < label_count_; }
+    // A jump's target as stored: the label's number. Another builder's label
+    // is an error here, at the jump (its number may well exist in this one too).
+    // label{} is refused here too: its number is the one that marks "no target".
+    constexpr std::uint16_t target_id(label l) noexcept {
+        if (!mine(l)) fail(link_errc::label_of_another_builder);
+        else if (l.id == no_target) fail(link_errc::invalid_label);
+        return l.id;
+    }
     constexpr void push(const item& it) noexcept {
         if (count_ == max_insns) {
             fail(link_errc::too_many_instructions);
@@ -1795,9 +1819,11 @@ private:
     std::size_t count_ = 0;     // instructions in the text (pass 1)
     std::size_t last_line_ = 1; // line of the last instruction
     bpf::assembler asm_{};
-    // Pass 2: the assembler label bound before instruction i (a plain array:
-    // constant evaluation charges a vector's fill per element).
-    label at_index_[bpf::max_insns + 1]{};
+    // Pass 2: one more than the number of the assembler label bound before
+    // instruction i, 0 for none (a plain array: constant evaluation charges a
+    // vector's fill per element; numbers, not labels, keep the parser small on
+    // the stack).
+    std::uint16_t at_index_[bpf::max_insns + 1]{};
 
     // After pass 1, labels_ is sorted by name and then by place, so the first
     // entry of a name is its first definition: lookups are binary searches.
@@ -1836,12 +1862,13 @@ private:
         index = static_cast<std::size_t>(at);
         return true;
     }
+    // label{n}: a bare number, which asm_ takes as its own label n (it made it).
     constexpr label label_at(std::size_t index) {
-        if (at_index_[index] == label{}) at_index_[index] = asm_.make_label();
-        return at_index_[index];
+        if (!at_index_[index]) at_index_[index] = static_cast<std::uint16_t>(asm_.make_label().id + 1);
+        return label{static_cast<std::uint16_t>(at_index_[index] - 1)};
     }
     constexpr bool emit(const parsed_insn& p, std::size_t pc) {
-        if (at_index_[pc] != label{}) asm_.bind(at_index_[pc]);
+        if (at_index_[pc]) asm_.bind(label{static_cast<std::uint16_t>(at_index_[pc] - 1)});
         if (!p.is_jump) {
             asm_.emit(p.in);
             return true;
@@ -3129,6 +3156,9 @@ constexpr basic_prepared_program<N> prepare(const basic_program<N>& p) noexcept 
 //       return b.build();     // in a constant expression, a rejected program does not compile
 //   }();
 //
+// A label works only in the builder that made it (not in another one, nor in
+// a copy): anything else is link_errc::label_of_another_builder.
+//
 // Loads of sub-word fields become a word load plus shift and mask for the
 // target's byte order; 64-bit fields are compared as two 32-bit halves;
 // network-order fields (connect port and addresses) are compared against
@@ -3210,7 +3240,8 @@ constexpr void a_load_is_beyond_the_40_byte_context(std::size_t i) { rejected(i)
 constexpr void a_load_offset_is_not_a_multiple_of_4(std::size_t i) { rejected(i); }
 constexpr void it_needs_more_than_4096_instructions(std::size_t i) { rejected(i); }
 constexpr void it_has_more_than_4096_labels(std::size_t i) { rejected(i); }
-constexpr void a_jump_names_a_label_of_another_builder(std::size_t i) { rejected(i); }
+constexpr void a_jump_names_a_label_that_was_never_made(std::size_t i) { rejected(i); }
+constexpr void a_label_made_by_another_builder_is_used(std::size_t i) { rejected(i); }
 constexpr void a_label_is_bound_twice(std::size_t i) { rejected(i); }
 constexpr void a_jump_targets_a_label_that_is_never_bound(std::size_t i) { rejected(i); }
 constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
@@ -3226,7 +3257,8 @@ constexpr void report_in_constant_expression(const build_error& e) {
         switch (e.link.code) {
         case link_errc::too_many_instructions: why::it_needs_more_than_4096_instructions(i); break;
         case link_errc::too_many_labels: why::it_has_more_than_4096_labels(i); break;
-        case link_errc::invalid_label: why::a_jump_names_a_label_of_another_builder(i); break;
+        case link_errc::invalid_label: why::a_jump_names_a_label_that_was_never_made(i); break;
+        case link_errc::label_of_another_builder: why::a_label_made_by_another_builder_is_used(i); break;
         case link_errc::label_bound_twice: why::a_label_is_bound_twice(i); break;
         case link_errc::unbound_label: why::a_jump_targets_a_label_that_is_never_bound(i); break;
         case link_errc::backward_jump: why::a_jump_goes_backwards(i); break;

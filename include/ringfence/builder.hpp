@@ -9,6 +9,9 @@
 //       return b.build();     // in a constant expression, a rejected program does not compile
 //   }();
 //
+// A label works only in the builder that made it (not in another one, nor in
+// a copy): anything else is link_errc::label_of_another_builder.
+//
 // Loads of sub-word fields become a word load plus shift and mask for the
 // target's byte order; 64-bit fields are compared as two 32-bit halves;
 // network-order fields (connect port and addresses) are compared against
@@ -94,7 +97,8 @@ constexpr void a_load_is_beyond_the_40_byte_context(std::size_t i) { rejected(i)
 constexpr void a_load_offset_is_not_a_multiple_of_4(std::size_t i) { rejected(i); }
 constexpr void it_needs_more_than_4096_instructions(std::size_t i) { rejected(i); }
 constexpr void it_has_more_than_4096_labels(std::size_t i) { rejected(i); }
-constexpr void a_jump_names_a_label_of_another_builder(std::size_t i) { rejected(i); }
+constexpr void a_jump_names_a_label_that_was_never_made(std::size_t i) { rejected(i); }
+constexpr void a_label_made_by_another_builder_is_used(std::size_t i) { rejected(i); }
 constexpr void a_label_is_bound_twice(std::size_t i) { rejected(i); }
 constexpr void a_jump_targets_a_label_that_is_never_bound(std::size_t i) { rejected(i); }
 constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
@@ -110,7 +114,8 @@ constexpr void report_in_constant_expression(const build_error& e) {
         switch (e.link.code) {
         case link_errc::too_many_instructions: why::it_needs_more_than_4096_instructions(i); break;
         case link_errc::too_many_labels: why::it_has_more_than_4096_labels(i); break;
-        case link_errc::invalid_label: why::a_jump_names_a_label_of_another_builder(i); break;
+        case link_errc::invalid_label: why::a_jump_names_a_label_that_was_never_made(i); break;
+        case link_errc::label_of_another_builder: why::a_label_made_by_another_builder_is_used(i); break;
         case link_errc::label_bound_twice: why::a_label_is_bound_twice(i); break;
         case link_errc::unbound_label: why::a_jump_targets_a_label_that_is_never_bound(i); break;
         case link_errc::backward_jump: why::a_jump_goes_backwards(i); break;

@@ -534,9 +534,11 @@ private:
     std::size_t count_ = 0;     // instructions in the text (pass 1)
     std::size_t last_line_ = 1; // line of the last instruction
     bpf::assembler asm_{};
-    // Pass 2: the assembler label bound before instruction i (a plain array:
-    // constant evaluation charges a vector's fill per element).
-    label at_index_[bpf::max_insns + 1]{};
+    // Pass 2: one more than the number of the assembler label bound before
+    // instruction i, 0 for none (a plain array: constant evaluation charges a
+    // vector's fill per element; numbers, not labels, keep the parser small on
+    // the stack).
+    std::uint16_t at_index_[bpf::max_insns + 1]{};
 
     // After pass 1, labels_ is sorted by name and then by place, so the first
     // entry of a name is its first definition: lookups are binary searches.
@@ -575,12 +577,13 @@ private:
         index = static_cast<std::size_t>(at);
         return true;
     }
+    // label{n}: a bare number, which asm_ takes as its own label n (it made it).
     constexpr label label_at(std::size_t index) {
-        if (at_index_[index] == label{}) at_index_[index] = asm_.make_label();
-        return at_index_[index];
+        if (!at_index_[index]) at_index_[index] = static_cast<std::uint16_t>(asm_.make_label().id + 1);
+        return label{static_cast<std::uint16_t>(at_index_[index] - 1)};
     }
     constexpr bool emit(const parsed_insn& p, std::size_t pc) {
-        if (at_index_[pc] != label{}) asm_.bind(at_index_[pc]);
+        if (at_index_[pc]) asm_.bind(label{static_cast<std::uint16_t>(at_index_[pc] - 1)});
         if (!p.is_jump) {
             asm_.emit(p.in);
             return true;

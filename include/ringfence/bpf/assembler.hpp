@@ -8,6 +8,8 @@
 //   auto [prog, error] = a.link();        // error.ok() when every label resolved
 //
 // Labels may only be jumped to forwards (classic BPF has no backward jumps).
+// A label belongs to the assembler that made it: naming it in another one
+// (or in a copy: a copy is another assembler) is link_errc::label_of_another_builder.
 // A conditional jump whose target is more than 255 instructions away is
 // rewritten through an unconditional JA trampoline placed right after it.
 // Everything is constexpr: the same code builds programs at compile time and
@@ -23,9 +25,15 @@
 
 namespace ringfence {
 
-// A jump target. Get one from make_label(), place it with bind().
+// A jump target. Get one from make_label(), place it with bind(), in the same
+// builder: a label remembers which one made it (`owner`, compared by address,
+// which constant evaluation allows), and any other refuses it.
+// A label written as a bare number, label{n}, has no owner: it names label n
+// of whichever builder it is given to (for callers that keep labels as
+// numbers); one a builder made is checked.
 struct label {
     std::uint16_t id = 0xffff;
+    const void* owner = nullptr;
     friend constexpr bool operator==(label, label) = default;
 };
 
@@ -35,13 +43,14 @@ enum class link_errc : std::uint8_t {
     none,
     too_many_instructions, // more than 4096 after adding trampolines
     too_many_labels,
-    invalid_label,         // a label not made by this assembler
+    invalid_label,         // a bare number (or label{}) this assembler made no label for
     label_bound_twice,
     unbound_label,         // jumped to, never bound
     backward_jump,         // target bound at or before the jump
     jump_past_end,         // target bound after the last instruction
     invalid_field,         // a field the typed layer cannot load this way
     value_too_wide,        // a constant with bits beyond its field's width
+    label_of_another_builder, // a label made by another assembler (or by the original of a copy)
 };
 
 constexpr const char* describe(link_errc e) noexcept {
@@ -49,7 +58,9 @@ constexpr const char* describe(link_errc e) noexcept {
     case link_errc::none: return "linked";
     case link_errc::too_many_instructions: return "the program needs more than 4096 instructions";
     case link_errc::too_many_labels: return "more than 4096 labels";
-    case link_errc::invalid_label: return "a jump names a label that was not made by this builder";
+    case link_errc::invalid_label: return "a jump or bind names a label that was never made (label{}, or a number no make_label() returned)";
+    case link_errc::label_of_another_builder:
+        return "a jump or bind names a label made by another builder (a label belongs to the builder whose make_label() made it; a copy is another builder)";
     case link_errc::label_bound_twice: return "a label is bound twice";
     case link_errc::unbound_label: return "a jump targets a label that is never bound";
     case link_errc::backward_jump: return "a jump targets a label bound before it (classic BPF jumps only forward)";
@@ -86,12 +97,13 @@ public:
             return label{};
         }
         label_pos_[label_count_] = unbound;
-        return label{static_cast<std::uint16_t>(label_count_++)};
+        return label{static_cast<std::uint16_t>(label_count_++), identity()};
     }
 
     // Places `l` at the next instruction to be emitted.
     constexpr Derived& bind(label l) noexcept {
-        if (!valid(l)) fail(link_errc::invalid_label);
+        if (!mine(l)) fail(link_errc::label_of_another_builder);
+        else if (!valid(l)) fail(link_errc::invalid_label);
         else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice);
         else label_pos_[l.id] = static_cast<std::uint16_t>(count_);
         return self();
@@ -130,16 +142,16 @@ public:
     constexpr Derived& ret_a() noexcept { return emit(stmt(bpf::ret | a, 0)); }
 
     constexpr Derived& ja(label target) noexcept {
-        push(item{stmt(jmp | bpf::ja, 0), target.id, no_target});
+        push(item{stmt(jmp | bpf::ja, 0), target_id(target), no_target});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f) noexcept {
-        push(item{jump(jmp | op | k, v, 0, 0), t.id, f.id});
+        push(item{jump(jmp | op | k, v, 0, 0), target_id(t), target_id(f)});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f) noexcept {
-        push(item{jump(jmp | op | x, 0, 0, 0), t.id, f.id});
+        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t), target_id(f)});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jeq, v, t, f); }
@@ -230,7 +242,19 @@ private:
     };
 
     constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    // Who made a label: this object's address. Equality of pointers to
+    // different objects is a constant expression; a copy has its own address.
+    constexpr const void* identity() const noexcept { return this; }
+    constexpr bool mine(label l) const noexcept { return l.owner == nullptr || l.owner == identity(); }
     constexpr bool valid(label l) const noexcept { return l.id < label_count_; }
+    // A jump's target as stored: the label's number. Another builder's label
+    // is an error here, at the jump (its number may well exist in this one too).
+    // label{} is refused here too: its number is the one that marks "no target".
+    constexpr std::uint16_t target_id(label l) noexcept {
+        if (!mine(l)) fail(link_errc::label_of_another_builder);
+        else if (l.id == no_target) fail(link_errc::invalid_label);
+        return l.id;
+    }
     constexpr void push(const item& it) noexcept {
         if (count_ == max_insns) {
             fail(link_errc::too_many_instructions);
