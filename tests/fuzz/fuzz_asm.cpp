@@ -1,4 +1,5 @@
-// libFuzzer target: arbitrary bytes through the bpf_asm parser and the disassembler.
+// libFuzzer target: arbitrary bytes through the bpf_asm parser and the disassembler
+// (texts of up to 4,096 bytes, libFuzzer's default -max_len; fuzz_asm_large takes them to 1 MiB).
 //
 //   build: clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_asm.cpp
 //   run:   ./fuzz_asm -max_total_time=60 -seed=1
