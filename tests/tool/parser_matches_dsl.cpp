@@ -37,7 +37,7 @@ constexpr auto every_form_dsl =
                                              !((rf::socket::type & 0x800u) == 0u)),
              rf::rule(rf::IORING_OP_OPENAT).allow_if(rf::open::flags.all_of(o_wronly | o_append) && rf::open::mode.in({0644ull, 0600ull})),
              rf::rule(rf::IORING_OP_CONNECT).allow_if(rf::connect::family == k_inet6 &&
-                                              !rf::connect::v6_addr.in({rf::ipv6("::1"), rf::ipv6("fe80::/10")})),
+                                              rf::connect::v6_addr.not_in({rf::ipv6("::1"), rf::ipv6("fe80::/10")})),
              rf::rule(rf::IORING_OP_CONNECT).allow_if(rf::connect::v4_addr != rf::ipv4("0.0.0.0/8") &&
                                               !(rf::connect::port.between(rf::port(0), rf::port(1023)) || rf::connect::port.in({rf::port(5432)}))),
          }.otherwise(rf::deny);

@@ -209,6 +209,24 @@ constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
 namespace detail {
 
 // A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
+// Indices into fields::all.
+inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_family_index = 4,
+                              socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
+                              open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
+                              connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+// An address test means its family: connect.v4_addr and connect.v6_addr share
+// bytes of the context, so a v4 test holds only when connect.family is AF_INET
+// and a v6 test only when it is AF_INET6 (0: the field needs no family).
+// evaluate(), compile() and compile_naive() all apply it to the atom.
+inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
+constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
+    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
+}
+static_assert(fields::all[socket_type_index] == fields::socket_type &&
+              fields::all[open_resolve_index] == fields::open_resolve &&
+              fields::all[connect_v6_index] == fields::connect_v6_addr &&
+              fields::all[sqe_flags_index] == fields::sqe_flags);
+
 template <unsigned Bits>
 struct int_field {
     std::uint8_t index;
@@ -390,6 +408,12 @@ struct v4_field {
         for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
         return with_error(make_set(index, ms), e);
     }
+    // Outside all of them, over AF_INET: a test of the address, so it holds
+    // only for its family, as != does (!in() also holds for every other family).
+    template <std::size_t K>
+    constexpr condition<4, K> not_in(const ringfence::ipv4 (&as)[K]) const {
+        return !in(as) && int_field<32>{connect_family_index} == af_inet_value;
+    }
 
 #define RINGFENCE_V4_MESSAGE                                                                                     \
     "ringfence::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
@@ -444,6 +468,11 @@ struct v6_field {
         for (std::size_t i = 0; i < K; ++i) ms[i] = m(as[i]), e = first_error(e, as[i].error);
         return with_error(make_set(index, ms), e);
     }
+    // Outside all of them, over AF_INET6 (see v4_field::not_in).
+    template <std::size_t K>
+    constexpr condition<4, K> not_in(const ringfence::ipv6 (&as)[K]) const {
+        return !in(as) && int_field<32>{connect_family_index} == af_inet6_value;
+    }
 
 #define RINGFENCE_V6_MESSAGE                                                                                     \
     "ringfence::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
@@ -467,23 +496,6 @@ struct v6_field {
 };
 #undef RINGFENCE_POLICY_REJECT
 
-// Indices into fields::all.
-inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_family_index = 4,
-                              socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
-                              open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
-                              connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
-// An address test means its family: connect.v4_addr and connect.v6_addr share
-// bytes of the context, so a v4 test holds only when connect.family is AF_INET
-// and a v6 test only when it is AF_INET6 (0: the field needs no family).
-// evaluate(), compile() and compile_naive() all apply it to the atom.
-inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
-constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
-    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
-}
-static_assert(fields::all[socket_type_index] == fields::socket_type &&
-              fields::all[open_resolve_index] == fields::open_resolve &&
-              fields::all[connect_v6_index] == fields::connect_v6_addr &&
-              fields::all[sqe_flags_index] == fields::sqe_flags);
 } // namespace detail
 
 // The fields a policy can test, by the kernel's names.
