@@ -20,7 +20,8 @@
 // member counts, so the structure of a policy built with the DSL's operators
 // must be known when the test is compiled. The structure of each policy (how
 // many rules and opcodes per rule, where and/or and not are, how many members
-// each set has, which tests are IPv4-or-mapped) comes from `shapes`, a table
+// each set has, which tests are IPv4-or-mapped, which are an address field's
+// `not in`, whose DSL is 4 nodes) comes from `shapes`, a table
 // generated in constant evaluation from a fixed seed. Everything else is drawn
 // at run time: opcodes, actions, the default, and versus or, fields, operators,
 // masks, constants, ranges, prefixes, names, and the spelling of the text
@@ -165,6 +166,8 @@ enum class shape_kind : std::uint8_t {
     mapped_eq, // connect::v4_or_mapped_addr == prefix (DSL only; the text spells out its meaning)
     mapped_ne, // connect::v4_or_mapped_addr != prefix
     mapped_in, // connect::v4_or_mapped_addr.in({a prefixes})
+    addr_not_in, // connect.v4_addr or connect.v6_addr (drawn at run time) not in {a prefixes}: outside the
+                 // set over the field's family; DSL .not_in(), !in() && family == AF_INET(6) (condition<4, a>)
     not_,      // not left
     binary,    // left and/or right (which one is drawn at run time)
 };
@@ -208,15 +211,16 @@ constexpr std::uint8_t grow(rule_shape& r, splitmix& g, unsigned leaves) {
     if (leaves == 1) {
         shape_node n;
         const unsigned k = g.below(100);
-        if (k < 54) n.kind = shape_kind::plain;
-        else if (k < 74) n.kind = shape_kind::set, n.a = static_cast<std::uint8_t>(1 + g.below(5));
-        else if (k < 87) {
+        if (k < 52) n.kind = shape_kind::plain;
+        else if (k < 71) n.kind = shape_kind::set, n.a = static_cast<std::uint8_t>(1 + g.below(5));
+        else if (k < 84) {
             n.kind = shape_kind::mixed;
             n.a = static_cast<std::uint8_t>(1 + g.below(3));
             n.b = static_cast<std::uint8_t>(g.below(4));
-        } else if (k < 92) n.kind = shape_kind::mapped_eq;
-        else if (k < 95) n.kind = shape_kind::mapped_ne;
-        else n.kind = shape_kind::mapped_in, n.a = static_cast<std::uint8_t>(1 + g.below(3));
+        } else if (k < 89) n.kind = shape_kind::mapped_eq;
+        else if (k < 92) n.kind = shape_kind::mapped_ne;
+        else if (k < 95) n.kind = shape_kind::mapped_in, n.a = static_cast<std::uint8_t>(1 + g.below(3));
+        else n.kind = shape_kind::addr_not_in, n.a = static_cast<std::uint8_t>(1 + g.below(4));
         at = push(r, n);
     } else {
         const unsigned l = 1 + g.below(leaves - 1);
@@ -251,10 +255,11 @@ constexpr std::array<policy_shape, shape_count> make_shapes() {
 
 inline constexpr std::array<policy_shape, shape_count> shapes = detail::make_shapes();
 
-constexpr bool has_mapped(const rule_shape& r) noexcept {
+// Whether the rule has a test only CONNECT's context has (IPv4-or-mapped, an address's `not in`).
+constexpr bool needs_connect(const rule_shape& r) noexcept {
     for (std::size_t i = 0; i < r.count; ++i)
         if (r.nodes[i].kind == shape_kind::mapped_eq || r.nodes[i].kind == shape_kind::mapped_ne ||
-            r.nodes[i].kind == shape_kind::mapped_in)
+            r.nodes[i].kind == shape_kind::mapped_in || r.nodes[i].kind == shape_kind::addr_not_in)
             return true;
     return false;
 }
@@ -300,13 +305,18 @@ struct test {
     std::vector<std::uint64_t> values; // set: the set's values (integers, ports)
     std::vector<v4_prefix> v4;        // v4 compare: one; v4 set and mapped tests: the prefixes
     std::vector<v6_prefix> v6;        // v6 compare: one; v6 set: the prefixes
+    // An address set written `FIELD not in {...}`: outside the set, over the
+    // field's family (docs/policy-format.md); a shape_kind::addr_not_in leaf.
+    bool outside = false;
 };
 enum class nkind : std::uint8_t { test, not_, and_, or_ };
 struct node {
     nkind kind = nkind::test;
     test t{};
     std::uint8_t left = 0, right = 0;
-    // A not over a set or range test, written `FIELD not in ...` in the text (else `not FIELD in ...`).
+    // A not over an integer or port field's set or range test, written `FIELD not in ...` in the text
+    // (else `not FIELD in ...`); the same not either way. An address field's `not in` is not a not
+    // (it holds only for the field's family): that is test::outside.
     bool not_in = false;
 };
 struct rule {
@@ -546,20 +556,8 @@ inline test mapped_test(rng_t& rng, form kind, std::size_t count) {
 }
 } // namespace detail
 
-struct generator_options {
-    // Whether `not in` is written for an address set. The format documents
-    // every test on an address field as holding only for its own family,
-    // `!=` included, so `connect.v4_addr not in {10.0.0.1}` does not hold for
-    // an AF_INET6 destination, and decide() says so; the parser reads `not in`
-    // as not over the set test (the DSL's !connect::v4_addr.in(...)), which
-    // holds there. Off while the two disagree (an address set under a not is
-    // then written `not FIELD in {...}`, which means the same to both).
-    bool address_not_in = false;
-};
-
 // A policy of shape `shape_index`, its content drawn from `rng`.
-inline random_policy generate(ringfence::testing::random_source& rng, std::size_t shape_index,
-                              generator_options options = {}) {
+inline random_policy generate(ringfence::testing::random_source& rng, std::size_t shape_index) {
     using namespace detail;
     const policy_shape& ps = shapes[shape_index];
     random_policy p;
@@ -586,11 +584,11 @@ inline random_policy generate(ringfence::testing::random_source& rng, std::size_
         r.act = rng.percent(50) ? ringfence::allow : ringfence::deny;
         r.always = rs.always;
         if (rng.percent(50)) r.name = rng.percent(50) ? "r" + std::to_string(j) : "rule " + std::to_string(j) + " (x)";
-        const scope s = has_mapped(rs) ? scope::connect : theme[rng.below(theme.size())];
+        const scope s = needs_connect(rs) ? scope::connect : theme[rng.below(theme.size())];
         r.opcodes.push_back(opcode_of(s));
         if (rs.opcodes == 2) {
             const unsigned k = static_cast<unsigned>(rng.below(100));
-            if (has_mapped(rs) || k < 25) r.opcodes.push_back(r.opcodes[0]);                       // the same twice
+            if (needs_connect(rs) || k < 25) r.opcodes.push_back(r.opcodes[0]);                       // the same twice
             else if (s == scope::open && k < 75) r.opcodes.push_back(r.opcodes[0] == op_openat ? op_openat2 : op_openat);
             else if (k < 75) r.opcodes.push_back(opcode_of(theme[rng.below(theme.size())]));
             else r.opcodes.push_back(plain_op());
@@ -608,14 +606,19 @@ inline random_policy generate(ringfence::testing::random_source& rng, std::size_
             case shape_kind::mapped_eq: n.t = mapped_test(rng, form::mapped_eq, 1); break;
             case shape_kind::mapped_ne: n.t = mapped_test(rng, form::mapped_ne, 1); break;
             case shape_kind::mapped_in: n.t = mapped_test(rng, form::mapped_in, sn.a); break;
+            case shape_kind::addr_not_in:
+                n.t = set_test(rng, rng.percent(50) ? fid::connect_v4 : fid::connect_v6, 0, sn.a);
+                n.t.outside = true;
+                break;
             case shape_kind::not_: n.kind = nkind::not_; break;
             case shape_kind::binary: n.kind = rng.percent(50) ? nkind::and_ : nkind::or_; break;
             }
             if (n.kind == nkind::not_) {
                 const test& c = r.nodes[n.left].t;
                 const bool address = info(c.field).kind == fkind::v4 || info(c.field).kind == fkind::v6;
+                // An address set under a not stays `not FIELD in {...}` (or `not FIELD not in {...}`).
                 n.not_in = r.nodes[n.left].kind == nkind::test && (c.kind == form::set || c.kind == form::range) &&
-                           (options.address_not_in || !address) && rng.percent(40);
+                           !address && rng.percent(40);
             }
             r.nodes.push_back(std::move(n));
         }
@@ -696,9 +699,10 @@ inline std::uint64_t value_of(const request& q, fid f) {
 // compares (FIELD & MASK) unsigned, over the field's whole width; ports are
 // numbers as written; an address prefix matches every address inside it; a
 // test on connect.v4_addr holds only when connect.family is AF_INET (2), one
-// on connect.v6_addr only when it is AF_INET6 (10), `!=` and `not in` too
-// (`not FIELD in {...}` is a not over the test, so it holds for the other
-// family); v4_or_mapped_addr holds for the IPv4 address over AF_INET and for
+// on connect.v6_addr only when it is AF_INET6 (10), `!=` and `not in`
+// (test::outside) too (`not FIELD in {...}` is a not over the test, so it
+// holds for the other family; on an integer or port field `not in` is that
+// not); v4_or_mapped_addr holds for the IPv4 address over AF_INET and for
 // ::ffff:a.b.c.d over AF_INET6, and its != is the negation of its == (the
 // format's text has no such test; ringfence/policy/condition.hpp defines it).
 struct decision {
@@ -744,17 +748,18 @@ inline bool holds(const test& t, const request& q) {
         return t.kind == form::mapped_ne ? !any : any;
     }
     switch (info(t.field).kind) {
+    // An address test holds only for its family: ==, in, and != and `not in` (outside) too.
     case fkind::v4: {
         if (q.connect_family != af_inet) return false;
         bool any = false;
         for (const v4_prefix& p : t.v4) any = any || in_v4(v4_of(q), p);
-        return t.kind == form::compare && t.op == cmp::ne ? !any : any;
+        return (t.kind == form::compare && t.op == cmp::ne) || t.outside ? !any : any;
     }
     case fkind::v6: {
         if (q.connect_family != af_inet6) return false;
         bool any = false;
         for (const v6_prefix& p : t.v6) any = any || in_v6(q.addr, p);
-        return t.kind == form::compare && t.op == cmp::ne ? !any : any;
+        return (t.kind == form::compare && t.op == cmp::ne) || t.outside ? !any : any;
     }
     case fkind::integer:
     case fkind::port: break;
@@ -782,10 +787,7 @@ inline bool holds(const rule& r, std::size_t n, const request& q) {
     const node& x = r.nodes[n];
     switch (x.kind) {
     case nkind::test: return holds(x.t, q);
-    case nkind::not_:
-        if (x.not_in && info(r.nodes[x.left].t.field).kind == fkind::v4) return q.connect_family == af_inet && !holds(r, x.left, q);
-        if (x.not_in && info(r.nodes[x.left].t.field).kind == fkind::v6) return q.connect_family == af_inet6 && !holds(r, x.left, q);
-        return !holds(r, x.left, q);
+    case nkind::not_: return !holds(r, x.left, q); // `FIELD not in` on an integer or port field, or not/!
     case nkind::and_: return holds(r, x.left, q) && holds(r, x.right, q);
     case nkind::or_: return holds(r, x.left, q) || holds(r, x.right, q);
     }
@@ -1139,7 +1141,7 @@ struct text_writer {
         if (!negated) return "in";
         return "not" + gap() + "in";
     }
-    // One test; `negated`: the test is under a not, written `not in`.
+    // One test; `negated`: the test is under a not, written `not in` (an address's outside set is `not in` too).
     std::string test_text(const test& t, bool negated) {
         const field_info& f = info(t.field);
         static constexpr const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
@@ -1179,7 +1181,7 @@ struct text_writer {
         case form::set:
             s = lhs(t);
             s += gap();
-            s += in_word(negated);
+            s += in_word(negated || t.outside);
             s += gap();
             s += set_items(t);
             return s;
@@ -1443,6 +1445,16 @@ auto mixed(const test& t) {
         else return rs || int_set<K>(t);
     });
 }
+// An address field's `not in`: outside the set over the field's family, 4 nodes for v4 and v6 alike.
+template <std::size_t K, std::size_t... I>
+rf::condition<4, K> outside_set(const test& t, std::index_sequence<I...>) {
+    if (info(t.field).kind == fkind::v4) {
+        const rf::ipv4 as[K] = {ip(t.v4[I])...};
+        return rf::connect::v4_addr.not_in(as);
+    }
+    const rf::ipv6 as[K] = {ip(t.v6[I])...};
+    return rf::connect::v6_addr.not_in(as);
+}
 template <std::size_t K, std::size_t... I>
 auto mapped_set(const test& t, std::index_sequence<I...>) {
     const rf::ipv4 as[K] = {ip(t.v4[I])...};
@@ -1459,6 +1471,7 @@ RINGFENCE_TEST_NOINLINE auto condition(const rule& r) {
     else if constexpr (sn.kind == shape_kind::mapped_eq) return rf::connect::v4_or_mapped_addr == ip(n.t.v4[0]);
     else if constexpr (sn.kind == shape_kind::mapped_ne) return rf::connect::v4_or_mapped_addr != ip(n.t.v4[0]);
     else if constexpr (sn.kind == shape_kind::mapped_in) return mapped_set<sn.a>(n.t, std::make_index_sequence<sn.a>{});
+    else if constexpr (sn.kind == shape_kind::addr_not_in) return outside_set<sn.a>(n.t, std::make_index_sequence<sn.a>{});
     else if constexpr (sn.kind == shape_kind::not_) return !condition<S, J, sn.left>(r);
     else {
         const auto a = condition<S, J, sn.left>(r);

@@ -10,6 +10,10 @@
 //    evaluate() and deciding_rule() on both policies, run() of the native
 //    program, the big-endian program on the context a big-endian kernel lays
 //    out, both naive programs, and the prepared interpreter.
+// The tests include an address field's `not in` (`connect.v4_addr not in
+// {...}`, the DSL's v4_addr.not_in()), which holds only for the field's family,
+// next to `not connect.v4_addr in {...}` (!v4_addr.in()), which also holds for
+// the other families.
 // Seeded and deterministic; the last line it prints gives the counts.
 #include "catch.hpp"
 
@@ -39,7 +43,7 @@ namespace rp = ringfence::testing::random_policies;
 
 constexpr std::uint64_t seed = 0x2026'1201'0011ull;
 constexpr std::size_t policies_per_shape = 48;   // of each of rp::shape_count shapes
-constexpr std::size_t contexts_per_opcode = 192; // for every opcode with rules, and one without
+constexpr std::size_t contexts_per_opcode = 224; // for every opcode with rules, and one without
 // Decisions compared per context: evaluate and deciding_rule on both
 // policies (4), run native, big-endian, naive, naive big-endian, prepared (5).
 constexpr std::size_t decisions_per_context = 9;
@@ -66,7 +70,18 @@ struct big_endian_memory {
 
 struct totals {
     std::size_t policies = 0, programs = 0, contexts = 0, decisions = 0, allowed = 0, by_default = 0;
+    std::size_t v4_not_in = 0, v6_not_in = 0; // address `not in` tests (test::outside) in the policies
 };
+
+// The shapes' address `not in` leaves (the DSL's .not_in(), 4 nodes each).
+constexpr std::size_t address_not_in_leaves() {
+    std::size_t n = 0;
+    for (const rp::policy_shape& ps : rp::shapes)
+        for (std::size_t j = 0; j < ps.rule_count; ++j)
+            for (std::size_t i = 0; i < ps.rules[j].count; ++i) n += ps.rules[j].nodes[i].kind == rp::shape_kind::addr_not_in;
+    return n;
+}
+static_assert(address_not_in_leaves() >= 8, "the shapes test an address field's `not in`");
 
 std::string describe(const rp::request& q) {
     std::ostringstream o;
@@ -218,18 +233,21 @@ void check_policy(const rp::random_policy& p, const dsl_policy& dsl, const std::
 }
 
 // Every shape, `per_shape` policies of each; returns the totals and the opcodes checked.
-totals run_differential(std::size_t per_shape, std::size_t contexts, rp::generator_options options, std::size_t& opcodes) {
+totals run_differential(std::size_t per_shape, std::size_t contexts, std::size_t& opcodes) {
     ringfence::testing::random_source rng(seed);
     totals n;
     opcodes = 0;
     rp::for_each_shape([&](auto shape) {
         constexpr std::size_t s = decltype(shape)::value;
         for (std::size_t i = 0; i < per_shape; ++i) {
-            const rp::random_policy p = rp::generate(rng, s, options);
+            const rp::random_policy p = rp::generate(rng, s);
             const auto dsl = rp::to_dsl<s>(p);
             const std::string text = rp::to_text(p, rng);
             INFO("policy " << i << " of shape " << s);
             check_policy(p, erase(dsl), text, rng, contexts, n);
+            for (const rp::rule& r : p.rules)
+                for (const rp::node& x : r.nodes)
+                    if (x.kind == rp::nkind::test && x.t.outside) ++(x.t.field == rp::fid::connect_v4 ? n.v4_not_in : n.v6_not_in);
             opcodes += p.opcodes().size() + 1;
         }
     });
@@ -241,12 +259,13 @@ TEST_CASE("random policies: text and DSL compile to the same programs and decide
     INFO("seed 0x" << std::hex << seed << ", shape seed 0x" << rp::shape_seed);
     const auto start = std::chrono::steady_clock::now();
     std::size_t opcodes = 0;
-    const totals n = run_differential(policies_per_shape, contexts_per_opcode, {}, opcodes);
+    const totals n = run_differential(policies_per_shape, contexts_per_opcode, opcodes);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "policy differential (seed 0x" << std::hex << seed << std::dec << "): " << n.policies << " policies, "
               << n.programs << " programs compared, " << n.contexts << " contexts, " << n.decisions
-              << " decisions compared (" << n.allowed << " allowed, " << n.by_default << " by the default) in "
-              << seconds << " s" << std::endl;
+              << " decisions compared (" << n.allowed << " allowed, " << n.by_default << " by the default; "
+              << n.v4_not_in << " v4 and " << n.v6_not_in << " v6 address `not in` tests) in " << seconds << " s"
+              << std::endl;
     // As many as intended: every policy, every opcode, every context checked.
     REQUIRE(n.policies == rp::shape_count * policies_per_shape);
     REQUIRE(n.programs == opcodes * 8);
@@ -258,22 +277,9 @@ TEST_CASE("random policies: text and DSL compile to the same programs and decide
     REQUIRE(n.contexts - n.allowed > n.contexts / 4);
     REQUIRE(n.by_default > n.contexts / 4);
     REQUIRE(n.contexts - n.by_default > n.contexts / 4);
-}
-
-// Known disagreement, pinned: docs/policy-format.md says a test on an address
-// field holds only for its own family (`!=` too), and `FIELD not in {...}` is
-// a test; the parser reads `connect.v4_addr not in {10.0.0.1}` as not over the
-// set test, which holds for an AF_INET6 destination (and `connect.v6_addr not
-// in {...}` for an AF_INET one), unlike `connect.v4_addr != 10.0.0.1`. This
-// case writes address sets under a not as `not in` and must fail until the
-// parser (or the format) changes; then drop [!shouldfail] and the option.
-TEST_CASE("random policies: `not in` on an address field means its family, as documented",
-          "[policy][differential][random][!shouldfail]") {
-    rp::generator_options options;
-    options.address_not_in = true;
-    std::size_t opcodes = 0;
-    const totals n = run_differential(8, 128, options, opcodes);
-    REQUIRE(n.policies == rp::shape_count * 8);
+    // Address `not in` (outside the set, over the field's family) on both families.
+    REQUIRE(n.v4_not_in >= policies_per_shape);
+    REQUIRE(n.v6_not_in >= policies_per_shape);
 }
 
 } // namespace
