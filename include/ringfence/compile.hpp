@@ -13,6 +13,8 @@
 // - sets and ranges become balanced binary-search trees over the value
 //   (a set of N values: depth ceil(log2 N) + 1), per 32-bit digit for 64-bit
 //   and network-order values, so order is host order on both byte orders;
+//   a set's consecutive members are one range (5,000 of them: one or two
+//   compares), and only the program's length limits a set, never its size;
 // - masks and sub-word fields compare the masked word with shifted constants
 //   (no shifts at run time); (x & m) == 0 and one-bit tests become JSET;
 // - a test that the tests before it decide is skipped (family == 2 after
@@ -83,13 +85,18 @@ constexpr compiled<R> refused(policy_errc why) {
 template <std::size_t R>
 constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     out.error = b.build_into(out.prog);
-    if (!out.error.ok() && std::is_constant_evaluated()) detail::report_in_constant_expression(out.error);
     if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
+}
+
+// In a constant expression, a program that could not be built does not compile.
+template <std::size_t R>
+constexpr void report(const compiled<R>& out) {
+    if (!out.error.ok() && std::is_constant_evaluated()) detail::report_in_constant_expression(out.error);
 }
 
 
 // The decision DAG of `p`'s rules for `opcode`, built in `c` (emptied first:
-// one compiler, about 600 KB, on the heap so that run-time callers keep their
+// one compiler, about 700 KB, on the heap so that run-time callers keep their
 // stack and uninitialized but for what is used, serves a whole compile() call).
 // Returns its root.
 template <std::size_t R, std::size_t N, std::size_t M>
@@ -118,11 +125,15 @@ constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, 
 }
 
 // The DAG under `root` in `c` as a verified program, with its rule marks.
+// Its one size error, too_many_instructions, is true: the program is longer
+// than 4096 instructions, or needs more than 4096 labels (each stands for an
+// instruction of its own), or the DAG filled the node table (8192 nodes,
+// nearly all of them tests the program reaches; compile() tries the plain
+// translation, which makes no copies, before it reports that).
 template <std::size_t R, std::size_t N, std::size_t M>
 constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std::endian target, std::uint16_t root) {
     compiled<R> out;
     if (c->overflow) {
-        detail::policy_error::the_policy_is_too_large_to_compile();
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
     }
@@ -135,6 +146,7 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
     detail::finish(out, b, true);
+    if (out.error.link.code == link_errc::too_many_labels) out.error.link.code = link_errc::too_many_instructions;
     return out;
 }
 } // namespace detail
@@ -150,16 +162,19 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     // code, so when it happened the plain translation is weighed against it.
     // Only a shorter plain program is taken, so one that cannot be shorter
     // (by a bound that needs no emission) is not emitted.
+    // The plain translation is also the one tried when the first is too large
+    // (its copies can fill the node table).
     detail::policy_compiler* const c = new detail::policy_compiler(target);
     compiled<R> out = detail::emit_dag(c, p, target, detail::build_dag(c, p, opcode, target, true));
-    if (c->restricted_ != 0 && out.ok()) {
+    if (c->overflow || c->restricted_ != 0) {
         const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
-        if (c->overflow || c->size_at_least(root) < out.prog.size()) {
+        if (!out.ok() || c->overflow || c->size_at_least(root) < out.prog.size()) {
             const compiled<R> plain = detail::emit_dag(c, p, target, root);
-            if (plain.ok() && plain.prog.size() < out.prog.size()) out = plain;
+            if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
         }
     }
     delete c;
+    detail::report(out);
     return out; // one variable returned: no copy
 }
 
@@ -192,6 +207,7 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
         b.ret(detail::return_value(p.default_));
     }
     detail::finish(out, b, false); // marks approximate when trampolines were added
+    detail::report(out);
     return out;
 }
 

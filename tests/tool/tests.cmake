@@ -91,7 +91,17 @@ ringfence_tool_test(NAME policy_error_deep_nots ARGS compile ${_out}/large/nots.
     REGEX "nots.policy:2:[0-9]+: the condition nests too deeply")
 ringfence_tool_test(NAME explain_policy_large_file ARGS explain --policy ${_out}/large/comments.policy --opcode SOCKET
     --field socket.protocol=145 RC 0 REGEX "decision: deny.*by rule \"line 146147\"")
+# Large sets (issue 11): the size error is only ever the program's own, and true.
+ringfence_tool_test(NAME compile_set_contiguous ARGS compile ${_out}/large/set_contiguous.policy RC 0
+    REGEX "IORING_OP_SOCKET \\(45\\): [0-9] instructions, verified")
+ringfence_tool_test(NAME compile_set_mode ARGS compile ${_out}/large/set_mode.policy RC 0
+    REGEX "IORING_OP_OPENAT \\(18\\): [0-9] instructions, verified")
+ringfence_tool_test(NAME compile_set_sparse ARGS compile ${_out}/large/set_sparse.policy RC 1
+    REGEX "IORING_OP_SOCKET \\(45\\): cannot compile: the program needs more than 4096 instructions")
+ringfence_tool_test(NAME policy_error_set_members ARGS compile ${_out}/large/set_members.policy RC 2
+    REGEX "set_members.policy:2:[0-9]+: the policy is too large \\(at most 8192 set members\\)")
 set_tests_properties(tool.policy_error_deep_parens tool.policy_error_deep_nots tool.explain_policy_large_file
+    tool.compile_set_contiguous tool.compile_set_mode tool.compile_set_sparse tool.policy_error_set_members
     PROPERTIES FIXTURES_REQUIRED tool_large_inputs)
 
 # explain --policy names the rule that decides (as ringfence::deciding_rule does), not a rule whose test failed.

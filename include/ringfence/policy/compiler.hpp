@@ -20,10 +20,6 @@
 
 namespace ringfence {
 
-namespace detail::policy_error {
-inline void the_policy_is_too_large_to_compile() {}
-} // namespace detail::policy_error
-
 namespace detail {
 
 inline constexpr std::uint32_t full_word = 0xffffffffu;
@@ -126,7 +122,7 @@ struct piece {
     std::uint32_t lo, hi;
     std::uint16_t node;
     bool partial;
-    std::uint16_t sub_begin, sub_end;
+    std::uint32_t sub_begin, sub_end; // of a partial piece: its intervals, for the next digit
 };
 // Declare as `interval iv{}`: digits past the field's are copied along.
 struct interval {
@@ -141,9 +137,22 @@ struct interval {
 #endif
 class policy_compiler {
 public:
-    static constexpr std::size_t max_nodes = 8192, hash_size = 16384, max_intervals = 4096, max_pieces = 16384;
+    // The node tables are fixed: 8192 nodes (ids are 16 bits), twice the tests
+    // a program can hold, each test being an instruction at least. The
+    // interval and piece stacks, which a set can fill with an entry or two per
+    // member before sharing shrinks its search (a 64-bit field's members
+    // whose low halves differ), start in the object and move to the heap when
+    // that is not enough: no set is refused for its member count, only for
+    // the length of its program.
+    static constexpr std::size_t max_nodes = 8192, hash_size = 16384, inline_intervals = 4096, inline_pieces = 16384;
 
-    constexpr explicit policy_compiler(std::endian target) noexcept { reset(target, 0); }
+    constexpr explicit policy_compiler(std::endian target) { reset(target, 0); }
+    constexpr ~policy_compiler() {
+        if (ivs_ != inline_ivs_) delete[] ivs_;
+        if (pcs_ != inline_pcs_) delete[] pcs_;
+    }
+    policy_compiler(const policy_compiler&) = delete;
+    policy_compiler& operator=(const policy_compiler&) = delete;
 
     // Empty again, for another program (one object serves every program of a
     // compile() call). Only the part of the hash table in use is cleared: sized
@@ -239,7 +248,7 @@ public:
 
     // lo <= (field & mask) <= hi, for fields of at most 64 bits.
     constexpr std::uint16_t in_range(const field& fd, u128 mask, std::uint64_t lo, std::uint64_t hi, std::uint16_t t,
-                                     std::uint16_t f) noexcept {
+                                     std::uint16_t f) {
         const std::uint64_t max = width_mask(fd.size).lo;
         if (hi > max) hi = max; // constants wider than the field (only possible at run time)
         if (lo > hi) return f;
@@ -250,17 +259,12 @@ public:
             iv.hi[d] = static_cast<std::uint32_t>(hi >> ds.d[d].vshift) & ds.d[d].max;
         }
         const std::size_t base = iv_top_;
-        if (!push_interval(iv)) return f;
-        const bool saved = restricting_; // searches carry their bounds already
-        restricting_ = false;
-        const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
-        restricting_ = saved;
-        iv_top_ = base;
-        return n;
+        push_interval(iv);
+        return search_intervals(ds, base, t, f);
     }
 
     constexpr std::uint16_t ordered(const field& fd, atom_op op, u128 mask, u128 value, std::uint16_t t,
-                                    std::uint16_t f) noexcept {
+                                    std::uint16_t f) {
         const std::uint64_t max = width_mask(fd.size).lo, v = value.lo;
         switch (op) {
         case atom_op::gt: return v >= max ? f : in_range(fd, mask, v + 1, max, t, f);
@@ -272,9 +276,14 @@ public:
     }
 
     // (field & m.mask) == m.value for one of the members.
+    // The members become runs of consecutive values (as tuples of digits, in
+    // the digits' order) as they are read: a member inside the last run or next
+    // to it joins it, so sorted members, contiguous or not, need no sort and
+    // contiguous ones one entry in all. Members out of order are sorted and
+    // their runs merged after. Either way the runs are the same, and so is the search.
     constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
-                                   std::uint16_t f) noexcept {
-        if (count == 0) return f;
+                                   std::uint16_t f) {
+        if (count == 0 || t == f) return f;
         bool same_mask = true;
         for (std::size_t i = 1; i < count; ++i) same_mask = same_mask && ms[i].mask == ms[0].mask;
         if (!same_mask) { // prefixes of different lengths: one masked compare after another
@@ -285,46 +294,64 @@ public:
         const word_image m = image_of(fd, ms[0].mask, target_);
         const digits ds = word_digits(m);
         if (ds.n == 0) return t; // nothing compared: every value matches
+        const unsigned nd = ds.n;
         const std::size_t base = iv_top_;
+        bool in_order = true; // the runs so far are ascending, apart and not adjacent
         for (std::size_t i = 0; i < count; ++i) {
             if (!(ms[i].value & ~ms[i].mask).zero()) continue; // can never match
             const word_image v = image_of(fd, ms[i].value, target_);
             interval iv{};
-            for (unsigned d = 0; d < ds.n; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
-            if (!push_interval(iv)) return f;
+            for (unsigned d = 0; d < nd; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
+            if (iv_top_ > base) {
+                interval& run = ivs_[iv_top_ - 1];
+                if (compare_tuples(iv.lo, run.hi, nd) > 0) { // after the run
+                    if (next_tuple(run.hi, iv.lo, ds)) {
+                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = iv.lo[d];
+                        continue;
+                    }
+                } else if (compare_tuples(iv.lo, run.lo, nd) >= 0) { // in it: a duplicate
+                    continue;
+                } else if (next_tuple(iv.lo, run.lo, ds)) { // right before it (members in descending order)
+                    for (unsigned d = 0; d < nd; ++d) run.lo[d] = iv.lo[d];
+                    if (iv_top_ - base > 1 && !apart(ivs_[iv_top_ - 2].hi, run.lo, ds)) in_order = false;
+                    continue;
+                } else {
+                    in_order = false;
+                }
+            }
+            push_interval(iv);
         }
-        // sorted and without duplicates
-        interval* first = ivs_ + base;
-        interval* last = ivs_ + iv_top_;
-        const unsigned nd = ds.n;
-        std::sort(first, last, [nd](const interval& a, const interval& b) {
-            for (unsigned d = 0; d < nd; ++d)
-                if (a.lo[d] != b.lo[d]) return a.lo[d] < b.lo[d];
-            return false;
-        });
-        std::size_t out = base;
-        for (std::size_t i = base; i < iv_top_; ++i) {
-            bool dup = out > base;
-            for (unsigned d = 0; dup && d < nd; ++d) dup = ivs_[out - 1].lo[d] == ivs_[i].lo[d];
-            if (!dup) ivs_[out++] = ivs_[i];
+        if (!in_order) { // sorted by their first value, then overlapping and adjacent runs merged
+            interval* const first = ivs_ + base;
+            interval* const last = ivs_ + iv_top_;
+            if (nd == 1)
+                std::sort(first, last, [](const interval& a, const interval& b) { return a.lo[0] < b.lo[0]; });
+            else
+                std::sort(first, last,
+                          [nd](const interval& a, const interval& b) { return compare_tuples(a.lo, b.lo, nd) < 0; });
+            std::size_t out = base;
+            for (std::size_t i = base; i < iv_top_; ++i) {
+                if (out > base && !apart(ivs_[out - 1].hi, ivs_[i].lo, ds)) {
+                    interval& run = ivs_[out - 1];
+                    if (compare_tuples(ivs_[i].hi, run.hi, nd) > 0)
+                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = ivs_[i].hi[d];
+                } else {
+                    ivs_[out++] = ivs_[i];
+                }
+            }
+            iv_top_ = out;
         }
-        iv_top_ = out;
-        const bool saved = restricting_; // searches carry their bounds already
-        restricting_ = false;
-        const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
-        restricting_ = saved;
-        iv_top_ = base;
-        return n;
+        return search_intervals(ds, base, t, f);
     }
 
     // An address test first tests its family (see family_of_address).
-    constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) noexcept {
+    constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) {
         const std::uint16_t body = atom_of_field(a, ms, t, f);
         const std::uint32_t af = family_of_address(a.field);
         return af ? equal(fields::connect_family, width_mask(4), {0, af}, body, f) : body;
     }
     constexpr std::uint16_t atom_of_field(const cond_node& a, const member* ms, std::uint16_t t,
-                                          std::uint16_t f) noexcept {
+                                          std::uint16_t f) {
         const field& fd = fields::all[a.field];
         switch (a.op) {
         case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
@@ -343,7 +370,7 @@ public:
 
     // Node i of a postfix condition: true -> t, false -> f.
     constexpr std::uint16_t condition(const cond_node* nodes, std::size_t i, const member* ms, std::uint16_t t,
-                                      std::uint16_t f) noexcept {
+                                      std::uint16_t f) {
         const cond_node& n = nodes[i];
         switch (n.kind) {
         case node_kind::atom: return atom(n, ms, t, f);
@@ -762,26 +789,63 @@ private:
         return r;
     }
 
-    constexpr bool push_interval(const interval& iv) noexcept {
-        if (iv_top_ == max_intervals) {
-            overflow = true;
-            return false;
+    // Tuples of digit values, compared in the digits' order (one digit: most sets).
+    static constexpr int compare_tuples(const std::uint32_t* a, const std::uint32_t* b, unsigned nd) noexcept {
+        if (nd == 1) return a[0] < b[0] ? -1 : a[0] > b[0];
+        for (unsigned d = 0; d < nd; ++d)
+            if (a[d] != b[d]) return a[d] < b[d] ? -1 : 1;
+        return 0;
+    }
+    // b is the tuple right after a (the last digit counts fastest).
+    static constexpr bool next_tuple(const std::uint32_t* a, const std::uint32_t* b, const digits& ds) noexcept {
+        if (ds.n == 1) return a[0] != ds.d[0].max && b[0] == a[0] + 1;
+        unsigned d = ds.n;
+        while (d > 0 && a[d - 1] == ds.d[d - 1].max) {
+            if (b[d - 1] != 0) return false;
+            --d;
         }
-        ivs_[iv_top_++] = iv;
+        if (d == 0 || b[d - 1] != a[d - 1] + 1) return false; // a is the last tuple, or b is not next
+        for (unsigned j = 0; j + 1 < d; ++j)
+            if (b[j] != a[j]) return false;
         return true;
     }
-    constexpr bool push_piece(const piece& p) noexcept {
-        if (pc_top_ == max_pieces) {
-            overflow = true;
-            return false;
-        }
+    // A run ending at `hi` and one starting at `lo` are ascending with a gap between them.
+    static constexpr bool apart(const std::uint32_t* hi, const std::uint32_t* lo, const digits& ds) noexcept {
+        return compare_tuples(hi, lo, ds.n) < 0 && !next_tuple(hi, lo, ds);
+    }
+
+    // The search over the runs ivs_[base, iv_top_) (sorted, apart), which it pops.
+    constexpr std::uint16_t search_intervals(const digits& ds, std::size_t base, std::uint16_t t, std::uint16_t f) {
+        const bool saved = restricting_; // searches carry their bounds already
+        restricting_ = false;
+        const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
+        restricting_ = saved;
+        iv_top_ = base;
+        return n;
+    }
+
+    // The stacks double when full, onto the heap (what is below the top is
+    // moved; nothing holds a pointer into them across a push).
+    template <class T>
+    static constexpr void grow(T*& items, std::size_t& capacity, const T* in_object) {
+        T* const moved = new T[2 * capacity];
+        for (std::size_t i = 0; i < capacity; ++i) moved[i] = items[i];
+        if (items != in_object) delete[] items;
+        items = moved;
+        capacity *= 2;
+    }
+    constexpr void push_interval(const interval& iv) {
+        if (iv_top_ == iv_capacity_) grow(ivs_, iv_capacity_, inline_ivs_);
+        ivs_[iv_top_++] = iv;
+    }
+    constexpr void push_piece(const piece& p) {
+        if (pc_top_ == pc_capacity_) grow(pcs_, pc_capacity_, inline_pcs_);
         pcs_[pc_top_++] = p;
-        return true;
     }
 
     // Intervals ivs_[ib, ie) (sorted, disjoint, equal in digits before d) -> t, else f.
     constexpr std::uint16_t lower(const digits& ds, unsigned d, std::size_t ib, std::size_t ie, std::uint16_t t,
-                                  std::uint16_t f) noexcept {
+                                  std::uint16_t f) {
         if (ib == ie || overflow) return f;
         const digit& g = ds.d[d];
         const bool last = d + 1 == ds.n;
@@ -806,13 +870,14 @@ private:
             if (pc_top_ > pc_save) {
                 piece& p = pcs_[pc_top_ - 1];
                 if (p.partial && p.lo == h && p.sub_end == iv_top_) {
-                    if (push_interval(sub)) p.sub_end = static_cast<std::uint16_t>(iv_top_);
+                    push_interval(sub); // moves ivs_, not pcs_
+                    p.sub_end = static_cast<std::uint32_t>(iv_top_);
                     return;
                 }
             }
             const std::size_t at = iv_top_;
-            if (push_interval(sub))
-                push_piece(piece{h, h, 0, true, static_cast<std::uint16_t>(at), static_cast<std::uint16_t>(iv_top_)});
+            push_interval(sub);
+            push_piece(piece{h, h, 0, true, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(iv_top_)});
         };
 
         for (std::size_t i = ib; i < ie; ++i) {
@@ -839,7 +904,10 @@ private:
             else add_partial(z, iv, true, false);
         }
         for (std::size_t i = pc_save; i < pc_top_; ++i)
-            if (pcs_[i].partial) pcs_[i].node = lower(ds, d + 1, pcs_[i].sub_begin, pcs_[i].sub_end, t, f);
+            if (pcs_[i].partial) {
+                const std::uint16_t sub = lower(ds, d + 1, pcs_[i].sub_begin, pcs_[i].sub_end, t, f); // may move pcs_
+                pcs_[i].node = sub;
+            }
 
         // The whole digit range, gaps going to f, neighbours with one outcome merged.
         const std::size_t fb = pc_top_;
@@ -938,10 +1006,12 @@ private:
     std::uint16_t hash_[hash_size];
     std::size_t hash_mask_ = min_hash_size - 1;
     std::size_t count_ = 0;
-    interval ivs_[max_intervals];
-    std::size_t iv_top_ = 0;
-    piece pcs_[max_pieces];
-    std::size_t pc_top_ = 0;
+    interval inline_ivs_[inline_intervals];
+    piece inline_pcs_[inline_pieces];
+    interval* ivs_ = inline_ivs_; // [0, iv_top_) in use, of iv_capacity_
+    std::size_t iv_top_ = 0, iv_capacity_ = inline_intervals;
+    piece* pcs_ = inline_pcs_;
+    std::size_t pc_top_ = 0, pc_capacity_ = inline_pieces;
 };
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
