@@ -122,10 +122,10 @@ std::vector<bpf_ctx> stream(std::uint64_t seed, Make make) {
 // Requests of opcodes that no filter in the tables below restricts.
 const std::vector<bpf_ctx>& unfiltered_stream() {
     static const std::vector<bpf_ctx> s = stream(1, [](rng& r) {
-        const std::uint8_t ops[] = {IORING_OP_READ,  IORING_OP_READ,     IORING_OP_WRITE,  IORING_OP_RECV,
-                                    IORING_OP_SEND,  IORING_OP_READV,    IORING_OP_WRITEV, IORING_OP_NOP,
-                                    IORING_OP_CLOSE, IORING_OP_POLL_ADD, IORING_OP_ACCEPT, IORING_OP_FSYNC,
-                                    IORING_OP_TIMEOUT, IORING_OP_SENDMSG, IORING_OP_RECVMSG, IORING_OP_STATX};
+        const std::uint8_t ops[] = {uapi::IORING_OP_READ,  uapi::IORING_OP_READ,     uapi::IORING_OP_WRITE,  uapi::IORING_OP_RECV,
+                                    uapi::IORING_OP_SEND,  uapi::IORING_OP_READV,    uapi::IORING_OP_WRITEV, uapi::IORING_OP_NOP,
+                                    uapi::IORING_OP_CLOSE, uapi::IORING_OP_POLL_ADD, uapi::IORING_OP_ACCEPT, uapi::IORING_OP_FSYNC,
+                                    uapi::IORING_OP_TIMEOUT, uapi::IORING_OP_SENDMSG, uapi::IORING_OP_RECVMSG, uapi::IORING_OP_STATX};
         return bpf_ctx::for_opcode(r.pick(ops), r.next(), static_cast<std::uint8_t>(r.below(4)));
     });
     return s;
@@ -134,16 +134,16 @@ const std::vector<bpf_ctx>& unfiltered_stream() {
 // ---------------------------------------------------------------------------
 // Policies.
 namespace policies {
-inline constexpr auto inet_only = policy{rule(IORING_OP_SOCKET).allow_if(socket::family == af_inet)}.otherwise(deny);
+inline constexpr auto inet_only = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_inet)}.otherwise(deny);
 inline constexpr auto tcp_only =
-    policy{rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == sock_stream)}.otherwise(deny);
+    policy{rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0xf) == sock_stream)}.otherwise(deny);
 inline constexpr auto deny_creat =
-    policy{rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat))}.otherwise(allow);
+    policy{rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat))}.otherwise(allow);
 
 template <std::size_t... I>
 constexpr auto port_set(std::index_sequence<I...>) {
     const ringfence::port ps[] = {ringfence::port(set_ports[I])...};
-    return policy{rule(IORING_OP_CONNECT).allow_if(connect::port.in(ps))}.otherwise(deny);
+    return policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.in(ps))}.otherwise(deny);
 }
 inline constexpr auto set256 = port_set(std::make_index_sequence<256>{});
 
@@ -157,7 +157,7 @@ constexpr auto get_set256() { return set256; }
 template <std::size_t N, std::size_t... I>
 constexpr auto first_ports(std::index_sequence<I...>) {
     const ringfence::port ps[] = {ringfence::port(set_ports[I * (256 / N)])...};
-    return policy{rule(IORING_OP_CONNECT).allow_if(connect::port.in(ps))}.otherwise(deny);
+    return policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.in(ps))}.otherwise(deny);
 }
 } // namespace policies
 
@@ -196,22 +196,22 @@ inline std::uint64_t open_flags(const bpf_ctx& c) noexcept {
     return v;
 }
 int hand_inet_only(const bpf_ctx& c) {
-    if (c.opcode != IORING_OP_SOCKET) [[likely]]
+    if (c.opcode != uapi::IORING_OP_SOCKET) [[likely]]
         return 0;
     return word_at(c, 16) == af_inet ? 0 : -EACCES;
 }
 int hand_tcp_only(const bpf_ctx& c) {
-    if (c.opcode != IORING_OP_SOCKET) [[likely]]
+    if (c.opcode != uapi::IORING_OP_SOCKET) [[likely]]
         return 0;
     return (word_at(c, 20) & 0xf) == sock_stream ? 0 : -EACCES;
 }
 int hand_deny_creat(const bpf_ctx& c) {
-    if (c.opcode != IORING_OP_OPENAT) [[likely]]
+    if (c.opcode != uapi::IORING_OP_OPENAT) [[likely]]
         return 0;
     return (open_flags(c) & o_creat) ? -EACCES : 0;
 }
 int hand_set256(const bpf_ctx& c) {
-    if (c.opcode != IORING_OP_CONNECT) [[likely]]
+    if (c.opcode != uapi::IORING_OP_CONNECT) [[likely]]
         return 0;
     const std::uint16_t port = static_cast<std::uint16_t>(c.pdu[4] << 8 | c.pdu[5]);
     return std::binary_search(set_ports.begin(), set_ports.end(), port) ? 0 : -EACCES;
@@ -247,10 +247,10 @@ std::vector<bpf_ctx> connect_inputs() { return stream(13, random_connect); }
 
 const std::vector<const policy_case*>& cases() {
     static const std::vector<const policy_case*> v = {
-        &make_case<policies::get_inet_only, IORING_OP_SOCKET, hand_inet_only>("inet_only", socket_inputs),
-        &make_case<policies::get_tcp_only, IORING_OP_SOCKET, hand_tcp_only>("tcp_only", socket_inputs),
-        &make_case<policies::get_deny_creat, IORING_OP_OPENAT, hand_deny_creat>("deny_creat", open_inputs),
-        &make_case<policies::get_set256, IORING_OP_CONNECT, hand_set256>("set256", connect_inputs),
+        &make_case<policies::get_inet_only, uapi::IORING_OP_SOCKET, hand_inet_only>("inet_only", socket_inputs),
+        &make_case<policies::get_tcp_only, uapi::IORING_OP_SOCKET, hand_tcp_only>("tcp_only", socket_inputs),
+        &make_case<policies::get_deny_creat, uapi::IORING_OP_OPENAT, hand_deny_creat>("deny_creat", open_inputs),
+        &make_case<policies::get_set256, uapi::IORING_OP_CONNECT, hand_set256>("set256", connect_inputs),
     };
     return v;
 }
@@ -358,7 +358,7 @@ void per_policy(benchmark::State& state, const policy_case& p, int variant) {
 // The fast path: opcodes without a filter.
 constexpr std::array<std::uint64_t, 4> restricted_bits = [] {
     std::array<std::uint64_t, 4> b{};
-    for (unsigned op : {unsigned{IORING_OP_SOCKET}, unsigned{IORING_OP_OPENAT}, unsigned{IORING_OP_CONNECT}})
+    for (unsigned op : {unsigned{uapi::IORING_OP_SOCKET}, unsigned{uapi::IORING_OP_OPENAT}, unsigned{uapi::IORING_OP_CONNECT}})
         b[op >> 6] |= std::uint64_t{1} << (op & 63);
     return b;
 }();
@@ -374,21 +374,21 @@ void BM_Baseline_BitTest(benchmark::State& state) {
 
 void BM_FastPath_NoFilter_dynamic(benchmark::State& state) {
     filter_table t;
-    t.add(IORING_OP_SOCKET, compiled_program<policies::get_inet_only, IORING_OP_SOCKET, std::endian::native>());
-    t.add(IORING_OP_OPENAT, compiled_program<policies::get_deny_creat, IORING_OP_OPENAT, std::endian::native>());
-    t.add(IORING_OP_CONNECT, compiled_program<policies::get_set256, IORING_OP_CONNECT, std::endian::native>());
+    t.add(uapi::IORING_OP_SOCKET, compiled_program<policies::get_inet_only, uapi::IORING_OP_SOCKET, std::endian::native>());
+    t.add(uapi::IORING_OP_OPENAT, compiled_program<policies::get_deny_creat, uapi::IORING_OP_OPENAT, std::endian::native>());
+    t.add(uapi::IORING_OP_CONNECT, compiled_program<policies::get_set256, uapi::IORING_OP_CONNECT, std::endian::native>());
     over_stream(state, unfiltered_stream(), [&t](const bpf_ctx& c) { return t.check(c); });
 }
 
 void BM_FastPath_NoFilter_static(benchmark::State& state) {
     constexpr auto native = std::endian::native;
     using table =
-        static_table<make_static_filter(IORING_OP_SOCKET,
-                                        compiled_program<policies::get_inet_only, IORING_OP_SOCKET, native>()),
-                     make_static_filter(IORING_OP_OPENAT,
-                                        compiled_program<policies::get_deny_creat, IORING_OP_OPENAT, native>()),
-                     make_static_filter(IORING_OP_CONNECT,
-                                        compiled_program<policies::get_set256, IORING_OP_CONNECT, native>())>;
+        static_table<make_static_filter(uapi::IORING_OP_SOCKET,
+                                        compiled_program<policies::get_inet_only, uapi::IORING_OP_SOCKET, native>()),
+                     make_static_filter(uapi::IORING_OP_OPENAT,
+                                        compiled_program<policies::get_deny_creat, uapi::IORING_OP_OPENAT, native>()),
+                     make_static_filter(uapi::IORING_OP_CONNECT,
+                                        compiled_program<policies::get_set256, uapi::IORING_OP_CONNECT, native>())>;
     over_stream(state, unfiltered_stream(), [](const bpf_ctx& c) { return table::check(c); });
 }
 
@@ -398,9 +398,9 @@ void BM_Chain(benchmark::State& state) {
     const auto n = static_cast<std::uint32_t>(state.range(0));
     filter_table t;
     for (std::uint32_t i = 0; i < n; ++i) {
-        const auto p = policy{rule(IORING_OP_SOCKET).deny_if(socket::protocol == 200 + i)}.otherwise(allow);
-        const auto f = compile(p, IORING_OP_SOCKET);
-        t.add(IORING_OP_SOCKET, f.prog);
+        const auto p = policy{rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::protocol == 200 + i)}.otherwise(allow);
+        const auto f = compile(p, uapi::IORING_OP_SOCKET);
+        t.add(uapi::IORING_OP_SOCKET, f.prog);
     }
     const std::vector<bpf_ctx> in = socket_inputs();
     over_stream(state, in, [&t](const bpf_ctx& c) { return t.check(c); });
@@ -411,8 +411,8 @@ void BM_Chain(benchmark::State& state) {
 template <std::size_t N>
 void set_membership(benchmark::State& state, std::size_t position, bool tree) {
     static constexpr auto p = policies::first_ports<N>(std::make_index_sequence<N>{});
-    static const prepared_program chain{compile_naive(p, IORING_OP_CONNECT).prog};
-    static const prepared_program balanced{compile(p, IORING_OP_CONNECT).prog};
+    static const prepared_program chain{compile_naive(p, uapi::IORING_OP_CONNECT).prog};
+    static const prepared_program balanced{compile(p, uapi::IORING_OP_CONNECT).prog};
     const std::size_t index = position == 0 ? 0 : position == 1 ? N / 2 : N - 1;
     const std::uint16_t port = set_ports[index * (256 / N)];
     std::vector<bpf_ctx> in = stream(14, [port](rng& r) {
@@ -442,12 +442,12 @@ std::vector<std::uint32_t> build_values(std::size_t n) {
 template <std::size_t I>
 constexpr auto runtime_rule(const std::uint32_t* v) {
     if constexpr (I % 3 == 0)
-        return rule(IORING_OP_SOCKET).deny_if(socket::family == v[I] % 64 && socket::protocol == v[I] >> 8);
+        return rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::family == v[I] % 64 && fields::socket::protocol == v[I] >> 8);
     else if constexpr (I % 3 == 1)
-        return rule(IORING_OP_CONNECT).allow_if(connect::port == ringfence::port(v[I]));
+        return rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port == ringfence::port(v[I]));
     else
-        return rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(std::uint64_t{1} << (v[I] % 22)) &&
-                                              open::mode == v[I]);
+        return rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(std::uint64_t{1} << (v[I] % 22)) &&
+                                              fields::open::mode == v[I]);
 }
 template <std::size_t... I>
 auto runtime_policy(const std::uint32_t* v, std::index_sequence<I...>) {
@@ -460,8 +460,8 @@ void BM_BuildPolicy(benchmark::State& state) {
     std::size_t total = 0;
     for (auto _ : state) {
         const auto p = runtime_policy(values.data(), std::make_index_sequence<R>{});
-        for (std::uint8_t op : {std::uint8_t{IORING_OP_SOCKET}, std::uint8_t{IORING_OP_CONNECT},
-                                std::uint8_t{IORING_OP_OPENAT}}) {
+        for (std::uint8_t op : {std::uint8_t{uapi::IORING_OP_SOCKET}, std::uint8_t{uapi::IORING_OP_CONNECT},
+                                std::uint8_t{uapi::IORING_OP_OPENAT}}) {
             const auto f = compile(p, op);
             if (!f.ok()) {
                 state.SkipWithError("the policy did not build");

@@ -9,12 +9,12 @@ namespace rf = ringfence;
 constexpr std::uint32_t af_unix = 1, af_inet = 2, af_inet6 = 10, sock_raw = 3;
 
 constexpr auto container = rf::policy{
-    rf::rule(rf::IORING_OP_SOCKET)
-        .allow_if(rf::socket::family.in({af_unix, af_inet, af_inet6}) && (rf::socket::type & 0xfu) != sock_raw)
+    rf::rule(rf::uapi::IORING_OP_SOCKET)
+        .allow_if(rf::fields::socket::family.in({af_unix, af_inet, af_inet6}) && (rf::fields::socket::type & 0xfu) != sock_raw)
         .named("unix, inet, inet6; not raw"),
-    rf::rule(rf::IORING_OP_SOCKET).deny().named("other families"),
-    rf::rule(rf::IORING_OP_URING_CMD).deny().named("no passthrough"),
-    rf::rule(rf::IORING_OP_URING_CMD128).deny().named("no passthrough"),
+    rf::rule(rf::uapi::IORING_OP_SOCKET).deny().named("other families"),
+    rf::rule(rf::uapi::IORING_OP_URING_CMD).deny().named("no passthrough"),
+    rf::rule(rf::uapi::IORING_OP_URING_CMD128).deny().named("no passthrough"),
 }.otherwise(rf::allow);
 
 using rf::bpf_ctx;
@@ -23,10 +23,10 @@ static_assert(rf::evaluate(container, bpf_ctx::socket(af_unix, 2, 0)) == rf::all
 static_assert(rf::evaluate(container, bpf_ctx::socket(af_inet, sock_raw, 1)) == rf::deny, "no raw sockets");
 static_assert(rf::evaluate(container, bpf_ctx::socket(17 /* AF_PACKET */, 2, 0)) == rf::deny, "no packet sockets");
 static_assert(rf::evaluate(container, bpf_ctx::socket(16 /* AF_NETLINK */, 2, 0)) == rf::deny, "no netlink");
-static_assert(rf::evaluate(container, bpf_ctx::for_opcode(rf::IORING_OP_URING_CMD)) == rf::deny);
+static_assert(rf::evaluate(container, bpf_ctx::for_opcode(rf::uapi::IORING_OP_URING_CMD)) == rf::deny);
 static_assert(rf::evaluate(container, bpf_ctx::openat(0x40 /* O_CREAT */)) == rf::allow, "files as usual");
 // The compiled program decides as the policy does, and the kernel would accept it.
-constexpr auto socket_filter = rf::compile(container, rf::IORING_OP_SOCKET);
+constexpr auto socket_filter = rf::compile(container, rf::uapi::IORING_OP_SOCKET);
 static_assert(socket_filter.ok() && rf::verify(socket_filter.prog));
 static_assert(rf::run(socket_filter.prog, bpf_ctx::socket(af_inet, sock_raw, 1)) == 0);
 static_assert(rf::run(socket_filter.prog, bpf_ctx::socket(af_inet, 1, 0)) != 0);

@@ -35,7 +35,7 @@ static_assert(ringfence::run(tcp_over_ip, ringfence::bpf_ctx::socket(af_unix, so
 
 int main() {
     std::printf("IORING_OP_SOCKET filter, %zu instructions, verified at compile time:\n\n", tcp_over_ip.size());
-    std::fputs(ringfence::listing(tcp_over_ip, ringfence::IORING_OP_SOCKET).c_str(), stdout);
+    std::fputs(ringfence::listing(tcp_over_ip, ringfence::uapi::IORING_OP_SOCKET).c_str(), stdout);
 
     struct request { const char* what; ringfence::bpf_ctx ctx; };
     const request requests[] = {

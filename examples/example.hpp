@@ -10,7 +10,7 @@ namespace example {
 
 template <class Policy>
 void print_programs(const Policy& p) {
-    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
+    for (unsigned op = 0; op < ringfence::uapi::IORING_OP_LAST; ++op) {
         if (!p.has_rules_for(op)) continue;
         const auto c = ringfence::compile(p, op); // verified at run time too
         std::printf("\nIORING_OP_%s: %zu instructions\n", ringfence::opcode_name(op), c.prog.size());

@@ -14,8 +14,8 @@ constexpr std::uint64_t o_creat = 0x40, o_tmpfile_only = 0x400000, o_tmpfile = 0
                         o_rdonly = 0, o_wronly = 1;
 
 constexpr auto no_create = rf::policy{
-    rf::rule(rf::IORING_OP_OPENAT).deny_if(rf::open::flags.any_of(o_creat | o_tmpfile_only)).named("no create"),
-    rf::rule(rf::IORING_OP_OPENAT2).deny_if(rf::open::flags.any_of(o_creat | o_tmpfile_only)).named("no create"),
+    rf::rule(rf::uapi::IORING_OP_OPENAT).deny_if(rf::fields::open::flags.any_of(o_creat | o_tmpfile_only)).named("no create"),
+    rf::rule(rf::uapi::IORING_OP_OPENAT2).deny_if(rf::fields::open::flags.any_of(o_creat | o_tmpfile_only)).named("no create"),
 }.otherwise(rf::allow);
 
 using rf::bpf_ctx;
@@ -24,7 +24,7 @@ static_assert(rf::evaluate(no_create, bpf_ctx::openat(o_wronly | 0x200 /* O_TRUN
 static_assert(rf::evaluate(no_create, bpf_ctx::openat(o_directory)) == rf::allow, "directories open");
 static_assert(rf::evaluate(no_create, bpf_ctx::openat(o_wronly | o_creat)) == rf::deny);
 static_assert(rf::evaluate(no_create, bpf_ctx::openat2(o_wronly | o_tmpfile)) == rf::deny);
-constexpr auto open_filter = rf::compile(no_create, rf::IORING_OP_OPENAT);
+constexpr auto open_filter = rf::compile(no_create, rf::uapi::IORING_OP_OPENAT);
 static_assert(open_filter.ok() && rf::verify(open_filter.prog) && open_filter.prog.size() == 4,
               "ld [16]; jset #0x400040; ret #0; ret #1");
 static_assert(rf::run(open_filter.prog, bpf_ctx::openat(o_creat)) == 0);

@@ -8,16 +8,16 @@ namespace rf = ringfence;
 constexpr std::uint32_t af_unix = 1, af_inet = 2, af_inet6 = 10, sock_stream = 1, sock_dgram = 2;
 
 constexpr auto server = rf::policy{
-    rf::rule(rf::IORING_OP_SOCKET)
-        .allow_if(rf::socket::family.in({af_inet, af_inet6}) && (rf::socket::type & 0xfu) == sock_stream)
+    rf::rule(rf::uapi::IORING_OP_SOCKET)
+        .allow_if(rf::fields::socket::family.in({af_inet, af_inet6}) && (rf::fields::socket::type & 0xfu) == sock_stream)
         .named("tcp over ip"),
-    rf::rule(rf::IORING_OP_CONNECT)
-        .allow_if((rf::connect::v4_addr == rf::ipv4("10.0.0.0/8") || rf::connect::v6_addr == rf::ipv6("fd00::/8")) &&
-                  rf::connect::port.in({rf::port(5432), rf::port(6379)}))
+    rf::rule(rf::uapi::IORING_OP_CONNECT)
+        .allow_if((rf::fields::connect::v4_addr == rf::ipv4("10.0.0.0/8") || rf::fields::connect::v6_addr == rf::ipv6("fd00::/8")) &&
+                  rf::fields::connect::port.in({rf::port(5432), rf::port(6379)}))
         .named("backends"),
     // Every other opcode stays usable; only these two are narrowed.
-    rf::rule(rf::IORING_OP_SOCKET).deny().named("no other sockets"),
-    rf::rule(rf::IORING_OP_CONNECT).deny().named("no other peers"),
+    rf::rule(rf::uapi::IORING_OP_SOCKET).deny().named("no other sockets"),
+    rf::rule(rf::uapi::IORING_OP_CONNECT).deny().named("no other peers"),
 }.otherwise(rf::allow);
 
 using rf::bpf_ctx;
@@ -28,7 +28,7 @@ static_assert(rf::evaluate(server, bpf_ctx::socket(af_unix, sock_stream, 0)) == 
 static_assert(rf::evaluate(server, bpf_ctx::connect_v4(0x0a000005, 5432)) == rf::allow, "10.0.0.5:5432");
 static_assert(rf::evaluate(server, bpf_ctx::connect_v4(0x0a000005, 22)) == rf::deny, "not port 22");
 static_assert(rf::evaluate(server, bpf_ctx::connect_v4(0x08080808, 5432)) == rf::deny, "not the internet");
-constexpr auto connect_filter = rf::compile(server, rf::IORING_OP_CONNECT);
+constexpr auto connect_filter = rf::compile(server, rf::uapi::IORING_OP_CONNECT);
 static_assert(connect_filter.ok() && rf::verify(connect_filter.prog));
 static_assert(rf::run(connect_filter.prog, bpf_ctx::connect_v4(0x0a010203, 6379)) != 0);
 static_assert(rf::run(connect_filter.prog, bpf_ctx::connect_v4(0x7f000001, 6379)) == 0);

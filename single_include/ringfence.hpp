@@ -2048,18 +2048,23 @@ inline asm_result assemble_file(const std::string& path) {
 // The io_uring layer.
 // ringfence/uapi.hpp - ringfence's own copy of the io_uring uapi it needs.
 //
-//   static_assert(ringfence::IORING_OP_SOCKET == 45);
-//   ringfence::io_uring_bpf cmd{};   // what IORING_REGISTER_BPF_FILTER takes
+//   static_assert(ringfence::uapi::IORING_OP_SOCKET == 45);
+//   ringfence::uapi::io_uring_bpf cmd{};   // what IORING_REGISTER_BPF_FILTER takes
 //
 // The library carries these definitions itself so that it builds against old
-// system headers (Debian bookworm ships 6.1). Where the system headers do have
-// them, they are checked to agree (see the end of this file).
+// system headers (Debian bookworm ships 6.1). They keep the kernel's spellings
+// in their own namespace, ringfence::uapi, which `using namespace ringfence;`
+// does not open: the same names from <linux/io_uring.h> or <liburing.h> in the
+// user's file never meet them. With those headers included, `IORING_OP_SOCKET`
+// is the system's and works wherever ringfence takes an opcode; without them,
+// write `ringfence::uapi::IORING_OP_SOCKET` (or `using namespace ringfence::uapi;`).
 
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 namespace ringfence {
+namespace uapi {
 
 // enum io_uring_op, as of Linux 7.2.
 enum io_uring_op : std::uint8_t {
@@ -2084,8 +2089,13 @@ enum io_uring_op : std::uint8_t {
 static_assert(IORING_OP_CONNECT == 16 && IORING_OP_OPENAT == 18 && IORING_OP_OPENAT2 == 28 &&
               IORING_OP_SOCKET == 45 && IORING_OP_LAST == 65);
 
-// Number of opcodes a filter table must cover.
-inline constexpr std::size_t opcode_count = IORING_OP_LAST;
+// io_uring_register(2) opcodes used by ringfence.
+inline constexpr unsigned IORING_REGISTER_RESTRICTIONS = 11;
+inline constexpr unsigned IORING_REGISTER_BPF_FILTER = 37;
+} // namespace uapi
+
+// Number of opcodes a filter table must cover (IORING_OP_LAST).
+inline constexpr std::size_t opcode_count = uapi::IORING_OP_LAST;
 
 // The opcode's name without the IORING_OP_ prefix ("SOCKET"), or "?" when out of range.
 constexpr const char* opcode_name(unsigned op) noexcept {
@@ -2100,13 +2110,9 @@ constexpr const char* opcode_name(unsigned op) noexcept {
         "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE", "BIND",
         "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED", "WRITEV_FIXED", "PIPE", "NOP128",
         "URING_CMD128"};
-    static_assert(sizeof(names) / sizeof(names[0]) == IORING_OP_LAST);
-    return op < IORING_OP_LAST ? names[op] : "?";
+    static_assert(sizeof(names) / sizeof(names[0]) == opcode_count);
+    return op < opcode_count ? names[op] : "?";
 }
-
-// io_uring_register(2) opcodes used by ringfence.
-inline constexpr unsigned IORING_REGISTER_RESTRICTIONS = 11;
-inline constexpr unsigned IORING_REGISTER_BPF_FILTER = 37;
 
 // sqe->flags bits (the kernel's IOSQE_* macros, which would collide as names here).
 namespace sqe_flag {
@@ -2137,6 +2143,7 @@ inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexe
 inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
 } // namespace open_flag
 
+namespace uapi {
 // struct io_uring_bpf and its filter (include/uapi/linux/io_uring/bpf_filter.h).
 inline constexpr std::uint16_t IO_URING_BPF_CMD_FILTER = 1;
 inline constexpr std::uint32_t IO_URING_BPF_FILTER_DENY_REST = 1u << 0;
@@ -2182,6 +2189,7 @@ static_assert(sizeof(io_uring_restriction) == 16 && sizeof(io_uring_task_restric
 static_assert(sizeof(io_uring_bpf_filter) == 64 && offsetof(io_uring_bpf_filter, pdu_size) == 12 &&
               offsetof(io_uring_bpf_filter, filter_ptr) == 16);
 static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8);
+} // namespace uapi
 
 } // namespace ringfence
 
@@ -2266,10 +2274,10 @@ inline constexpr field all[] = {user_data,     opcode,          sqe_flags,   pdu
 // Which scope an opcode's context has.
 constexpr field_scope scope_of(unsigned op) noexcept {
     switch (op) {
-    case IORING_OP_SOCKET: return field_scope::socket;
-    case IORING_OP_OPENAT:
-    case IORING_OP_OPENAT2: return field_scope::open;
-    case IORING_OP_CONNECT: return field_scope::connect;
+    case uapi::IORING_OP_SOCKET: return field_scope::socket;
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: return field_scope::open;
+    case uapi::IORING_OP_CONNECT: return field_scope::connect;
     default: return field_scope::any;
     }
 }
@@ -2398,27 +2406,27 @@ struct bpf_ctx {
         return c;
     }
     static constexpr bpf_ctx socket(std::uint32_t family, std::uint32_t type, std::uint32_t protocol) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_SOCKET);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_SOCKET);
         c.set(fields::socket_family, family).set(fields::socket_type, type).set(fields::socket_protocol, protocol);
         return c;
     }
     static constexpr bpf_ctx openat(std::uint64_t flags, std::uint64_t mode = 0, std::uint64_t resolve = 0,
-                                    std::uint8_t op = IORING_OP_OPENAT) noexcept {
+                                    std::uint8_t op = uapi::IORING_OP_OPENAT) noexcept {
         bpf_ctx c = for_opcode(op);
         c.set(fields::open_flags, flags).set(fields::open_mode, mode).set(fields::open_resolve, resolve);
         return c;
     }
     static constexpr bpf_ctx openat2(std::uint64_t flags, std::uint64_t mode = 0, std::uint64_t resolve = 0) noexcept {
-        return openat(flags, mode, resolve, IORING_OP_OPENAT2);
+        return openat(flags, mode, resolve, uapi::IORING_OP_OPENAT2);
     }
     static constexpr bpf_ctx connect_v4(std::uint32_t addr, std::uint16_t port, std::uint32_t family = 2) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_CONNECT);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_CONNECT);
         c.set(fields::connect_family, family).set(fields::connect_port, port).set(fields::connect_v4_addr, addr);
         return c;
     }
     static constexpr bpf_ctx connect_v6(const std::array<std::uint8_t, 16>& addr, std::uint16_t port,
                                         std::uint32_t family = 10) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_CONNECT);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_CONNECT);
         c.set(fields::connect_family, family).set(fields::connect_port, port).set_v6_addr(addr);
         return c;
     }
@@ -2540,7 +2548,7 @@ struct kernel_profile {
     // Which preset (e.g. "7.0.13"), or "measured" for what probe() found.
     const char* name = "measured";
     // The first opcode the kernel refuses (IORING_OP_LAST).
-    unsigned op_last = IORING_OP_LAST;
+    unsigned op_last = uapi::IORING_OP_LAST;
     // The kernel's pdu size per opcode: how many bytes of the 24-byte union it
     // fills (0: no per-opcode context). CONNECT has 0 on 7.0 and 7.1.
     std::array<std::uint8_t, opcode_count> pdu_sizes{};
@@ -2615,7 +2623,7 @@ struct kernel_profile {
             if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
         m += " (every other opcode 0)\n";
         m += std::string("CONNECT context (connect.* fields): ") +
-             (fills(fields::connect_family, IORING_OP_CONNECT) ? "yes" : "no") + "\n";
+             (fills(fields::connect_family, uapi::IORING_OP_CONNECT) ? "yes" : "no") + "\n";
         m += std::string("inheritance: ") + to_string(inheritance) + "\n";
         m += std::string("task filters survive exec after io_uring use: ") + (exec_keeps_filters ? "yes" : "no") + "\n";
         m += std::string("socket.type: ") + to_string(socket_type) + "\n";
@@ -2635,7 +2643,7 @@ namespace detail {
 constexpr std::array<std::uint8_t, opcode_count> pdu_sizes(bool connect) noexcept {
     std::array<std::uint8_t, opcode_count> a{};
     for (unsigned op = 0; op < opcode_count; ++op) a[op] = expected_pdu_size(op);
-    if (!connect) a[IORING_OP_CONNECT] = 0;
+    if (!connect) a[uapi::IORING_OP_CONNECT] = 0;
     return a;
 }
 // VALID_OPEN_FLAGS before O_EMPTYPATH (7.0, 7.1) and with it (7.2, 7.3).
@@ -2647,7 +2655,7 @@ inline constexpr std::uint64_t open_flags_7_2 = open_flag::valid;
 // (docs/kernel-findings.md gives the evidence for every value).
 namespace profiles {
 inline constexpr kernel_profile linux_7_0{"7.0.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(false),
                                           fork_semantics::shared_until_child_writes,
                                           false,
@@ -2657,7 +2665,7 @@ inline constexpr kernel_profile linux_7_0{"7.0.13",
                                           false,
                                           false};
 inline constexpr kernel_profile linux_7_1{"7.1.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(false),
                                           fork_semantics::shared_until_child_writes,
                                           true,
@@ -2667,7 +2675,7 @@ inline constexpr kernel_profile linux_7_1{"7.1.13",
                                           false,
                                           false};
 inline constexpr kernel_profile linux_7_2{"7.2.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(true),
                                           fork_semantics::shared_until_child_writes,
                                           true,
@@ -2677,7 +2685,7 @@ inline constexpr kernel_profile linux_7_2{"7.2.13",
                                           true,
                                           false};
 inline constexpr kernel_profile linux_7_3{"7.3.4",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(true),
                                           fork_semantics::copy_on_fork,
                                           true,
@@ -3837,6 +3845,7 @@ inline std::string explanation::text() const {
 #include <span>
 
 namespace ringfence {
+namespace uapi {
 
 // struct io_uring_sqe (64 bytes). Each union of the kernel's struct is one
 // field here, named after its first member; the comments give the others.
@@ -3860,11 +3869,11 @@ struct io_uring_sqe {
     constexpr std::uint32_t open_flags() const noexcept { return op_flags; }
     constexpr std::uint32_t file_index() const noexcept { return static_cast<std::uint32_t>(splice_fd_in); }
 };
-static_assert(sizeof(io_uring_sqe) == 64 && std::is_trivially_copyable_v<io_uring_sqe>);
-static_assert(offsetof(io_uring_sqe, off) == 8 && offsetof(io_uring_sqe, addr) == 16 &&
-              offsetof(io_uring_sqe, len) == 24 && offsetof(io_uring_sqe, op_flags) == 28 &&
-              offsetof(io_uring_sqe, user_data) == 32 && offsetof(io_uring_sqe, buf_index) == 40 &&
-              offsetof(io_uring_sqe, splice_fd_in) == 44 && offsetof(io_uring_sqe, addr3) == 48);
+static_assert(sizeof(uapi::io_uring_sqe) == 64 && std::is_trivially_copyable_v<uapi::io_uring_sqe>);
+static_assert(offsetof(uapi::io_uring_sqe, off) == 8 && offsetof(uapi::io_uring_sqe, addr) == 16 &&
+              offsetof(uapi::io_uring_sqe, len) == 24 && offsetof(uapi::io_uring_sqe, op_flags) == 28 &&
+              offsetof(uapi::io_uring_sqe, user_data) == 32 && offsetof(uapi::io_uring_sqe, buf_index) == 40 &&
+              offsetof(uapi::io_uring_sqe, splice_fd_in) == 44 && offsetof(uapi::io_uring_sqe, addr3) == 48);
 
 // struct open_how (OPENAT2's argument; OPEN_HOW_SIZE_VER0 = 24).
 struct open_how {
@@ -3872,7 +3881,8 @@ struct open_how {
     std::uint64_t mode;
     std::uint64_t resolve;
 };
-static_assert(sizeof(open_how) == 24);
+static_assert(sizeof(uapi::open_how) == 24);
+} // namespace uapi
 
 // Why make_ctx() could not build the context: the error the kernel fails the
 // request with before any filter runs.
@@ -3960,9 +3970,9 @@ inline constexpr std::uint16_t af_inet = 2, af_inet6 = 10;
 
 // build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps
 // them; `valid` is the kernel's VALID_OPEN_FLAGS (kernel_profile::open_flags).
-constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
+constexpr uapi::open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
                                   std::uint64_t valid = open_flag::valid) noexcept {
-    open_how how{};
+    uapi::open_how how{};
     how.flags = static_cast<std::uint64_t>(flags) & valid;
     how.mode = static_cast<std::uint16_t>(mode) & 07777u; // umode_t, then S_IALLUGO
     if (how.flags & open_flag::path) how.flags &= open_flag::path_flags;
@@ -3971,12 +3981,12 @@ constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
 }
 
 // __io_openat_prep(): force_o_largefile() is true on 64-bit kernels.
-constexpr void force_largefile(open_how& how) noexcept {
+constexpr void force_largefile(uapi::open_how& how) noexcept {
     if (sizeof(void*) == 8 && !(how.flags & open_flag::path)) how.flags |= open_flag::largefile;
 }
 
 template <user_memory Memory>
-sqe_errc read_open_how(const io_uring_sqe& sqe, const Memory& mem, open_how& how) {
+sqe_errc read_open_how(const uapi::io_uring_sqe& sqe, const Memory& mem, uapi::open_how& how) {
     const std::size_t len = sqe.len;
     if (len < open_how_size_ver0) return sqe_errc::open_how_too_small;
     // copy_struct_from_user(): bytes the kernel does not know must be zero.
@@ -3996,7 +4006,7 @@ sqe_errc read_open_how(const io_uring_sqe& sqe, const Memory& mem, open_how& how
 }
 
 template <user_memory Memory>
-sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) {
+sqe_errc fill_connect(const uapi::io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) {
     // io_connect_prep(): these fields must be zero; addr_len is an int.
     if (sqe.len || sqe.buf_index || sqe.op_flags || sqe.splice_fd_in) return sqe_errc::invalid_field;
     const auto addr_len = static_cast<std::int32_t>(static_cast<std::uint32_t>(sqe.addr2()));
@@ -4030,7 +4040,7 @@ sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) 
 
 namespace detail {
 template <user_memory Memory>
-ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
+ctx_result make_full_ctx(const uapi::io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
     ctx_result r;
     bpf_ctx& ctx = r.ctx;
     ctx.opcode = sqe.opcode;
@@ -4046,7 +4056,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
     }
 
     switch (sqe.opcode) {
-    case IORING_OP_SOCKET: {
+    case uapi::IORING_OP_SOCKET: {
         // io_socket_prep().
         if (sqe.addr || sqe.op_flags || sqe.buf_index) {
             r.error = sqe_errc::invalid_field;
@@ -4066,10 +4076,10 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
         ctx.set(fields::socket_protocol, sqe.len);
         return r;
     }
-    case IORING_OP_OPENAT:
-    case IORING_OP_OPENAT2: {
-        open_how how{};
-        if (sqe.opcode == IORING_OP_OPENAT) {
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: {
+        uapi::open_how how{};
+        if (sqe.opcode == uapi::IORING_OP_OPENAT) {
             how = detail::build_open_how(sqe.open_flags(), sqe.len, k.open_flags);
         } else if (sqe_errc e = detail::read_open_how(sqe, mem, how); e != sqe_errc::none) {
             r.error = e;
@@ -4093,7 +4103,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
         if (how.flags & open_flag::forces_async) ctx.sqe_flags |= sqe_flag::async;
         return r;
     }
-    case IORING_OP_CONNECT:
+    case uapi::IORING_OP_CONNECT:
         r.error = detail::fill_connect(sqe, mem, ctx);
         return r;
     default:
@@ -4106,7 +4116,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
 // request fails with first. `sqe_flags` are the flags as the ring holds them
 // (see ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
 template <user_memory Memory = process_memory>
-ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
+ctx_result make_ctx(const uapi::io_uring_sqe& sqe, const Memory& mem = Memory{},
                     const kernel_profile& k = profiles::reference) {
     ctx_result r = detail::make_full_ctx(sqe, mem, k);
     if (r.error == sqe_errc::invalid_opcode || r.error == sqe_errc::invalid_flags) return r;
@@ -4119,43 +4129,43 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
 // Builders for the SQEs of the opcodes that carry filter data, filled as
 // liburing's io_uring_prep_* helpers fill them.
 namespace prep {
-constexpr io_uring_sqe nop(std::uint64_t user_data = 0) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_NOP;
+constexpr uapi::io_uring_sqe nop(std::uint64_t user_data = 0) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_NOP;
     s.user_data = user_data;
     return s;
 }
-constexpr io_uring_sqe socket(int domain, int type, int protocol) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_SOCKET;
+constexpr uapi::io_uring_sqe socket(int domain, int type, int protocol) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_SOCKET;
     s.fd = domain;
     s.off = static_cast<std::uint32_t>(type);
     s.len = static_cast<std::uint32_t>(protocol);
     return s;
 }
 // `path` is the file name's address (not read by ringfence).
-inline io_uring_sqe openat(int dfd, const char* path, std::uint32_t flags, std::uint32_t mode) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_OPENAT;
+inline uapi::io_uring_sqe openat(int dfd, const char* path, std::uint32_t flags, std::uint32_t mode) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_OPENAT;
     s.fd = dfd;
     s.addr = reinterpret_cast<std::uintptr_t>(path);
     s.len = mode;
     s.op_flags = flags;
     return s;
 }
-inline io_uring_sqe openat2(int dfd, const char* path, const open_how* how,
-                            std::uint32_t how_size = sizeof(open_how)) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_OPENAT2;
+inline uapi::io_uring_sqe openat2(int dfd, const char* path, const uapi::open_how* how,
+                            std::uint32_t how_size = sizeof(uapi::open_how)) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_OPENAT2;
     s.fd = dfd;
     s.addr = reinterpret_cast<std::uintptr_t>(path);
     s.off = reinterpret_cast<std::uintptr_t>(how);
     s.len = how_size;
     return s;
 }
-inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_CONNECT;
+inline uapi::io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_CONNECT;
     s.fd = fd;
     s.addr = reinterpret_cast<std::uintptr_t>(addr);
     s.off = addrlen;
@@ -4171,9 +4181,9 @@ inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noe
 #define RINGFENCE_HAS_SYSTEM_SQE 1
 namespace ringfence {
 // The system's struct io_uring_sqe, as ringfence's (same layout, checked here).
-inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
-    static_assert(sizeof(::io_uring_sqe) == sizeof(io_uring_sqe), "ringfence: io_uring_sqe layout differs");
-    return std::bit_cast<io_uring_sqe>(s);
+inline uapi::io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
+    static_assert(sizeof(::io_uring_sqe) == sizeof(uapi::io_uring_sqe), "ringfence: io_uring_sqe layout differs");
+    return std::bit_cast<uapi::io_uring_sqe>(s);
 }
 template <user_memory Memory = process_memory>
 ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
@@ -4181,14 +4191,14 @@ ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
     return make_ctx(from_system(sqe), mem, k);
 }
 namespace detail::uapi_check {
-static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::io_uring_sqe, off));
-static_assert(offsetof(::io_uring_sqe, addr) == offsetof(ringfence::io_uring_sqe, addr));
-static_assert(offsetof(::io_uring_sqe, len) == offsetof(ringfence::io_uring_sqe, len));
-static_assert(offsetof(::io_uring_sqe, open_flags) == offsetof(ringfence::io_uring_sqe, op_flags));
-static_assert(offsetof(::io_uring_sqe, user_data) == offsetof(ringfence::io_uring_sqe, user_data));
-static_assert(offsetof(::io_uring_sqe, buf_index) == offsetof(ringfence::io_uring_sqe, buf_index));
-static_assert(offsetof(::io_uring_sqe, file_index) == offsetof(ringfence::io_uring_sqe, splice_fd_in));
-static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::io_uring_sqe, off));
+static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::uapi::io_uring_sqe, off));
+static_assert(offsetof(::io_uring_sqe, addr) == offsetof(ringfence::uapi::io_uring_sqe, addr));
+static_assert(offsetof(::io_uring_sqe, len) == offsetof(ringfence::uapi::io_uring_sqe, len));
+static_assert(offsetof(::io_uring_sqe, open_flags) == offsetof(ringfence::uapi::io_uring_sqe, op_flags));
+static_assert(offsetof(::io_uring_sqe, user_data) == offsetof(ringfence::uapi::io_uring_sqe, user_data));
+static_assert(offsetof(::io_uring_sqe, buf_index) == offsetof(ringfence::uapi::io_uring_sqe, buf_index));
+static_assert(offsetof(::io_uring_sqe, file_index) == offsetof(ringfence::uapi::io_uring_sqe, splice_fd_in));
+static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::uapi::io_uring_sqe, off));
 } // namespace detail::uapi_check
 } // namespace ringfence
 #endif
@@ -4235,7 +4245,7 @@ static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::io_uring_sq
 namespace ringfence {
 
 // The filter flags the kernel accepts (IO_URING_BPF_FILTER_FLAGS).
-inline constexpr std::uint32_t filter_flags_valid = IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT;
+inline constexpr std::uint32_t filter_flags_valid = uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT;
 
 // Why adding a filter failed.
 enum class add_errc : std::uint8_t {
@@ -4345,7 +4355,7 @@ public:
         owners_[opcode] = std::move(node);
         set_bit(bits_, opcode);
 
-        if (flags & IO_URING_BPF_FILTER_DENY_REST)
+        if (flags & uapi::IO_URING_BPF_FILTER_DENY_REST)
             for (unsigned i = 0; i < opcode_count; ++i)
                 if (i != opcode && !test_bit(bits_, i)) {
                     set_bit(denied_, i); // the marker before the bit, for the same reason
@@ -4631,7 +4641,7 @@ public:
     // Once the ring has seen IOSQE_CQE_SKIP_SUCCESS it refuses
     // IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
-    int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
+    int check(const uapi::io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
         if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
         if (sqe.flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
         if ((sqe.flags & sqe_flag::io_drain) && state_->drain_disabled.load(std::memory_order_relaxed))
@@ -4644,7 +4654,7 @@ public:
         if (t) {
             int prep_error = 0;
             const int verdict = t->check(sqe.opcode, [&] {
-                io_uring_sqe seen = sqe;
+                uapi::io_uring_sqe seen = sqe;
                 seen.flags = flags;
                 ctx_result r = make_ctx(seen, mem, state_->kernel);
                 prep_error = r.errno_value();
@@ -4855,7 +4865,7 @@ constexpr bool layout_bit(const std::array<std::uint64_t, 4>& w, unsigned op) no
 
 template <auto F>
 constexpr bool static_filter_valid() noexcept {
-    return F.opcode < opcode_count && !(F.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) &&
+    return F.opcode < opcode_count && !(F.flags & ~(uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT)) &&
            F.size <= F.code.size() && verify(F.program()).ok();
 }
 
@@ -4875,7 +4885,7 @@ class static_table {
         auto add = [&l](unsigned op, std::uint32_t flags) {
             ++l.chain_length[op];
             l.active[op >> 6] |= std::uint64_t{1} << (op & 63);
-            if (flags & IO_URING_BPF_FILTER_DENY_REST)
+            if (flags & uapi::IO_URING_BPF_FILTER_DENY_REST)
                 for (unsigned i = 0; i < opcode_count; ++i)
                     if (i != op && !detail::layout_bit(l.active, i)) {
                         l.active[i >> 6] |= std::uint64_t{1} << (i & 63);
@@ -5186,13 +5196,13 @@ inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 // size for op into *pdu.
 inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0,
                         std::uint8_t* pdu = nullptr) noexcept {
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = op;
     cmd.filter.flags = flags;
     cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    const int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    const int r = sys_register(fd, uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
     if (pdu) *pdu = cmd.filter.pdu_size;
     return r;
 }
@@ -5206,7 +5216,7 @@ inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept { retu
 // refuses the opcode (-EINVAL) without reading it; -EACCES means the task's
 // restrictions forbid the register operation, so the answer is unknown.
 inline int feature_probe(int ring_fd) noexcept {
-    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
+    return sys_register(ring_fd, uapi::IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
 }
 inline bool knows_bpf_filter_opcode(int ring_fd) noexcept { return feature_probe(ring_fd) == -EFAULT; }
 
@@ -5248,22 +5258,22 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
     registration r;
     r.fd = fd;
     r.opcode = opcode;
-    r.flags = (opt.deny_rest ? IO_URING_BPF_FILTER_DENY_REST : 0u) |
-              (opt.strict_pdu_size ? IO_URING_BPF_FILTER_SZ_STRICT : 0u) | opt.extra_flags;
+    r.flags = (opt.deny_rest ? uapi::IO_URING_BPF_FILTER_DENY_REST : 0u) |
+              (opt.strict_pdu_size ? uapi::IO_URING_BPF_FILTER_SZ_STRICT : 0u) | opt.extra_flags;
     r.sent_pdu_size = opt.pdu_size ? *opt.pdu_size : expected_pdu_size(opcode);
     r.verdict = verify(prog);
     if (!r.verdict) {
         r.error = kernel_errc::program_rejected;
         return r;
     }
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = opcode;
     cmd.filter.flags = r.flags;
     cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
     cmd.filter.pdu_size = r.sent_pdu_size;
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    const int rc = detail::sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    const int rc = detail::sys_register(fd, uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
     r.sent = true;
     r.kernel_pdu_size = cmd.filter.pdu_size;
     if (rc >= 0) return r;
@@ -5294,7 +5304,7 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
         return r;
     }
     // -EINVAL: find out which of its causes applies.
-    if (r.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) {
+    if (r.flags & ~(uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT)) {
         r.error = kernel_errc::invalid_flags;
         return r;
     }
@@ -5382,12 +5392,12 @@ namespace ringfence {
 // added to it at any time, restrictions only while it does not exist.
 
 // One entry of a restriction set (uapi.hpp's copy of struct io_uring_restriction).
-struct restriction : io_uring_restriction {
-    static constexpr std::uint16_t register_op = IORING_RESTRICTION_REGISTER_OP, sqe_op = IORING_RESTRICTION_SQE_OP,
-                                   sqe_flags_allowed = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
-                                   sqe_flags_required = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+struct restriction : uapi::io_uring_restriction {
+    static constexpr std::uint16_t register_op = uapi::IORING_RESTRICTION_REGISTER_OP, sqe_op = uapi::IORING_RESTRICTION_SQE_OP,
+                                   sqe_flags_allowed = uapi::IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+                                   sqe_flags_required = uapi::IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 };
-static_assert(sizeof(restriction) == sizeof(io_uring_restriction));
+static_assert(sizeof(restriction) == sizeof(uapi::io_uring_restriction));
 
 class task_restrictions {
 public:
@@ -5436,17 +5446,17 @@ struct restriction_result {
 inline restriction_result register_task_restrictions(const task_restrictions& set, std::uint16_t flags = 0,
                                                      std::uint32_t resv0 = 0) {
     struct header {
-        io_uring_task_restriction head;
-        io_uring_restriction entries[task_restrictions::capacity];
+        uapi::io_uring_task_restriction head;
+        uapi::io_uring_restriction entries[task_restrictions::capacity];
     } h{};
-    static_assert(offsetof(header, entries) == sizeof(io_uring_task_restriction));
+    static_assert(offsetof(header, entries) == sizeof(uapi::io_uring_task_restriction));
     const auto e = set.entries();
     h.head.flags = flags;
     h.head.nr_res = static_cast<std::uint16_t>(e.size());
     h.head.resv[0] = resv0;
     for (std::size_t i = 0; i < e.size(); ++i) h.entries[i] = e[i];
     restriction_result r;
-    const int rc = detail::sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &h, 1);
+    const int rc = detail::sys_register(current_task, uapi::IORING_REGISTER_RESTRICTIONS, &h, 1);
     if (rc >= 0) return r;
     r.kernel_errno = -rc;
     switch (-rc) {
@@ -5454,7 +5464,7 @@ inline restriction_result register_task_restrictions(const task_restrictions& se
     case EPERM: r.error = kernel_errc::restrictions_already_set; break;
     case EBADF: r.error = kernel_errc::not_supported; break; // no blind registration at all
     case EINVAL: {
-        const detail::scratch_answer a = detail::ask_scratch_ring(IORING_OP_NOP);
+        const detail::scratch_answer a = detail::ask_scratch_ring(uapi::IORING_OP_NOP);
         r.error = a == detail::scratch_answer::no_bpf_filters || a == detail::scratch_answer::io_uring_unavailable
                       ? kernel_errc::not_supported
                       : kernel_errc::invalid_restriction;
@@ -5534,8 +5544,8 @@ public:
         cq_map_ = single ? sq_map_ : map(cq_size, IORING_OFF_CQ_RING);
         sq_map_size_ = sq_size;
         cq_map_size_ = cq_size;
-        sqes_size_ = p.sq_entries * sizeof(io_uring_sqe);
-        sqes_ = static_cast<io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
+        sqes_size_ = p.sq_entries * sizeof(uapi::io_uring_sqe);
+        sqes_ = static_cast<uapi::io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
         if (!sq_map_ || !cq_map_ || !sqes_) {
             error_ = -ENOMEM;
             return;
@@ -5570,7 +5580,7 @@ public:
     // skip), a success never: then `no_cqe`. `enter_failed` when
     // io_uring_enter fails (its -errno in enter_error()). CQEs of other
     // requests (a linked one) are passed over.
-    int submit(const io_uring_sqe& in) noexcept {
+    int submit(const uapi::io_uring_sqe& in) noexcept {
         if (!ok()) {
             enter_error_ = error_;
             return enter_failed;
@@ -5614,7 +5624,7 @@ private:
     unsigned sq_mask_ = 0, cq_mask_ = 0;
     void *sq_map_ = nullptr, *cq_map_ = nullptr;
     std::size_t sq_map_size_ = 0, cq_map_size_ = 0, sqes_size_ = 0;
-    io_uring_sqe* sqes_ = nullptr;
+    uapi::io_uring_sqe* sqes_ = nullptr;
     ::io_uring_cqe* cqes_ = nullptr;
     unsigned *sq_tail_ = nullptr, *sq_array_ = nullptr, *cq_head_ = nullptr, *cq_tail_ = nullptr;
 };
@@ -5821,7 +5831,7 @@ inline void measure_feature(probe_report& r) noexcept {
         r.restricted = true;
         return;
     }
-    const int rc = fp == -EFAULT ? try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
+    const int rc = fp == -EFAULT ? try_allow_all(ring.fd(), uapi::IORING_OP_NOP, nullptr) : fp;
     if (rc != 0) {
         r.kernel_errno = -rc;
         return;
@@ -5855,11 +5865,11 @@ inline void measure_behaviour(probe_report& r) noexcept {
             stmt(bpf::ld | bpf::w | bpf::abs, 0), jump(bpf::jmp | bpf::jeq | bpf::k, tag, 0, 2),
             stmt(bpf::ld | bpf::w | bpf::abs, 8), jump(bpf::jmp | bpf::jset | bpf::k, std::uint32_t{sqe_flag::async} << 8, 1, 0),
             stmt(bpf::ret | bpf::k, 1), stmt(bpf::ret | bpf::k, 0)};
-        io_uring_sqe drain = prep::nop(1);
+        uapi::io_uring_sqe drain = prep::nop(1);
         drain.flags = sqe_flag::io_drain;
-        io_uring_sqe tagged_async = prep::nop(tag);
+        uapi::io_uring_sqe tagged_async = prep::nop(tag);
         tagged_async.flags = sqe_flag::async;
-        if (!drain_ring || raw_register(drain_ring.fd(), IORING_OP_NOP, deny_tagged_async) != 0 ||
+        if (!drain_ring || raw_register(drain_ring.fd(), uapi::IORING_OP_NOP, deny_tagged_async) != 0 ||
             drain_ring.submit(tagged_async) != -EACCES || drain_ring.submit(prep::nop(tag)) != 0 ||
             drain_ring.submit(drain) != 0) {
             r.unmeasured |= probe_drain;
@@ -5873,7 +5883,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // socket.type: is SOCK_NONBLOCK shown? (AF_UNIX: no network needed.)
     {
         static constexpr deny_if_bit deny_nonblock(20, 04000);
-        if (!socket_ring || raw_register(socket_ring.fd(), IORING_OP_SOCKET, deny_nonblock.code) != 0) {
+        if (!socket_ring || raw_register(socket_ring.fd(), uapi::IORING_OP_SOCKET, deny_nonblock.code) != 0) {
             r.unmeasured |= probe_socket_type;
         } else {
             const int plain = socket_ring.submit(prep::socket(1, 2, 0));
@@ -5890,7 +5900,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     {
         static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
         static constexpr deny_if_bit deny_emptypath(16, emptypath);
-        if (!open_ring || raw_register(open_ring.fd(), IORING_OP_OPENAT, deny_emptypath.code) != 0) {
+        if (!open_ring || raw_register(open_ring.fd(), uapi::IORING_OP_OPENAT, deny_emptypath.code) != 0) {
             r.unmeasured |= probe_open_flags;
         } else {
             const int plain = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0));
@@ -5904,11 +5914,11 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // Inheritance: a ring created after the task's first filter; does the
     // task's next filter reach it?
     {
-        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) {
+        if (!set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) {
             r.unmeasured |= probe_inheritance;
         } else {
             uring later;
-            if (!later || raw_register(current_task, IORING_OP_NOP, deny_all) != 0) {
+            if (!later || raw_register(current_task, uapi::IORING_OP_NOP, deny_all) != 0) {
                 r.unmeasured |= probe_inheritance;
             } else {
                 const int res = later.submit(prep::nop(3));
@@ -5928,24 +5938,24 @@ inline void measure_behaviour(probe_report& r) noexcept {
 inline void measure_restrictions(probe_report& r) noexcept {
     r.stage = 3;
     struct {
-        io_uring_task_restriction head;
-        io_uring_restriction entries[opcode_count + 1];
+        uapi::io_uring_task_restriction head;
+        uapi::io_uring_restriction entries[opcode_count + 1];
     } set{};
     std::uint16_t n = 0;
     for (unsigned op = 0; op < opcode_count; ++op, ++n) {
-        set.entries[n].opcode = IORING_RESTRICTION_SQE_OP;
+        set.entries[n].opcode = uapi::IORING_RESTRICTION_SQE_OP;
         set.entries[n].value = static_cast<std::uint8_t>(op);
     }
-    set.entries[n].opcode = IORING_RESTRICTION_REGISTER_OP;
-    set.entries[n].value = static_cast<std::uint8_t>(IORING_REGISTER_RESTRICTIONS);
+    set.entries[n].opcode = uapi::IORING_RESTRICTION_REGISTER_OP;
+    set.entries[n].value = static_cast<std::uint8_t>(uapi::IORING_REGISTER_RESTRICTIONS);
     set.head.nr_res = ++n;
-    if (!set_nnp_here() || sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &set, 1) != 0) {
+    if (!set_nnp_here() || sys_register(current_task, uapi::IORING_REGISTER_RESTRICTIONS, &set, 1) != 0) {
         r.unmeasured |= probe_restrictions;
         return;
     }
     scratch_ring disabled;
-    const int on_disabled = disabled.fd() < 0 ? disabled.fd() : try_allow_all(disabled.fd(), IORING_OP_NOP, nullptr);
-    const int on_task = try_allow_all(current_task, IORING_OP_NOP, nullptr);
+    const int on_disabled = disabled.fd() < 0 ? disabled.fd() : try_allow_all(disabled.fd(), uapi::IORING_OP_NOP, nullptr);
+    const int on_task = try_allow_all(current_task, uapi::IORING_OP_NOP, nullptr);
     if ((on_disabled != 0 && on_disabled != -EACCES) || (on_task != 0 && on_task != -EACCES)) {
         r.unmeasured |= probe_restrictions;
         return;
@@ -6025,7 +6035,7 @@ inline int measure_exec() noexcept {
     }
     if (pid == 0) {
         scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
-        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) ::_exit(100);
+        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) ::_exit(100);
         char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
         char* const envp[] = {nullptr};
         ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
@@ -6121,11 +6131,11 @@ inline kernel_support probe() {
 //
 //   using namespace ringfence;
 //   constexpr auto p = policy{
-//       rule(IORING_OP_SOCKET).allow_if(socket::family.in({AF_INET, AF_INET6}) &&
-//                                       (socket::type & 0xf) == SOCK_STREAM).named("tcp over ip"),
-//       rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(O_CREAT)).named("no create"),
+//       rule(IORING_OP_SOCKET).allow_if(fields::socket::family.in({AF_INET, AF_INET6}) &&
+//                                       (fields::socket::type & 0xf) == SOCK_STREAM).named("tcp over ip"),
+//       rule(IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(O_CREAT)).named("no create"),
 //       rule(IORING_OP_OPENAT).allow(),
-//       rule(IORING_OP_CONNECT).allow_if(connect::port == port(443) && connect::v4_addr == ipv4("10.0.0.0/8")),
+//       rule(IORING_OP_CONNECT).allow_if(fields::connect::port == port(443) && fields::connect::v4_addr == ipv4("10.0.0.0/8")),
 //   }.otherwise(deny);
 //   static_assert(evaluate(p, bpf_ctx::socket(AF_INET, SOCK_STREAM, 0)) == allow);
 //   constexpr auto f = compile(p, IORING_OP_SOCKET);     // ringfence/compile.hpp: a verified program
@@ -6167,9 +6177,9 @@ enum class policy_errc : std::uint8_t {
     none,
     opcode_beyond_last,        // rule(301)
     field_not_in_context,      // socket.family in an OPENAT rule
-    constant_wider_than_field, // sqe::flags == 0x110
-    constant_negative,         // socket::family == -1
-    bits_outside_mask,         // (open::flags & O_ACCMODE).any_of(O_CREAT)
+    constant_wider_than_field, // fields::sqe::flags == 0x110
+    constant_negative,         // fields::socket::family == -1
+    bits_outside_mask,         // (fields::open::flags & O_ACCMODE).any_of(O_CREAT)
     no_bits,                   // any_of(0), none_of(0), all_of(0)
     empty_range,               // between(hi, lo)
     port_beyond_65535,         // port(70000)
@@ -6414,19 +6424,19 @@ private:
 // ringfence/policy/condition.hpp - typed field handles whose operators build conditions, as values.
 //
 //   using namespace ringfence;
-//   constexpr auto tcp_ip = socket::family.in({AF_INET, AF_INET6}) && (socket::type & 0xf) == SOCK_STREAM;
-//   constexpr auto no_create = open::flags.none_of(O_CREAT | O_TMPFILE);
-//   constexpr auto local_web = connect::v4_addr == ipv4("127.0.0.0/8") && connect::port.between(port(8000), port(8999));
+//   constexpr auto tcp_ip = fields::socket::family.in({AF_INET, AF_INET6}) && (fields::socket::type & 0xf) == SOCK_STREAM;
+//   constexpr auto no_create = fields::open::flags.none_of(O_CREAT | O_TMPFILE);
+//   constexpr auto local_web = fields::connect::v4_addr == ipv4("127.0.0.0/8") && fields::connect::port.between(port(8000), port(8999));
 //
 // A condition is a fixed-size array of nodes in postfix order plus the members
 // of its sets; `a && b` concatenates, so its size is the sum of the parts.
 // The type only carries those two sizes, never the structure.
 //
 // Type errors are compile errors that say what is wrong:
-//   socket::family == 0x100000002ull   -> a 64-bit constant cannot be compared with a narrower field
-//   connect::port == 443               -> connect::port is in network byte order: use ringfence::port(443)
-//   connect::v4_addr == 0x7f000001     -> use ringfence::ipv4(127, 0, 0, 1)
-//   connect::v4_addr < ipv4(...)       -> addresses compare with ==, != and in() only
+//   fields::socket::family == 0x100000002ull   -> a 64-bit constant cannot be compared with a narrower field
+//   fields::connect::port == 443               -> fields::connect::port is in network byte order: use ringfence::port(443)
+//   fields::connect::v4_addr == 0x7f000001     -> use ringfence::ipv4(127, 0, 0, 1)
+//   fields::connect::v4_addr < ipv4(...)       -> addresses compare with ==, != and in() only
 // Whether a field exists in a rule's context (socket.family in an OPENAT rule)
 // is checked when the rule is made (ringfence/policy.hpp).
 
@@ -6651,7 +6661,7 @@ struct int_field {
         if constexpr (integer_like<T>)
             static_assert(sizeof(T) * 8 <= (Bits < 32 ? 32 : Bits),
                           "ringfence::policy: a 64-bit constant cannot be compared with a field narrower than 64 "
-                          "bits (socket.*, connect.family, sqe::flags); use a 32-bit value");
+                          "bits (socket.*, connect.family, sqe.flags); use a 32-bit value");
     }
     // The constant, checked against the field's width and the mask.
     template <class T>
@@ -6777,7 +6787,7 @@ struct port_field {
     }
 
 #define RINGFENCE_PORT_MESSAGE                                                                                   \
-    "ringfence::connect::port is in network byte order: compare it with ringfence::port(443), not with a plain " \
+    "ringfence::fields::connect::port is in network byte order: compare it with ringfence::port(443), not with a plain " \
     "number"
     RINGFENCE_POLICY_REJECT(==, RINGFENCE_PORT_MESSAGE)
     RINGFENCE_POLICY_REJECT(!=, RINGFENCE_PORT_MESSAGE)
@@ -6826,7 +6836,7 @@ struct v4_field {
     }
 
 #define RINGFENCE_V4_MESSAGE                                                                                     \
-    "ringfence::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
+    "ringfence::fields::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
     "ringfence::ipv4(\"10.0.0.0/8\"), not with a plain number"
 #define RINGFENCE_ORDER_MESSAGE                                                                                  \
     "ringfence::connect: addresses are compared with ==, != and in(), not ordered"
@@ -6885,7 +6895,7 @@ struct v6_field {
     }
 
 #define RINGFENCE_V6_MESSAGE                                                                                     \
-    "ringfence::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
+    "ringfence::fields::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
     "plain number"
     template <class T>
     constexpr condition<1, 0> operator==(T) const requires integer_like<T> {
@@ -6909,18 +6919,18 @@ struct v6_field {
 } // namespace detail
 
 // The fields a policy can test, by the kernel's names.
-namespace socket {
+namespace fields::socket {
 inline constexpr detail::int_field<32> family{detail::socket_family_index};
 inline constexpr detail::int_field<32> type{detail::socket_type_index};
 inline constexpr detail::int_field<32> protocol{detail::socket_protocol_index};
-} // namespace socket
-namespace open {
+} // namespace fields::socket
+namespace fields::open {
 inline constexpr detail::int_field<64> flags{detail::open_flags_index};
 inline constexpr detail::int_field<64> mode{detail::open_mode_index};
 inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
-} // namespace open
+} // namespace fields::open
 namespace detail {
-// connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
+// fields::connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
 // same address as IPv4-mapped IPv6 (::ffff:a.b.c.d, AF_INET6), which reaches
 // the same IPv4 host through a dual-stack socket.
 struct v4_or_mapped_field {
@@ -6943,7 +6953,7 @@ struct v4_or_mapped_field {
 };
 } // namespace detail
 
-namespace connect {
+namespace fields::connect {
 inline constexpr detail::int_field<32> family{detail::connect_family_index};
 inline constexpr detail::port_field port{detail::connect_port_index};
 // Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
@@ -6951,12 +6961,12 @@ inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
 inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
 // An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
 inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
-} // namespace connect
+} // namespace fields::connect
 // Fields every opcode's context has.
-namespace sqe {
+namespace fields::sqe {
 inline constexpr detail::int_field<8> flags{detail::sqe_flags_index};
 inline constexpr detail::int_field<64> user_data{detail::user_data_index};
-} // namespace sqe
+} // namespace fields::sqe
 
 } // namespace ringfence
 
@@ -7030,10 +7040,10 @@ struct rule_start {
 };
 
 constexpr rule_start rule(unsigned opcode) {
-    if (opcode >= IORING_OP_LAST) {
+    if (opcode >= uapi::IORING_OP_LAST) {
         detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
         // Never another opcode's rule: rule(301) is not rule(45).
-        return {IORING_OP_LAST, policy_errc::opcode_beyond_last};
+        return {uapi::IORING_OP_LAST, policy_errc::opcode_beyond_last};
     }
     return {static_cast<std::uint8_t>(opcode)};
 }
@@ -7200,9 +7210,9 @@ constexpr std::size_t deciding_rule(const policy<R, N, M>& p, const bpf_ctx& c) 
 
 // ringfence/compile.hpp - a policy's rules for one opcode as one verified cBPF program.
 //
-//   constexpr auto p = ringfence::policy{ringfence::rule(ringfence::IORING_OP_SOCKET)
-//                                            .allow_if(ringfence::socket::family == AF_INET)}.otherwise(ringfence::deny);
-//   constexpr auto f = ringfence::compile(p, ringfence::IORING_OP_SOCKET);
+//   constexpr auto p = ringfence::policy{ringfence::rule(ringfence::uapi::IORING_OP_SOCKET)
+//                                            .allow_if(ringfence::fields::socket::family == AF_INET)}.otherwise(ringfence::deny);
+//   constexpr auto f = ringfence::compile(p, ringfence::uapi::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
 //   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
 //   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)
@@ -9347,7 +9357,7 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
 // analogue of libseccomp's seccomp_load().
 //
 //   constexpr auto p = ringfence::policy{
-//       ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::socket::family == AF_INET)
+//       ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::fields::socket::family == AF_INET)
 //   }.otherwise(ringfence::deny);
 //   ringfence::install_result r = ringfence::install(p);
 //   if (!r) { std::fprintf(stderr, "%s\n", r.message.c_str()); return 125; }   // nothing installed
@@ -9608,7 +9618,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         // filter; with none (all rules name opcodes this kernel lacks, or there
         // are no rules), a deny-all NOP carries it, so everything is denied.
         if (plan.filters.empty())
-            plan.filters.push_back({IORING_OP_NOP, program(detail::deny_all), k.pdu_size(IORING_OP_NOP), false});
+            plan.filters.push_back({uapi::IORING_OP_NOP, program(detail::deny_all), k.pdu_size(uapi::IORING_OP_NOP), false});
         plan.filters.back().deny_rest = true;
     }
     return plan;

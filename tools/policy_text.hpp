@@ -162,12 +162,12 @@ inline std::optional<unsigned> opcode_from_name(std::string_view s) {
     if (s.empty()) return std::nullopt;
     if (s[0] >= '0' && s[0] <= '9') {
         const auto v = parse_integer(s);
-        return v && *v < ringfence::IORING_OP_LAST ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
+        return v && *v < ringfence::uapi::IORING_OP_LAST ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
     }
     std::string up;
     for (char c : s) up += (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
     if (up.rfind("IORING_OP_", 0) == 0) up.erase(0, 10);
-    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op)
+    for (unsigned op = 0; op < ringfence::uapi::IORING_OP_LAST; ++op)
         if (up == ringfence::opcode_name(op)) return op;
     return std::nullopt;
 }

@@ -243,7 +243,7 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
             a.opcode = ringfence_tool::opcode_from_name(*v);
             if (!a.opcode) {
                 usage_error("unknown opcode '" + ringfence_tool::escape_control(*v) + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
-                            std::to_string(ringfence::IORING_OP_LAST - 1) + ")");
+                            std::to_string(ringfence::uapi::IORING_OP_LAST - 1) + ")");
                 return std::nullopt;
             }
         } else if (s == "--field") {
@@ -528,7 +528,7 @@ int cmd_compile(const args& a) {
     std::cout << a.positional[0] << ": " << tp.rule_count << " rule" << (tp.rule_count == 1 ? "" : "s")
               << ", default " << action_name(tp.default_action()) << "\n";
     int status = exit_ok;
-    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
+    for (unsigned op = 0; op < ringfence::uapi::IORING_OP_LAST; ++op) {
         if (a.opcode ? op != *a.opcode : !tp.has_rules_for(op)) continue;
         const auto c = ringfence::compile(tp.dsl(), op);
         std::cout << "\nIORING_OP_" << ringfence::opcode_name(op) << " (" << op << "): ";

@@ -1,8 +1,8 @@
 // ringfence/compile.hpp - a policy's rules for one opcode as one verified cBPF program.
 //
-//   constexpr auto p = ringfence::policy{ringfence::rule(ringfence::IORING_OP_SOCKET)
-//                                            .allow_if(ringfence::socket::family == AF_INET)}.otherwise(ringfence::deny);
-//   constexpr auto f = ringfence::compile(p, ringfence::IORING_OP_SOCKET);
+//   constexpr auto p = ringfence::policy{ringfence::rule(ringfence::uapi::IORING_OP_SOCKET)
+//                                            .allow_if(ringfence::fields::socket::family == AF_INET)}.otherwise(ringfence::deny);
+//   constexpr auto f = ringfence::compile(p, ringfence::uapi::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
 //   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
 //   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)

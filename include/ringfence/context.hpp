@@ -81,10 +81,10 @@ inline constexpr field all[] = {user_data,     opcode,          sqe_flags,   pdu
 // Which scope an opcode's context has.
 constexpr field_scope scope_of(unsigned op) noexcept {
     switch (op) {
-    case IORING_OP_SOCKET: return field_scope::socket;
-    case IORING_OP_OPENAT:
-    case IORING_OP_OPENAT2: return field_scope::open;
-    case IORING_OP_CONNECT: return field_scope::connect;
+    case uapi::IORING_OP_SOCKET: return field_scope::socket;
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: return field_scope::open;
+    case uapi::IORING_OP_CONNECT: return field_scope::connect;
     default: return field_scope::any;
     }
 }
@@ -213,27 +213,27 @@ struct bpf_ctx {
         return c;
     }
     static constexpr bpf_ctx socket(std::uint32_t family, std::uint32_t type, std::uint32_t protocol) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_SOCKET);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_SOCKET);
         c.set(fields::socket_family, family).set(fields::socket_type, type).set(fields::socket_protocol, protocol);
         return c;
     }
     static constexpr bpf_ctx openat(std::uint64_t flags, std::uint64_t mode = 0, std::uint64_t resolve = 0,
-                                    std::uint8_t op = IORING_OP_OPENAT) noexcept {
+                                    std::uint8_t op = uapi::IORING_OP_OPENAT) noexcept {
         bpf_ctx c = for_opcode(op);
         c.set(fields::open_flags, flags).set(fields::open_mode, mode).set(fields::open_resolve, resolve);
         return c;
     }
     static constexpr bpf_ctx openat2(std::uint64_t flags, std::uint64_t mode = 0, std::uint64_t resolve = 0) noexcept {
-        return openat(flags, mode, resolve, IORING_OP_OPENAT2);
+        return openat(flags, mode, resolve, uapi::IORING_OP_OPENAT2);
     }
     static constexpr bpf_ctx connect_v4(std::uint32_t addr, std::uint16_t port, std::uint32_t family = 2) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_CONNECT);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_CONNECT);
         c.set(fields::connect_family, family).set(fields::connect_port, port).set(fields::connect_v4_addr, addr);
         return c;
     }
     static constexpr bpf_ctx connect_v6(const std::array<std::uint8_t, 16>& addr, std::uint16_t port,
                                         std::uint32_t family = 10) noexcept {
-        bpf_ctx c = for_opcode(IORING_OP_CONNECT);
+        bpf_ctx c = for_opcode(uapi::IORING_OP_CONNECT);
         c.set(fields::connect_family, family).set(fields::connect_port, port).set_v6_addr(addr);
         return c;
     }

@@ -45,7 +45,7 @@
 namespace ringfence {
 
 // The filter flags the kernel accepts (IO_URING_BPF_FILTER_FLAGS).
-inline constexpr std::uint32_t filter_flags_valid = IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT;
+inline constexpr std::uint32_t filter_flags_valid = uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT;
 
 // Why adding a filter failed.
 enum class add_errc : std::uint8_t {
@@ -155,7 +155,7 @@ public:
         owners_[opcode] = std::move(node);
         set_bit(bits_, opcode);
 
-        if (flags & IO_URING_BPF_FILTER_DENY_REST)
+        if (flags & uapi::IO_URING_BPF_FILTER_DENY_REST)
             for (unsigned i = 0; i < opcode_count; ++i)
                 if (i != opcode && !test_bit(bits_, i)) {
                     set_bit(denied_, i); // the marker before the bit, for the same reason

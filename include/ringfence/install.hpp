@@ -2,7 +2,7 @@
 // analogue of libseccomp's seccomp_load().
 //
 //   constexpr auto p = ringfence::policy{
-//       ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::socket::family == AF_INET)
+//       ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::fields::socket::family == AF_INET)
 //   }.otherwise(ringfence::deny);
 //   ringfence::install_result r = ringfence::install(p);
 //   if (!r) { std::fprintf(stderr, "%s\n", r.message.c_str()); return 125; }   // nothing installed
@@ -269,7 +269,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         // filter; with none (all rules name opcodes this kernel lacks, or there
         // are no rules), a deny-all NOP carries it, so everything is denied.
         if (plan.filters.empty())
-            plan.filters.push_back({IORING_OP_NOP, program(detail::deny_all), k.pdu_size(IORING_OP_NOP), false});
+            plan.filters.push_back({uapi::IORING_OP_NOP, program(detail::deny_all), k.pdu_size(uapi::IORING_OP_NOP), false});
         plan.filters.back().deny_rest = true;
     }
     return plan;

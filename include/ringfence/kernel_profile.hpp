@@ -79,7 +79,7 @@ struct kernel_profile {
     // Which preset (e.g. "7.0.13"), or "measured" for what probe() found.
     const char* name = "measured";
     // The first opcode the kernel refuses (IORING_OP_LAST).
-    unsigned op_last = IORING_OP_LAST;
+    unsigned op_last = uapi::IORING_OP_LAST;
     // The kernel's pdu size per opcode: how many bytes of the 24-byte union it
     // fills (0: no per-opcode context). CONNECT has 0 on 7.0 and 7.1.
     std::array<std::uint8_t, opcode_count> pdu_sizes{};
@@ -154,7 +154,7 @@ struct kernel_profile {
             if (pdu_sizes[op]) m += std::string(" ") + opcode_name(op) + "=" + std::to_string(pdu_sizes[op]);
         m += " (every other opcode 0)\n";
         m += std::string("CONNECT context (connect.* fields): ") +
-             (fills(fields::connect_family, IORING_OP_CONNECT) ? "yes" : "no") + "\n";
+             (fills(fields::connect_family, uapi::IORING_OP_CONNECT) ? "yes" : "no") + "\n";
         m += std::string("inheritance: ") + to_string(inheritance) + "\n";
         m += std::string("task filters survive exec after io_uring use: ") + (exec_keeps_filters ? "yes" : "no") + "\n";
         m += std::string("socket.type: ") + to_string(socket_type) + "\n";
@@ -174,7 +174,7 @@ namespace detail {
 constexpr std::array<std::uint8_t, opcode_count> pdu_sizes(bool connect) noexcept {
     std::array<std::uint8_t, opcode_count> a{};
     for (unsigned op = 0; op < opcode_count; ++op) a[op] = expected_pdu_size(op);
-    if (!connect) a[IORING_OP_CONNECT] = 0;
+    if (!connect) a[uapi::IORING_OP_CONNECT] = 0;
     return a;
 }
 // VALID_OPEN_FLAGS before O_EMPTYPATH (7.0, 7.1) and with it (7.2, 7.3).
@@ -186,7 +186,7 @@ inline constexpr std::uint64_t open_flags_7_2 = open_flag::valid;
 // (docs/kernel-findings.md gives the evidence for every value).
 namespace profiles {
 inline constexpr kernel_profile linux_7_0{"7.0.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(false),
                                           fork_semantics::shared_until_child_writes,
                                           false,
@@ -196,7 +196,7 @@ inline constexpr kernel_profile linux_7_0{"7.0.13",
                                           false,
                                           false};
 inline constexpr kernel_profile linux_7_1{"7.1.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(false),
                                           fork_semantics::shared_until_child_writes,
                                           true,
@@ -206,7 +206,7 @@ inline constexpr kernel_profile linux_7_1{"7.1.13",
                                           false,
                                           false};
 inline constexpr kernel_profile linux_7_2{"7.2.13",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(true),
                                           fork_semantics::shared_until_child_writes,
                                           true,
@@ -216,7 +216,7 @@ inline constexpr kernel_profile linux_7_2{"7.2.13",
                                           true,
                                           false};
 inline constexpr kernel_profile linux_7_3{"7.3.4",
-                                          IORING_OP_LAST,
+                                          uapi::IORING_OP_LAST,
                                           detail::pdu_sizes(true),
                                           fork_semantics::copy_on_fork,
                                           true,

@@ -2,11 +2,11 @@
 //
 //   using namespace ringfence;
 //   constexpr auto p = policy{
-//       rule(IORING_OP_SOCKET).allow_if(socket::family.in({AF_INET, AF_INET6}) &&
-//                                       (socket::type & 0xf) == SOCK_STREAM).named("tcp over ip"),
-//       rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(O_CREAT)).named("no create"),
+//       rule(IORING_OP_SOCKET).allow_if(fields::socket::family.in({AF_INET, AF_INET6}) &&
+//                                       (fields::socket::type & 0xf) == SOCK_STREAM).named("tcp over ip"),
+//       rule(IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(O_CREAT)).named("no create"),
 //       rule(IORING_OP_OPENAT).allow(),
-//       rule(IORING_OP_CONNECT).allow_if(connect::port == port(443) && connect::v4_addr == ipv4("10.0.0.0/8")),
+//       rule(IORING_OP_CONNECT).allow_if(fields::connect::port == port(443) && fields::connect::v4_addr == ipv4("10.0.0.0/8")),
 //   }.otherwise(deny);
 //   static_assert(evaluate(p, bpf_ctx::socket(AF_INET, SOCK_STREAM, 0)) == allow);
 //   constexpr auto f = compile(p, IORING_OP_SOCKET);     // ringfence/compile.hpp: a verified program
@@ -95,10 +95,10 @@ struct rule_start {
 };
 
 constexpr rule_start rule(unsigned opcode) {
-    if (opcode >= IORING_OP_LAST) {
+    if (opcode >= uapi::IORING_OP_LAST) {
         detail::policy_error::a_rule_names_an_opcode_beyond_IORING_OP_LAST();
         // Never another opcode's rule: rule(301) is not rule(45).
-        return {IORING_OP_LAST, policy_errc::opcode_beyond_last};
+        return {uapi::IORING_OP_LAST, policy_errc::opcode_beyond_last};
     }
     return {static_cast<std::uint8_t>(opcode)};
 }

@@ -201,7 +201,7 @@ inline void measure_feature(probe_report& r) noexcept {
         r.restricted = true;
         return;
     }
-    const int rc = fp == -EFAULT ? try_allow_all(ring.fd(), IORING_OP_NOP, nullptr) : fp;
+    const int rc = fp == -EFAULT ? try_allow_all(ring.fd(), uapi::IORING_OP_NOP, nullptr) : fp;
     if (rc != 0) {
         r.kernel_errno = -rc;
         return;
@@ -235,11 +235,11 @@ inline void measure_behaviour(probe_report& r) noexcept {
             stmt(bpf::ld | bpf::w | bpf::abs, 0), jump(bpf::jmp | bpf::jeq | bpf::k, tag, 0, 2),
             stmt(bpf::ld | bpf::w | bpf::abs, 8), jump(bpf::jmp | bpf::jset | bpf::k, std::uint32_t{sqe_flag::async} << 8, 1, 0),
             stmt(bpf::ret | bpf::k, 1), stmt(bpf::ret | bpf::k, 0)};
-        io_uring_sqe drain = prep::nop(1);
+        uapi::io_uring_sqe drain = prep::nop(1);
         drain.flags = sqe_flag::io_drain;
-        io_uring_sqe tagged_async = prep::nop(tag);
+        uapi::io_uring_sqe tagged_async = prep::nop(tag);
         tagged_async.flags = sqe_flag::async;
-        if (!drain_ring || raw_register(drain_ring.fd(), IORING_OP_NOP, deny_tagged_async) != 0 ||
+        if (!drain_ring || raw_register(drain_ring.fd(), uapi::IORING_OP_NOP, deny_tagged_async) != 0 ||
             drain_ring.submit(tagged_async) != -EACCES || drain_ring.submit(prep::nop(tag)) != 0 ||
             drain_ring.submit(drain) != 0) {
             r.unmeasured |= probe_drain;
@@ -253,7 +253,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // socket.type: is SOCK_NONBLOCK shown? (AF_UNIX: no network needed.)
     {
         static constexpr deny_if_bit deny_nonblock(20, 04000);
-        if (!socket_ring || raw_register(socket_ring.fd(), IORING_OP_SOCKET, deny_nonblock.code) != 0) {
+        if (!socket_ring || raw_register(socket_ring.fd(), uapi::IORING_OP_SOCKET, deny_nonblock.code) != 0) {
             r.unmeasured |= probe_socket_type;
         } else {
             const int plain = socket_ring.submit(prep::socket(1, 2, 0));
@@ -270,7 +270,7 @@ inline void measure_behaviour(probe_report& r) noexcept {
     {
         static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
         static constexpr deny_if_bit deny_emptypath(16, emptypath);
-        if (!open_ring || raw_register(open_ring.fd(), IORING_OP_OPENAT, deny_emptypath.code) != 0) {
+        if (!open_ring || raw_register(open_ring.fd(), uapi::IORING_OP_OPENAT, deny_emptypath.code) != 0) {
             r.unmeasured |= probe_open_flags;
         } else {
             const int plain = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0));
@@ -284,11 +284,11 @@ inline void measure_behaviour(probe_report& r) noexcept {
     // Inheritance: a ring created after the task's first filter; does the
     // task's next filter reach it?
     {
-        if (!set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) {
+        if (!set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) {
             r.unmeasured |= probe_inheritance;
         } else {
             uring later;
-            if (!later || raw_register(current_task, IORING_OP_NOP, deny_all) != 0) {
+            if (!later || raw_register(current_task, uapi::IORING_OP_NOP, deny_all) != 0) {
                 r.unmeasured |= probe_inheritance;
             } else {
                 const int res = later.submit(prep::nop(3));
@@ -308,24 +308,24 @@ inline void measure_behaviour(probe_report& r) noexcept {
 inline void measure_restrictions(probe_report& r) noexcept {
     r.stage = 3;
     struct {
-        io_uring_task_restriction head;
-        io_uring_restriction entries[opcode_count + 1];
+        uapi::io_uring_task_restriction head;
+        uapi::io_uring_restriction entries[opcode_count + 1];
     } set{};
     std::uint16_t n = 0;
     for (unsigned op = 0; op < opcode_count; ++op, ++n) {
-        set.entries[n].opcode = IORING_RESTRICTION_SQE_OP;
+        set.entries[n].opcode = uapi::IORING_RESTRICTION_SQE_OP;
         set.entries[n].value = static_cast<std::uint8_t>(op);
     }
-    set.entries[n].opcode = IORING_RESTRICTION_REGISTER_OP;
-    set.entries[n].value = static_cast<std::uint8_t>(IORING_REGISTER_RESTRICTIONS);
+    set.entries[n].opcode = uapi::IORING_RESTRICTION_REGISTER_OP;
+    set.entries[n].value = static_cast<std::uint8_t>(uapi::IORING_REGISTER_RESTRICTIONS);
     set.head.nr_res = ++n;
-    if (!set_nnp_here() || sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &set, 1) != 0) {
+    if (!set_nnp_here() || sys_register(current_task, uapi::IORING_REGISTER_RESTRICTIONS, &set, 1) != 0) {
         r.unmeasured |= probe_restrictions;
         return;
     }
     scratch_ring disabled;
-    const int on_disabled = disabled.fd() < 0 ? disabled.fd() : try_allow_all(disabled.fd(), IORING_OP_NOP, nullptr);
-    const int on_task = try_allow_all(current_task, IORING_OP_NOP, nullptr);
+    const int on_disabled = disabled.fd() < 0 ? disabled.fd() : try_allow_all(disabled.fd(), uapi::IORING_OP_NOP, nullptr);
+    const int on_task = try_allow_all(current_task, uapi::IORING_OP_NOP, nullptr);
     if ((on_disabled != 0 && on_disabled != -EACCES) || (on_task != 0 && on_task != -EACCES)) {
         r.unmeasured |= probe_restrictions;
         return;
@@ -405,7 +405,7 @@ inline int measure_exec() noexcept {
     }
     if (pid == 0) {
         scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
-        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, IORING_OP_NOP, allow_all) != 0) ::_exit(100);
+        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) ::_exit(100);
         char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
         char* const envp[] = {nullptr};
         ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);

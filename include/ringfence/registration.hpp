@@ -175,13 +175,13 @@ inline constexpr insn deny_all[] = {stmt(bpf::ret | bpf::k, 0)};
 // size for op into *pdu.
 inline int raw_register(int fd, unsigned op, std::span<const insn> prog, std::uint32_t flags = 0,
                         std::uint8_t* pdu = nullptr) noexcept {
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = op;
     cmd.filter.flags = flags;
     cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    const int r = sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    const int r = sys_register(fd, uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
     if (pdu) *pdu = cmd.filter.pdu_size;
     return r;
 }
@@ -195,7 +195,7 @@ inline int try_allow_all(int fd, unsigned op, std::uint8_t* pdu) noexcept { retu
 // refuses the opcode (-EINVAL) without reading it; -EACCES means the task's
 // restrictions forbid the register operation, so the answer is unknown.
 inline int feature_probe(int ring_fd) noexcept {
-    return sys_register(ring_fd, IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
+    return sys_register(ring_fd, uapi::IORING_REGISTER_BPF_FILTER, reinterpret_cast<const void*>(8), 1);
 }
 inline bool knows_bpf_filter_opcode(int ring_fd) noexcept { return feature_probe(ring_fd) == -EFAULT; }
 
@@ -237,22 +237,22 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
     registration r;
     r.fd = fd;
     r.opcode = opcode;
-    r.flags = (opt.deny_rest ? IO_URING_BPF_FILTER_DENY_REST : 0u) |
-              (opt.strict_pdu_size ? IO_URING_BPF_FILTER_SZ_STRICT : 0u) | opt.extra_flags;
+    r.flags = (opt.deny_rest ? uapi::IO_URING_BPF_FILTER_DENY_REST : 0u) |
+              (opt.strict_pdu_size ? uapi::IO_URING_BPF_FILTER_SZ_STRICT : 0u) | opt.extra_flags;
     r.sent_pdu_size = opt.pdu_size ? *opt.pdu_size : expected_pdu_size(opcode);
     r.verdict = verify(prog);
     if (!r.verdict) {
         r.error = kernel_errc::program_rejected;
         return r;
     }
-    io_uring_bpf cmd{};
-    cmd.cmd_type = IO_URING_BPF_CMD_FILTER;
+    uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = opcode;
     cmd.filter.flags = r.flags;
     cmd.filter.filter_len = static_cast<std::uint32_t>(prog.size());
     cmd.filter.pdu_size = r.sent_pdu_size;
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
-    const int rc = detail::sys_register(fd, IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    const int rc = detail::sys_register(fd, uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
     r.sent = true;
     r.kernel_pdu_size = cmd.filter.pdu_size;
     if (rc >= 0) return r;
@@ -283,7 +283,7 @@ inline registration register_filter(int fd, unsigned opcode, std::span<const ins
         return r;
     }
     // -EINVAL: find out which of its causes applies.
-    if (r.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) {
+    if (r.flags & ~(uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT)) {
         r.error = kernel_errc::invalid_flags;
         return r;
     }

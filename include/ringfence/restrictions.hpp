@@ -51,12 +51,12 @@ namespace ringfence {
 // added to it at any time, restrictions only while it does not exist.
 
 // One entry of a restriction set (uapi.hpp's copy of struct io_uring_restriction).
-struct restriction : io_uring_restriction {
-    static constexpr std::uint16_t register_op = IORING_RESTRICTION_REGISTER_OP, sqe_op = IORING_RESTRICTION_SQE_OP,
-                                   sqe_flags_allowed = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
-                                   sqe_flags_required = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
+struct restriction : uapi::io_uring_restriction {
+    static constexpr std::uint16_t register_op = uapi::IORING_RESTRICTION_REGISTER_OP, sqe_op = uapi::IORING_RESTRICTION_SQE_OP,
+                                   sqe_flags_allowed = uapi::IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+                                   sqe_flags_required = uapi::IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
 };
-static_assert(sizeof(restriction) == sizeof(io_uring_restriction));
+static_assert(sizeof(restriction) == sizeof(uapi::io_uring_restriction));
 
 class task_restrictions {
 public:
@@ -105,17 +105,17 @@ struct restriction_result {
 inline restriction_result register_task_restrictions(const task_restrictions& set, std::uint16_t flags = 0,
                                                      std::uint32_t resv0 = 0) {
     struct header {
-        io_uring_task_restriction head;
-        io_uring_restriction entries[task_restrictions::capacity];
+        uapi::io_uring_task_restriction head;
+        uapi::io_uring_restriction entries[task_restrictions::capacity];
     } h{};
-    static_assert(offsetof(header, entries) == sizeof(io_uring_task_restriction));
+    static_assert(offsetof(header, entries) == sizeof(uapi::io_uring_task_restriction));
     const auto e = set.entries();
     h.head.flags = flags;
     h.head.nr_res = static_cast<std::uint16_t>(e.size());
     h.head.resv[0] = resv0;
     for (std::size_t i = 0; i < e.size(); ++i) h.entries[i] = e[i];
     restriction_result r;
-    const int rc = detail::sys_register(current_task, IORING_REGISTER_RESTRICTIONS, &h, 1);
+    const int rc = detail::sys_register(current_task, uapi::IORING_REGISTER_RESTRICTIONS, &h, 1);
     if (rc >= 0) return r;
     r.kernel_errno = -rc;
     switch (-rc) {
@@ -123,7 +123,7 @@ inline restriction_result register_task_restrictions(const task_restrictions& se
     case EPERM: r.error = kernel_errc::restrictions_already_set; break;
     case EBADF: r.error = kernel_errc::not_supported; break; // no blind registration at all
     case EINVAL: {
-        const detail::scratch_answer a = detail::ask_scratch_ring(IORING_OP_NOP);
+        const detail::scratch_answer a = detail::ask_scratch_ring(uapi::IORING_OP_NOP);
         r.error = a == detail::scratch_answer::no_bpf_filters || a == detail::scratch_answer::io_uring_unavailable
                       ? kernel_errc::not_supported
                       : kernel_errc::invalid_restriction;

@@ -42,6 +42,7 @@
 #include <span>
 
 namespace ringfence {
+namespace uapi {
 
 // struct io_uring_sqe (64 bytes). Each union of the kernel's struct is one
 // field here, named after its first member; the comments give the others.
@@ -65,11 +66,11 @@ struct io_uring_sqe {
     constexpr std::uint32_t open_flags() const noexcept { return op_flags; }
     constexpr std::uint32_t file_index() const noexcept { return static_cast<std::uint32_t>(splice_fd_in); }
 };
-static_assert(sizeof(io_uring_sqe) == 64 && std::is_trivially_copyable_v<io_uring_sqe>);
-static_assert(offsetof(io_uring_sqe, off) == 8 && offsetof(io_uring_sqe, addr) == 16 &&
-              offsetof(io_uring_sqe, len) == 24 && offsetof(io_uring_sqe, op_flags) == 28 &&
-              offsetof(io_uring_sqe, user_data) == 32 && offsetof(io_uring_sqe, buf_index) == 40 &&
-              offsetof(io_uring_sqe, splice_fd_in) == 44 && offsetof(io_uring_sqe, addr3) == 48);
+static_assert(sizeof(uapi::io_uring_sqe) == 64 && std::is_trivially_copyable_v<uapi::io_uring_sqe>);
+static_assert(offsetof(uapi::io_uring_sqe, off) == 8 && offsetof(uapi::io_uring_sqe, addr) == 16 &&
+              offsetof(uapi::io_uring_sqe, len) == 24 && offsetof(uapi::io_uring_sqe, op_flags) == 28 &&
+              offsetof(uapi::io_uring_sqe, user_data) == 32 && offsetof(uapi::io_uring_sqe, buf_index) == 40 &&
+              offsetof(uapi::io_uring_sqe, splice_fd_in) == 44 && offsetof(uapi::io_uring_sqe, addr3) == 48);
 
 // struct open_how (OPENAT2's argument; OPEN_HOW_SIZE_VER0 = 24).
 struct open_how {
@@ -77,7 +78,8 @@ struct open_how {
     std::uint64_t mode;
     std::uint64_t resolve;
 };
-static_assert(sizeof(open_how) == 24);
+static_assert(sizeof(uapi::open_how) == 24);
+} // namespace uapi
 
 // Why make_ctx() could not build the context: the error the kernel fails the
 // request with before any filter runs.
@@ -165,9 +167,9 @@ inline constexpr std::uint16_t af_inet = 2, af_inet6 = 10;
 
 // build_open_how() of fs/open.c: OPENAT's flags and mode as the kernel keeps
 // them; `valid` is the kernel's VALID_OPEN_FLAGS (kernel_profile::open_flags).
-constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
+constexpr uapi::open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
                                   std::uint64_t valid = open_flag::valid) noexcept {
-    open_how how{};
+    uapi::open_how how{};
     how.flags = static_cast<std::uint64_t>(flags) & valid;
     how.mode = static_cast<std::uint16_t>(mode) & 07777u; // umode_t, then S_IALLUGO
     if (how.flags & open_flag::path) how.flags &= open_flag::path_flags;
@@ -176,12 +178,12 @@ constexpr open_how build_open_how(std::uint32_t flags, std::uint32_t mode,
 }
 
 // __io_openat_prep(): force_o_largefile() is true on 64-bit kernels.
-constexpr void force_largefile(open_how& how) noexcept {
+constexpr void force_largefile(uapi::open_how& how) noexcept {
     if (sizeof(void*) == 8 && !(how.flags & open_flag::path)) how.flags |= open_flag::largefile;
 }
 
 template <user_memory Memory>
-sqe_errc read_open_how(const io_uring_sqe& sqe, const Memory& mem, open_how& how) {
+sqe_errc read_open_how(const uapi::io_uring_sqe& sqe, const Memory& mem, uapi::open_how& how) {
     const std::size_t len = sqe.len;
     if (len < open_how_size_ver0) return sqe_errc::open_how_too_small;
     // copy_struct_from_user(): bytes the kernel does not know must be zero.
@@ -201,7 +203,7 @@ sqe_errc read_open_how(const io_uring_sqe& sqe, const Memory& mem, open_how& how
 }
 
 template <user_memory Memory>
-sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) {
+sqe_errc fill_connect(const uapi::io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) {
     // io_connect_prep(): these fields must be zero; addr_len is an int.
     if (sqe.len || sqe.buf_index || sqe.op_flags || sqe.splice_fd_in) return sqe_errc::invalid_field;
     const auto addr_len = static_cast<std::int32_t>(static_cast<std::uint32_t>(sqe.addr2()));
@@ -235,7 +237,7 @@ sqe_errc fill_connect(const io_uring_sqe& sqe, const Memory& mem, bpf_ctx& ctx) 
 
 namespace detail {
 template <user_memory Memory>
-ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
+ctx_result make_full_ctx(const uapi::io_uring_sqe& sqe, const Memory& mem, const kernel_profile& k) {
     ctx_result r;
     bpf_ctx& ctx = r.ctx;
     ctx.opcode = sqe.opcode;
@@ -251,7 +253,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
     }
 
     switch (sqe.opcode) {
-    case IORING_OP_SOCKET: {
+    case uapi::IORING_OP_SOCKET: {
         // io_socket_prep().
         if (sqe.addr || sqe.op_flags || sqe.buf_index) {
             r.error = sqe_errc::invalid_field;
@@ -271,10 +273,10 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
         ctx.set(fields::socket_protocol, sqe.len);
         return r;
     }
-    case IORING_OP_OPENAT:
-    case IORING_OP_OPENAT2: {
-        open_how how{};
-        if (sqe.opcode == IORING_OP_OPENAT) {
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: {
+        uapi::open_how how{};
+        if (sqe.opcode == uapi::IORING_OP_OPENAT) {
             how = detail::build_open_how(sqe.open_flags(), sqe.len, k.open_flags);
         } else if (sqe_errc e = detail::read_open_how(sqe, mem, how); e != sqe_errc::none) {
             r.error = e;
@@ -298,7 +300,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
         if (how.flags & open_flag::forces_async) ctx.sqe_flags |= sqe_flag::async;
         return r;
     }
-    case IORING_OP_CONNECT:
+    case uapi::IORING_OP_CONNECT:
         r.error = detail::fill_connect(sqe, mem, ctx);
         return r;
     default:
@@ -311,7 +313,7 @@ ctx_result make_full_ctx(const io_uring_sqe& sqe, const Memory& mem, const kerne
 // request fails with first. `sqe_flags` are the flags as the ring holds them
 // (see ringfence::ring, which adds IOSQE_ASYNC after a drain); by default sqe.flags.
 template <user_memory Memory = process_memory>
-ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
+ctx_result make_ctx(const uapi::io_uring_sqe& sqe, const Memory& mem = Memory{},
                     const kernel_profile& k = profiles::reference) {
     ctx_result r = detail::make_full_ctx(sqe, mem, k);
     if (r.error == sqe_errc::invalid_opcode || r.error == sqe_errc::invalid_flags) return r;
@@ -324,43 +326,43 @@ ctx_result make_ctx(const io_uring_sqe& sqe, const Memory& mem = Memory{},
 // Builders for the SQEs of the opcodes that carry filter data, filled as
 // liburing's io_uring_prep_* helpers fill them.
 namespace prep {
-constexpr io_uring_sqe nop(std::uint64_t user_data = 0) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_NOP;
+constexpr uapi::io_uring_sqe nop(std::uint64_t user_data = 0) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_NOP;
     s.user_data = user_data;
     return s;
 }
-constexpr io_uring_sqe socket(int domain, int type, int protocol) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_SOCKET;
+constexpr uapi::io_uring_sqe socket(int domain, int type, int protocol) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_SOCKET;
     s.fd = domain;
     s.off = static_cast<std::uint32_t>(type);
     s.len = static_cast<std::uint32_t>(protocol);
     return s;
 }
 // `path` is the file name's address (not read by ringfence).
-inline io_uring_sqe openat(int dfd, const char* path, std::uint32_t flags, std::uint32_t mode) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_OPENAT;
+inline uapi::io_uring_sqe openat(int dfd, const char* path, std::uint32_t flags, std::uint32_t mode) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_OPENAT;
     s.fd = dfd;
     s.addr = reinterpret_cast<std::uintptr_t>(path);
     s.len = mode;
     s.op_flags = flags;
     return s;
 }
-inline io_uring_sqe openat2(int dfd, const char* path, const open_how* how,
-                            std::uint32_t how_size = sizeof(open_how)) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_OPENAT2;
+inline uapi::io_uring_sqe openat2(int dfd, const char* path, const uapi::open_how* how,
+                            std::uint32_t how_size = sizeof(uapi::open_how)) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_OPENAT2;
     s.fd = dfd;
     s.addr = reinterpret_cast<std::uintptr_t>(path);
     s.off = reinterpret_cast<std::uintptr_t>(how);
     s.len = how_size;
     return s;
 }
-inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noexcept {
-    io_uring_sqe s{};
-    s.opcode = IORING_OP_CONNECT;
+inline uapi::io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noexcept {
+    uapi::io_uring_sqe s{};
+    s.opcode = uapi::IORING_OP_CONNECT;
     s.fd = fd;
     s.addr = reinterpret_cast<std::uintptr_t>(addr);
     s.off = addrlen;
@@ -376,9 +378,9 @@ inline io_uring_sqe connect(int fd, const void* addr, std::uint32_t addrlen) noe
 #define RINGFENCE_HAS_SYSTEM_SQE 1
 namespace ringfence {
 // The system's struct io_uring_sqe, as ringfence's (same layout, checked here).
-inline io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
-    static_assert(sizeof(::io_uring_sqe) == sizeof(io_uring_sqe), "ringfence: io_uring_sqe layout differs");
-    return std::bit_cast<io_uring_sqe>(s);
+inline uapi::io_uring_sqe from_system(const ::io_uring_sqe& s) noexcept {
+    static_assert(sizeof(::io_uring_sqe) == sizeof(uapi::io_uring_sqe), "ringfence: io_uring_sqe layout differs");
+    return std::bit_cast<uapi::io_uring_sqe>(s);
 }
 template <user_memory Memory = process_memory>
 ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
@@ -386,14 +388,14 @@ ctx_result make_ctx(const ::io_uring_sqe& sqe, const Memory& mem = Memory{},
     return make_ctx(from_system(sqe), mem, k);
 }
 namespace detail::uapi_check {
-static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::io_uring_sqe, off));
-static_assert(offsetof(::io_uring_sqe, addr) == offsetof(ringfence::io_uring_sqe, addr));
-static_assert(offsetof(::io_uring_sqe, len) == offsetof(ringfence::io_uring_sqe, len));
-static_assert(offsetof(::io_uring_sqe, open_flags) == offsetof(ringfence::io_uring_sqe, op_flags));
-static_assert(offsetof(::io_uring_sqe, user_data) == offsetof(ringfence::io_uring_sqe, user_data));
-static_assert(offsetof(::io_uring_sqe, buf_index) == offsetof(ringfence::io_uring_sqe, buf_index));
-static_assert(offsetof(::io_uring_sqe, file_index) == offsetof(ringfence::io_uring_sqe, splice_fd_in));
-static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::io_uring_sqe, off));
+static_assert(offsetof(::io_uring_sqe, off) == offsetof(ringfence::uapi::io_uring_sqe, off));
+static_assert(offsetof(::io_uring_sqe, addr) == offsetof(ringfence::uapi::io_uring_sqe, addr));
+static_assert(offsetof(::io_uring_sqe, len) == offsetof(ringfence::uapi::io_uring_sqe, len));
+static_assert(offsetof(::io_uring_sqe, open_flags) == offsetof(ringfence::uapi::io_uring_sqe, op_flags));
+static_assert(offsetof(::io_uring_sqe, user_data) == offsetof(ringfence::uapi::io_uring_sqe, user_data));
+static_assert(offsetof(::io_uring_sqe, buf_index) == offsetof(ringfence::uapi::io_uring_sqe, buf_index));
+static_assert(offsetof(::io_uring_sqe, file_index) == offsetof(ringfence::uapi::io_uring_sqe, splice_fd_in));
+static_assert(offsetof(::io_uring_sqe, addr2) == offsetof(ringfence::uapi::io_uring_sqe, off));
 } // namespace detail::uapi_check
 } // namespace ringfence
 #endif

@@ -169,7 +169,7 @@ constexpr bool layout_bit(const std::array<std::uint64_t, 4>& w, unsigned op) no
 
 template <auto F>
 constexpr bool static_filter_valid() noexcept {
-    return F.opcode < opcode_count && !(F.flags & ~(IO_URING_BPF_FILTER_DENY_REST | IO_URING_BPF_FILTER_SZ_STRICT)) &&
+    return F.opcode < opcode_count && !(F.flags & ~(uapi::IO_URING_BPF_FILTER_DENY_REST | uapi::IO_URING_BPF_FILTER_SZ_STRICT)) &&
            F.size <= F.code.size() && verify(F.program()).ok();
 }
 
@@ -189,7 +189,7 @@ class static_table {
         auto add = [&l](unsigned op, std::uint32_t flags) {
             ++l.chain_length[op];
             l.active[op >> 6] |= std::uint64_t{1} << (op & 63);
-            if (flags & IO_URING_BPF_FILTER_DENY_REST)
+            if (flags & uapi::IO_URING_BPF_FILTER_DENY_REST)
                 for (unsigned i = 0; i < opcode_count; ++i)
                     if (i != op && !detail::layout_bit(l.active, i)) {
                         l.active[i >> 6] |= std::uint64_t{1} << (i & 63);

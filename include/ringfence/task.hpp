@@ -202,7 +202,7 @@ public:
     // Once the ring has seen IOSQE_CQE_SKIP_SUCCESS it refuses
     // IOSQE_IO_DRAIN with -EOPNOTSUPP.
     template <user_memory Memory = process_memory>
-    int check(const io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
+    int check(const uapi::io_uring_sqe& sqe, const Memory& mem = Memory{}) const {
         if (sqe.opcode >= opcode_count || (sqe.flags & ~sqe_flag::valid)) return -EINVAL;
         if (sqe.flags & sqe_flag::cqe_skip_success) state_->drain_disabled.store(true, std::memory_order_relaxed);
         if ((sqe.flags & sqe_flag::io_drain) && state_->drain_disabled.load(std::memory_order_relaxed))
@@ -215,7 +215,7 @@ public:
         if (t) {
             int prep_error = 0;
             const int verdict = t->check(sqe.opcode, [&] {
-                io_uring_sqe seen = sqe;
+                uapi::io_uring_sqe seen = sqe;
                 seen.flags = flags;
                 ctx_result r = make_ctx(seen, mem, state_->kernel);
                 prep_error = r.errno_value();

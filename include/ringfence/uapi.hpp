@@ -1,11 +1,15 @@
 // ringfence/uapi.hpp - ringfence's own copy of the io_uring uapi it needs.
 //
-//   static_assert(ringfence::IORING_OP_SOCKET == 45);
-//   ringfence::io_uring_bpf cmd{};   // what IORING_REGISTER_BPF_FILTER takes
+//   static_assert(ringfence::uapi::IORING_OP_SOCKET == 45);
+//   ringfence::uapi::io_uring_bpf cmd{};   // what IORING_REGISTER_BPF_FILTER takes
 //
 // The library carries these definitions itself so that it builds against old
-// system headers (Debian bookworm ships 6.1). Where the system headers do have
-// them, they are checked to agree (see the end of this file).
+// system headers (Debian bookworm ships 6.1). They keep the kernel's spellings
+// in their own namespace, ringfence::uapi, which `using namespace ringfence;`
+// does not open: the same names from <linux/io_uring.h> or <liburing.h> in the
+// user's file never meet them. With those headers included, `IORING_OP_SOCKET`
+// is the system's and works wherever ringfence takes an opcode; without them,
+// write `ringfence::uapi::IORING_OP_SOCKET` (or `using namespace ringfence::uapi;`).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +17,7 @@
 #include <type_traits>
 
 namespace ringfence {
+namespace uapi {
 
 // enum io_uring_op, as of Linux 7.2.
 enum io_uring_op : std::uint8_t {
@@ -37,8 +42,13 @@ enum io_uring_op : std::uint8_t {
 static_assert(IORING_OP_CONNECT == 16 && IORING_OP_OPENAT == 18 && IORING_OP_OPENAT2 == 28 &&
               IORING_OP_SOCKET == 45 && IORING_OP_LAST == 65);
 
-// Number of opcodes a filter table must cover.
-inline constexpr std::size_t opcode_count = IORING_OP_LAST;
+// io_uring_register(2) opcodes used by ringfence.
+inline constexpr unsigned IORING_REGISTER_RESTRICTIONS = 11;
+inline constexpr unsigned IORING_REGISTER_BPF_FILTER = 37;
+} // namespace uapi
+
+// Number of opcodes a filter table must cover (IORING_OP_LAST).
+inline constexpr std::size_t opcode_count = uapi::IORING_OP_LAST;
 
 // The opcode's name without the IORING_OP_ prefix ("SOCKET"), or "?" when out of range.
 constexpr const char* opcode_name(unsigned op) noexcept {
@@ -53,13 +63,9 @@ constexpr const char* opcode_name(unsigned op) noexcept {
         "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV", "FIXED_FD_INSTALL", "FTRUNCATE", "BIND",
         "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED", "WRITEV_FIXED", "PIPE", "NOP128",
         "URING_CMD128"};
-    static_assert(sizeof(names) / sizeof(names[0]) == IORING_OP_LAST);
-    return op < IORING_OP_LAST ? names[op] : "?";
+    static_assert(sizeof(names) / sizeof(names[0]) == opcode_count);
+    return op < opcode_count ? names[op] : "?";
 }
-
-// io_uring_register(2) opcodes used by ringfence.
-inline constexpr unsigned IORING_REGISTER_RESTRICTIONS = 11;
-inline constexpr unsigned IORING_REGISTER_BPF_FILTER = 37;
 
 // sqe->flags bits (the kernel's IOSQE_* macros, which would collide as names here).
 namespace sqe_flag {
@@ -90,6 +96,7 @@ inline constexpr std::uint64_t path_flags = directory | nofollow | path | cloexe
 inline constexpr std::uint64_t forces_async = creat | trunc | 020000000;
 } // namespace open_flag
 
+namespace uapi {
 // struct io_uring_bpf and its filter (include/uapi/linux/io_uring/bpf_filter.h).
 inline constexpr std::uint16_t IO_URING_BPF_CMD_FILTER = 1;
 inline constexpr std::uint32_t IO_URING_BPF_FILTER_DENY_REST = 1u << 0;
@@ -135,5 +142,6 @@ static_assert(sizeof(io_uring_restriction) == 16 && sizeof(io_uring_task_restric
 static_assert(sizeof(io_uring_bpf_filter) == 64 && offsetof(io_uring_bpf_filter, pdu_size) == 12 &&
               offsetof(io_uring_bpf_filter, filter_ptr) == 16);
 static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8);
+} // namespace uapi
 
 } // namespace ringfence

@@ -60,8 +60,8 @@ public:
         cq_map_ = single ? sq_map_ : map(cq_size, IORING_OFF_CQ_RING);
         sq_map_size_ = sq_size;
         cq_map_size_ = cq_size;
-        sqes_size_ = p.sq_entries * sizeof(io_uring_sqe);
-        sqes_ = static_cast<io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
+        sqes_size_ = p.sq_entries * sizeof(uapi::io_uring_sqe);
+        sqes_ = static_cast<uapi::io_uring_sqe*>(map(sqes_size_, IORING_OFF_SQES));
         if (!sq_map_ || !cq_map_ || !sqes_) {
             error_ = -ENOMEM;
             return;
@@ -96,7 +96,7 @@ public:
     // skip), a success never: then `no_cqe`. `enter_failed` when
     // io_uring_enter fails (its -errno in enter_error()). CQEs of other
     // requests (a linked one) are passed over.
-    int submit(const io_uring_sqe& in) noexcept {
+    int submit(const uapi::io_uring_sqe& in) noexcept {
         if (!ok()) {
             enter_error_ = error_;
             return enter_failed;
@@ -140,7 +140,7 @@ private:
     unsigned sq_mask_ = 0, cq_mask_ = 0;
     void *sq_map_ = nullptr, *cq_map_ = nullptr;
     std::size_t sq_map_size_ = 0, cq_map_size_ = 0, sqes_size_ = 0;
-    io_uring_sqe* sqes_ = nullptr;
+    uapi::io_uring_sqe* sqes_ = nullptr;
     ::io_uring_cqe* cqes_ = nullptr;
     unsigned *sq_tail_ = nullptr, *sq_array_ = nullptr, *cq_head_ = nullptr, *cq_tail_ = nullptr;
 };

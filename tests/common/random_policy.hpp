@@ -1338,15 +1338,15 @@ inline rf::ipv6 ip(const v6_prefix& p) { return rf::ipv6(p.net, p.len); }
 template <class Fn>
 auto with_int_field(fid f, Fn&& fn) {
     switch (f) {
-    case fid::user_data: return fn(rf::sqe::user_data, std::uint64_t{});
-    case fid::sqe_flags: return fn(rf::sqe::flags, std::uint32_t{});
-    case fid::socket_family: return fn(rf::socket::family, std::uint32_t{});
-    case fid::socket_type: return fn(rf::socket::type, std::uint32_t{});
-    case fid::socket_protocol: return fn(rf::socket::protocol, std::uint32_t{});
-    case fid::open_flags: return fn(rf::open::flags, std::uint64_t{});
-    case fid::open_mode: return fn(rf::open::mode, std::uint64_t{});
-    case fid::open_resolve: return fn(rf::open::resolve, std::uint64_t{});
-    default: return fn(rf::connect::family, std::uint32_t{});
+    case fid::user_data: return fn(rf::fields::sqe::user_data, std::uint64_t{});
+    case fid::sqe_flags: return fn(rf::fields::sqe::flags, std::uint32_t{});
+    case fid::socket_family: return fn(rf::fields::socket::family, std::uint32_t{});
+    case fid::socket_type: return fn(rf::fields::socket::type, std::uint32_t{});
+    case fid::socket_protocol: return fn(rf::fields::socket::protocol, std::uint32_t{});
+    case fid::open_flags: return fn(rf::fields::open::flags, std::uint64_t{});
+    case fid::open_mode: return fn(rf::fields::open::mode, std::uint64_t{});
+    case fid::open_resolve: return fn(rf::fields::open::resolve, std::uint64_t{});
+    default: return fn(rf::fields::connect::family, std::uint32_t{});
     }
 }
 template <class G, class V>
@@ -1369,11 +1369,11 @@ F masked(const F& f, const test& t, T) {
 
 inline rf::condition<1, 0> plain(const test& t) {
     switch (info(t.field).kind) {
-    case fkind::v4: return t.op == cmp::eq ? rf::connect::v4_addr == ip(t.v4[0]) : rf::connect::v4_addr != ip(t.v4[0]);
-    case fkind::v6: return t.op == cmp::eq ? rf::connect::v6_addr == ip(t.v6[0]) : rf::connect::v6_addr != ip(t.v6[0]);
+    case fkind::v4: return t.op == cmp::eq ? rf::fields::connect::v4_addr == ip(t.v4[0]) : rf::fields::connect::v4_addr != ip(t.v4[0]);
+    case fkind::v6: return t.op == cmp::eq ? rf::fields::connect::v6_addr == ip(t.v6[0]) : rf::fields::connect::v6_addr != ip(t.v6[0]);
     case fkind::port:
-        if (t.kind == form::range) return rf::connect::port.between(rf::port(t.ranges[0].lo), rf::port(t.ranges[0].hi));
-        return compare_with(rf::connect::port, t.op, rf::port(t.value));
+        if (t.kind == form::range) return rf::fields::connect::port.between(rf::port(t.ranges[0].lo), rf::port(t.ranges[0].hi));
+        return compare_with(rf::fields::connect::port, t.op, rf::port(t.value));
     case fkind::integer: break;
     }
     return with_int_field(t.field, [&](const auto& f, auto zero) -> rf::condition<1, 0> {
@@ -1393,17 +1393,17 @@ inline rf::condition<1, 0> plain(const test& t) {
 template <std::size_t K, std::size_t... I>
 rf::condition<1, K> port_set(const test& t, std::index_sequence<I...>) {
     const rf::port ps[K] = {rf::port(t.values[I])...};
-    return rf::connect::port.in(ps);
+    return rf::fields::connect::port.in(ps);
 }
 template <std::size_t K, std::size_t... I>
 rf::condition<1, K> v4_set(const test& t, std::index_sequence<I...>) {
     const rf::ipv4 as[K] = {ip(t.v4[I])...};
-    return rf::connect::v4_addr.in(as);
+    return rf::fields::connect::v4_addr.in(as);
 }
 template <std::size_t K, std::size_t... I>
 rf::condition<1, K> v6_set(const test& t, std::index_sequence<I...>) {
     const rf::ipv6 as[K] = {ip(t.v6[I])...};
-    return rf::connect::v6_addr.in(as);
+    return rf::fields::connect::v6_addr.in(as);
 }
 template <std::size_t K>
 rf::condition<1, K> int_set(const test& t) {
@@ -1434,7 +1434,7 @@ auto ranges(const G& g, const test& t, Make make) {
 template <std::size_t R, std::size_t K>
 auto mixed(const test& t) {
     if (info(t.field).kind == fkind::port) {
-        const auto rs = ranges<R>(rf::connect::port, t, [](std::uint64_t v) { return rf::port(v); });
+        const auto rs = ranges<R>(rf::fields::connect::port, t, [](std::uint64_t v) { return rf::port(v); });
         if constexpr (K == 0) return rs;
         else return rs || port_set<K>(t, std::make_index_sequence<K>{});
     }
@@ -1450,15 +1450,15 @@ template <std::size_t K, std::size_t... I>
 rf::condition<4, K> outside_set(const test& t, std::index_sequence<I...>) {
     if (info(t.field).kind == fkind::v4) {
         const rf::ipv4 as[K] = {ip(t.v4[I])...};
-        return rf::connect::v4_addr.not_in(as);
+        return rf::fields::connect::v4_addr.not_in(as);
     }
     const rf::ipv6 as[K] = {ip(t.v6[I])...};
-    return rf::connect::v6_addr.not_in(as);
+    return rf::fields::connect::v6_addr.not_in(as);
 }
 template <std::size_t K, std::size_t... I>
 auto mapped_set(const test& t, std::index_sequence<I...>) {
     const rf::ipv4 as[K] = {ip(t.v4[I])...};
-    return rf::connect::v4_or_mapped_addr.in(as);
+    return rf::fields::connect::v4_or_mapped_addr.in(as);
 }
 
 template <std::size_t S, std::size_t J, std::size_t N>
@@ -1468,8 +1468,8 @@ RINGFENCE_TEST_NOINLINE auto condition(const rule& r) {
     if constexpr (sn.kind == shape_kind::plain) return plain(n.t);
     else if constexpr (sn.kind == shape_kind::set) return set<sn.a>(n.t);
     else if constexpr (sn.kind == shape_kind::mixed) return mixed<sn.a, sn.b>(n.t);
-    else if constexpr (sn.kind == shape_kind::mapped_eq) return rf::connect::v4_or_mapped_addr == ip(n.t.v4[0]);
-    else if constexpr (sn.kind == shape_kind::mapped_ne) return rf::connect::v4_or_mapped_addr != ip(n.t.v4[0]);
+    else if constexpr (sn.kind == shape_kind::mapped_eq) return rf::fields::connect::v4_or_mapped_addr == ip(n.t.v4[0]);
+    else if constexpr (sn.kind == shape_kind::mapped_ne) return rf::fields::connect::v4_or_mapped_addr != ip(n.t.v4[0]);
     else if constexpr (sn.kind == shape_kind::mapped_in) return mapped_set<sn.a>(n.t, std::make_index_sequence<sn.a>{});
     else if constexpr (sn.kind == shape_kind::addr_not_in) return outside_set<sn.a>(n.t, std::make_index_sequence<sn.a>{});
     else if constexpr (sn.kind == shape_kind::not_) return !condition<S, J, sn.left>(r);

@@ -162,7 +162,7 @@ inline std::optional<program_id> program_by_name(std::string_view s) noexcept {
 
 // The request a submission makes; only the fields of its opcode matter.
 struct submission {
-    std::uint8_t opcode = IORING_OP_NOP;
+    std::uint8_t opcode = uapi::IORING_OP_NOP;
     std::uint8_t sqe_flags = 0;
     std::uint64_t user_data = 0;
     std::int32_t family = 0, type = 0, protocol = 0;                // SOCKET; family also CONNECT
@@ -201,7 +201,7 @@ struct scenario {
 namespace detail {
 // The SQE the replayer submits, and the memory it points at.
 struct built_sqe {
-    io_uring_sqe sqe{};
+    uapi::io_uring_sqe sqe{};
     std::array<std::uint8_t, 32> memory{};
     std::uint64_t base = 0x10000;
     bounded_memory mem() const noexcept { return {base, memory}; }
@@ -210,18 +210,18 @@ struct built_sqe {
 inline built_sqe build(const submission& s) {
     built_sqe b;
     switch (s.opcode) {
-    case IORING_OP_SOCKET: b.sqe = prep::socket(s.family, s.type, s.protocol); break;
-    case IORING_OP_OPENAT:
+    case uapi::IORING_OP_SOCKET: b.sqe = prep::socket(s.family, s.type, s.protocol); break;
+    case uapi::IORING_OP_OPENAT:
         b.sqe = prep::openat(-100, nullptr, static_cast<std::uint32_t>(s.open_flags), static_cast<std::uint32_t>(s.mode));
         break;
-    case IORING_OP_OPENAT2: {
-        const open_how how{s.open_flags, s.mode, s.resolve};
+    case uapi::IORING_OP_OPENAT2: {
+        const uapi::open_how how{s.open_flags, s.mode, s.resolve};
         std::memcpy(b.memory.data(), &how, sizeof(how));
         b.sqe = prep::openat2(-100, nullptr, nullptr);
         b.sqe.off = b.base;
         break;
     }
-    case IORING_OP_CONNECT: {
+    case uapi::IORING_OP_CONNECT: {
         // sockaddr_in: family (native), port (network), address (network).
         const auto fam = static_cast<std::uint16_t>(s.family);
         std::memcpy(b.memory.data(), &fam, 2);
@@ -354,14 +354,14 @@ inline step submit(int r, const submission& sub, int expect) {
 }
 inline submission nop(std::uint64_t user_data = 0, std::uint8_t sqe_flags = 0) {
     submission s;
-    s.opcode = IORING_OP_NOP;
+    s.opcode = uapi::IORING_OP_NOP;
     s.user_data = user_data;
     s.sqe_flags = sqe_flags;
     return s;
 }
 inline submission socket(int family, int type, int protocol = 0) {
     submission s;
-    s.opcode = IORING_OP_SOCKET;
+    s.opcode = uapi::IORING_OP_SOCKET;
     s.family = family;
     s.type = type;
     s.protocol = protocol;
@@ -369,20 +369,20 @@ inline submission socket(int family, int type, int protocol = 0) {
 }
 inline submission openat(std::uint64_t flags, std::uint64_t mode = 0) {
     submission s;
-    s.opcode = IORING_OP_OPENAT;
+    s.opcode = uapi::IORING_OP_OPENAT;
     s.open_flags = flags;
     s.mode = mode;
     return s;
 }
 inline submission openat2(std::uint64_t flags, std::uint64_t mode = 0, std::uint64_t resolve = 0) {
     submission s = openat(flags, mode);
-    s.opcode = IORING_OP_OPENAT2;
+    s.opcode = uapi::IORING_OP_OPENAT2;
     s.resolve = resolve;
     return s;
 }
 inline submission connect_v4(std::uint32_t addr, std::uint16_t port, std::uint32_t addrlen = 16, int family = 2) {
     submission s;
-    s.opcode = IORING_OP_CONNECT;
+    s.opcode = uapi::IORING_OP_CONNECT;
     s.family = family;
     s.v4 = addr;
     s.port = port;
@@ -452,14 +452,14 @@ inline std::string to_text(const scenario& s) {
             o << "submit ring=" << st.subject << " op=" << unsigned{u.opcode} << " sqe_flags=" << unsigned{u.sqe_flags}
               << " user_data=" << hex(u.user_data);
             switch (u.opcode) {
-            case IORING_OP_SOCKET:
+            case uapi::IORING_OP_SOCKET:
                 o << " family=" << u.family << " type=" << u.type << " protocol=" << u.protocol;
                 break;
-            case IORING_OP_OPENAT: o << " open_flags=" << hex(u.open_flags) << " mode=" << hex(u.mode); break;
-            case IORING_OP_OPENAT2:
+            case uapi::IORING_OP_OPENAT: o << " open_flags=" << hex(u.open_flags) << " mode=" << hex(u.mode); break;
+            case uapi::IORING_OP_OPENAT2:
                 o << " open_flags=" << hex(u.open_flags) << " mode=" << hex(u.mode) << " resolve=" << hex(u.resolve);
                 break;
-            case IORING_OP_CONNECT:
+            case uapi::IORING_OP_CONNECT:
                 o << " family=" << u.family << " port=" << u.port << " v4=" << hex(u.v4) << " addrlen=" << u.addrlen;
                 break;
             default: break;
@@ -599,17 +599,17 @@ inline std::optional<scenario> from_text(std::string_view text) {
             u.sqe_flags = static_cast<std::uint8_t>(num("sqe_flags"));
             u.user_data = static_cast<std::uint64_t>(num("user_data"));
             switch (u.opcode) {
-            case IORING_OP_SOCKET:
+            case uapi::IORING_OP_SOCKET:
                 u.family = static_cast<std::int32_t>(num("family"));
                 u.type = static_cast<std::int32_t>(num("type"));
                 u.protocol = static_cast<std::int32_t>(num("protocol"));
                 break;
-            case IORING_OP_OPENAT2: u.resolve = static_cast<std::uint64_t>(num("resolve")); [[fallthrough]];
-            case IORING_OP_OPENAT:
+            case uapi::IORING_OP_OPENAT2: u.resolve = static_cast<std::uint64_t>(num("resolve")); [[fallthrough]];
+            case uapi::IORING_OP_OPENAT:
                 u.open_flags = static_cast<std::uint64_t>(num("open_flags"));
                 u.mode = static_cast<std::uint64_t>(num("mode"));
                 break;
-            case IORING_OP_CONNECT:
+            case uapi::IORING_OP_CONNECT:
                 u.family = static_cast<std::int32_t>(num("family"));
                 u.port = static_cast<std::uint16_t>(num("port"));
                 u.v4 = static_cast<std::uint32_t>(num("v4"));
@@ -669,12 +669,12 @@ struct generator_options {
 
 namespace detail {
 inline submission random_submission(rng& g, bool with_drain) {
-    static constexpr std::uint8_t ops[] = {IORING_OP_NOP, IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2,
-                                           IORING_OP_CONNECT};
+    static constexpr std::uint8_t ops[] = {uapi::IORING_OP_NOP, uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2,
+                                           uapi::IORING_OP_CONNECT};
     submission s;
     switch (g.pick(ops)) {
-    case IORING_OP_NOP: s = make::nop(); break;
-    case IORING_OP_SOCKET: {
+    case uapi::IORING_OP_NOP: s = make::nop(); break;
+    case uapi::IORING_OP_SOCKET: {
         static constexpr int families[] = {2, 10, 1}; // AF_INET, AF_INET6, AF_UNIX
         static constexpr int types[] = {1, 2, 1 | 02000000, 2 | 04000, 1 | 04000}; // STREAM, DGRAM, with CLOEXEC / NONBLOCK
         const int family = g.pick(families); // one draw per statement: argument order is unspecified
@@ -682,7 +682,7 @@ inline submission random_submission(rng& g, bool with_drain) {
         s = make::socket(family, type, 0);
         break;
     }
-    case IORING_OP_OPENAT: {
+    case uapi::IORING_OP_OPENAT: {
         // O_EMPTYPATH (0400000000) reaches open.flags on 7.2+ only
         static constexpr std::uint64_t flags[] = {0, 02, 0100 | 02, 02000000, 0100 | 01, 0400000000};
         static constexpr std::uint64_t modes[] = {0, 0644, 0600};
@@ -691,7 +691,7 @@ inline submission random_submission(rng& g, bool with_drain) {
         s = make::openat(f, m);
         break;
     }
-    case IORING_OP_OPENAT2: {
+    case uapi::IORING_OP_OPENAT2: {
         static constexpr std::uint64_t flags[] = {0200000, 0200000 | 02000000};          // O_DIRECTORY (| O_CLOEXEC)
         static constexpr std::uint64_t resolves[] = {0, 0x10, 0x04, 0x08};               // IN_ROOT, NO_SYMLINKS, BENEATH
         const std::uint64_t f = g.pick(flags);
@@ -716,18 +716,18 @@ inline submission random_submission(rng& g, bool with_drain) {
 }
 
 inline void random_filter(rng& g, step& st, bool with_invalid) {
-    static constexpr std::uint8_t ops[] = {IORING_OP_NOP, IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2,
-                                           IORING_OP_CONNECT};
+    static constexpr std::uint8_t ops[] = {uapi::IORING_OP_NOP, uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2,
+                                           uapi::IORING_OP_CONNECT};
     st.opcode = g.pick(ops);
     switch (st.opcode) {
-    case IORING_OP_SOCKET: {
+    case uapi::IORING_OP_SOCKET: {
         static constexpr program_id p[] = {program_id::inet_only, program_id::tcp_only,       program_id::allow_all,
                                            program_id::deny_all,  program_id::even_user_data, program_id::stream_exact};
         st.program = g.pick(p);
         break;
     }
-    case IORING_OP_OPENAT:
-    case IORING_OP_OPENAT2: {
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: {
         static constexpr program_id p[] = {program_id::deny_o_creat,   program_id::deny_resolve_in_root,
                                            program_id::allow_all,      program_id::deny_all,
                                            program_id::deny_async,     program_id::open_largefile,
@@ -735,7 +735,7 @@ inline void random_filter(rng& g, step& st, bool with_invalid) {
         st.program = g.pick(p);
         break;
     }
-    case IORING_OP_CONNECT: {
+    case uapi::IORING_OP_CONNECT: {
         static constexpr program_id p[] = {program_id::connect_inet_only, program_id::connect_port_443,
                                            program_id::allow_all, program_id::deny_all};
         st.program = g.pick(p);
@@ -748,10 +748,10 @@ inline void random_filter(rng& g, step& st, bool with_invalid) {
         break;
     }
     }
-    st.flags = g.chance(12) ? IO_URING_BPF_FILTER_DENY_REST : 0;
+    st.flags = g.chance(12) ? uapi::IO_URING_BPF_FILTER_DENY_REST : 0;
     if (with_invalid && g.chance(6)) {
         switch (g.below(3)) {
-        case 0: st.opcode = IORING_OP_LAST; break;
+        case 0: st.opcode = uapi::IORING_OP_LAST; break;
         case 1: st.program = program_id::rejected; break;
         default: st.flags = 4; break;
         }

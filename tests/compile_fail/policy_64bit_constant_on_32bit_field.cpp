@@ -3,6 +3,6 @@
 #include "ringfence/policy.hpp"
 
 using namespace ringfence;
-constexpr auto p = policy{rule(IORING_OP_SOCKET).allow_if(socket::family == 0x100000002ull)}.otherwise(deny);
+constexpr auto p = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == 0x100000002ull)}.otherwise(deny);
 
 int main() { return static_cast<int>(p.rule_count); }

@@ -3,6 +3,6 @@
 #include "ringfence/policy.hpp"
 
 using namespace ringfence;
-constexpr auto p = policy{rule(IORING_OP_OPENAT).deny_if((open::flags & 3u).any_of(0100u))}.otherwise(allow);
+constexpr auto p = policy{rule(uapi::IORING_OP_OPENAT).deny_if((fields::open::flags & 3u).any_of(0100u))}.otherwise(allow);
 
 int main() { return static_cast<int>(p.rule_count); }

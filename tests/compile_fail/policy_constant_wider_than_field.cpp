@@ -3,6 +3,6 @@
 #include "ringfence/policy.hpp"
 
 using namespace ringfence;
-constexpr auto p = policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x100)}.otherwise(deny);
+constexpr auto p = policy{rule(uapi::IORING_OP_READ).allow_if(fields::sqe::flags == 0x100)}.otherwise(deny);
 
 int main() { return static_cast<int>(p.rule_count); }

@@ -3,6 +3,6 @@
 #include "ringfence/policy.hpp"
 
 using namespace ringfence;
-constexpr auto p = policy{rule(IORING_OP_OPENAT).allow_if(socket::family == 2)}.otherwise(deny);
+constexpr auto p = policy{rule(uapi::IORING_OP_OPENAT).allow_if(fields::socket::family == 2)}.otherwise(deny);
 
 int main() { return static_cast<int>(p.rule_count); }

@@ -10,6 +10,6 @@ using namespace ringfence;
 
 int main() {
     static const std::array<std::uint32_t, 65536> values{};
-    static const auto p = policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(values))};
+    static const auto p = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(values))};
     return static_cast<int>(p.rule_count);
 }

@@ -8,6 +8,6 @@ namespace bpf = ringfence::bpf;
 
 constexpr rf::insn beyond_context[] = {rf::stmt(bpf::ld | bpf::w | bpf::abs, 40), rf::stmt(bpf::ret | bpf::a, 0)};
 
-using policy = rf::static_table<rf::make_static_filter(rf::IORING_OP_NOP, beyond_context)>;
+using policy = rf::static_table<rf::make_static_filter(rf::uapi::IORING_OP_NOP, beyond_context)>;
 
-int main() { return policy::check(rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP)); }
+int main() { return policy::check(rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_NOP)); }

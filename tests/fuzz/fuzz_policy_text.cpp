@@ -147,8 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(parsed.policy != nullptr);
     const auto& tp = *parsed.policy;
     rng r{size * 0x2545f4914f6cdd1dull + (size ? data[size - 1] : 0)};
-    for (unsigned op = 0; op < IORING_OP_LAST; ++op)
+    for (unsigned op = 0; op < uapi::IORING_OP_LAST; ++op)
         if (tp.has_rules_for(op)) check_opcode(tp, op, r, text);
-    check_opcode(tp, IORING_OP_NOP, r, text); // also an opcode without rules: the default
+    check_opcode(tp, uapi::IORING_OP_NOP, r, text); // also an opcode without rules: the default
     return 0;
 }

@@ -281,13 +281,13 @@ const char* yes_no(bool b) { return b ? "yes" : "no"; }
 // --- liburing test/cbpf_filter.c, task filters ---
 
 void task_deny_nop() {
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     ring r;
     if (must_ring(r)) expect_denied("NOP", nop(r));
 }
 
 void task_allow_inet_only() {
-    must("register", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_inet_only, {.pdu_size = 12}));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_inet_only, {.pdu_size = 12}));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("AF_INET TCP", sock(r, AF_INET, SOCK_STREAM));
@@ -296,7 +296,7 @@ void task_allow_inet_only() {
 }
 
 void task_allow_tcp_only() {
-    must("register", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_tcp_only, {.pdu_size = 12}));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_tcp_only, {.pdu_size = 12}));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("TCP", sock(r, AF_INET, SOCK_STREAM));
@@ -306,7 +306,7 @@ void task_allow_tcp_only() {
 }
 
 void task_deny_rest() {
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, allow_all, {.deny_rest = true}));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_NOP, allow_all, {.deny_rest = true}));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("NOP", nop(r));
@@ -322,7 +322,7 @@ void task_deny_openat_creat() {
         ::unlink(path.c_str());
         expect_ok("plain open before filter", open_at(r, "/dev/null", O_RDONLY));
     }
-    must("register", rf::register_task_filter(rf::IORING_OP_OPENAT, deny_o_creat, {.pdu_size = 24}));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_OPENAT, deny_o_creat, {.pdu_size = 24}));
     ring r;
     if (!must_ring(r)) return;
     expect_denied("O_CREAT after filter", open_at(r, path, O_CREAT | O_RDWR, 0644));
@@ -340,7 +340,7 @@ void task_deny_openat2_resolve_in_root() {
         expect_ok("RESOLVE_IN_ROOT before filter", open_at2(r, ".", with));
         expect_ok("plain openat2 before filter", open_at2(r, ".", without));
     }
-    must("register", rf::register_task_filter(rf::IORING_OP_OPENAT2, deny_resolve_in_root, {.pdu_size = 24}));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_OPENAT2, deny_resolve_in_root, {.pdu_size = 24}));
     ring r;
     if (!must_ring(r)) return;
     expect_denied("RESOLVE_IN_ROOT after filter", open_at2(r, ".", with));
@@ -352,14 +352,14 @@ void task_deny_openat2_resolve_in_root() {
 void ring_deny_nop() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, deny_all));
     expect_denied("NOP", nop(r));
 }
 
 void ring_allow_inet_only() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, allow_inet_only));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, allow_inet_only));
     expect_ok("AF_INET TCP", sock(r, AF_INET, SOCK_STREAM));
     expect_denied("AF_INET6 TCP", sock(r, AF_INET6, SOCK_STREAM));
     expect_denied("AF_UNIX", sock(r, AF_UNIX, SOCK_STREAM));
@@ -368,7 +368,7 @@ void ring_allow_inet_only() {
 void ring_allow_tcp_only() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, allow_tcp_only));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, allow_tcp_only));
     expect_ok("TCP", sock(r, AF_INET, SOCK_STREAM));
     expect_denied("UDP", sock(r, AF_INET, SOCK_DGRAM));
     expect_ok("IPv6 TCP", sock(r, AF_INET6, SOCK_STREAM));
@@ -377,7 +377,7 @@ void ring_allow_tcp_only() {
 void ring_deny_rest() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all, {.deny_rest = true}));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all, {.deny_rest = true}));
     expect_ok("NOP", nop(r));
     expect_denied("SOCKET (DENY_REST)", sock(r, AF_INET, SOCK_STREAM));
 }
@@ -385,7 +385,7 @@ void ring_deny_rest() {
 // --- liburing, inheritance ---
 
 void inherit_grandchild() {
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     child([] {
         ring r;
         if (must_ring(r)) expect_denied("inherited NOP denial", nop(r));
@@ -393,9 +393,9 @@ void inherit_grandchild() {
 }
 
 void inherit_stacking() {
-    must("level 1", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_inet_only));
+    must("level 1", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_inet_only));
     child([] {
-        must("level 2", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_tcp_only));
+        must("level 2", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_tcp_only));
         ring r;
         if (!must_ring(r)) return;
         expect_ok("AF_INET TCP (both allow)", sock(r, AF_INET, SOCK_STREAM));
@@ -405,20 +405,20 @@ void inherit_stacking() {
 }
 
 void inherit_cannot_loosen() {
-    must("parent deny", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("parent deny", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     child([] {
-        must("child allow", rf::register_task_filter(rf::IORING_OP_NOP, allow_all));
+        must("child allow", rf::register_task_filter(rf::uapi::IORING_OP_NOP, allow_all));
         ring r;
         if (must_ring(r)) expect_denied("NOP still denied", nop(r));
     });
 }
 
 void inherit_multi_level() {
-    must("level 1", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_inet_only));
+    must("level 1", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_inet_only));
     child([] {
-        must("level 2", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_tcp_only));
+        must("level 2", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_tcp_only));
         child([] {
-            must("level 3", rf::register_task_filter(rf::IORING_OP_NOP, allow_all, {.deny_rest = true}));
+            must("level 3", rf::register_task_filter(rf::uapi::IORING_OP_NOP, allow_all, {.deny_rest = true}));
             ring r;
             if (!must_ring(r)) return;
             expect_ok("NOP (explicit allow)", nop(r));
@@ -439,13 +439,13 @@ void privs_no_new_privs_required() {
         fail("cannot drop CAP_SYS_ADMIN: %s", std::strerror(-e));
         return;
     }
-    auto r = rf::register_task_filter(rf::IORING_OP_NOP, allow_all);
+    auto r = rf::register_task_filter(rf::uapi::IORING_OP_NOP, allow_all);
     if (r.error != rf::kernel_errc::needs_no_new_privs || r.kernel_errno != EACCES)
         fail("without no_new_privs: expected needs_no_new_privs, got: %s", r.message().c_str());
     if (r.error != std::errc::permission_denied) fail("needs_no_new_privs does not compare equal to EACCES");
     if (r.message().find("set_no_new_privs") == std::string::npos) fail("message does not say what to do: %s", r.message().c_str());
     if (auto ec = rf::set_no_new_privs()) fail("set_no_new_privs: %s", ec.message().c_str());
-    must("with no_new_privs", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("with no_new_privs", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     ring g;
     if (must_ring(g)) expect_denied("NOP", nop(g));
 }
@@ -468,16 +468,16 @@ const char* outcome_name(outcome o) {
 // Registers a CONNECT ring filter as this kernel needs it; on a kernel without
 // a CONNECT context first checks that ringfence's layout is refused.
 bool register_connect(int fd, std::span<const rf::insn> prog) {
-    const std::uint8_t kernel_pdu = g_kernel.pdu_size(rf::IORING_OP_CONNECT);
-    if (kernel_pdu != rf::expected_pdu_size(rf::IORING_OP_CONNECT)) {
-        const auto full = rf::register_ring_filter(fd, rf::IORING_OP_CONNECT, prog);
+    const std::uint8_t kernel_pdu = g_kernel.pdu_size(rf::uapi::IORING_OP_CONNECT);
+    if (kernel_pdu != rf::expected_pdu_size(rf::uapi::IORING_OP_CONNECT)) {
+        const auto full = rf::register_ring_filter(fd, rf::uapi::IORING_OP_CONNECT, prog);
         if (full.error != rf::kernel_errc::pdu_size_mismatch || full.kernel_errno != EMSGSIZE ||
             full.kernel_pdu_size != kernel_pdu)
             fail("pdu size %u (ringfence's layout) where the profile says CONNECT has %u: expected -EMSGSIZE, got: %s",
                  full.sent_pdu_size, kernel_pdu, full.message().c_str());
     }
     return must("register with the kernel's pdu size",
-                rf::register_ring_filter(fd, rf::IORING_OP_CONNECT, prog, {.pdu_size = kernel_pdu}));
+                rf::register_ring_filter(fd, rf::uapi::IORING_OP_CONNECT, prog, {.pdu_size = kernel_pdu}));
 }
 
 // A ring whose CONNECT filter is `prog`, and requests checked against the model.
@@ -498,7 +498,7 @@ struct connect_ring {
             return;
         }
         const bool model_denies = rf::run(prog.span(), c.ctx) == 0;
-        const bool filled = g_kernel.fills(rf::fields::connect_family, rf::IORING_OP_CONNECT);
+        const bool filled = g_kernel.fills(rf::fields::connect_family, rf::uapi::IORING_OP_CONNECT);
         if (filled && model_denies != (written == outcome::denied))
             fail("%s: the model of this kernel %s, the case expects %s", what, model_denies ? "denies" : "allows",
                  outcome_name(written));
@@ -597,14 +597,14 @@ void connect_context_per_profile() {
     // Each connect.* field read on its own: a filter denying when it is not 0
     // denies a CONNECT to 127.0.0.1 exactly where the kernel fills the field.
     listener l(AF_INET);
-    note("profile: CONNECT pdu size %u, connect.* filled: %s", g_kernel.pdu_size(rf::IORING_OP_CONNECT),
-         yes_no(g_kernel.fills(rf::fields::connect_family, rf::IORING_OP_CONNECT)));
+    note("profile: CONNECT pdu size %u, connect.* filled: %s", g_kernel.pdu_size(rf::uapi::IORING_OP_CONNECT),
+         yes_no(g_kernel.fills(rf::fields::connect_family, rf::uapi::IORING_OP_CONNECT)));
     for (const rf::field* f : {&rf::fields::connect_family, &rf::fields::connect_port, &rf::fields::connect_v4_addr}) {
         ring r;
         if (!must_ring(r) || !register_connect(r.fd(), deny_if(*f, rf::cmp::ne, 0).span())) return;
         const std::string what = std::string(f->name) + " seen non-zero";
         const int res = connect_v4(r, "127.0.0.1", l.port);
-        if (g_kernel.fills(*f, rf::IORING_OP_CONNECT)) expect_denied(what.c_str(), res);
+        if (g_kernel.fills(*f, rf::uapi::IORING_OP_CONNECT)) expect_denied(what.c_str(), res);
         else expect_ok((std::string(f->name) + " reads 0 (not filled on this kernel)").c_str(), res);
     }
 }
@@ -614,7 +614,7 @@ void connect_context_per_profile() {
 void pdu_strict_exact() {
     ring r;
     if (!must_ring(r)) return;
-    auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, allow_all, {.strict_pdu_size = true});
+    auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, allow_all, {.strict_pdu_size = true});
     must("SZ_STRICT with ringfence's size", reg);
     if (reg.kernel_pdu_size != 12) fail("kernel pdu size for SOCKET: %u", reg.kernel_pdu_size);
 }
@@ -622,27 +622,27 @@ void pdu_strict_exact() {
 void pdu_larger_is_emsgsize() {
     ring r;
     if (!must_ring(r)) return;
-    auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, allow_all, {.pdu_size = 13});
+    auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, allow_all, {.pdu_size = 13});
     if (reg.error != rf::kernel_errc::pdu_size_mismatch || reg.kernel_errno != EMSGSIZE)
         fail("pdu 13 on SOCKET: %s", reg.message().c_str());
     if (reg.kernel_pdu_size != 12) fail("kernel pdu size written back: %u", reg.kernel_pdu_size);
     if (reg.message().find("13") == std::string::npos || reg.message().find("12") == std::string::npos)
         fail("message lacks both sizes: %s", reg.message().c_str());
-    auto n = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all, {.pdu_size = 1});
+    auto n = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all, {.pdu_size = 1});
     if (n.error != rf::kernel_errc::pdu_size_mismatch) fail("pdu 1 on NOP: %s", n.message().c_str());
 }
 
 void pdu_smaller() {
     ring r;
     if (!must_ring(r)) return;
-    auto strict = rf::register_ring_filter(r.fd(), rf::IORING_OP_OPENAT, allow_all,
+    auto strict = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_OPENAT, allow_all,
                                            {.strict_pdu_size = true, .pdu_size = 16});
     if (strict.error != rf::kernel_errc::pdu_size_mismatch) fail("smaller + SZ_STRICT: %s", strict.message().c_str());
     if (strict.kernel_pdu_size != 24) fail("kernel pdu size written back: %u", strict.kernel_pdu_size);
-    auto loose = rf::register_ring_filter(r.fd(), rf::IORING_OP_OPENAT, allow_all, {.pdu_size = 16});
+    auto loose = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_OPENAT, allow_all, {.pdu_size = 16});
     must("smaller without SZ_STRICT", loose);
     if (loose.kernel_pdu_size != 24) fail("kernel pdu size written back: %u", loose.kernel_pdu_size);
-    auto zero = rf::register_ring_filter(r.fd(), rf::IORING_OP_CONNECT, allow_all, {.pdu_size = 0});
+    auto zero = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_CONNECT, allow_all, {.pdu_size = 0});
     must("pdu 0 without SZ_STRICT", zero);
 }
 
@@ -654,7 +654,7 @@ void probe_reports() {
     if (!k.profile_complete()) fail("probe: not measured: %s", k.unmeasured.c_str());
     if (!(k.profile == g_kernel))
         fail("a second probe() differs from the first:\n%s", differences(k.profile, g_kernel).c_str());
-    if (k.op_last() != rf::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last(), unsigned(rf::IORING_OP_LAST));
+    if (k.op_last() != rf::uapi::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last(), unsigned(rf::uapi::IORING_OP_LAST));
     // Every opcode has ringfence's context layout or none at all (CONNECT on 7.0 and 7.1).
     bool all_equal = true;
     for (unsigned op = 0; op < k.op_last() && op < rf::opcode_count; ++op) {
@@ -672,8 +672,8 @@ void probe_reports() {
     // for a filter announced with 0 is the profile's.
     ring r;
     if (!must_ring(r)) return;
-    for (unsigned op : {unsigned(rf::IORING_OP_CONNECT), unsigned(rf::IORING_OP_SOCKET), unsigned(rf::IORING_OP_OPENAT),
-                        unsigned(rf::IORING_OP_OPENAT2), unsigned(rf::IORING_OP_NOP)}) {
+    for (unsigned op : {unsigned(rf::uapi::IORING_OP_CONNECT), unsigned(rf::uapi::IORING_OP_SOCKET), unsigned(rf::uapi::IORING_OP_OPENAT),
+                        unsigned(rf::uapi::IORING_OP_OPENAT2), unsigned(rf::uapi::IORING_OP_NOP)}) {
         const auto reg = rf::register_ring_filter(r.fd(), op, allow_all, {.pdu_size = 0});
         if (!must(rf::opcode_name(op), reg)) continue;
         if (reg.kernel_pdu_size != g_kernel.pdu_size(op))
@@ -683,12 +683,12 @@ void probe_reports() {
 
 // --- registration errors ---
 
-int raw_register(int fd, const rf::io_uring_bpf& cmd, unsigned nr = 1) {
-    return rf::detail::sys_register(fd, rf::IORING_REGISTER_BPF_FILTER, &cmd, nr);
+int raw_register(int fd, const rf::uapi::io_uring_bpf& cmd, unsigned nr = 1) {
+    return rf::detail::sys_register(fd, rf::uapi::IORING_REGISTER_BPF_FILTER, &cmd, nr);
 }
-rf::io_uring_bpf raw_cmd(unsigned op, std::span<const rf::insn> prog) {
-    rf::io_uring_bpf c{};
-    c.cmd_type = rf::IO_URING_BPF_CMD_FILTER;
+rf::uapi::io_uring_bpf raw_cmd(unsigned op, std::span<const rf::insn> prog) {
+    rf::uapi::io_uring_bpf c{};
+    c.cmd_type = rf::uapi::IO_URING_BPF_CMD_FILTER;
     c.filter.opcode = op;
     c.filter.filter_len = static_cast<std::uint32_t>(prog.size());
     c.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(prog.data());
@@ -699,7 +699,7 @@ void err_bad_flags() {
     ring r;
     if (!must_ring(r)) return;
     for (std::uint32_t bit : {4u, 8u, 0x80000000u}) {
-        auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all, {.extra_flags = bit});
+        auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all, {.extra_flags = bit});
         if (reg.error != rf::kernel_errc::invalid_flags || reg.kernel_errno != EINVAL)
             fail("flag 0x%x: %s", bit, reg.message().c_str());
     }
@@ -708,40 +708,40 @@ void err_bad_flags() {
 void err_opcode_beyond_last() {
     ring r;
     if (!must_ring(r)) return;
-    for (unsigned op : {unsigned(rf::IORING_OP_LAST), 200u, 0xffffu}) {
+    for (unsigned op : {unsigned(rf::uapi::IORING_OP_LAST), 200u, 0xffffu}) {
         auto reg = rf::register_ring_filter(r.fd(), op, allow_all);
         if (reg.error != rf::kernel_errc::invalid_opcode) fail("opcode %u: %s", op, reg.message().c_str());
     }
-    must("last valid opcode", rf::register_ring_filter(r.fd(), rf::IORING_OP_LAST - 1, allow_all));
+    must("last valid opcode", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_LAST - 1, allow_all));
 }
 
 void err_program_rejected_not_sent() {
     ring r;
     if (!must_ring(r)) return;
     constexpr rf::insn bad[] = {rf::stmt(ld | w | rf::bpf::abs, 40), rf::stmt(ret | a, 0)};
-    auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, bad);
+    auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, bad);
     if (reg.error != rf::kernel_errc::program_rejected || reg.sent) fail("ld [40]: %s", reg.message().c_str());
     if (reg.verdict.reason != rf::reject_reason::load_out_of_range || reg.verdict.index != 0)
         fail("verdict: %s at %zu", reg.verdict.message(), reg.verdict.index);
     if (reg.message().find("instruction 0") == std::string::npos) fail("message: %s", reg.message().c_str());
-    expect_errno("same program sent raw", raw_register(r.fd(), raw_cmd(rf::IORING_OP_NOP, bad)), EINVAL);
-    auto empty = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, std::span<const rf::insn>{});
+    expect_errno("same program sent raw", raw_register(r.fd(), raw_cmd(rf::uapi::IORING_OP_NOP, bad)), EINVAL);
+    auto empty = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, std::span<const rf::insn>{});
     if (empty.error != rf::kernel_errc::program_rejected || empty.sent) fail("empty: %s", empty.message().c_str());
 }
 
 void err_raw_struct_checks() {
     ring r;
     if (!must_ring(r)) return;
-    auto ok = raw_cmd(rf::IORING_OP_NOP, allow_all);
+    auto ok = raw_cmd(rf::uapi::IORING_OP_NOP, allow_all);
     expect_errno("control: valid command", raw_register(r.fd(), ok), 0);
     auto c = ok;
     c.filter.filter_len = 0;
     expect_errno("filter_len 0", raw_register(r.fd(), c), EINVAL);
     static rf::insn big[4097];
     for (auto& i : big) i = rf::stmt(ret | k, 1);
-    c = raw_cmd(rf::IORING_OP_NOP, big);
+    c = raw_cmd(rf::uapi::IORING_OP_NOP, big);
     expect_errno("filter_len 4097", raw_register(r.fd(), c), EINVAL);
-    c = raw_cmd(rf::IORING_OP_NOP, std::span<const rf::insn>(big, 4096));
+    c = raw_cmd(rf::uapi::IORING_OP_NOP, std::span<const rf::insn>(big, 4096));
     expect_errno("filter_len 4096", raw_register(r.fd(), c), 0);
     c = ok; c.cmd_type = 0;
     expect_errno("cmd_type 0", raw_register(r.fd(), c), EINVAL);
@@ -751,7 +751,7 @@ void err_raw_struct_checks() {
     expect_errno("filter_ptr unmapped", raw_register(r.fd(), c), EFAULT);
     expect_errno("nr_args 0", raw_register(r.fd(), ok, 0), EINVAL);
     expect_errno("nr_args 2", raw_register(r.fd(), ok, 2), EINVAL);
-    expect_errno("arg NULL", rf::detail::sys_register(r.fd(), rf::IORING_REGISTER_BPF_FILTER, nullptr, 1), EFAULT);
+    expect_errno("arg NULL", rf::detail::sys_register(r.fd(), rf::uapi::IORING_REGISTER_BPF_FILTER, nullptr, 1), EFAULT);
     // Fields the kernel may or may not check today: report, do not judge.
     c = ok; c.cmd_flags = 1;
     note("cmd_flags 1 -> %s", res_str(raw_register(r.fd(), c)).c_str());
@@ -764,11 +764,11 @@ void err_raw_struct_checks() {
 }
 
 void err_bad_fds() {
-    auto reg = rf::register_ring_filter(9999, rf::IORING_OP_NOP, allow_all);
+    auto reg = rf::register_ring_filter(9999, rf::uapi::IORING_OP_NOP, allow_all);
     if (reg.kernel_errno != EBADF) fail("fd 9999: %s", reg.message().c_str());
     int p[2];
     if (::pipe(p) != 0) { fail("pipe"); return; }
-    reg = rf::register_ring_filter(p[0], rf::IORING_OP_NOP, allow_all);
+    reg = rf::register_ring_filter(p[0], rf::uapi::IORING_OP_NOP, allow_all);
     if (reg.kernel_errno != EOPNOTSUPP) fail("pipe fd: %s", reg.message().c_str());
     ::close(p[0]);
     ::close(p[1]);
@@ -809,7 +809,7 @@ void err_verifier_agrees_with_kernel() {
     if (!must_ring(r)) return;
     for (const auto& p : progs) {
         const bool model = rf::verify(p.prog).ok();
-        const int rc = raw_register(r.fd(), raw_cmd(rf::IORING_OP_NOP, p.prog));
+        const int rc = raw_register(r.fd(), raw_cmd(rf::uapi::IORING_OP_NOP, p.prog));
         const bool kernel = rc == 0;
         if (model != kernel)
             fail("%s: ringfence::verify %s, kernel %s", p.name, model ? "accepts" : "rejects",
@@ -822,29 +822,29 @@ void err_verifier_agrees_with_kernel() {
 void stack_any_deny_denies() {
     ring a, b;
     if (!must_ring(a) || !must_ring(b)) return;
-    must("a: allow", rf::register_ring_filter(a.fd(), rf::IORING_OP_NOP, allow_all));
-    must("a: deny", rf::register_ring_filter(a.fd(), rf::IORING_OP_NOP, deny_all));
+    must("a: allow", rf::register_ring_filter(a.fd(), rf::uapi::IORING_OP_NOP, allow_all));
+    must("a: deny", rf::register_ring_filter(a.fd(), rf::uapi::IORING_OP_NOP, deny_all));
     expect_denied("allow then deny", nop(a));
-    must("b: deny", rf::register_ring_filter(b.fd(), rf::IORING_OP_NOP, deny_all));
-    must("b: allow", rf::register_ring_filter(b.fd(), rf::IORING_OP_NOP, allow_all));
+    must("b: deny", rf::register_ring_filter(b.fd(), rf::uapi::IORING_OP_NOP, deny_all));
+    must("b: allow", rf::register_ring_filter(b.fd(), rf::uapi::IORING_OP_NOP, allow_all));
     expect_denied("deny then allow", nop(b));
 }
 
 void deny_rest_is_a_snapshot() {
     ring r;
     if (!must_ring(r)) return;
-    must("allow SOCKET first", rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, allow_all));
-    must("NOP with DENY_REST", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all, {.deny_rest = true}));
+    must("allow SOCKET first", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, allow_all));
+    must("NOP with DENY_REST", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all, {.deny_rest = true}));
     expect_ok("SOCKET (had a filter before DENY_REST)", sock(r, AF_INET, SOCK_STREAM));
     expect_denied("OPENAT (marked)", open_at(r, "/dev/null", O_RDONLY));
-    must("allow OPENAT later", rf::register_ring_filter(r.fd(), rf::IORING_OP_OPENAT, allow_all));
+    must("allow OPENAT later", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_OPENAT, allow_all));
     expect_denied("OPENAT (a later filter does not lift the mark)", open_at(r, "/dev/null", O_RDONLY));
 }
 
 void task_ring_before_filters_unaffected() {
     ring before;
     if (!must_ring(before)) return;
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     ring after;
     if (!must_ring(after)) return;
     expect_ok("ring created before", nop(before));
@@ -858,14 +858,14 @@ void task_ring_follows_table_until_own_filter() {
     // copy-on-write too, so the task's later filters never reach the ring.
     const bool shared = g_kernel.inheritance == rf::fork_semantics::shared_until_child_writes;
     note("profile inheritance: %s", rf::to_string(g_kernel.inheritance));
-    must("task: allow SOCKET", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_all));
+    must("task: allow SOCKET", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_all));
     ring r;
     if (!must_ring(r)) return;
-    must("task: deny NOP (after the ring)", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("task: deny NOP (after the ring)", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     if (shared) expect_denied("ring follows the task's later filter", nop(r));
     else expect_ok("ring does not see the task's later filter (copy_on_fork)", nop(r));
-    must("ring: own filter", rf::register_ring_filter(r.fd(), rf::IORING_OP_READ, allow_all));
-    must("task: deny SOCKET (after the ring's own filter)", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_all));
+    must("ring: own filter", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_READ, allow_all));
+    must("task: deny SOCKET (after the ring's own filter)", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, deny_all));
     expect_ok("ring stopped following", sock(r, AF_INET, SOCK_STREAM));
     if (shared) expect_denied("ring keeps what it copied", nop(r));
     else expect_ok("ring keeps what it had when created", nop(r));
@@ -876,16 +876,16 @@ void task_ring_follows_table_until_own_filter() {
     }
     // The model of this kernel says the same.
     rf::task t({.kernel = g_kernel});
-    t.add_filter(rf::IORING_OP_SOCKET, allow_all);
+    t.add_filter(rf::uapi::IORING_OP_SOCKET, allow_all);
     rf::ring m = t.create_ring();
-    t.add_filter(rf::IORING_OP_NOP, deny_all);
+    t.add_filter(rf::uapi::IORING_OP_NOP, deny_all);
     if ((m.check(rf::prep::nop()) == -EACCES) != shared)
         fail("ringfence::task with the measured profile: the ring %s the task's later filter",
              shared ? "does not follow" : "follows");
 }
 
 void fork_child_follows_parent() {
-    must("parent: allow SOCKET", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_all));
+    must("parent: allow SOCKET", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_all));
     int go[2], done[2];
     if (::pipe(go) != 0 || ::pipe(done) != 0) { fail("pipe"); return; }
     pid_t pid = ::fork();
@@ -896,7 +896,7 @@ void fork_child_follows_parent() {
         int res = r.ok() ? nop(r) : -1000;
         ::_exit(res == -EACCES ? 1 : res == 0 ? 0 : 2);
     }
-    must("parent: deny NOP after fork", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("parent: deny NOP after fork", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     if (::write(go[1], "x", 1) != 1) fail("write");
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -916,12 +916,12 @@ void fork_child_follows_parent() {
 }
 
 void fork_child_copies_on_own_filter() {
-    must("parent: allow SOCKET", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_all));
+    must("parent: allow SOCKET", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_all));
     int go[2], ready[2];
     if (::pipe(go) != 0 || ::pipe(ready) != 0) { fail("pipe"); return; }
     pid_t pid = ::fork();
     if (pid == 0) {
-        auto own = rf::register_task_filter(rf::IORING_OP_READ, allow_all);
+        auto own = rf::register_task_filter(rf::uapi::IORING_OP_READ, allow_all);
         if (::write(ready[1], "x", 1) != 1) ::_exit(98);
         char c;
         if (::read(go[0], &c, 1) != 1) ::_exit(99);
@@ -932,7 +932,7 @@ void fork_child_copies_on_own_filter() {
     }
     char c;
     if (::read(ready[0], &c, 1) != 1) fail("read");
-    must("parent: deny NOP", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("parent: deny NOP", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     if (::write(go[1], "x", 1) != 1) fail("write");
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -944,7 +944,7 @@ void fork_child_copies_on_own_filter() {
 void ring_filters_do_not_leak() {
     ring a, b;
     if (!must_ring(a) || !must_ring(b)) return;
-    must("a: deny NOP", rf::register_ring_filter(a.fd(), rf::IORING_OP_NOP, deny_all));
+    must("a: deny NOP", rf::register_ring_filter(a.fd(), rf::uapi::IORING_OP_NOP, deny_all));
     ring c;
     if (!must_ring(c)) return;
     expect_denied("ring a", nop(a));
@@ -971,7 +971,7 @@ int exec_self(const char* mode) {
 }
 
 void task_filters_survive_execve() {
-    must("register", rf::register_task_filter(rf::IORING_OP_NOP, deny_all));
+    must("register", rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all));
     const int rc = exec_self("--exec-nop");
     if (rc == 97) fail("execv %s failed", g_self_exe.c_str());
     else if (rc == 1) fail("NOP allowed after execve: filter lost");
@@ -1015,8 +1015,8 @@ void exec_task_filters_after_ring_use() {
     if (pid == 0) {
         ring r; // kept open across the exec: "has created an io_uring instance"
         if (!r.ok()) ::_exit(90);
-        if (!rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
-                                      {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}))
+        if (!rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                      {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_SOCKET)}))
             ::_exit(91);
         ring after;
         if (!after.ok() || sock(after, AF_INET6, SOCK_STREAM) != -EACCES) ::_exit(92); // confined before the exec
@@ -1030,8 +1030,8 @@ void exec_task_filters_after_ring_use() {
     const pid_t closed = ::fork();
     if (closed == 0) {
         { ring r; if (!r.ok()) ::_exit(90); }
-        if (!rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
-                                      {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}))
+        if (!rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                      {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_SOCKET)}))
             ::_exit(91);
         exec_self_here("--exec-inet6");
     }
@@ -1046,8 +1046,8 @@ void exec_forked_child_of_ring_user_keeps_filters() {
     // across its own exec on every line.
     ring r;
     if (!must_ring(r)) return;
-    must("task filter", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
-                                                 {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+    must("task filter", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                                 {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_SOCKET)}));
     std::fflush(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) exec_self_here("--exec-inet6");
@@ -1058,18 +1058,18 @@ void scale_5000_filters() {
     ring r;
     if (!must_ring(r)) return;
     for (int i = 0; i < 5000; ++i) {
-        auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all);
+        auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all);
         if (!reg) { fail("filter %d: %s", i, reg.message().c_str()); return; }
     }
     expect_ok("NOP through 5000 allowing filters", nop(r));
-    must("5001st: deny", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all));
+    must("5001st: deny", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, deny_all));
     expect_denied("NOP", nop(r));
 }
 
 void drain_forces_async() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP,
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP,
                                               deny_if(rf::fields::sqe_flags, rf::cmp::any_bits, rf::sqe_flag::async)));
     expect_ok("NOP before any drain", nop(r));
     expect_denied("NOP with IOSQE_ASYNC", nop(r, rf::sqe_flag::async));
@@ -1077,7 +1077,7 @@ void drain_forces_async() {
     expect_denied("plain NOP after a denied drain (kernel adds ASYNC)", nop(r));
     ring fresh;
     if (must_ring(fresh)) {
-        must("fresh ring", rf::register_ring_filter(fresh.fd(), rf::IORING_OP_NOP,
+        must("fresh ring", rf::register_ring_filter(fresh.fd(), rf::uapi::IORING_OP_NOP,
                                                     deny_if(rf::fields::sqe_flags, rf::cmp::any_bits, rf::sqe_flag::async)));
         expect_ok("other ring unaffected", nop(fresh));
     }
@@ -1097,7 +1097,7 @@ void drain_ends_per_profile() {
         rf::stmt(ret | k, 1), rf::stmt(ret | k, 0)};
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_tagged_async));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, deny_tagged_async));
     struct step { const char* what; std::uint8_t flags; std::uint64_t user_data; };
     const step steps[] = {
         {"tagged NOP", 0, tag},
@@ -1111,7 +1111,7 @@ void drain_ends_per_profile() {
     rf::drain_state model;
     for (std::size_t i = 0; i < std::size(steps); ++i) {
         const step& s = steps[i];
-        rf::io_uring_sqe sqe = rf::prep::nop(s.user_data);
+        rf::uapi::io_uring_sqe sqe = rf::prep::nop(s.user_data);
         sqe.flags = model.before(s.flags);
         const auto c = rf::make_ctx(sqe, rf::process_memory{}, g_kernel);
         const bool model_denies = rf::run(deny_tagged_async, c.ctx) == 0;
@@ -1127,7 +1127,7 @@ void drain_ends_per_profile() {
     // The discriminating step, asserted as the profile's value directly.
     ring t;
     if (!must_ring(t)) return;
-    must("register", rf::register_ring_filter(t.fd(), rf::IORING_OP_NOP, deny_tagged_async));
+    must("register", rf::register_ring_filter(t.fd(), rf::uapi::IORING_OP_NOP, deny_tagged_async));
     expect_ok("untagged drain", nop(t, rf::sqe_flag::io_drain, 1));
     const int next = nop(t, 0, tag);
     if (g_kernel.drain == rf::drain_view::until_allowed_without_drain) expect_denied("tagged NOP after it", next);
@@ -1142,10 +1142,10 @@ void socket_type_per_profile() {
         ring r;
         if (!must_ring(r)) return;
         const rf::program p = deny_if(rf::fields::socket_type, rf::cmp::any_bits, static_cast<std::uint64_t>(flag));
-        must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_SOCKET, p.span(),
-                                                  {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+        must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_SOCKET, p.span(),
+                                                  {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_SOCKET)}));
         const std::string what = std::string("AF_INET TCP | ") + (flag == SOCK_NONBLOCK ? "SOCK_NONBLOCK" : "SOCK_CLOEXEC");
-        const rf::io_uring_sqe sqe = rf::prep::socket(AF_INET, SOCK_STREAM | flag, 0);
+        const rf::uapi::io_uring_sqe sqe = rf::prep::socket(AF_INET, SOCK_STREAM | flag, 0);
         const bool model_denies = rf::run(p.span(), rf::make_ctx(sqe, rf::process_memory{}, g_kernel).ctx) == 0;
         if (model_denies != flags_shown) fail("%s: make_ctx with the measured profile disagrees with it", what.c_str());
         const int res = sock(r, AF_INET, SOCK_STREAM | flag);
@@ -1164,10 +1164,10 @@ void open_flags_emptypath_per_profile() {
     ring r;
     if (!must_ring(r)) return;
     const rf::program p = deny_if(rf::fields::open_flags, rf::cmp::any_bits, emptypath);
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_OPENAT, p.span(),
-                                              {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_OPENAT)}));
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_OPENAT, p.span(),
+                                              {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_OPENAT)}));
     const int flags = O_RDONLY | O_DIRECTORY | static_cast<int>(emptypath);
-    const rf::io_uring_sqe sqe = rf::prep::openat(AT_FDCWD, "/", static_cast<std::uint32_t>(flags), 0);
+    const rf::uapi::io_uring_sqe sqe = rf::prep::openat(AT_FDCWD, "/", static_cast<std::uint32_t>(flags), 0);
     const bool model_denies = rf::run(p.span(), rf::make_ctx(sqe, rf::process_memory{}, g_kernel).ctx) == 0;
     if (model_denies != kept) fail("make_ctx with the measured profile disagrees with it");
     const int res = open_at(r, "/", flags);
@@ -1179,19 +1179,19 @@ void open_flags_emptypath_per_profile() {
 void ctx_user_data_and_flags() {
     ring r;
     if (!must_ring(r)) return;
-    must("register", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP,
+    must("register", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP,
                                               deny_if(rf::fields::user_data, rf::cmp::eq, 0x00000001'0000dead)));
     expect_denied("user_data 0x10000dead", nop(r, 0, 0x00000001'0000dead));
     expect_ok("user_data 0xdead (low half equal only)", nop(r, 0, 0xdead));
     expect_ok("user_data 0x20000dead", nop(r, 0, 0x00000002'0000dead));
     ring s;
     if (!must_ring(s)) return;
-    must("register", rf::register_ring_filter(s.fd(), rf::IORING_OP_NOP,
-                                              deny_if(rf::fields::opcode, rf::cmp::ne, rf::IORING_OP_NOP)));
+    must("register", rf::register_ring_filter(s.fd(), rf::uapi::IORING_OP_NOP,
+                                              deny_if(rf::fields::opcode, rf::cmp::ne, rf::uapi::IORING_OP_NOP)));
     expect_ok("opcode field is NOP", nop(s));
     ring t;
     if (!must_ring(t)) return;
-    must("register", rf::register_ring_filter(t.fd(), rf::IORING_OP_SOCKET,
+    must("register", rf::register_ring_filter(t.fd(), rf::uapi::IORING_OP_SOCKET,
                                               deny_if(rf::fields::pdu_size, rf::cmp::ne, 12)));
     expect_ok("pdu_size field of SOCKET is 12", sock(t, AF_INET, SOCK_STREAM));
 }
@@ -1201,24 +1201,24 @@ void ctx_user_data_and_flags() {
 void restrict_allow_only_nop() {
     ring before;
     if (!must_ring(before)) return;
-    must("register", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP)));
+    must("register", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP)));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("NOP", nop(r));
     expect_denied("SOCKET", sock(r, AF_INET, SOCK_STREAM));
     expect_ok("ring created before: SOCKET", sock(before, AF_INET, SOCK_STREAM));
     // Register operations were not restricted (no register_op entry).
-    must("ring filter on the restricted ring", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all));
+    must("ring filter on the restricted ring", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all));
 }
 
 void restrict_once() {
-    must("first", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP)));
-    auto second = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_SOCKET));
+    must("first", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP)));
+    auto second = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_SOCKET));
     if (second.error != rf::kernel_errc::restrictions_already_set) fail("second: %s", second.message().c_str());
     ring r;
     if (must_ring(r)) expect_denied("SOCKET still denied", sock(r, AF_INET, SOCK_STREAM));
     child([] {
-        auto c = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP));
+        auto c = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP));
         if (c.error != rf::kernel_errc::restrictions_already_set) fail("forked child: %s", c.message().c_str());
         ring r;
         if (must_ring(r)) {
@@ -1229,15 +1229,15 @@ void restrict_once() {
 }
 
 void restrict_after_task_filter() {
-    must("task filter", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_all));
-    auto r = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP));
+    must("task filter", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_all));
+    auto r = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP));
     if (r.error != rf::kernel_errc::restrictions_already_set) fail("after a task filter: %s", r.message().c_str());
 }
 
 void restrict_then_task_filter() {
     must("restrictions", rf::register_task_restrictions(
-                             rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP).allow_op(rf::IORING_OP_SOCKET)));
-    must("task filter after restrictions", rf::register_task_filter(rf::IORING_OP_SOCKET, allow_inet_only));
+                             rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP).allow_op(rf::uapi::IORING_OP_SOCKET)));
+    must("task filter after restrictions", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, allow_inet_only));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("NOP", nop(r));
@@ -1252,14 +1252,14 @@ void restrict_invalid_entries() {
             fail("%s: %s", what, r.message().c_str());
     };
     rf::task_restrictions nop_only;
-    nop_only.allow_op(rf::IORING_OP_NOP);
+    nop_only.allow_op(rf::uapi::IORING_OP_NOP);
     expect_invalid("flags 1", rf::register_task_restrictions(nop_only, 1));
     expect_invalid("resv[0] 1", rf::register_task_restrictions(nop_only, 0, 1));
-    expect_invalid("sqe_op IORING_OP_LAST", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_LAST)));
+    expect_invalid("sqe_op IORING_OP_LAST", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_LAST)));
     expect_invalid("register_op 200", rf::register_task_restrictions(rf::task_restrictions{}.allow_register_op(200)));
     expect_invalid("entry type 4", rf::register_task_restrictions(rf::task_restrictions{}.add(4, 0)));
     rf::task_restrictions many;
-    for (int i = 0; i < 108; ++i) many.allow_op(rf::IORING_OP_NOP);
+    for (int i = 0; i < 108; ++i) many.allow_op(rf::uapi::IORING_OP_NOP);
     expect_invalid("108 entries", rf::register_task_restrictions(many));
     // None of the failures left a set behind.
     must("a valid set afterwards", rf::register_task_restrictions(nop_only));
@@ -1270,7 +1270,7 @@ void restrict_empty_set_denies_all() {
     ring r;
     if (!must_ring(r)) return;
     expect_denied("NOP", nop(r));
-    auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all);
+    auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all);
     if (reg.error != rf::kernel_errc::register_restricted) fail("ring register: %s", reg.message().c_str());
 }
 
@@ -1281,22 +1281,22 @@ void restrict_register_ops() {
     note("profile: register allowlist binds disabled rings: %s, task registrations: %s",
          yes_no(g_kernel.restrictions_bind_disabled_rings), yes_no(g_kernel.restrictions_bind_task_registrations));
     must("register", rf::register_task_restrictions(rf::task_restrictions{}
-                                                        .allow_op(rf::IORING_OP_NOP)
-                                                        .allow_register_op(rf::IORING_REGISTER_RESTRICTIONS)));
+                                                        .allow_op(rf::uapi::IORING_OP_NOP)
+                                                        .allow_register_op(rf::uapi::IORING_REGISTER_RESTRICTIONS)));
     ring r;
     if (!must_ring(r)) return;
-    auto reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all);
+    auto reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, deny_all);
     if (reg.error != rf::kernel_errc::register_restricted || reg.kernel_errno != EACCES)
         fail("ring filter without register_op 37: %s", reg.message().c_str());
     {
         ring disabled(1, 1u << 6); // IORING_SETUP_R_DISABLED
         if (must_ring(disabled)) {
-            const int rc = rf::detail::try_allow_all(disabled.fd(), rf::IORING_OP_NOP, nullptr);
+            const int rc = rf::detail::try_allow_all(disabled.fd(), rf::uapi::IORING_OP_NOP, nullptr);
             if (g_kernel.restrictions_bind_disabled_rings) expect_errno("ring filter on a disabled ring", rc, EACCES);
             else expect_errno("ring filter on a disabled ring (not bound before it is enabled)", rc, 0);
         }
     }
-    auto task = rf::register_task_filter(rf::IORING_OP_NOP, deny_all);
+    auto task = rf::register_task_filter(rf::uapi::IORING_OP_NOP, deny_all);
     ring r2;
     if (!must_ring(r2)) return;
     if (g_kernel.restrictions_bind_task_registrations) {
@@ -1319,32 +1319,32 @@ void restrict_task_filter_with_register_op_37() {
     // With IORING_REGISTER_BPF_FILTER in the allowlist a task filter works on
     // every line (7.3 needs it there; the others ignore the list for it).
     must("register", rf::register_task_restrictions(rf::task_restrictions{}
-                                                        .allow_op(rf::IORING_OP_NOP)
-                                                        .allow_op(rf::IORING_OP_SOCKET)
-                                                        .allow_register_op(rf::IORING_REGISTER_BPF_FILTER)));
-    must("task filter", rf::register_task_filter(rf::IORING_OP_SOCKET, deny_inet6_sockets().span(),
-                                                 {.pdu_size = g_kernel.pdu_size(rf::IORING_OP_SOCKET)}));
+                                                        .allow_op(rf::uapi::IORING_OP_NOP)
+                                                        .allow_op(rf::uapi::IORING_OP_SOCKET)
+                                                        .allow_register_op(rf::uapi::IORING_REGISTER_BPF_FILTER)));
+    must("task filter", rf::register_task_filter(rf::uapi::IORING_OP_SOCKET, deny_inet6_sockets().span(),
+                                                 {.pdu_size = g_kernel.pdu_size(rf::uapi::IORING_OP_SOCKET)}));
     ring r;
     if (!must_ring(r)) return;
     expect_ok("NOP", nop(r));
     expect_ok("AF_INET socket", sock(r, AF_INET, SOCK_STREAM));
     expect_denied("AF_INET6 socket (task filter)", sock(r, AF_INET6, SOCK_STREAM));
-    must("ring filter (37 allowed)", rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, deny_all));
+    must("ring filter (37 allowed)", rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, deny_all));
     expect_denied("NOP (ring filter)", nop(r));
 }
 
 void restrict_needs_nnp() {
     if (int e = rf::guest::drop_cap_sys_admin(); e != 0) { fail("drop CAP_SYS_ADMIN: %s", std::strerror(-e)); return; }
-    auto r = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP));
+    auto r = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP));
     if (r.error != rf::kernel_errc::needs_no_new_privs) fail("without no_new_privs: %s", r.message().c_str());
     if (auto ec = rf::set_no_new_privs()) fail("set_no_new_privs: %s", ec.message().c_str());
-    must("with no_new_privs", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP)));
+    must("with no_new_privs", rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP)));
 }
 
 void restrict_limits_and_execve() {
     // 107 = IORING_RESTRICTION_LAST (4) + IORING_REGISTER_LAST (38) + IORING_OP_LAST (65) on 7.2.
     rf::task_restrictions max;
-    for (int i = 0; i < 107; ++i) max.allow_op(rf::IORING_OP_SOCKET);
+    for (int i = 0; i < 107; ++i) max.allow_op(rf::uapi::IORING_OP_SOCKET);
     must("107 entries", rf::register_task_restrictions(max));
     const int rc = exec_self("--exec-nop");
     if (rc == 1) fail("NOP allowed after execve: restrictions lost");
@@ -1354,7 +1354,7 @@ void restrict_limits_and_execve() {
 
 void restrict_sqe_flags_last_entry_wins() {
     must("allowed ASYNC then 0", rf::register_task_restrictions(rf::task_restrictions{}
-                                                                    .allow_op(rf::IORING_OP_NOP)
+                                                                    .allow_op(rf::uapi::IORING_OP_NOP)
                                                                     .allow_sqe_flags(rf::sqe_flag::async)
                                                                     .allow_sqe_flags(0)));
     ring r;
@@ -1366,7 +1366,7 @@ void restrict_sqe_flags_last_entry_wins() {
 void restrict_sqe_flags() {
     child([] {
         must("allowed flags 0", rf::register_task_restrictions(
-                                    rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP).allow_sqe_flags(0)));
+                                    rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP).allow_sqe_flags(0)));
         ring r;
         if (!must_ring(r)) return;
         expect_ok("NOP", nop(r));
@@ -1374,7 +1374,7 @@ void restrict_sqe_flags() {
     });
     child([] {
         must("required ASYNC", rf::register_task_restrictions(rf::task_restrictions{}
-                                                                  .allow_op(rf::IORING_OP_NOP)
+                                                                  .allow_op(rf::uapi::IORING_OP_NOP)
                                                                   .allow_sqe_flags(rf::sqe_flag::async)
                                                                   .require_sqe_flags(rf::sqe_flag::async)));
         ring r;
@@ -1392,7 +1392,7 @@ void liburing_interop() {
     if (!must_ring(r)) return;
     ::io_uring lr{};
     lr.ring_fd = r.fd();
-    must("register through struct io_uring*", rf::register_ring_filter(&lr, rf::IORING_OP_NOP, deny_all));
+    must("register through struct io_uring*", rf::register_ring_filter(&lr, rf::uapi::IORING_OP_NOP, deny_all));
     expect_denied("NOP", nop(r));
 }
 #endif

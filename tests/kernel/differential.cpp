@@ -119,14 +119,14 @@ bool apply(options& o, const std::string& key, const std::string& value) {
 // refuses to send what verify rejects), with this kernel's pdu size. 0 or -errno.
 rf::kernel_profile g_kernel = rf::profiles::reference; // measured in run()
 int register_raw(int ring_fd, unsigned opcode, const std::vector<insn>& code) {
-    rf::io_uring_bpf cmd{};
-    cmd.cmd_type = rf::IO_URING_BPF_CMD_FILTER;
+    rf::uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = rf::uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = opcode;
     cmd.filter.filter_len = static_cast<std::uint32_t>(code.size());
     cmd.filter.pdu_size = g_kernel.pdu_size(opcode);
     static const insn empty_guard{};
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(code.empty() ? &empty_guard : code.data());
-    return rf::test::sys_io_uring_register(ring_fd, rf::IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    return rf::test::sys_io_uring_register(ring_fd, rf::uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -220,8 +220,8 @@ int replay(const std::vector<insn>& code, const request& q) {
     test_ring ring;
     if (!ring.ok()) return enter_failed;
     if (q.drained && !(q.sqe.flags & rf::sqe_flag::io_drain)) {
-        const bool nop = q.sqe.opcode == rf::IORING_OP_NOP;
-        rf::io_uring_sqe primer = nop ? rf::prep::socket(AF_INET, SOCK_STREAM, 0) : rf::prep::nop();
+        const bool nop = q.sqe.opcode == rf::uapi::IORING_OP_NOP;
+        rf::uapi::io_uring_sqe primer = nop ? rf::prep::socket(AF_INET, SOCK_STREAM, 0) : rf::prep::nop();
         primer.user_data = 0xd7a1d7a1;
         primer.flags = rf::sqe_flag::io_drain;
         const std::vector<insn> deny = {rf::stmt(B::ret | B::k, 0)};
@@ -283,7 +283,7 @@ int run(const options& o) {
             return 77;
         }
         const std::vector<insn> allow = {rf::stmt(B::ret | B::k, 1)};
-        if (const int rc = register_raw(probe.fd(), rf::IORING_OP_NOP, allow); rc != 0) {
+        if (const int rc = register_raw(probe.fd(), rf::uapi::IORING_OP_NOP, allow); rc != 0) {
             std::printf("SKIPPED: this kernel has no io_uring BPF filters (IORING_REGISTER_BPF_FILTER: %s)\n",
                         err_name(rc).c_str());
             return 77;
@@ -302,10 +302,10 @@ int run(const options& o) {
     std::vector<std::unique_ptr<request>> reqs;
     for (std::size_t i = 0; i < o.per_program; ++i) reqs.push_back(std::make_unique<request>());
 
-    static constexpr unsigned ops[] = {rf::IORING_OP_NOP,     rf::IORING_OP_NOP,     rf::IORING_OP_SOCKET,
-                                       rf::IORING_OP_SOCKET,  rf::IORING_OP_OPENAT,  rf::IORING_OP_OPENAT,
-                                       rf::IORING_OP_OPENAT2, rf::IORING_OP_CONNECT, rf::IORING_OP_CONNECT,
-                                       rf::IORING_OP_CONNECT};
+    static constexpr unsigned ops[] = {rf::uapi::IORING_OP_NOP,     rf::uapi::IORING_OP_NOP,     rf::uapi::IORING_OP_SOCKET,
+                                       rf::uapi::IORING_OP_SOCKET,  rf::uapi::IORING_OP_OPENAT,  rf::uapi::IORING_OP_OPENAT,
+                                       rf::uapi::IORING_OP_OPENAT2, rf::uapi::IORING_OP_CONNECT, rf::uapi::IORING_OP_CONNECT,
+                                       rf::uapi::IORING_OP_CONNECT};
 
     std::size_t next_progress = 1000;
     while (t.programs < o.programs || t.submissions < o.submissions) {

@@ -30,7 +30,7 @@ constexpr rf::insn unaligned[] = {rf::stmt(rf::bpf::ld | rf::bpf::w | rf::bpf::a
 
 int main() {
     // No kernel needed.
-    auto bad = rf::register_ring_filter(-1, rf::IORING_OP_NOP, unaligned);
+    auto bad = rf::register_ring_filter(-1, rf::uapi::IORING_OP_NOP, unaligned);
     check(bad.error == rf::kernel_errc::program_rejected && !bad.sent, "rejected program is not sent");
     check(bad.error == std::errc::invalid_argument, "program_rejected compares equal to EINVAL");
     check(bad.message().find("instruction 0") != std::string::npos &&
@@ -54,7 +54,7 @@ int main() {
     }
     if (k.bpf_filters) {
         std::printf("%s", k.profile.describe().c_str());
-        check(k.op_last() >= rf::IORING_OP_LAST, "probe reads IORING_OP_LAST");
+        check(k.op_last() >= rf::uapi::IORING_OP_LAST, "probe reads IORING_OP_LAST");
         check(k.profile_complete(), "probe measures the whole profile" + (k.unmeasured.empty() ? "" : ": " + k.unmeasured));
         std::printf("# this kernel has the feature: the conformance suite covers the rest\n");
         std::printf("%d passed, %d failed\n", passes, failures);
@@ -65,12 +65,12 @@ int main() {
     check(k.message().find("7.0") != std::string::npos, "probe's message names the kernel requirement: " + k.message());
     rf::test::ring r;
     check(r.ok(), "io_uring_setup");
-    auto ring_reg = rf::register_ring_filter(r.fd(), rf::IORING_OP_NOP, allow_all);
+    auto ring_reg = rf::register_ring_filter(r.fd(), rf::uapi::IORING_OP_NOP, allow_all);
     check(ring_reg.error == rf::kernel_errc::not_supported && ring_reg.sent, "ring filter: " + ring_reg.message());
     check(ring_reg.message().find("7.0") != std::string::npos, "message names the kernel requirement");
-    auto task_reg = rf::register_task_filter(rf::IORING_OP_NOP, allow_all);
+    auto task_reg = rf::register_task_filter(rf::uapi::IORING_OP_NOP, allow_all);
     check(task_reg.error == rf::kernel_errc::not_supported, "task filter: " + task_reg.message());
-    auto res = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::IORING_OP_NOP));
+    auto res = rf::register_task_restrictions(rf::task_restrictions{}.allow_op(rf::uapi::IORING_OP_NOP));
     check(res.error == rf::kernel_errc::not_supported, "task restrictions: " + res.message());
     std::printf("%d passed, %d failed\n", passes, failures);
     return failures ? 1 : 0;

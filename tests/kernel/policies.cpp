@@ -136,7 +136,7 @@ struct policy_case {
 template <class P>
 policy_case make_case(const char* name, const P& p) {
     policy_case c{name, p.default_action(), {}, {}, {}, {}, {}};
-    for (unsigned op = 0; op < rf::IORING_OP_LAST; ++op)
+    for (unsigned op = 0; op < rf::uapi::IORING_OP_LAST; ++op)
         if (p.has_rules_for(op)) c.opcodes.push_back(op);
     c.compile = [&p, name](unsigned op) {
         const auto compiled = rf::compile(p, op);
@@ -194,9 +194,9 @@ std::vector<policy_case> fixture_policies() {
 }
 
 // Opcodes this test can make requests for, in the order an opcode without rules is chosen.
-constexpr unsigned request_opcodes[] = {rf::IORING_OP_NOP,     rf::IORING_OP_SOCKET, rf::IORING_OP_OPENAT,
-                                        rf::IORING_OP_CONNECT, rf::IORING_OP_OPENAT2, rf::IORING_OP_READ,
-                                        rf::IORING_OP_WRITE,   rf::IORING_OP_CLOSE,  rf::IORING_OP_FSYNC};
+constexpr unsigned request_opcodes[] = {rf::uapi::IORING_OP_NOP,     rf::uapi::IORING_OP_SOCKET, rf::uapi::IORING_OP_OPENAT,
+                                        rf::uapi::IORING_OP_CONNECT, rf::uapi::IORING_OP_OPENAT2, rf::uapi::IORING_OP_READ,
+                                        rf::uapi::IORING_OP_WRITE,   rf::uapi::IORING_OP_CLOSE,  rf::uapi::IORING_OP_FSYNC};
 
 // ---------------------------------------------------------------------------
 // Values near a target
@@ -259,10 +259,10 @@ constexpr std::uint32_t socket_type_valid = 0xf | rf::open_flag::cloexec | rf::o
 std::uint8_t flags_for(unsigned op) {
     using namespace rf::sqe_flag;
     switch (op) {
-    case rf::IORING_OP_READ: return fixed_file | io_link | io_hardlink | async | buffer_select | cqe_skip_success;
-    case rf::IORING_OP_WRITE: return fixed_file | io_link | io_hardlink | async | cqe_skip_success;
-    case rf::IORING_OP_CLOSE: return io_link | io_hardlink | async; // FIXED_FILE: -EBADF in prep
-    case rf::IORING_OP_FSYNC: return fixed_file | io_link | io_hardlink | async;
+    case rf::uapi::IORING_OP_READ: return fixed_file | io_link | io_hardlink | async | buffer_select | cqe_skip_success;
+    case rf::uapi::IORING_OP_WRITE: return fixed_file | io_link | io_hardlink | async | cqe_skip_success;
+    case rf::uapi::IORING_OP_CLOSE: return io_link | io_hardlink | async; // FIXED_FILE: -EBADF in prep
+    case rf::uapi::IORING_OP_FSYNC: return fixed_file | io_link | io_hardlink | async;
     default: return static_cast<std::uint8_t>(kt::allowed_flags(op) & ~io_drain);
     }
 }
@@ -279,7 +279,7 @@ void store_be(std::uint8_t* p, std::size_t n, std::uint64_t v) {
 // The value in the request that becomes `f` in the context (before make_ctx's masking).
 u128 sqe_value(const kt::request& q, const rf::field& f) {
     namespace F = rf::fields;
-    const bool openat2 = q.sqe.opcode == rf::IORING_OP_OPENAT2;
+    const bool openat2 = q.sqe.opcode == rf::uapi::IORING_OP_OPENAT2;
     if (f == F::user_data) return {0, q.sqe.user_data};
     if (f == F::sqe_flags) return {0, q.sqe.flags};
     if (f == F::socket_family) return {0, static_cast<std::uint32_t>(q.sqe.fd)};
@@ -303,7 +303,7 @@ u128 sqe_value(const kt::request& q, const rf::field& f) {
 bool set_sqe_value(kt::request& q, const rf::field& f, u128 v) {
     namespace F = rf::fields;
     const unsigned op = q.sqe.opcode;
-    const bool openat2 = op == rf::IORING_OP_OPENAT2;
+    const bool openat2 = op == rf::uapi::IORING_OP_OPENAT2;
     if (f == F::user_data) q.sqe.user_data = v.lo;
     else if (f == F::sqe_flags) q.sqe.flags = static_cast<std::uint8_t>(v.lo & flags_for(op));
     else if (f == F::socket_family) q.sqe.fd = static_cast<std::int32_t>(static_cast<std::uint32_t>(v.lo));
@@ -360,8 +360,8 @@ public:
                 v = near(targets[i][rng().below(targets[i].size())], v, all, rng());
             }
             if (!set_sqe_value(q, f, v)) continue;
-            if (op == rf::IORING_OP_SOCKET) no_fd = true;
-            if (op == rf::IORING_OP_CONNECT) biased_address = true;
+            if (op == rf::uapi::IORING_OP_SOCKET) no_fd = true;
+            if (op == rf::uapi::IORING_OP_CONNECT) biased_address = true;
         }
         if (biased_address) fix_connect(q);
         // READ's buffer select fails at issue; with a skipped CQE that failure could come late
@@ -374,8 +374,8 @@ private:
     // READ, WRITE, CLOSE, FSYNC: requests.hpp makes only their user_data.
     void own_arguments(kt::request& q, unsigned op) {
         using namespace rf::sqe_flag;
-        if (op != rf::IORING_OP_READ && op != rf::IORING_OP_WRITE && op != rf::IORING_OP_CLOSE &&
-            op != rf::IORING_OP_FSYNC)
+        if (op != rf::uapi::IORING_OP_READ && op != rf::uapi::IORING_OP_WRITE && op != rf::uapi::IORING_OP_CLOSE &&
+            op != rf::uapi::IORING_OP_FSYNC)
             return;
         std::uint8_t f = 0;
         if (!rng().percent(40))
@@ -383,7 +383,7 @@ private:
                 if (rng().percent(bit == cqe_skip_success ? 25 : 15)) f = static_cast<std::uint8_t>(f | bit);
         q.sqe.flags = static_cast<std::uint8_t>(f & flags_for(op));
         q.sqe.fd = null_.fd; // CLOSE: replaced by a fresh duplicate when submitted
-        if (op == rf::IORING_OP_READ || op == rf::IORING_OP_WRITE) {
+        if (op == rf::uapi::IORING_OP_READ || op == rf::uapi::IORING_OP_WRITE) {
             q.sqe.addr = reinterpret_cast<std::uintptr_t>(null_.buffer);
             q.sqe.len = static_cast<std::uint32_t>(rng().below(sizeof null_.buffer + 1));
         }
@@ -443,7 +443,7 @@ private:
 // /dev/null (closed here unless the request closed it), SOCKET in `no_fd` mode
 // no free descriptor.
 int submit(kt::test_ring& ring, kt::request& q, bool no_fd, const dev_null_file& null) {
-    if (q.sqe.opcode == rf::IORING_OP_CLOSE) {
+    if (q.sqe.opcode == rf::uapi::IORING_OP_CLOSE) {
         const int fd = ::fcntl(null.fd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0) return kt::enter_failed;
         q.sqe.fd = fd;
@@ -519,7 +519,7 @@ public:
                 return 77;
             }
             static constexpr rf::insn allow[] = {rf::stmt(rf::bpf::ret | rf::bpf::k, 1)};
-            if (const auto r = rf::register_ring_filter(probe.fd(), rf::IORING_OP_NOP, allow); !r) {
+            if (const auto r = rf::register_ring_filter(probe.fd(), rf::uapi::IORING_OP_NOP, allow); !r) {
                 std::printf("SKIPPED: %s\n", r.message().c_str());
                 return 77;
             }
@@ -575,7 +575,7 @@ private:
             if (std::find(taken.begin(), taken.end(), op) == taken.end() &&
                 std::find(p.opcodes.begin(), p.opcodes.end(), op) == p.opcodes.end())
                 return op;
-        return rf::IORING_OP_NOP;
+        return rf::uapi::IORING_OP_NOP;
     }
 
     // A ring whose only filter denies `op`: -EACCES there shows the filter ran.

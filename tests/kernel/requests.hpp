@@ -76,7 +76,7 @@ public:
     int fd() const { return ring_.fd(); }
     bool ok() const { return ring_.ok(); }
     // Submits `sqe` and returns its CQE's res, `no_cqe` or `enter_failed` (see ring::submit).
-    int submit(const rf::io_uring_sqe& in) {
+    int submit(const rf::uapi::io_uring_sqe& in) {
         ::io_uring_sqe s;
         std::memcpy(&s, &in, sizeof s);
         return ring_.submit(s);
@@ -117,8 +117,8 @@ inline constexpr char dev_null[] = "/dev/null";
 // One request with the memory its SQE points at (kept at a stable address).
 struct request {
     req_kind kind = req_kind::nop;
-    rf::io_uring_sqe sqe{};
-    rf::open_how how{};
+    rf::uapi::io_uring_sqe sqe{};
+    rf::uapi::open_how how{};
     std::uint8_t how_bytes[256] = {};   // OPENAT2: open_how plus a zero tail
     std::uint8_t sockaddr[128] = {};    // CONNECT
     int sock_domain = 0, sock_type = 0; // CONNECT: the socket to connect
@@ -129,9 +129,9 @@ struct request {
 inline std::uint8_t allowed_flags(unsigned op) {
     using namespace rf::sqe_flag;
     switch (op) {
-    case rf::IORING_OP_NOP: return fixed_file | io_drain | io_link | io_hardlink | async | cqe_skip_success;
-    case rf::IORING_OP_OPENAT:
-    case rf::IORING_OP_OPENAT2: return io_drain | io_link | io_hardlink | async;
+    case rf::uapi::IORING_OP_NOP: return fixed_file | io_drain | io_link | io_hardlink | async | cqe_skip_success;
+    case rf::uapi::IORING_OP_OPENAT:
+    case rf::uapi::IORING_OP_OPENAT2: return io_drain | io_link | io_hardlink | async;
     default: return fixed_file | io_drain | io_link | io_hardlink | async;
     }
 }
@@ -156,7 +156,7 @@ public:
     }
     // Redraws the operation's arguments, keeping user_data and flags.
     void redraw(request& r) {
-        const rf::io_uring_sqe keep = r.sqe;
+        const rf::uapi::io_uring_sqe keep = r.sqe;
         r = request{};
         r.sqe.user_data = keep.user_data;
         r.sqe.flags = keep.flags;
@@ -167,11 +167,11 @@ private:
     void arguments(request& r, unsigned op) {
         r.sqe.opcode = static_cast<std::uint8_t>(op);
         switch (op) {
-        case rf::IORING_OP_NOP: r.kind = req_kind::nop; break;
-        case rf::IORING_OP_SOCKET: socket(r); break;
-        case rf::IORING_OP_OPENAT: openat(r); break;
-        case rf::IORING_OP_OPENAT2: openat2(r); break;
-        case rf::IORING_OP_CONNECT: connect(r); break;
+        case rf::uapi::IORING_OP_NOP: r.kind = req_kind::nop; break;
+        case rf::uapi::IORING_OP_SOCKET: socket(r); break;
+        case rf::uapi::IORING_OP_OPENAT: openat(r); break;
+        case rf::uapi::IORING_OP_OPENAT2: openat2(r); break;
+        case rf::uapi::IORING_OP_CONNECT: connect(r); break;
         default: break;
         }
     }
@@ -272,7 +272,7 @@ private:
         // the only type flags prep lets through
         if (rng_.percent(25)) type |= SOCK_CLOEXEC;
         if (rng_.percent(25)) type |= SOCK_NONBLOCK;
-        rf::io_uring_sqe s = rf::prep::socket(static_cast<int>(family), static_cast<int>(type), static_cast<int>(protocol));
+        rf::uapi::io_uring_sqe s = rf::prep::socket(static_cast<int>(family), static_cast<int>(type), static_cast<int>(protocol));
         s.user_data = r.sqe.user_data;
         s.flags = r.sqe.flags;
         r.sqe = s;
@@ -281,7 +281,7 @@ private:
         r.kind = req_kind::openat;
         const std::uint32_t flags = open_flags(); // two draws: never in one call's arguments
         const std::uint32_t m = mode();
-        rf::io_uring_sqe s = rf::prep::openat(AT_FDCWD, dev_null, flags, m);
+        rf::uapi::io_uring_sqe s = rf::prep::openat(AT_FDCWD, dev_null, flags, m);
         s.user_data = r.sqe.user_data;
         s.flags = r.sqe.flags;
         r.sqe = s;
@@ -294,7 +294,7 @@ private:
         r.how.resolve = rng_.percent(50) ? 0 : rng_.percent(85) ? rng_.below(0x40) : rng_.next();
         std::memcpy(r.how_bytes, &r.how, sizeof r.how);
         const std::uint32_t size = rng_.percent(70) ? 24 : static_cast<std::uint32_t>(rng_.between(24, sizeof r.how_bytes));
-        rf::io_uring_sqe s = rf::prep::openat2(AT_FDCWD, dev_null, reinterpret_cast<const rf::open_how*>(r.how_bytes), size);
+        rf::uapi::io_uring_sqe s = rf::prep::openat2(AT_FDCWD, dev_null, reinterpret_cast<const rf::uapi::open_how*>(r.how_bytes), size);
         s.user_data = r.sqe.user_data;
         s.flags = r.sqe.flags;
         r.sqe = s;
@@ -353,7 +353,7 @@ private:
         }
         // TCP only where a refusal comes at once; elsewhere UDP (no packets at all)
         r.sock_type = loopback && rng_.percent(50) ? SOCK_STREAM : SOCK_DGRAM;
-        rf::io_uring_sqe s = rf::prep::connect(-1, r.sockaddr, len);
+        rf::uapi::io_uring_sqe s = rf::prep::connect(-1, r.sockaddr, len);
         s.user_data = r.sqe.user_data;
         s.flags = r.sqe.flags;
         r.sqe = s;
@@ -384,16 +384,16 @@ struct built_ctx {
     bool emptypath = false;  // OPENAT's O_EMPTYPATH survived into open.flags
 };
 inline built_ctx kernel_ctx(const request& q, const rf::kernel_profile& k) {
-    rf::io_uring_sqe seen = q.sqe;
+    rf::uapi::io_uring_sqe seen = q.sqe;
     if (q.drained) seen.flags |= rf::sqe_flag::async;
     built_ctx b{rf::make_ctx(seen, rf::process_memory{}, k), false, false, false};
     if (!b.r.ok()) return b;
     const std::uint64_t open_flags = b.r.ctx.get(rf::fields::open_flags);
-    const bool opens = q.sqe.opcode == rf::IORING_OP_OPENAT || q.sqe.opcode == rf::IORING_OP_OPENAT2;
-    b.emptypath = q.sqe.opcode == rf::IORING_OP_OPENAT && (open_flags & rf::open_flag::emptypath);
+    const bool opens = q.sqe.opcode == rf::uapi::IORING_OP_OPENAT || q.sqe.opcode == rf::uapi::IORING_OP_OPENAT2;
+    b.emptypath = q.sqe.opcode == rf::uapi::IORING_OP_OPENAT && (open_flags & rf::open_flag::emptypath);
     b.prep_async = opens && (open_flags & rf::open_flag::forces_async) && !(seen.flags & rf::sqe_flag::async);
     const auto addr_len = static_cast<std::int32_t>(static_cast<std::uint32_t>(q.sqe.off));
-    b.short_v6 = q.sqe.opcode == rf::IORING_OP_CONNECT && addr_len >= 24 && addr_len < 28 &&
+    b.short_v6 = q.sqe.opcode == rf::uapi::IORING_OP_CONNECT && addr_len >= 24 && addr_len < 28 &&
                  b.r.ctx.get(rf::fields::connect_family) == AF_INET6;
     return b;
 }
@@ -409,16 +409,16 @@ inline void keep_skip_inline(request& q, bool drain_active) {
 
 // Submits q on `ring`, with a fresh socket for CONNECT; closes what the request opened.
 inline int submit(test_ring& ring, const request& q) {
-    rf::io_uring_sqe s = q.sqe;
+    rf::uapi::io_uring_sqe s = q.sqe;
     int sock = -1;
-    if (q.sqe.opcode == rf::IORING_OP_CONNECT) {
+    if (q.sqe.opcode == rf::uapi::IORING_OP_CONNECT) {
         sock = connect_socket(q);
         if (sock < 0) return enter_failed;
         s.fd = sock;
     }
     const int res = ring.submit(s);
     if (res >= 0 && res != no_cqe &&
-        (q.sqe.opcode == rf::IORING_OP_SOCKET || q.sqe.opcode == rf::IORING_OP_OPENAT || q.sqe.opcode == rf::IORING_OP_OPENAT2))
+        (q.sqe.opcode == rf::uapi::IORING_OP_SOCKET || q.sqe.opcode == rf::uapi::IORING_OP_OPENAT || q.sqe.opcode == rf::uapi::IORING_OP_OPENAT2))
         ::close(res);
     if (sock >= 0) ::close(sock);
     return res;
@@ -441,9 +441,9 @@ inline void print_request(const request& q) {
                 q.sqe.opcode, q.sqe.flags, q.drained ? " (ring's drain active: kernel adds IOSQE_ASYNC)" : "", q.sqe.fd,
                 static_cast<unsigned long long>(q.sqe.off), static_cast<unsigned long long>(q.sqe.addr),
                 q.sqe.len, q.sqe.op_flags, static_cast<unsigned long long>(q.sqe.user_data));
-    if (q.sqe.opcode == rf::IORING_OP_OPENAT2)
+    if (q.sqe.opcode == rf::uapi::IORING_OP_OPENAT2)
         std::printf("    open_how: %s\n", hex_bytes(q.how_bytes, 24).c_str());
-    if (q.sqe.opcode == rf::IORING_OP_CONNECT)
+    if (q.sqe.opcode == rf::uapi::IORING_OP_CONNECT)
         std::printf("    sockaddr (%llu bytes): %s (socket domain %d type %d)\n",
                     static_cast<unsigned long long>(q.sqe.off), hex_bytes(q.sockaddr, 28).c_str(), q.sock_domain,
                     q.sock_type);
@@ -457,7 +457,7 @@ public:
     bool ok() const { return control_.ok(); }
     int fd() const { return control_.fd(); }
     bool eacces(const request& q) {
-        if (q.sqe.opcode == rf::IORING_OP_SOCKET) {
+        if (q.sqe.opcode == rf::uapi::IORING_OP_SOCKET) {
             const auto key = std::make_tuple(static_cast<std::uint32_t>(q.sqe.fd), static_cast<std::uint32_t>(q.sqe.off), q.sqe.len);
             if (auto it = socket_eacces_.find(key); it != socket_eacces_.end()) return it->second;
             request c = q;
@@ -466,7 +466,7 @@ public:
             socket_eacces_.emplace(key, e);
             return e;
         }
-        if (q.sqe.opcode == rf::IORING_OP_CONNECT) {
+        if (q.sqe.opcode == rf::uapi::IORING_OP_CONNECT) {
             request c = q;
             c.sqe.flags = 0;
             return submit(control_, c) == -EACCES;

@@ -139,14 +139,14 @@ bool read_all(int fd, void* p, std::size_t n) {
 // copy-on-write too), so it would change what the scenario measures.
 int raw_register(int fd, const sc::step& st, std::uint8_t pdu_size) {
     const std::span<const rf::insn> code = sc::program_code(st.program);
-    rf::io_uring_bpf cmd{};
-    cmd.cmd_type = rf::IO_URING_BPF_CMD_FILTER;
+    rf::uapi::io_uring_bpf cmd{};
+    cmd.cmd_type = rf::uapi::IO_URING_BPF_CMD_FILTER;
     cmd.filter.opcode = st.opcode;
     cmd.filter.flags = st.flags;
     cmd.filter.filter_len = static_cast<std::uint32_t>(code.size());
     cmd.filter.pdu_size = pdu_size;
     cmd.filter.filter_ptr = reinterpret_cast<std::uintptr_t>(code.data());
-    const long r = ::syscall(__NR_io_uring_register, fd, rf::IORING_REGISTER_BPF_FILTER, &cmd, 1);
+    const long r = ::syscall(__NR_io_uring_register, fd, rf::uapi::IORING_REGISTER_BPF_FILTER, &cmd, 1);
     return r < 0 ? -errno : 0;
 }
 
@@ -158,8 +158,8 @@ int register_step(int fd, const sc::scenario& s, const sc::step& st) {
     if (st.opcode >= rf::opcode_count || !rf::verify(code)) return raw_register(fd, st, pdu);
     rf::filter_options opt;
     opt.pdu_size = pdu;
-    opt.deny_rest = (st.flags & rf::IO_URING_BPF_FILTER_DENY_REST) != 0;
-    opt.strict_pdu_size = (st.flags & rf::IO_URING_BPF_FILTER_SZ_STRICT) != 0;
+    opt.deny_rest = (st.flags & rf::uapi::IO_URING_BPF_FILTER_DENY_REST) != 0;
+    opt.strict_pdu_size = (st.flags & rf::uapi::IO_URING_BPF_FILTER_SZ_STRICT) != 0;
     opt.extra_flags = st.flags & ~rf::filter_flags_valid;
     const rf::registration r = rf::register_filter(fd, st.opcode, code, opt);
     if (!r.sent) return harness_error;
@@ -170,22 +170,22 @@ int register_step(int fd, const sc::scenario& s, const sc::step& st) {
 int submit_step(rf::test::ring& ring, const sc::submission& sub, std::int32_t& raw) {
     // The very SQE the model checks, with its pointers made real.
     const sc::detail::built_sqe b = sc::detail::build(sub);
-    rf::io_uring_sqe sqe = b.sqe;
+    rf::uapi::io_uring_sqe sqe = b.sqe;
     static const char dev_null[] = "/dev/null", dot[] = ".";
     int sock = -1;
     switch (sub.opcode) {
-    case rf::IORING_OP_SOCKET:
+    case rf::uapi::IORING_OP_SOCKET:
         // A ping socket may fail with -EACCES by itself: such a result would be ambiguous.
         if ((sub.family == AF_INET && (sub.type & 0xf) == SOCK_DGRAM && sub.protocol == IPPROTO_ICMP) ||
             (sub.family == AF_INET6 && (sub.type & 0xf) == SOCK_DGRAM && sub.protocol == IPPROTO_ICMPV6))
             return raw = harness_error;
         break;
-    case rf::IORING_OP_OPENAT: sqe.addr = reinterpret_cast<std::uintptr_t>(dev_null); break;
-    case rf::IORING_OP_OPENAT2:
+    case rf::uapi::IORING_OP_OPENAT: sqe.addr = reinterpret_cast<std::uintptr_t>(dev_null); break;
+    case rf::uapi::IORING_OP_OPENAT2:
         sqe.addr = reinterpret_cast<std::uintptr_t>(dot);
         sqe.off = reinterpret_cast<std::uintptr_t>(b.memory.data()); // struct open_how
         break;
-    case rf::IORING_OP_CONNECT:
+    case rf::uapi::IORING_OP_CONNECT:
         sock = ::socket(sub.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (sock < 0) sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (sock < 0) return raw = harness_error;
@@ -200,7 +200,7 @@ int submit_step(rf::test::ring& ring, const sc::submission& sub, std::int32_t& r
         return raw = harness_error;
     }
     raw = ring.run([&](::io_uring_sqe& s) { std::memcpy(&s, &sqe, sizeof s); }, sub.user_data);
-    if (raw >= 0 && sub.opcode != rf::IORING_OP_NOP && sub.opcode != rf::IORING_OP_CONNECT) ::close(raw);
+    if (raw >= 0 && sub.opcode != rf::uapi::IORING_OP_NOP && sub.opcode != rf::uapi::IORING_OP_CONNECT) ::close(raw);
     if (sock >= 0) ::close(sock);
     if (raw <= -1000) return harness_error; // io_uring_enter itself failed
     return raw == -EACCES ? denied : 0;

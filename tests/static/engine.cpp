@@ -53,7 +53,7 @@ static_assert(sizeof(small) < 64 && small.size() == 4 && small == creat_denied);
 constexpr program far = [] {
     builder b;
     const label yes = b.make_label(), no = b.make_label();
-    b.jump_if(fields::opcode, cmp::eq, ringfence::IORING_OP_SOCKET, yes, no);
+    b.jump_if(fields::opcode, cmp::eq, ringfence::uapi::IORING_OP_SOCKET, yes, no);
     for (int i = 0; i < 600; ++i) b.ld_imm(static_cast<std::uint32_t>(i));
     b.bind(yes).ret(1);
     b.bind(no).ret(0);

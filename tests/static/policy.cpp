@@ -22,17 +22,17 @@ constexpr std::uint64_t resolve_in_root = 0x10;
 
 // Decisions by direct evaluation.
 constexpr auto p = policy{
-    rule(IORING_OP_SOCKET)
-        .allow_if(socket::family.in({af_inet, af_inet6}) && (socket::type & 0xf) == sock_stream)
+    rule(uapi::IORING_OP_SOCKET)
+        .allow_if(fields::socket::family.in({af_inet, af_inet6}) && (fields::socket::type & 0xf) == sock_stream)
         .named("tcp over ip"),
-    rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat)).named("no create"),
-    rule(IORING_OP_OPENAT).allow(),
-    rule(IORING_OP_OPENAT2).deny_if(open::resolve.none_of(resolve_in_root)),
-    rule(IORING_OP_OPENAT2).allow_if(open::mode <= 0755u),
-    rule(IORING_OP_CONNECT).allow_if(connect::port == port(443) && connect::v4_addr == ipv4("10.0.0.0/8")),
-    rule(IORING_OP_CONNECT).allow_if(connect::v6_addr == ipv6("::1") && connect::port.between(port(8000), port(8999))),
-    rule(IORING_OP_READ).deny_if(sqe::flags.any_of(sqe_flag::async)),
-    rule(IORING_OP_READ).allow_if(sqe::user_data >= 0x100000000ull),
+    rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat)).named("no create"),
+    rule(uapi::IORING_OP_OPENAT).allow(),
+    rule(uapi::IORING_OP_OPENAT2).deny_if(fields::open::resolve.none_of(resolve_in_root)),
+    rule(uapi::IORING_OP_OPENAT2).allow_if(fields::open::mode <= 0755u),
+    rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port == port(443) && fields::connect::v4_addr == ipv4("10.0.0.0/8")),
+    rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v6_addr == ipv6("::1") && fields::connect::port.between(port(8000), port(8999))),
+    rule(uapi::IORING_OP_READ).deny_if(fields::sqe::flags.any_of(sqe_flag::async)),
+    rule(uapi::IORING_OP_READ).allow_if(fields::sqe::user_data >= 0x100000000ull),
 }.otherwise(deny);
 
 static_assert(evaluate(p, bpf_ctx::socket(af_inet, sock_stream, 0)) == allow);
@@ -49,12 +49,12 @@ static_assert(evaluate(p, bpf_ctx::connect_v4(0x0b010203, 443)) == deny);
 static_assert(evaluate(p, bpf_ctx::connect_v4(0x0a010203, 80)) == deny);
 static_assert(evaluate(p, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 8080)) == allow);
 static_assert(evaluate(p, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 8080)) == deny);
-static_assert(evaluate(p, bpf_ctx::for_opcode(IORING_OP_READ, 0x100000000ull)) == allow);
-static_assert(evaluate(p, bpf_ctx::for_opcode(IORING_OP_READ, 0x100000000ull, sqe_flag::async)) == deny);
-static_assert(evaluate(p, bpf_ctx::for_opcode(IORING_OP_READ, 0xffffffffull)) == deny);
-static_assert(evaluate(p, bpf_ctx::for_opcode(IORING_OP_WRITE)) == deny, "no rules: the default");
+static_assert(evaluate(p, bpf_ctx::for_opcode(uapi::IORING_OP_READ, 0x100000000ull)) == allow);
+static_assert(evaluate(p, bpf_ctx::for_opcode(uapi::IORING_OP_READ, 0x100000000ull, sqe_flag::async)) == deny);
+static_assert(evaluate(p, bpf_ctx::for_opcode(uapi::IORING_OP_READ, 0xffffffffull)) == deny);
+static_assert(evaluate(p, bpf_ctx::for_opcode(uapi::IORING_OP_WRITE)) == deny, "no rules: the default");
 static_assert(deciding_rule(p, bpf_ctx::openat(o_creat)) == 1);
-static_assert(p.has_rules_for(IORING_OP_CONNECT) && !p.has_rules_for(IORING_OP_WRITE));
+static_assert(p.has_rules_for(uapi::IORING_OP_CONNECT) && !p.has_rules_for(uapi::IORING_OP_WRITE));
 
 // Compiled at compile time: verified, and the program decides as the policy does.
 template <unsigned Op>
@@ -64,35 +64,35 @@ constexpr bool same(unsigned op, const bpf_ctx& c) {
     return (run(compile(p, op).prog, c) != 0) == (evaluate(p, c) == allow);
 }
 
-static_assert(verify(compiled_for<IORING_OP_SOCKET>.prog));
-static_assert(compiled_for<IORING_OP_SOCKET>.prog.size() == 8);
-static_assert(run(compiled_for<IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_inet, sock_stream, 0)) == 1);
-static_assert(run(compiled_for<IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_inet, sock_dgram, 0)) == 0);
-static_assert(run(compiled_for<IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_unix, sock_stream, 0)) == 0);
-static_assert(compiled_for<IORING_OP_SOCKET>.marks()[0].rule == "tcp over ip");
-static_assert(run(compiled_for<IORING_OP_OPENAT>.prog, bpf_ctx::openat(o_creat)) == 0);
-static_assert(run(compiled_for<IORING_OP_OPENAT>.prog, bpf_ctx::openat(o_rdwr)) == 1);
-static_assert(run(compiled_for<IORING_OP_OPENAT2>.prog, bpf_ctx::openat2(0, 0644, resolve_in_root)) == 1);
-static_assert(run(compiled_for<IORING_OP_OPENAT2>.prog, bpf_ctx::openat2(0, 0644, 0)) == 0);
-static_assert(run(compiled_for<IORING_OP_CONNECT>.prog, bpf_ctx::connect_v4(0x0a000001, 443)) == 1);
-static_assert(run(compiled_for<IORING_OP_CONNECT>.prog, bpf_ctx::connect_v4(0x0a000001, 444)) == 0);
-static_assert(run(compiled_for<IORING_OP_READ>.prog, bpf_ctx::for_opcode(IORING_OP_READ, 0x100000001ull)) == 1);
-static_assert(run(compiled_for<IORING_OP_READ>.prog, bpf_ctx::for_opcode(IORING_OP_READ, 1)) == 0);
-static_assert(compiled_for<IORING_OP_WRITE>.prog.size() == 1 && compiled_for<IORING_OP_WRITE>.prog[0].k == 0);
-static_assert(same(IORING_OP_CONNECT, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 8999)));
-static_assert(same(IORING_OP_CONNECT, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 9000)));
+static_assert(verify(compiled_for<uapi::IORING_OP_SOCKET>.prog));
+static_assert(compiled_for<uapi::IORING_OP_SOCKET>.prog.size() == 8);
+static_assert(run(compiled_for<uapi::IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_inet, sock_stream, 0)) == 1);
+static_assert(run(compiled_for<uapi::IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_inet, sock_dgram, 0)) == 0);
+static_assert(run(compiled_for<uapi::IORING_OP_SOCKET>.prog, bpf_ctx::socket(af_unix, sock_stream, 0)) == 0);
+static_assert(compiled_for<uapi::IORING_OP_SOCKET>.marks()[0].rule == "tcp over ip");
+static_assert(run(compiled_for<uapi::IORING_OP_OPENAT>.prog, bpf_ctx::openat(o_creat)) == 0);
+static_assert(run(compiled_for<uapi::IORING_OP_OPENAT>.prog, bpf_ctx::openat(o_rdwr)) == 1);
+static_assert(run(compiled_for<uapi::IORING_OP_OPENAT2>.prog, bpf_ctx::openat2(0, 0644, resolve_in_root)) == 1);
+static_assert(run(compiled_for<uapi::IORING_OP_OPENAT2>.prog, bpf_ctx::openat2(0, 0644, 0)) == 0);
+static_assert(run(compiled_for<uapi::IORING_OP_CONNECT>.prog, bpf_ctx::connect_v4(0x0a000001, 443)) == 1);
+static_assert(run(compiled_for<uapi::IORING_OP_CONNECT>.prog, bpf_ctx::connect_v4(0x0a000001, 444)) == 0);
+static_assert(run(compiled_for<uapi::IORING_OP_READ>.prog, bpf_ctx::for_opcode(uapi::IORING_OP_READ, 0x100000001ull)) == 1);
+static_assert(run(compiled_for<uapi::IORING_OP_READ>.prog, bpf_ctx::for_opcode(uapi::IORING_OP_READ, 1)) == 0);
+static_assert(compiled_for<uapi::IORING_OP_WRITE>.prog.size() == 1 && compiled_for<uapi::IORING_OP_WRITE>.prog[0].k == 0);
+static_assert(same(uapi::IORING_OP_CONNECT, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 8999)));
+static_assert(same(uapi::IORING_OP_CONNECT, bpf_ctx::connect_v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 9000)));
 
 // liburing's six filters, at (or under) their hand-written lengths.
-static_assert(compile(policy{}.otherwise(allow), IORING_OP_SOCKET).prog.size() == 1);
-static_assert(compile(policy{}.otherwise(deny), IORING_OP_SOCKET).prog.size() == 1);
-static_assert(compile(policy{rule(IORING_OP_SOCKET).allow_if(socket::family == af_inet)}.otherwise(deny),
-                      IORING_OP_SOCKET).prog.size() == 4);
-static_assert(compile(policy{rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == sock_stream)}.otherwise(deny),
-                      IORING_OP_SOCKET).prog.size() == 5);
-static_assert(compile(policy{rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat))}.otherwise(allow),
-                      IORING_OP_OPENAT).prog.size() == 4);
-static_assert(compile(policy{rule(IORING_OP_OPENAT2).deny_if(open::resolve.any_of(resolve_in_root))}.otherwise(allow),
-                      IORING_OP_OPENAT2).prog.size() == 4);
+static_assert(compile(policy{}.otherwise(allow), uapi::IORING_OP_SOCKET).prog.size() == 1);
+static_assert(compile(policy{}.otherwise(deny), uapi::IORING_OP_SOCKET).prog.size() == 1);
+static_assert(compile(policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_inet)}.otherwise(deny),
+                      uapi::IORING_OP_SOCKET).prog.size() == 4);
+static_assert(compile(policy{rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0xf) == sock_stream)}.otherwise(deny),
+                      uapi::IORING_OP_SOCKET).prog.size() == 5);
+static_assert(compile(policy{rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat))}.otherwise(allow),
+                      uapi::IORING_OP_OPENAT).prog.size() == 4);
+static_assert(compile(policy{rule(uapi::IORING_OP_OPENAT2).deny_if(fields::open::resolve.any_of(resolve_in_root))}.otherwise(allow),
+                      uapi::IORING_OP_OPENAT2).prog.size() == 4);
 
 // A 256-value set, compiled to a search tree of depth at most 9 in a constant expression.
 constexpr std::array<std::uint32_t, 256> protocols = [] {
@@ -100,8 +100,8 @@ constexpr std::array<std::uint32_t, 256> protocols = [] {
     for (std::uint32_t i = 0; i < 256; ++i) a[i] = 1000 + 17 * ((i * 89) % 256);
     return a;
 }();
-constexpr auto set_policy = policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(protocols))}.otherwise(deny);
-constexpr auto set_prog = compile(set_policy, IORING_OP_SOCKET);
+constexpr auto set_policy = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(protocols))}.otherwise(deny);
+constexpr auto set_prog = compile(set_policy, uapi::IORING_OP_SOCKET);
 
 // The most conditional jumps on any path.
 constexpr std::size_t depth(const program& prog) {
@@ -123,8 +123,8 @@ static_assert(run(set_prog.prog, bpf_ctx::socket(0, 0, 1001 + 17 * 200)) == 0);
 static_assert(run(set_prog.prog, bpf_ctx::socket(0, 0, 999)) == 0);
 
 // Big-endian targets compile too.
-static_assert(verify(compile(p, IORING_OP_CONNECT, std::endian::big).prog));
-static_assert(verify(compile_naive(p, IORING_OP_CONNECT).prog));
+static_assert(verify(compile(p, uapi::IORING_OP_CONNECT, std::endian::big).prog));
+static_assert(verify(compile_naive(p, uapi::IORING_OP_CONNECT).prog));
 
 // Addresses and ports.
 // Host bits beyond a prefix (10.1.2.3/8) are an error: compile_fail.policy_prefix_host_bits.
@@ -141,22 +141,22 @@ static_assert(ipv4(10, 1, 0, 0, 16).address == 0x0a010000u && ipv4(10, 1, 0, 0, 
 static_assert(port(443).value == 443);
 } // namespace
 
-TEST_CASE("policies are decided and compiled at compile time") { STATIC_REQUIRE(compiled_for<IORING_OP_SOCKET>.ok()); }
+TEST_CASE("policies are decided and compiled at compile time") { STATIC_REQUIRE(compiled_for<uapi::IORING_OP_SOCKET>.ok()); }
 
 // And, at run time, the programs compiled here proved equal to the naive translation.
 TEST_CASE("the policies of this file: optimiser == naive") {
-    for (unsigned op : {IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2, IORING_OP_CONNECT, IORING_OP_READ,
-                        IORING_OP_WRITE})
+    for (unsigned op : {uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2, uapi::IORING_OP_CONNECT, uapi::IORING_OP_READ,
+                        uapi::IORING_OP_WRITE})
         REQUIRE(check_equivalence(compile(p, op).prog, compile_naive(p, op).prog, op).verdict == equivalence::equivalent);
-    REQUIRE(check_equivalence(set_prog.prog, compile_naive(set_policy, IORING_OP_SOCKET).prog, IORING_OP_SOCKET).verdict ==
+    REQUIRE(check_equivalence(set_prog.prog, compile_naive(set_policy, uapi::IORING_OP_SOCKET).prog, uapi::IORING_OP_SOCKET).verdict ==
             equivalence::equivalent);
 }
 
 TEST_CASE("the policies of this file: compiled == evaluate() on 100,000 random contexts each") {
     rf_test::policies::agree_on_random_contexts(
-        "p", p, {IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2, IORING_OP_CONNECT, IORING_OP_READ},
+        "p", p, {uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2, uapi::IORING_OP_CONNECT, uapi::IORING_OP_READ},
         {af_unix, af_inet, af_inet6, sock_stream, sock_dgram, o_creat, 0755, 0756, resolve_in_root, 443, 8000, 8999,
          0x0a000001, 0x100000000ull, 0xffffffffull, sqe_flag::async});
     std::vector<std::uint64_t> members(protocols.begin(), protocols.end());
-    rf_test::policies::agree_on_random_contexts("set_policy", set_policy, {IORING_OP_SOCKET}, members);
+    rf_test::policies::agree_on_random_contexts("set_policy", set_policy, {uapi::IORING_OP_SOCKET}, members);
 }

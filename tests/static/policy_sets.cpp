@@ -22,8 +22,8 @@ constexpr std::array<std::uint32_t, 1000> scattered = [] {
     return a;
 }();
 constexpr auto scattered_policy =
-    policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(scattered))}.otherwise(deny);
-constexpr auto scattered_prog = compile(scattered_policy, IORING_OP_SOCKET);
+    policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(scattered))}.otherwise(deny);
+constexpr auto scattered_prog = compile(scattered_policy, uapi::IORING_OP_SOCKET);
 static_assert(scattered_prog.ok() && verify(scattered_prog.prog));
 constexpr bool scattered_allows(std::uint32_t protocol) {
     return run(scattered_prog.prog, bpf_ctx::socket(0, 0, protocol)) == 1;
@@ -37,8 +37,8 @@ constexpr std::array<std::uint32_t, 5000> consecutive = [] {
     return a;
 }();
 constexpr auto consecutive_policy =
-    policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(consecutive))}.otherwise(deny);
-constexpr auto consecutive_prog = compile(consecutive_policy, IORING_OP_SOCKET);
+    policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(consecutive))}.otherwise(deny);
+constexpr auto consecutive_prog = compile(consecutive_policy, uapi::IORING_OP_SOCKET);
 static_assert(consecutive_prog.ok() && consecutive_prog.prog.size() == 5); // ld; jge #1000; jgt #5999; ret; ret
 constexpr bool consecutive_allows(std::uint32_t protocol) {
     return run(consecutive_prog.prog, bpf_ctx::socket(0, 0, protocol)) == 1;

@@ -20,37 +20,37 @@
 #include <linux/io_uring/bpf_filter.h>
 #define RINGFENCE_HAS_SYSTEM_BPF_FILTER_UAPI 1
 namespace ringfence::detail::uapi_check {
-static_assert(sizeof(::io_uring_bpf) == sizeof(ringfence::io_uring_bpf));
-static_assert(sizeof(::io_uring_bpf_filter) == sizeof(ringfence::io_uring_bpf_filter));
-static_assert(offsetof(::io_uring_bpf_filter, opcode) == offsetof(ringfence::io_uring_bpf_filter, opcode));
-static_assert(offsetof(::io_uring_bpf_filter, flags) == offsetof(ringfence::io_uring_bpf_filter, flags));
-static_assert(offsetof(::io_uring_bpf_filter, filter_len) == offsetof(ringfence::io_uring_bpf_filter, filter_len));
-static_assert(offsetof(::io_uring_bpf_filter, pdu_size) == offsetof(ringfence::io_uring_bpf_filter, pdu_size));
-static_assert(offsetof(::io_uring_bpf_filter, filter_ptr) == offsetof(ringfence::io_uring_bpf_filter, filter_ptr));
-static_assert(offsetof(::io_uring_bpf, filter) == offsetof(ringfence::io_uring_bpf, filter));
-static_assert(+::IO_URING_BPF_FILTER_DENY_REST == +ringfence::IO_URING_BPF_FILTER_DENY_REST);
-static_assert(+::IORING_REGISTER_BPF_FILTER == +ringfence::IORING_REGISTER_BPF_FILTER);
-static_assert(+::IORING_OP_LAST == +ringfence::IORING_OP_LAST);
-static_assert(+::IORING_OP_SOCKET == +ringfence::IORING_OP_SOCKET);
-static_assert(+::IORING_OP_URING_CMD128 == +ringfence::IORING_OP_URING_CMD128);
-static_assert(sizeof(::io_uring_task_restriction) == sizeof(ringfence::io_uring_task_restriction));
-static_assert(offsetof(::io_uring_task_restriction, nr_res) == offsetof(ringfence::io_uring_task_restriction, nr_res));
+static_assert(sizeof(::io_uring_bpf) == sizeof(ringfence::uapi::io_uring_bpf));
+static_assert(sizeof(::io_uring_bpf_filter) == sizeof(ringfence::uapi::io_uring_bpf_filter));
+static_assert(offsetof(::io_uring_bpf_filter, opcode) == offsetof(ringfence::uapi::io_uring_bpf_filter, opcode));
+static_assert(offsetof(::io_uring_bpf_filter, flags) == offsetof(ringfence::uapi::io_uring_bpf_filter, flags));
+static_assert(offsetof(::io_uring_bpf_filter, filter_len) == offsetof(ringfence::uapi::io_uring_bpf_filter, filter_len));
+static_assert(offsetof(::io_uring_bpf_filter, pdu_size) == offsetof(ringfence::uapi::io_uring_bpf_filter, pdu_size));
+static_assert(offsetof(::io_uring_bpf_filter, filter_ptr) == offsetof(ringfence::uapi::io_uring_bpf_filter, filter_ptr));
+static_assert(offsetof(::io_uring_bpf, filter) == offsetof(ringfence::uapi::io_uring_bpf, filter));
+static_assert(+::IO_URING_BPF_FILTER_DENY_REST == +ringfence::uapi::IO_URING_BPF_FILTER_DENY_REST);
+static_assert(+::IORING_REGISTER_BPF_FILTER == +ringfence::uapi::IORING_REGISTER_BPF_FILTER);
+static_assert(+::IORING_OP_LAST == +ringfence::uapi::IORING_OP_LAST);
+static_assert(+::IORING_OP_SOCKET == +ringfence::uapi::IORING_OP_SOCKET);
+static_assert(+::IORING_OP_URING_CMD128 == +ringfence::uapi::IORING_OP_URING_CMD128);
+static_assert(sizeof(::io_uring_task_restriction) == sizeof(ringfence::uapi::io_uring_task_restriction));
+static_assert(offsetof(::io_uring_task_restriction, nr_res) == offsetof(ringfence::uapi::io_uring_task_restriction, nr_res));
 } // namespace ringfence::detail::uapi_check
 #endif
 #if __has_include(<linux/io_uring.h>)
 #include <linux/io_uring.h>
 namespace ringfence::detail::uapi_check {
 // Present in every io_uring header, old or new.
-static_assert(+::IORING_OP_NOP == +ringfence::IORING_OP_NOP && +::IORING_OP_CONNECT == +ringfence::IORING_OP_CONNECT &&
-              +::IORING_OP_OPENAT == +ringfence::IORING_OP_OPENAT && +::IORING_OP_OPENAT2 == +ringfence::IORING_OP_OPENAT2);
-static_assert(+::IORING_REGISTER_RESTRICTIONS == +ringfence::IORING_REGISTER_RESTRICTIONS);
-static_assert(sizeof(::io_uring_restriction) == sizeof(ringfence::io_uring_restriction));
-static_assert(offsetof(::io_uring_restriction, sqe_op) == offsetof(ringfence::io_uring_restriction, value));
-static_assert(offsetof(::io_uring_restriction, resv2) == offsetof(ringfence::io_uring_restriction, resv2));
-static_assert(+::IORING_RESTRICTION_REGISTER_OP == +ringfence::IORING_RESTRICTION_REGISTER_OP &&
-              +::IORING_RESTRICTION_SQE_OP == +ringfence::IORING_RESTRICTION_SQE_OP &&
-              +::IORING_RESTRICTION_SQE_FLAGS_ALLOWED == +ringfence::IORING_RESTRICTION_SQE_FLAGS_ALLOWED &&
-              +::IORING_RESTRICTION_SQE_FLAGS_REQUIRED == +ringfence::IORING_RESTRICTION_SQE_FLAGS_REQUIRED);
+static_assert(+::IORING_OP_NOP == +ringfence::uapi::IORING_OP_NOP && +::IORING_OP_CONNECT == +ringfence::uapi::IORING_OP_CONNECT &&
+              +::IORING_OP_OPENAT == +ringfence::uapi::IORING_OP_OPENAT && +::IORING_OP_OPENAT2 == +ringfence::uapi::IORING_OP_OPENAT2);
+static_assert(+::IORING_REGISTER_RESTRICTIONS == +ringfence::uapi::IORING_REGISTER_RESTRICTIONS);
+static_assert(sizeof(::io_uring_restriction) == sizeof(ringfence::uapi::io_uring_restriction));
+static_assert(offsetof(::io_uring_restriction, sqe_op) == offsetof(ringfence::uapi::io_uring_restriction, value));
+static_assert(offsetof(::io_uring_restriction, resv2) == offsetof(ringfence::uapi::io_uring_restriction, resv2));
+static_assert(+::IORING_RESTRICTION_REGISTER_OP == +ringfence::uapi::IORING_RESTRICTION_REGISTER_OP &&
+              +::IORING_RESTRICTION_SQE_OP == +ringfence::uapi::IORING_RESTRICTION_SQE_OP &&
+              +::IORING_RESTRICTION_SQE_FLAGS_ALLOWED == +ringfence::uapi::IORING_RESTRICTION_SQE_FLAGS_ALLOWED &&
+              +::IORING_RESTRICTION_SQE_FLAGS_REQUIRED == +ringfence::uapi::IORING_RESTRICTION_SQE_FLAGS_REQUIRED);
 static_assert(IOSQE_FIXED_FILE == ringfence::sqe_flag::fixed_file && IOSQE_IO_DRAIN == ringfence::sqe_flag::io_drain &&
               IOSQE_IO_LINK == ringfence::sqe_flag::io_link && IOSQE_IO_HARDLINK == ringfence::sqe_flag::io_hardlink &&
               IOSQE_ASYNC == ringfence::sqe_flag::async && IOSQE_BUFFER_SELECT == ringfence::sqe_flag::buffer_select &&

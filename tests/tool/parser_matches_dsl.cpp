@@ -16,39 +16,39 @@ constexpr std::uint64_t o_creat = 0x40, o_tmpfile = 0x410000, o_wronly = 1, o_ap
 namespace rf = ringfence;
 constexpr auto server_dsl =
          rf::policy{
-             rf::rule(rf::IORING_OP_SOCKET).allow_if(rf::socket::family.in({k_inet, k_inet6}) && (rf::socket::type & 0xfu) == k_stream),
-             rf::rule(rf::IORING_OP_SOCKET).deny(),
-             rf::rule(rf::IORING_OP_CONNECT).allow_if(
-                 (rf::connect::v4_addr.in({rf::ipv4("10.0.0.0/8"), rf::ipv4("127.0.0.1")}) || rf::connect::v6_addr == rf::ipv6("2001:db8::/32")) &&
-                 (rf::connect::port.between(rf::port(8000), rf::port(8999)) || rf::connect::port.in({rf::port(443)}))),
-             rf::rule(rf::IORING_OP_CONNECT).deny(),
-             rf::rule(rf::IORING_OP_OPENAT).deny_if(rf::open::flags.any_of(o_creat | o_tmpfile)),
-             rf::rule(rf::IORING_OP_OPENAT2).deny_if(rf::open::flags.any_of(o_creat | o_tmpfile)),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if(rf::fields::socket::family.in({k_inet, k_inet6}) && (rf::fields::socket::type & 0xfu) == k_stream),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).deny(),
+             rf::rule(rf::uapi::IORING_OP_CONNECT).allow_if(
+                 (rf::fields::connect::v4_addr.in({rf::ipv4("10.0.0.0/8"), rf::ipv4("127.0.0.1")}) || rf::fields::connect::v6_addr == rf::ipv6("2001:db8::/32")) &&
+                 (rf::fields::connect::port.between(rf::port(8000), rf::port(8999)) || rf::fields::connect::port.in({rf::port(443)}))),
+             rf::rule(rf::uapi::IORING_OP_CONNECT).deny(),
+             rf::rule(rf::uapi::IORING_OP_OPENAT).deny_if(rf::fields::open::flags.any_of(o_creat | o_tmpfile)),
+             rf::rule(rf::uapi::IORING_OP_OPENAT2).deny_if(rf::fields::open::flags.any_of(o_creat | o_tmpfile)),
          }.otherwise(rf::allow);
 
 constexpr auto every_form_dsl =
          rf::policy{
-             rf::rule(rf::IORING_OP_NOP).allow(),
-             rf::rule(rf::IORING_OP_READ).allow_if(rf::sqe::flags.none_of(6u) && rf::sqe::user_data < 0x100000000ull),
-             rf::rule(rf::IORING_OP_SOCKET).allow_if(rf::socket::family == k_unix),
-             rf::rule(rf::IORING_OP_SOCKET).allow_if(rf::socket::family != 17u && (rf::socket::type & 0xfu) <= 2u &&
-                                             rf::socket::protocol.between(0u, 17u)),
-             rf::rule(rf::IORING_OP_SOCKET).allow_if(!(rf::socket::protocol > 255u || rf::socket::protocol >= 200u) &&
-                                             !((rf::socket::type & 0x800u) == 0u)),
-             rf::rule(rf::IORING_OP_OPENAT).allow_if(rf::open::flags.all_of(o_wronly | o_append) && rf::open::mode.in({0644ull, 0600ull})),
-             rf::rule(rf::IORING_OP_CONNECT).allow_if(rf::connect::family == k_inet6 &&
-                                              rf::connect::v6_addr.not_in({rf::ipv6("::1"), rf::ipv6("fe80::/10")})),
-             rf::rule(rf::IORING_OP_CONNECT).allow_if(rf::connect::v4_addr != rf::ipv4("0.0.0.0/8") &&
-                                              !(rf::connect::port.between(rf::port(0), rf::port(1023)) || rf::connect::port.in({rf::port(5432)}))),
+             rf::rule(rf::uapi::IORING_OP_NOP).allow(),
+             rf::rule(rf::uapi::IORING_OP_READ).allow_if(rf::fields::sqe::flags.none_of(6u) && rf::fields::sqe::user_data < 0x100000000ull),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if(rf::fields::socket::family == k_unix),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if(rf::fields::socket::family != 17u && (rf::fields::socket::type & 0xfu) <= 2u &&
+                                             rf::fields::socket::protocol.between(0u, 17u)),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if(!(rf::fields::socket::protocol > 255u || rf::fields::socket::protocol >= 200u) &&
+                                             !((rf::fields::socket::type & 0x800u) == 0u)),
+             rf::rule(rf::uapi::IORING_OP_OPENAT).allow_if(rf::fields::open::flags.all_of(o_wronly | o_append) && rf::fields::open::mode.in({0644ull, 0600ull})),
+             rf::rule(rf::uapi::IORING_OP_CONNECT).allow_if(rf::fields::connect::family == k_inet6 &&
+                                              rf::fields::connect::v6_addr.not_in({rf::ipv6("::1"), rf::ipv6("fe80::/10")})),
+             rf::rule(rf::uapi::IORING_OP_CONNECT).allow_if(rf::fields::connect::v4_addr != rf::ipv4("0.0.0.0/8") &&
+                                              !(rf::fields::connect::port.between(rf::port(0), rf::port(1023)) || rf::fields::connect::port.in({rf::port(5432)}))),
          }.otherwise(rf::deny);
 // Words and numbers as the text reads them (issue 11): AF_INET..AF_INET6 is a
 // range of two constants, and an opcode number is read as every other number
 // (010 is octal 8, 0x2d is 45).
 constexpr auto words_and_numbers_dsl =
          rf::policy{
-             rf::rule(rf::IORING_OP_SOCKET).deny_if(rf::socket::family.between(k_inet, k_inet6)),
-             rf::rule(rf::IORING_OP_SYNC_FILE_RANGE).allow(),
-             rf::rule(rf::IORING_OP_SOCKET).deny_if(rf::socket::type.between(1u, 3u) || rf::socket::protocol.in({0u, 6u})),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).deny_if(rf::fields::socket::family.between(k_inet, k_inet6)),
+             rf::rule(rf::uapi::IORING_OP_SYNC_FILE_RANGE).allow(),
+             rf::rule(rf::uapi::IORING_OP_SOCKET).deny_if(rf::fields::socket::type.between(1u, 3u) || rf::fields::socket::protocol.in({0u, 6u})),
          }.otherwise(rf::allow);
 } // namespace dsl
 
@@ -71,7 +71,7 @@ void same(const char* name, std::string_view text, const P& dsl) {
         ++failures;
     }
     std::mt19937_64 rng(7);
-    for (unsigned op = 0; op < ringfence::IORING_OP_LAST; ++op) {
+    for (unsigned op = 0; op < ringfence::uapi::IORING_OP_LAST; ++op) {
         const auto a = compile(tp, op);
         const auto b = compile(dsl, op);
         if (!a.ok() || !b.ok() || !(a.prog == b.prog)) {

@@ -79,9 +79,9 @@ struct xorshift {
 // The requests readers check, by index.
 const std::array<rf::bpf_ctx, 8> contexts = {
     rf::bpf_ctx::socket(2, 1, 0),  rf::bpf_ctx::socket(2, 2, 0), rf::bpf_ctx::socket(10, 1, 0),
-    rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP, 2), rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP, 3),
+    rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_NOP, 2), rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_NOP, 3),
     rf::bpf_ctx::openat(0),        rf::bpf_ctx::connect_v4(0x7f000001, 443),
-    rf::bpf_ctx::for_opcode(rf::IORING_OP_READ)};
+    rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_READ)};
 
 std::atomic<bool> failed{false};
 void fail(const char* what) {
@@ -171,8 +171,8 @@ int main(int argc, char** argv) {
         xorshift g{0xdeadbeefcafef00dull ^ (id * 0x51ull + 1)};
         static constexpr std::span<const rf::insn> programs[] = {allow_all, inet_only, tcp_only, even_user_data,
                                                                  allow_all, deny_all};
-        static constexpr std::uint8_t ops[] = {rf::IORING_OP_NOP, rf::IORING_OP_SOCKET, rf::IORING_OP_OPENAT,
-                                               rf::IORING_OP_CONNECT};
+        static constexpr std::uint8_t ops[] = {rf::uapi::IORING_OP_NOP, rf::uapi::IORING_OP_SOCKET, rf::uapi::IORING_OP_OPENAT,
+                                               rf::uapi::IORING_OP_CONNECT};
         for (std::size_t k = 0; k < max_writer_ops && std::chrono::steady_clock::now() < deadline &&
                                 !failed.load(std::memory_order_relaxed);
              ++k) {
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
             const std::size_t pi = (r >> 8) % 6;
             const std::span<const rf::insn> prog = pi == 5 && (r >> 40) % 8 ? programs[0] : programs[pi];
             const std::uint8_t op = ops[(r >> 20) % 4];
-            const std::uint32_t flags = (r >> 30) % 97 == 0 ? rf::IO_URING_BPF_FILTER_DENY_REST : 0;
+            const std::uint32_t flags = (r >> 30) % 97 == 0 ? rf::uapi::IO_URING_BPF_FILTER_DENY_REST : 0;
             switch (r % 6) {
             case 0:
                 if ((r >> 50) % 4 == 0) tasks.pick(r >> 36)->set_no_new_privs(); // races with fork() readers of it

@@ -57,7 +57,7 @@ template <class P>
 void agree_on_random_contexts(const char* name, const P& p, std::vector<unsigned> ops, const std::vector<std::uint64_t>& interesting,
                               std::size_t n = 100000) {
     INFO(name);
-    ops.push_back(IORING_OP_MADVISE); // no rules: the default
+    ops.push_back(uapi::IORING_OP_MADVISE); // no rules: the default
     std::mt19937_64 rng(0x9011c7 + ops.size());
     std::size_t checked = 0;
     for (unsigned op : ops) {

@@ -25,76 +25,76 @@ inline constexpr std::uint64_t resolve_in_root = 0x10, resolve_beneath = 0x08, r
 // liburing's test/cbpf_filter.c, as policies.
 inline constexpr auto allow_all = policy{}.otherwise(allow);
 inline constexpr auto deny_all = policy{}.otherwise(deny);
-inline constexpr auto inet_only = policy{rule(IORING_OP_SOCKET).allow_if(socket::family == af_inet)}.otherwise(deny);
+inline constexpr auto inet_only = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_inet)}.otherwise(deny);
 inline constexpr auto tcp_only =
-    policy{rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == sock_stream)}.otherwise(deny);
+    policy{rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0xf) == sock_stream)}.otherwise(deny);
 // The hand-written filter tests the low word of open.flags only; O_CREAT lives there.
 inline constexpr auto deny_creat =
-    policy{rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat))}.otherwise(allow);
+    policy{rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat))}.otherwise(allow);
 inline constexpr auto deny_resolve_in_root =
-    policy{rule(IORING_OP_OPENAT2).deny_if(open::resolve.any_of(resolve_in_root))}.otherwise(allow);
+    policy{rule(uapi::IORING_OP_OPENAT2).deny_if(fields::open::resolve.any_of(resolve_in_root))}.otherwise(allow);
 
 // The example and friends: sockets.
 inline constexpr auto sockets = policy{
-    rule(IORING_OP_SOCKET)
-        .allow_if(socket::family.in({af_inet, af_inet6}) && (socket::type & 0xf) == sock_stream)
+    rule(uapi::IORING_OP_SOCKET)
+        .allow_if(fields::socket::family.in({af_inet, af_inet6}) && (fields::socket::type & 0xf) == sock_stream)
         .named("tcp over ip"),
-    rule(IORING_OP_SOCKET).deny_if(socket::type.any_of(sock_cloexec) && socket::protocol != 0u).named("odd"),
-    rule(IORING_OP_SOCKET).allow_if(socket::family == af_unix && !(socket::type.none_of(sock_nonblock))).named("unix"),
-    rule(IORING_OP_SOCKET).allow_if(socket::family.between(20u, 30u) || socket::protocol >= 0xfffffff0u).named("ranges"),
+    rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::type.any_of(sock_cloexec) && fields::socket::protocol != 0u).named("odd"),
+    rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_unix && !(fields::socket::type.none_of(sock_nonblock))).named("unix"),
+    rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family.between(20u, 30u) || fields::socket::protocol >= 0xfffffff0u).named("ranges"),
 }.otherwise(deny);
 
 // Opens: 64-bit fields, masks, both halves.
 inline constexpr auto opens = policy{
-    rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat | o_tmpfile) && open::mode > 0644u).named("wide create"),
-    rule(IORING_OP_OPENAT).deny_if((open::flags & 0xffffffff00000000ull) != 0u).named("unknown high flags"),
-    rule(IORING_OP_OPENAT).allow_if(open::mode.between(0400u, 0777u) || open::flags.all_of(o_path | o_rdwr)),
-    rule(IORING_OP_OPENAT2).deny_if(open::resolve.none_of(resolve_in_root | resolve_beneath)).named("unconfined"),
-    rule(IORING_OP_OPENAT2).allow_if(open::resolve < 0x100000000ull && (open::flags & 3u) <= o_rdwr &&
-                                     open::mode.in({0600ull, 0644ull, 0700ull, 0755ull, 0x100000000ull | 0644u})),
+    rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat | o_tmpfile) && fields::open::mode > 0644u).named("wide create"),
+    rule(uapi::IORING_OP_OPENAT).deny_if((fields::open::flags & 0xffffffff00000000ull) != 0u).named("unknown high flags"),
+    rule(uapi::IORING_OP_OPENAT).allow_if(fields::open::mode.between(0400u, 0777u) || fields::open::flags.all_of(o_path | o_rdwr)),
+    rule(uapi::IORING_OP_OPENAT2).deny_if(fields::open::resolve.none_of(resolve_in_root | resolve_beneath)).named("unconfined"),
+    rule(uapi::IORING_OP_OPENAT2).allow_if(fields::open::resolve < 0x100000000ull && (fields::open::flags & 3u) <= o_rdwr &&
+                                     fields::open::mode.in({0600ull, 0644ull, 0700ull, 0755ull, 0x100000000ull | 0644u})),
 }.otherwise(deny);
 
 // Connects: network-order ports and addresses.
 inline constexpr auto connects_v4 = policy{
-    rule(IORING_OP_CONNECT).deny_if(connect::family != af_inet && connect::family != af_inet6).named("not ip"),
-    rule(IORING_OP_CONNECT)
-        .allow_if(connect::family == af_inet && connect::port == port(443) &&
-                  connect::v4_addr.in({ipv4("10.0.0.0/8"), ipv4("192.168.0.0/16"), ipv4(127, 0, 0, 1)}))
+    rule(uapi::IORING_OP_CONNECT).deny_if(fields::connect::family != af_inet && fields::connect::family != af_inet6).named("not ip"),
+    rule(uapi::IORING_OP_CONNECT)
+        .allow_if(fields::connect::family == af_inet && fields::connect::port == port(443) &&
+                  fields::connect::v4_addr.in({ipv4("10.0.0.0/8"), ipv4("192.168.0.0/16"), ipv4(127, 0, 0, 1)}))
         .named("https inside"),
-    rule(IORING_OP_CONNECT)
-        .allow_if(connect::port.between(port(8000), port(8999)) && connect::v4_addr == ipv4("172.16.0.0/12"))
+    rule(uapi::IORING_OP_CONNECT)
+        .allow_if(fields::connect::port.between(port(8000), port(8999)) && fields::connect::v4_addr == ipv4("172.16.0.0/12"))
         .named("dev ports"),
-    rule(IORING_OP_CONNECT).deny_if(connect::port < port(1024) || connect::port > port(60000)).named("privileged"),
-    rule(IORING_OP_CONNECT).allow_if(connect::port.in({port(5432), port(6379), port(11211), port(27017)})),
-    rule(IORING_OP_CONNECT).allow_if(connect::v4_addr.in({ipv4(1, 1, 1, 1), ipv4(8, 8, 8, 8), ipv4(8, 8, 4, 4),
+    rule(uapi::IORING_OP_CONNECT).deny_if(fields::connect::port < port(1024) || fields::connect::port > port(60000)).named("privileged"),
+    rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.in({port(5432), port(6379), port(11211), port(27017)})),
+    rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v4_addr.in({ipv4(1, 1, 1, 1), ipv4(8, 8, 8, 8), ipv4(8, 8, 4, 4),
                                                          ipv4(9, 9, 9, 9), ipv4(208, 67, 222, 222)})),
 }.otherwise(deny);
 
 inline constexpr auto connects_v6 = policy{
-    rule(IORING_OP_CONNECT).allow_if(connect::v6_addr == ipv6("::1")).named("loopback"),
-    rule(IORING_OP_CONNECT)
-        .allow_if(connect::v6_addr.in({ipv6("fd00::/8"), ipv6("fe80::/10"), ipv6("2001:db8::/32")}) &&
-                  connect::port >= port(1024))
+    rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v6_addr == ipv6("::1")).named("loopback"),
+    rule(uapi::IORING_OP_CONNECT)
+        .allow_if(fields::connect::v6_addr.in({ipv6("fd00::/8"), ipv6("fe80::/10"), ipv6("2001:db8::/32")}) &&
+                  fields::connect::port >= port(1024))
         .named("local nets"),
-    rule(IORING_OP_CONNECT)
-        .allow_if(connect::v6_addr.in({ipv6("2606:4700:4700::1111"), ipv6("2001:4860:4860::8888"),
+    rule(uapi::IORING_OP_CONNECT)
+        .allow_if(fields::connect::v6_addr.in({ipv6("2606:4700:4700::1111"), ipv6("2001:4860:4860::8888"),
                                        ipv6("2001:4860:4860::8844"), ipv6("2620:fe::fe")}))
         .named("resolvers"),
-    rule(IORING_OP_CONNECT).deny_if(connect::v6_addr != ipv6("2000::/3")),
+    rule(uapi::IORING_OP_CONNECT).deny_if(fields::connect::v6_addr != ipv6("2000::/3")),
 }.otherwise(allow);
 
 // Fields every opcode has: sqe flags and user_data, on several opcodes.
 inline constexpr auto requests = policy{
-    rule(IORING_OP_READ).deny_if(sqe::flags.any_of(sqe_flag::async | sqe_flag::io_drain)).named("no async"),
-    rule(IORING_OP_READ).allow_if(sqe::user_data.in({1ull, 2ull, 3ull, 0x100000000ull, 0xdeadbeefcafef00dull})),
-    rule(IORING_OP_READ).allow_if(sqe::user_data.between(0xfffffff0ull, 0x10000000full)),
-    rule(IORING_OP_WRITE).allow_if((sqe::flags & 0x0f) == sqe_flag::fixed_file && sqe::user_data >= 1000u),
-    rule(IORING_OP_WRITE).allow_if(sqe::flags.all_of(sqe_flag::io_link | sqe_flag::fixed_file) ||
-                                   sqe::flags > 0x40u),
-    rule(IORING_OP_NOP).deny(),
-    rule(IORING_OP_CLOSE).allow_if(sqe::flags == 0u),
-    rule(IORING_OP_FSYNC).deny_if(sqe::user_data == 0u),
-    rule(IORING_OP_FSYNC).allow(),
+    rule(uapi::IORING_OP_READ).deny_if(fields::sqe::flags.any_of(sqe_flag::async | sqe_flag::io_drain)).named("no async"),
+    rule(uapi::IORING_OP_READ).allow_if(fields::sqe::user_data.in({1ull, 2ull, 3ull, 0x100000000ull, 0xdeadbeefcafef00dull})),
+    rule(uapi::IORING_OP_READ).allow_if(fields::sqe::user_data.between(0xfffffff0ull, 0x10000000full)),
+    rule(uapi::IORING_OP_WRITE).allow_if((fields::sqe::flags & 0x0f) == sqe_flag::fixed_file && fields::sqe::user_data >= 1000u),
+    rule(uapi::IORING_OP_WRITE).allow_if(fields::sqe::flags.all_of(sqe_flag::io_link | sqe_flag::fixed_file) ||
+                                   fields::sqe::flags > 0x40u),
+    rule(uapi::IORING_OP_NOP).deny(),
+    rule(uapi::IORING_OP_CLOSE).allow_if(fields::sqe::flags == 0u),
+    rule(uapi::IORING_OP_FSYNC).deny_if(fields::sqe::user_data == 0u),
+    rule(uapi::IORING_OP_FSYNC).allow(),
 }.otherwise(deny);
 
 // A set of 256 values (a search tree), and sets that merge into ranges.
@@ -107,21 +107,21 @@ inline constexpr std::array<std::uint32_t, 256> protocols = [] {
     }
     return a;
 }();
-inline constexpr auto big_set = policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(protocols))}.otherwise(deny);
+inline constexpr auto big_set = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(protocols))}.otherwise(deny);
 inline constexpr auto runs = policy{
-    rule(IORING_OP_SOCKET).allow_if(socket::family.in({1u, 2u, 3u, 4u, 5u, 10u, 11u, 12u, 40u, 100u, 101u})),
-    rule(IORING_OP_SOCKET).deny_if(socket::type.in({7u})),
-    rule(IORING_OP_SOCKET).allow_if(socket::protocol.in({0u, 6u, 17u, 0xffffffffu})),
+    rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family.in({1u, 2u, 3u, 4u, 5u, 10u, 11u, 12u, 40u, 100u, 101u})),
+    rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::type.in({7u})),
+    rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in({0u, 6u, 17u, 0xffffffffu})),
 }.otherwise(deny);
 
 // Ten independent choices in a row: 2^10 paths through the program.
 inline constexpr auto diamond = [](unsigned i) {
-    return socket::family.any_of(1u << i) || socket::type.any_of(1u << i);
+    return fields::socket::family.any_of(1u << i) || fields::socket::type.any_of(1u << i);
 };
 inline constexpr auto diamonds = policy{
-    rule(IORING_OP_SOCKET).allow_if(diamond(1) && diamond(2) && diamond(3) && diamond(4) && diamond(5) && diamond(6) &&
+    rule(uapi::IORING_OP_SOCKET).allow_if(diamond(1) && diamond(2) && diamond(3) && diamond(4) && diamond(5) && diamond(6) &&
                                     diamond(7) && diamond(8) && diamond(9) && diamond(10) &&
-                                    (socket::protocol & 0xff) == 6u),
+                                    (fields::socket::protocol & 0xff) == 6u),
 }.otherwise(deny);
 
 // A context of `opcode` with random words, fields often at the policy's constants.
@@ -149,7 +149,7 @@ inline bpf_ctx random_ctx(std::mt19937_64& rng, std::uint8_t opcode, const std::
         if (rng() % 3 == 0) continue;
         c.set(f, pick(f.size >= 8 ? ~0ull : (1ull << (8 * f.size)) - 1));
     }
-    if (opcode == IORING_OP_CONNECT && rng() % 2) { // an IPv6 address near the interesting ones
+    if (opcode == uapi::IORING_OP_CONNECT && rng() % 2) { // an IPv6 address near the interesting ones
         std::array<std::uint8_t, 16> a{};
         for (auto& b : a) b = static_cast<std::uint8_t>(rng() % 3 ? 0 : rng());
         const std::uint64_t firsts[] = {0xfd, 0xfe, 0x20, 0x26, 0x00, 0x3f, 0x40};

@@ -43,16 +43,16 @@ struct named_program {
 const named_program liburing[] = {
     {"allow_all", {ret_k(1)}, std::nullopt},
     {"deny_all", {ret_k(0)}, std::nullopt},
-    {"inet_only", {stmt(ld | w | abs, 16), jump(jmp | jeq | k, 2, 0, 1), ret_k(1), ret_k(0)}, ringfence::IORING_OP_SOCKET},
+    {"inet_only", {stmt(ld | w | abs, 16), jump(jmp | jeq | k, 2, 0, 1), ret_k(1), ret_k(0)}, ringfence::uapi::IORING_OP_SOCKET},
     {"tcp_only",
      {stmt(ld | w | abs, 20), stmt(alu | and_ | k, 0xf), jump(jmp | jeq | k, 1, 0, 1), ret_k(1), ret_k(0)},
-     ringfence::IORING_OP_SOCKET},
+     ringfence::uapi::IORING_OP_SOCKET},
     {"deny_creat",
      {stmt(ld | w | abs, 16), stmt(alu | and_ | k, 0100), jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)},
-     ringfence::IORING_OP_OPENAT},
+     ringfence::uapi::IORING_OP_OPENAT},
     {"deny_resolve_in_root",
      {stmt(ld | w | abs, 32), stmt(alu | and_ | k, 0x10), jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)},
-     ringfence::IORING_OP_OPENAT2},
+     ringfence::uapi::IORING_OP_OPENAT2},
 };
 
 // Every classic code once, plus codes no kernel knows, in one program.
@@ -187,28 +187,28 @@ TEST_CASE("disasm: a load is named for the opcode's scope; without one, every ca
         WARN("the halves below are named for a little-endian machine");
         return;
     }
-    REQUIRE(describe_word(16, ringfence::IORING_OP_SOCKET) == "socket.family");
-    REQUIRE(describe_word(16, ringfence::IORING_OP_OPENAT) == "open.flags (low half)");
-    REQUIRE(describe_word(16, ringfence::IORING_OP_OPENAT2) == "open.flags (low half)");
-    REQUIRE(describe_word(16, ringfence::IORING_OP_CONNECT) == "connect.family");
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_SOCKET) == "socket.family");
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_OPENAT) == "open.flags (low half)");
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_OPENAT2) == "open.flags (low half)");
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_CONNECT) == "connect.family");
     REQUIRE(describe_word(16) == "socket.family | open.flags (low half) | connect.family");
-    REQUIRE(describe_word(20, ringfence::IORING_OP_OPENAT) == "open.flags (high half)");
-    REQUIRE(describe_word(20, ringfence::IORING_OP_CONNECT) == "connect.port");
-    REQUIRE(describe_word(24, ringfence::IORING_OP_CONNECT) == "connect.v4_addr, connect.v6_addr[0..3]");
-    REQUIRE(describe_word(36, ringfence::IORING_OP_CONNECT) == "connect.v6_addr[12..15]");
-    REQUIRE(describe_word(28, ringfence::IORING_OP_SOCKET).empty());
-    REQUIRE(describe_word(16, ringfence::IORING_OP_READ).empty());
+    REQUIRE(describe_word(20, ringfence::uapi::IORING_OP_OPENAT) == "open.flags (high half)");
+    REQUIRE(describe_word(20, ringfence::uapi::IORING_OP_CONNECT) == "connect.port");
+    REQUIRE(describe_word(24, ringfence::uapi::IORING_OP_CONNECT) == "connect.v4_addr, connect.v6_addr[0..3]");
+    REQUIRE(describe_word(36, ringfence::uapi::IORING_OP_CONNECT) == "connect.v6_addr[12..15]");
+    REQUIRE(describe_word(28, ringfence::uapi::IORING_OP_SOCKET).empty());
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_READ).empty());
     REQUIRE(describe_word(0) == "user_data (low half)");
-    REQUIRE(describe_word(4, ringfence::IORING_OP_SOCKET) == "user_data (high half)");
+    REQUIRE(describe_word(4, ringfence::uapi::IORING_OP_SOCKET) == "user_data (high half)");
     REQUIRE(describe_word(8) == "opcode, sqe_flags, pdu_size");
     REQUIRE(describe_word(12).empty());
     // For a big-endian target the first word of a 64-bit field is its high half.
-    REQUIRE(describe_word(16, ringfence::IORING_OP_OPENAT, std::endian::big) == "open.flags (high half)");
+    REQUIRE(describe_word(16, ringfence::uapi::IORING_OP_OPENAT, std::endian::big) == "open.flags (high half)");
     REQUIRE(describe_word(0, {}, std::endian::big) == "user_data (high half)");
 
     using ringfence::comment_for;
-    REQUIRE(comment_for(stmt(ld | w | abs, 16), ringfence::IORING_OP_SOCKET) == "socket.family");
-    REQUIRE(comment_for(stmt(ld | w | abs, 28), ringfence::IORING_OP_SOCKET) == "no field of SOCKET");
+    REQUIRE(comment_for(stmt(ld | w | abs, 16), ringfence::uapi::IORING_OP_SOCKET) == "socket.family");
+    REQUIRE(comment_for(stmt(ld | w | abs, 28), ringfence::uapi::IORING_OP_SOCKET) == "no field of SOCKET");
     REQUIRE(comment_for(stmt(ld | w | len, 0)) == "context length (40)");
     REQUIRE(comment_for(stmt(ld | h | abs, 12)) == "not allowed in io_uring filters");
     REQUIRE(comment_for(stmt(alu | mod | k, 3)) == "not allowed in io_uring filters");
@@ -217,7 +217,7 @@ TEST_CASE("disasm: a load is named for the opcode's scope; without one, every ca
     REQUIRE(comment_for(insn{0xc7, 0, 0, 0}) == "unknown instruction code");
     REQUIRE(comment_for(ret_k(1)).empty());
 
-    REQUIRE(asm_of({stmt(ld | w | abs, 16), stmt(ret | a, 0)}, ringfence::IORING_OP_SOCKET) ==
+    REQUIRE(asm_of({stmt(ld | w | abs, 16), stmt(ret | a, 0)}, ringfence::uapi::IORING_OP_SOCKET) ==
             "        ld [16]" + std::string(25, ' ') + "; socket.family\n        ret a\n");
 }
 
@@ -262,8 +262,8 @@ TEST_CASE("disasm: golden dumps", "[disasm][golden]") {
 
     // What `ld [k]` reads, for each kind of opcode.
     std::string words;
-    const std::optional<unsigned> opcodes[] = {std::nullopt, ringfence::IORING_OP_NOP, ringfence::IORING_OP_SOCKET,
-                                               ringfence::IORING_OP_OPENAT, ringfence::IORING_OP_CONNECT};
+    const std::optional<unsigned> opcodes[] = {std::nullopt, ringfence::uapi::IORING_OP_NOP, ringfence::uapi::IORING_OP_SOCKET,
+                                               ringfence::uapi::IORING_OP_OPENAT, ringfence::uapi::IORING_OP_CONNECT};
     for (const auto& op : opcodes) {
         words += std::string("opcode ") + (op ? ringfence::opcode_name(*op) : "(any)") + ":\n";
         for (std::uint32_t k = 0; k < 40; k += 4) {

@@ -20,8 +20,8 @@ constexpr rf::insn deny_async[] = {rf::stmt(rf::bpf::ld | rf::bpf::w | rf::bpf::
                                    rf::jump(rf::bpf::jmp | rf::bpf::jset | rf::bpf::k, 0x10u << 8, 0, 1),
                                    rf::stmt(rf::bpf::ret | rf::bpf::k, 0), rf::stmt(rf::bpf::ret | rf::bpf::k, 1)};
 
-rf::io_uring_sqe nop(std::uint8_t flags = 0) {
-    rf::io_uring_sqe s = rf::prep::nop();
+rf::uapi::io_uring_sqe nop(std::uint8_t flags = 0) {
+    rf::uapi::io_uring_sqe s = rf::prep::nop();
     s.flags = flags;
     return s;
 }
@@ -71,7 +71,7 @@ TEST_CASE("kernel_profile: which fields each line fills", "[kernel_profile]") {
 TEST_CASE("make_ctx under each line: CONNECT context, socket.type flags, O_EMPTYPATH", "[kernel_profile][sqe]") {
     // CONNECT: 7.0 and 7.1 leave pdu_size 0 and the union zero.
     const unsigned char sin[16] = {2, 0, 0x01, 0xbb, 127, 0, 0, 1};
-    const rf::io_uring_sqe c = rf::prep::connect(3, sin, sizeof sin);
+    const rf::uapi::io_uring_sqe c = rf::prep::connect(3, sin, sizeof sin);
     for (const rf::kernel_profile* k : {&rf::profiles::linux_7_0, &rf::profiles::linux_7_1}) {
         const rf::ctx_result r = rf::make_ctx(c, rf::process_memory{}, *k);
         REQUIRE(r);
@@ -86,13 +86,13 @@ TEST_CASE("make_ctx under each line: CONNECT context, socket.type flags, O_EMPTY
         CHECK(r.ctx.get(rf::fields::connect_v4_addr) == 0x7f000001);
     }
     // A prep error is the same on every line.
-    rf::io_uring_sqe bad = c;
+    rf::uapi::io_uring_sqe bad = c;
     bad.len = 1;
     for (const rf::kernel_profile* k : rf::profiles::all)
         CHECK(rf::make_ctx(bad, rf::process_memory{}, *k).error == rf::sqe_errc::invalid_field);
 
     // socket.type: 7.3 shows the type without SOCK_NONBLOCK and SOCK_CLOEXEC.
-    const rf::io_uring_sqe s = rf::prep::socket(2, 1 | 0x800 | 0x80000, 6);
+    const rf::uapi::io_uring_sqe s = rf::prep::socket(2, 1 | 0x800 | 0x80000, 6);
     for (const rf::kernel_profile* k : rf::profiles::all) {
         CAPTURE(k->name);
         const rf::ctx_result r = rf::make_ctx(s, rf::process_memory{}, *k);
@@ -103,7 +103,7 @@ TEST_CASE("make_ctx under each line: CONNECT context, socket.type flags, O_EMPTY
     }
 
     // open.flags: 7.0 and 7.1 drop O_EMPTYPATH; O_LARGEFILE is added on every line.
-    const rf::io_uring_sqe o = rf::prep::openat(-100, "x", 0400000000 | 01, 0);
+    const rf::uapi::io_uring_sqe o = rf::prep::openat(-100, "x", 0400000000 | 01, 0);
     for (const rf::kernel_profile* k : rf::profiles::all) {
         CAPTURE(k->name);
         const rf::ctx_result r = rf::make_ctx(o, rf::process_memory{}, *k);
@@ -147,11 +147,11 @@ TEST_CASE("drain: which allowed request ends it, per line", "[kernel_profile][dr
     // The same through the ring model of each line.
     for (const rf::kernel_profile* k : {&rf::profiles::linux_7_2, &rf::profiles::linux_7_3}) {
         rf::ring r(*k);
-        REQUIRE(r.add_filter(rf::IORING_OP_NOP, deny_async));
+        REQUIRE(r.add_filter(rf::uapi::IORING_OP_NOP, deny_async));
         CHECK(r.check(nop(D)) == -EACCES); // the drain request itself is seen with IOSQE_ASYNC
         CHECK(r.check(nop()) == -EACCES);  // denied: the drain stays on, on both lines
         rf::ring fresh(*k);
-        REQUIRE(fresh.add_filter(rf::IORING_OP_SOCKET, deny_async));
+        REQUIRE(fresh.add_filter(rf::uapi::IORING_OP_SOCKET, deny_async));
         CHECK(fresh.check(nop(D)) == 0);   // no NOP filter: allowed, so on 7.3 it ends the drain
         CHECK(fresh.drain_seen() == (k == &rf::profiles::linux_7_2));
     }
@@ -160,24 +160,24 @@ TEST_CASE("drain: which allowed request ends it, per line", "[kernel_profile][dr
 TEST_CASE("task model under a line: 7.3's copy on fork, 7.2's sharing", "[kernel_profile][task]") {
     for (const rf::kernel_profile* k : {&rf::profiles::linux_7_2, &rf::profiles::linux_7_3}) {
         rf::task t({.kernel = *k});
-        REQUIRE(t.add_filter(rf::IORING_OP_SOCKET, deny_all));
+        REQUIRE(t.add_filter(rf::uapi::IORING_OP_SOCKET, deny_all));
         rf::ring r = t.create_ring();
         CHECK(r.kernel() == *k);
-        REQUIRE(t.add_filter(rf::IORING_OP_NOP, deny_all));
+        REQUIRE(t.add_filter(rf::uapi::IORING_OP_NOP, deny_all));
         CHECK(r.check(rf::prep::nop()) == (k->inheritance == rf::fork_semantics::copy_on_fork ? 0 : -EACCES));
     }
 }
 
 TEST_CASE("plan_install: what each line gets, or why it is refused", "[kernel_profile][install]") {
     constexpr auto connect_policy =
-        rf::policy{rf::rule(rf::IORING_OP_CONNECT).deny_if(rf::connect::port == rf::port(25)), rf::rule(rf::IORING_OP_SOCKET).allow()}.otherwise(
+        rf::policy{rf::rule(rf::uapi::IORING_OP_CONNECT).deny_if(rf::fields::connect::port == rf::port(25)), rf::rule(rf::uapi::IORING_OP_SOCKET).allow()}.otherwise(
             rf::deny);
     for (const rf::kernel_profile* k : rf::profiles::all) {
         CAPTURE(k->name);
         rf::install_options forbid;
         forbid.forbid_io_uring = true;
         const rf::install_plan p = rf::plan_install(connect_policy, *k, forbid);
-        if (!k->fills(rf::fields::connect_port, rf::IORING_OP_CONNECT)) {
+        if (!k->fills(rf::fields::connect_port, rf::uapi::IORING_OP_CONNECT)) {
             CHECK(p.error == rf::install_errc::field_not_filled);
             CHECK(p.message.find("tests connect.port") != std::string::npos);
             CHECK(p.message.find(k->name) != std::string::npos);
@@ -185,21 +185,21 @@ TEST_CASE("plan_install: what each line gets, or why it is refused", "[kernel_pr
         } else {
             REQUIRE(p);
             REQUIRE(p.filters.size() == 2);
-            CHECK(p.filters[0].opcode == rf::IORING_OP_CONNECT);
+            CHECK(p.filters[0].opcode == rf::uapi::IORING_OP_CONNECT);
             CHECK(p.filters[0].pdu_size == 24);
             CHECK(!p.filters[0].deny_rest);
-            CHECK(p.filters[1].opcode == rf::IORING_OP_SOCKET);
+            CHECK(p.filters[1].opcode == rf::uapi::IORING_OP_SOCKET);
             CHECK(p.filters[1].pdu_size == 12);
             CHECK(p.filters[1].deny_rest); // the last registration marks every other opcode
         }
         // 7.0.13 sheds task filters at exec: refused unless io_uring is forbidden.
-        const rf::install_plan plain = rf::plan_install(rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow()}, *k);
+        const rf::install_plan plain = rf::plan_install(rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).allow()}, *k);
         CHECK(bool(plain) == k->exec_keeps_filters);
         if (!plain) CHECK(plain.error == rf::install_errc::exec_sheds_filters);
     }
     // A CONNECT rule that tests no connect field registers with the kernel's pdu size, 0 on 7.1.
     constexpr auto flags_only =
-        rf::policy{rf::rule(rf::IORING_OP_CONNECT).deny_if(rf::sqe::flags.any_of(0x10))}.otherwise(rf::allow);
+        rf::policy{rf::rule(rf::uapi::IORING_OP_CONNECT).deny_if(rf::fields::sqe::flags.any_of(0x10))}.otherwise(rf::allow);
     const rf::install_plan p71 = rf::plan_install(flags_only, rf::profiles::linux_7_1);
     REQUIRE(p71);
     REQUIRE(p71.filters.size() == 1);
@@ -208,23 +208,23 @@ TEST_CASE("plan_install: what each line gets, or why it is refused", "[kernel_pr
 }
 
 TEST_CASE("plan_install: bits a line never shows are refused, masked tests are not", "[kernel_profile][install]") {
-    constexpr auto nonblock = rf::policy{rf::rule(rf::IORING_OP_SOCKET).deny_if(rf::socket::type.any_of(0x800))};
+    constexpr auto nonblock = rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).deny_if(rf::fields::socket::type.any_of(0x800))};
     CHECK(rf::plan_install(nonblock, rf::profiles::linux_7_2));
     const rf::install_plan p73 = rf::plan_install(nonblock, rf::profiles::linux_7_3);
     CHECK(p73.error == rf::install_errc::bits_not_shown);
     CHECK(p73.message.find("0x800") != std::string::npos);
     // socket.type == SOCK_STREAM reads the flag bits too (they must be 0): 7.3 cannot tell.
-    constexpr auto exact = rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow_if(rf::socket::type == 1)}.otherwise(rf::deny);
+    constexpr auto exact = rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if(rf::fields::socket::type == 1)}.otherwise(rf::deny);
     CHECK(rf::plan_install(exact, rf::profiles::linux_7_3).error == rf::install_errc::bits_not_shown);
     // The type alone means the same on every line.
-    constexpr auto masked = rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow_if((rf::socket::type & 0xf) == 1)}.otherwise(rf::deny);
+    constexpr auto masked = rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).allow_if((rf::fields::socket::type & 0xf) == 1)}.otherwise(rf::deny);
     for (const rf::kernel_profile* k : {&rf::profiles::linux_7_1, &rf::profiles::linux_7_2, &rf::profiles::linux_7_3})
         CHECK(rf::plan_install(masked, *k));
     // O_EMPTYPATH never reaches a 7.0 or 7.1 filter.
-    constexpr auto emptypath = rf::policy{rf::rule(rf::IORING_OP_OPENAT).deny_if(rf::open::flags.any_of(0400000000))};
+    constexpr auto emptypath = rf::policy{rf::rule(rf::uapi::IORING_OP_OPENAT).deny_if(rf::fields::open::flags.any_of(0400000000))};
     CHECK(rf::plan_install(emptypath, rf::profiles::linux_7_1).error == rf::install_errc::bits_not_shown);
     CHECK(rf::plan_install(emptypath, rf::profiles::linux_7_2));
-    constexpr auto creat = rf::policy{rf::rule(rf::IORING_OP_OPENAT).deny_if(rf::open::flags.any_of(0100))};
+    constexpr auto creat = rf::policy{rf::rule(rf::uapi::IORING_OP_OPENAT).deny_if(rf::fields::open::flags.any_of(0100))};
     CHECK(rf::plan_install(creat, rf::profiles::linux_7_1));
 }
 
@@ -238,21 +238,21 @@ TEST_CASE("plan_install: an invalid policy is refused with its reason", "[kernel
 }
 
 TEST_CASE("plan_install: default deny always denies, even with no rule the kernel has", "[kernel_profile][install]") {
-    constexpr auto nothing = rf::policy{rf::rule(rf::IORING_OP_NOP).deny()}.otherwise(rf::deny);
+    constexpr auto nothing = rf::policy{rf::rule(rf::uapi::IORING_OP_NOP).deny()}.otherwise(rf::deny);
     rf::kernel_profile small = rf::profiles::linux_7_2;
     small.op_last = 0; // a kernel without any of the policy's opcodes (none: every rule is absent)
     const rf::install_plan p = rf::plan_install(nothing, small);
     REQUIRE(p);
-    CHECK(p.absent_opcodes == std::vector<unsigned>{rf::IORING_OP_NOP});
+    CHECK(p.absent_opcodes == std::vector<unsigned>{rf::uapi::IORING_OP_NOP});
     REQUIRE(p.filters.size() == 1);
-    CHECK(p.filters[0].opcode == rf::IORING_OP_NOP);
+    CHECK(p.filters[0].opcode == rf::uapi::IORING_OP_NOP);
     CHECK(p.filters[0].deny_rest);
     CHECK(p.filters[0].prog.size() == 1);
 }
 
 #if defined(__linux__)
 TEST_CASE("install: refuses before touching the task when the kernel cannot confine", "[kernel_profile][install]") {
-    constexpr auto p = rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow()}.otherwise(rf::deny);
+    constexpr auto p = rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).allow()}.otherwise(rf::deny);
     rf::kernel_support none;
     rf::install_options o;
     o.kernel = &none;
@@ -279,7 +279,7 @@ TEST_CASE("install: refuses before touching the task when the kernel cannot conf
 }
 
 TEST_CASE("install: refuses while other threads run (task filters never reach them)", "[kernel_profile][install]") {
-    constexpr auto p = rf::policy{rf::rule(rf::IORING_OP_SOCKET).allow()}.otherwise(rf::deny);
+    constexpr auto p = rf::policy{rf::rule(rf::uapi::IORING_OP_SOCKET).allow()}.otherwise(rf::deny);
     rf::kernel_support v72;
     v72.io_uring = v72.bpf_filters = true;
     v72.profile = rf::profiles::linux_7_2;

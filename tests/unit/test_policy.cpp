@@ -71,12 +71,12 @@ const std::vector<insn> hand_deny_resolve = as_vector(ringfence_test::liburing::
 } // namespace
 
 TEST_CASE("liburing's six policies compile to no more instructions than the hand-written filters", "[policy][liburing]") {
-    const auto c_allow = ringfence::compile(allow_all, IORING_OP_SOCKET);
-    const auto c_deny = ringfence::compile(deny_all, IORING_OP_SOCKET);
-    const auto c_inet = ringfence::compile(inet_only, IORING_OP_SOCKET);
-    const auto c_tcp = ringfence::compile(tcp_only, IORING_OP_SOCKET);
-    const auto c_creat = ringfence::compile(deny_creat, IORING_OP_OPENAT);
-    const auto c_resolve = ringfence::compile(deny_resolve_in_root, IORING_OP_OPENAT2);
+    const auto c_allow = ringfence::compile(allow_all, uapi::IORING_OP_SOCKET);
+    const auto c_deny = ringfence::compile(deny_all, uapi::IORING_OP_SOCKET);
+    const auto c_inet = ringfence::compile(inet_only, uapi::IORING_OP_SOCKET);
+    const auto c_tcp = ringfence::compile(tcp_only, uapi::IORING_OP_SOCKET);
+    const auto c_creat = ringfence::compile(deny_creat, uapi::IORING_OP_OPENAT);
+    const auto c_resolve = ringfence::compile(deny_resolve_in_root, uapi::IORING_OP_OPENAT2);
     CHECK(c_allow.prog.size() == 1);
     CHECK(c_deny.prog.size() == 1);
     CHECK(c_inet.prog.size() == 4);
@@ -96,12 +96,12 @@ TEST_CASE("liburing's six policies compile to no more instructions than the hand
         unsigned op;
         std::size_t hand_length;
     };
-    const pair pairs[] = {{"allow_all", c_allow.prog, hand_allow_all, IORING_OP_SOCKET, 1},
-                          {"deny_all", c_deny.prog, hand_deny_all, IORING_OP_SOCKET, 1},
-                          {"inet_only", c_inet.prog, hand_inet_only, IORING_OP_SOCKET, 4},
-                          {"tcp_only", c_tcp.prog, hand_tcp_only, IORING_OP_SOCKET, 5},
-                          {"deny_creat", c_creat.prog, hand_deny_creat, IORING_OP_OPENAT, 5},
-                          {"deny_resolve_in_root", c_resolve.prog, hand_deny_resolve, IORING_OP_OPENAT2, 5}};
+    const pair pairs[] = {{"allow_all", c_allow.prog, hand_allow_all, uapi::IORING_OP_SOCKET, 1},
+                          {"deny_all", c_deny.prog, hand_deny_all, uapi::IORING_OP_SOCKET, 1},
+                          {"inet_only", c_inet.prog, hand_inet_only, uapi::IORING_OP_SOCKET, 4},
+                          {"tcp_only", c_tcp.prog, hand_tcp_only, uapi::IORING_OP_SOCKET, 5},
+                          {"deny_creat", c_creat.prog, hand_deny_creat, uapi::IORING_OP_OPENAT, 5},
+                          {"deny_resolve_in_root", c_resolve.prog, hand_deny_resolve, uapi::IORING_OP_OPENAT2, 5}};
     for (const pair& p : pairs) {
         INFO(p.name);
         REQUIRE(p.hand.size() == p.hand_length);
@@ -121,11 +121,11 @@ TEST_CASE("liburing's six policies compile to no more instructions than the hand
 }
 
 TEST_CASE("a set of 256 values is a search tree of depth at most 9", "[policy][sets]") {
-    const auto c = ringfence::compile(big_set, IORING_OP_SOCKET);
+    const auto c = ringfence::compile(big_set, uapi::IORING_OP_SOCKET);
     REQUIRE(c.ok());
     REQUIRE(depth(c.prog) <= 9);
     REQUIRE(count_loads(c.prog) == 1); // A keeps socket.protocol throughout
-    const auto naive = ringfence::compile_naive(big_set, IORING_OP_SOCKET);
+    const auto naive = ringfence::compile_naive(big_set, uapi::IORING_OP_SOCKET);
     REQUIRE(depth(naive.prog) == 256);
     // Every member allowed, every neighbour that is not a member denied.
     std::vector<std::uint32_t> sorted(protocols.begin(), protocols.end());
@@ -143,10 +143,10 @@ TEST_CASE("a set of 256 values is a search tree of depth at most 9", "[policy][s
         std::array<std::uint32_t, 1000> buf{};
         std::copy(vs.begin(), vs.end(), buf.begin());
         for (std::size_t i = n; i < buf.size(); ++i) buf[i] = buf[0]; // duplicates fold away
-        const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::type.in(buf))}.otherwise(deny);
-        const auto cn = ringfence::compile(p, IORING_OP_SOCKET);
+        const auto p = ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::type.in(buf))}.otherwise(deny);
+        const auto cn = ringfence::compile(p, uapi::IORING_OP_SOCKET);
         INFO("n = " << n);
-        proved_equal_to_naive(p, IORING_OP_SOCKET);
+        proved_equal_to_naive(p, uapi::IORING_OP_SOCKET);
         REQUIRE(depth(cn.prog) <= static_cast<std::size_t>(std::bit_width(n - 1)) + 1);
         for (std::uint32_t v = 0; v < 5 * n + 3; ++v)
             REQUIRE((ringfence::run(cn.prog, bpf_ctx::socket(0, v, 0)) != 0) == (v % 5 == 1 && v < 5 * n));
@@ -165,53 +165,53 @@ TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimise
         for (std::uint32_t v : {0u, 1u}) REQUIRE(count_code(p, ret | k, v) <= copies);
         REQUIRE(std::count_if(p.begin(), p.end(), [](const insn& in) { return in.code == (jmp | ja); }) <= 3);
     };
-    for (unsigned op : {IORING_OP_SOCKET}) {
+    for (unsigned op : {uapi::IORING_OP_SOCKET}) {
         check_tails(ringfence::compile(sockets, op).prog);
         check_tails(ringfence::compile(runs, op).prog);
         check_tails(ringfence::compile(big_set, op).prog);
     }
-    for (unsigned op : {IORING_OP_OPENAT, IORING_OP_OPENAT2}) check_tails(ringfence::compile(opens, op).prog);
-    check_tails(ringfence::compile(connects_v4, IORING_OP_CONNECT).prog);
-    check_tails(ringfence::compile(connects_v6, IORING_OP_CONNECT).prog);
-    for (unsigned op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE})
+    for (unsigned op : {uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2}) check_tails(ringfence::compile(opens, op).prog);
+    check_tails(ringfence::compile(connects_v4, uapi::IORING_OP_CONNECT).prog);
+    check_tails(ringfence::compile(connects_v6, uapi::IORING_OP_CONNECT).prog);
+    for (unsigned op : {uapi::IORING_OP_READ, uapi::IORING_OP_WRITE, uapi::IORING_OP_NOP, uapi::IORING_OP_CLOSE})
         check_tails(ringfence::compile(requests, op).prog);
 
     // One load for several tests of one field; masks are applied once.
     constexpr auto either = ringfence::policy{
-        rule(IORING_OP_SOCKET).allow_if(socket::family == 1u || socket::family == 2u || socket::family > 40u),
-        rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u || (socket::type & 0xf) == 5u)}.otherwise(deny);
-    const auto c = ringfence::compile(either, IORING_OP_SOCKET);
-    proved_equal_to_naive(either, IORING_OP_SOCKET);
-    agree_on_random_contexts("either", either, {IORING_OP_SOCKET}, {1, 2, 40, 41, 5, 0x15, 0x11});
+        rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == 1u || fields::socket::family == 2u || fields::socket::family > 40u),
+        rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0xf) == 1u || (fields::socket::type & 0xf) == 5u)}.otherwise(deny);
+    const auto c = ringfence::compile(either, uapi::IORING_OP_SOCKET);
+    proved_equal_to_naive(either, uapi::IORING_OP_SOCKET);
+    agree_on_random_contexts("either", either, {uapi::IORING_OP_SOCKET}, {1, 2, 40, 41, 5, 0x15, 0x11});
     REQUIRE(count_loads(c.prog) == 2);
     REQUIRE(count_code(c.prog, alu | and_ | k, 0xf) == 1);
     // A masked test after an unmasked one on the same word needs only the AND.
     constexpr auto narrowing = ringfence::policy{
-        rule(IORING_OP_SOCKET).deny_if(socket::type == 7u),
-        rule(IORING_OP_SOCKET).allow_if((socket::type & 0xf) == 1u)}.otherwise(deny);
-    const auto n = ringfence::compile(narrowing, IORING_OP_SOCKET);
-    proved_equal_to_naive(narrowing, IORING_OP_SOCKET);
-    agree_on_random_contexts("narrowing", narrowing, {IORING_OP_SOCKET}, {7, 1, 0x11, 0x17});
+        rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::type == 7u),
+        rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0xf) == 1u)}.otherwise(deny);
+    const auto n = ringfence::compile(narrowing, uapi::IORING_OP_SOCKET);
+    proved_equal_to_naive(narrowing, uapi::IORING_OP_SOCKET);
+    agree_on_random_contexts("narrowing", narrowing, {uapi::IORING_OP_SOCKET}, {7, 1, 0x11, 0x17});
     REQUIRE(count_loads(n.prog) == 1);
     REQUIRE(n.prog.size() == 6); // ld; jeq #7; and #0xf; jeq #1; ret #1; ret #0
     // A test that earlier tests decide is skipped: family is compared with 2 once.
     constexpr auto repeated = ringfence::policy{
-        rule(IORING_OP_SOCKET).allow_if(socket::family == 2u && socket::type == 1u),
-        rule(IORING_OP_SOCKET).allow_if(socket::family == 2u && socket::type == 2u),
-        rule(IORING_OP_SOCKET).deny_if(socket::family == 10u && socket::protocol == 0u),
-        rule(IORING_OP_SOCKET).allow_if(socket::family == 10u || socket::family == 1u)}.otherwise(deny);
-    const auto rc = ringfence::compile(repeated, IORING_OP_SOCKET);
-    proved_equal_to_naive(repeated, IORING_OP_SOCKET);
-    agree_on_random_contexts("repeated", repeated, {IORING_OP_SOCKET}, {1, 2, 10, 0});
+        rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == 2u && fields::socket::type == 1u),
+        rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == 2u && fields::socket::type == 2u),
+        rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::family == 10u && fields::socket::protocol == 0u),
+        rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == 10u || fields::socket::family == 1u)}.otherwise(deny);
+    const auto rc = ringfence::compile(repeated, uapi::IORING_OP_SOCKET);
+    proved_equal_to_naive(repeated, uapi::IORING_OP_SOCKET);
+    agree_on_random_contexts("repeated", repeated, {uapi::IORING_OP_SOCKET}, {1, 2, 10, 0});
     REQUIRE(count_code(rc.prog, jmp | jeq | k, 2) == 2); // family == 2 and type == 2
     REQUIRE(count_code(rc.prog, jmp | jeq | k, 10) == 1);
     REQUIRE(rc.prog.size() == 11);
     // Sub-word fields: no shifts, the constant is shifted instead.
-    constexpr auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
-    const auto f = ringfence::compile(flags, IORING_OP_READ);
-    proved_equal_to_naive(flags, IORING_OP_READ);
+    constexpr auto flags = ringfence::policy{rule(uapi::IORING_OP_READ).allow_if(fields::sqe::flags == 0x22u)}.otherwise(deny);
+    const auto f = ringfence::compile(flags, uapi::IORING_OP_READ);
+    proved_equal_to_naive(flags, uapi::IORING_OP_READ);
     for (unsigned v = 0; v < 256; ++v) { // every value of the field
-        const bpf_ctx ctx = bpf_ctx::for_opcode(IORING_OP_READ, v * 77, static_cast<std::uint8_t>(v));
+        const bpf_ctx ctx = bpf_ctx::for_opcode(uapi::IORING_OP_READ, v * 77, static_cast<std::uint8_t>(v));
         REQUIRE((ringfence::run(f.prog, ctx) != 0) == (v == 0x22));
     }
     REQUIRE(f.prog.size() == 5);
@@ -219,37 +219,37 @@ TEST_CASE("identical tails are shared and A is not reloaded", "[policy][optimise
 }
 
 TEST_CASE("compiled policies agree with evaluate() on 100,000 random contexts each", "[policy][equivalence]") {
-    agree_on_random_contexts("liburing inet_only", inet_only, {IORING_OP_SOCKET}, {af_inet, af_inet6});
-    agree_on_random_contexts("liburing tcp_only", tcp_only, {IORING_OP_SOCKET}, {sock_stream, sock_dgram});
-    agree_on_random_contexts("liburing deny_creat", deny_creat, {IORING_OP_OPENAT}, {o_creat});
-    agree_on_random_contexts("liburing deny_resolve_in_root", deny_resolve_in_root, {IORING_OP_OPENAT2},
+    agree_on_random_contexts("liburing inet_only", inet_only, {uapi::IORING_OP_SOCKET}, {af_inet, af_inet6});
+    agree_on_random_contexts("liburing tcp_only", tcp_only, {uapi::IORING_OP_SOCKET}, {sock_stream, sock_dgram});
+    agree_on_random_contexts("liburing deny_creat", deny_creat, {uapi::IORING_OP_OPENAT}, {o_creat});
+    agree_on_random_contexts("liburing deny_resolve_in_root", deny_resolve_in_root, {uapi::IORING_OP_OPENAT2},
                              {resolve_in_root});
-    agree_on_random_contexts("allow_all", allow_all, {IORING_OP_SOCKET}, {}, 10000);
-    agree_on_random_contexts("deny_all", deny_all, {IORING_OP_SOCKET}, {}, 10000);
-    agree_on_random_contexts("sockets", sockets, {IORING_OP_SOCKET},
+    agree_on_random_contexts("allow_all", allow_all, {uapi::IORING_OP_SOCKET}, {}, 10000);
+    agree_on_random_contexts("deny_all", deny_all, {uapi::IORING_OP_SOCKET}, {}, 10000);
+    agree_on_random_contexts("sockets", sockets, {uapi::IORING_OP_SOCKET},
                              {af_unix, af_inet, af_inet6, sock_stream, sock_cloexec | sock_stream, sock_nonblock, 20,
                               30, 0xfffffff0u, 0xffffffffu, 0x11});
-    agree_on_random_contexts("opens", opens, {IORING_OP_OPENAT, IORING_OP_OPENAT2},
+    agree_on_random_contexts("opens", opens, {uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2},
                              {o_creat, o_tmpfile, o_path | o_rdwr, 0644, 0645, 0400, 0777, 0600, 0700, 0755,
                               0x100000000ull, 0x100000000ull | 0644, resolve_in_root, resolve_beneath, 0xffffffffull});
-    agree_on_random_contexts("connects_v4", connects_v4, {IORING_OP_CONNECT},
+    agree_on_random_contexts("connects_v4", connects_v4, {uapi::IORING_OP_CONNECT},
                              {af_inet, af_inet6, 443, 8000, 8999, 1023, 1024, 60000, 60001, 5432, 6379, 11211, 27017,
                               0x0a000001, 0xc0a80101, 0x7f000001, 0xac100000, 0xac1fffff, 0xac200000, 0x01010101,
                               0x08080808, 0x08080404, 0x09090909, 0xd043dede});
-    agree_on_random_contexts("connects_v6", connects_v6, {IORING_OP_CONNECT}, {af_inet6, 1023, 1024, 443});
-    agree_on_random_contexts("requests", requests, {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC},
+    agree_on_random_contexts("connects_v6", connects_v6, {uapi::IORING_OP_CONNECT}, {af_inet6, 1023, 1024, 443});
+    agree_on_random_contexts("requests", requests, {uapi::IORING_OP_READ, uapi::IORING_OP_WRITE, uapi::IORING_OP_NOP, uapi::IORING_OP_CLOSE, uapi::IORING_OP_FSYNC},
                              {1, 2, 3, 0x100000000ull, 0xdeadbeefcafef00dull, 0xfffffff0ull, 0x10000000full, 999,
                               1000, 0x10, 0x12, 0x05, 0x41, 0x40, 0x0d});
     std::vector<std::uint64_t> members(protocols.begin(), protocols.end());
-    agree_on_random_contexts("big_set", big_set, {IORING_OP_SOCKET}, members);
-    agree_on_random_contexts("runs", runs, {IORING_OP_SOCKET}, {1, 5, 6, 9, 10, 12, 13, 40, 100, 101, 7, 17, 0xffffffffu});
-    agree_on_random_contexts("diamonds", diamonds, {IORING_OP_SOCKET}, {0x7fe, 0x7ff, 0x3ff, 0xffffffff, 6, 0x106});
+    agree_on_random_contexts("big_set", big_set, {uapi::IORING_OP_SOCKET}, members);
+    agree_on_random_contexts("runs", runs, {uapi::IORING_OP_SOCKET}, {1, 5, 6, 9, 10, 12, 13, 40, 100, 101, 7, 17, 0xffffffffu});
+    agree_on_random_contexts("diamonds", diamonds, {uapi::IORING_OP_SOCKET}, {0x7fe, 0x7ff, 0x3ff, 0xffffffff, 6, 0x106});
 }
 
 TEST_CASE("compiled policies agree with evaluate() exhaustively on small value spaces", "[policy][equivalence]") {
     std::size_t checked = 0;
     // Every sqe_flags byte, on every opcode of `requests`, with user_data at its boundaries.
-    for (unsigned op : {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC}) {
+    for (unsigned op : {uapi::IORING_OP_READ, uapi::IORING_OP_WRITE, uapi::IORING_OP_NOP, uapi::IORING_OP_CLOSE, uapi::IORING_OP_FSYNC}) {
         const auto c = ringfence::compile(requests, op);
         const auto big = ringfence::compile(requests, op, std::endian::big);
         for (unsigned flags = 0; flags < 256; ++flags)
@@ -264,8 +264,8 @@ TEST_CASE("compiled policies agree with evaluate() exhaustively on small value s
     }
     // Every port, for a few addresses and families.
     {
-        const auto c = ringfence::compile(connects_v4, IORING_OP_CONNECT);
-        const auto big = ringfence::compile(connects_v4, IORING_OP_CONNECT, std::endian::big);
+        const auto c = ringfence::compile(connects_v4, uapi::IORING_OP_CONNECT);
+        const auto big = ringfence::compile(connects_v4, uapi::IORING_OP_CONNECT, std::endian::big);
         for (std::uint32_t addr : {0x0a000001u, 0x7f000001u, 0xac100001u, 0x08080808u, 0x0b000001u})
             for (std::uint32_t family : {af_inet, af_inet6, af_unix})
                 for (std::uint32_t port = 0; port < 65536; ++port) {
@@ -279,7 +279,7 @@ TEST_CASE("compiled policies agree with evaluate() exhaustively on small value s
     }
     // Every family below 4096 with every socket type below 32.
     {
-        const auto c = ringfence::compile(sockets, IORING_OP_SOCKET);
+        const auto c = ringfence::compile(sockets, uapi::IORING_OP_SOCKET);
         for (std::uint32_t family = 0; family < 4096; ++family)
             for (std::uint32_t type = 0; type < 32; ++type) {
                 const bpf_ctx ctx = bpf_ctx::socket(family, type | (family % 7 == 0 ? sock_nonblock : 0), family % 3);
@@ -291,7 +291,7 @@ TEST_CASE("compiled policies agree with evaluate() exhaustively on small value s
 }
 
 TEST_CASE("rule marks say whose code each instruction is", "[policy][explain]") {
-    const auto c = ringfence::compile(sockets, IORING_OP_SOCKET);
+    const auto c = ringfence::compile(sockets, uapi::IORING_OP_SOCKET);
     REQUIRE(c.marks().size() >= 2);
     REQUIRE(c.marks()[0].first == 0);
     REQUIRE(c.marks()[0].rule == "tcp over ip");
@@ -303,23 +303,23 @@ TEST_CASE("rule marks say whose code each instruction is", "[policy][explain]") 
 
 TEST_CASE("policies built at run time compile like constant ones", "[policy]") {
     std::uint32_t family = af_inet;
-    const auto p = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family == family)}.otherwise(deny);
-    const auto c = ringfence::compile(p, IORING_OP_SOCKET);
+    const auto p = ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == family)}.otherwise(deny);
+    const auto c = ringfence::compile(p, uapi::IORING_OP_SOCKET);
     REQUIRE(std::vector<insn>(c.prog.begin(), c.prog.end()) == hand_inet_only);
-    proved_equal_to_naive(p, IORING_OP_SOCKET);
-    REQUIRE(!p.has_rules_for(IORING_OP_OPENAT));
-    REQUIRE(ringfence::compile(p, IORING_OP_OPENAT).prog.size() == 1); // only the default
+    proved_equal_to_naive(p, uapi::IORING_OP_SOCKET);
+    REQUIRE(!p.has_rules_for(uapi::IORING_OP_OPENAT));
+    REQUIRE(ringfence::compile(p, uapi::IORING_OP_OPENAT).prog.size() == 1); // only the default
     // Errors that do not compile in constant expressions are reported by value at run time.
-    const auto wrong = ringfence::policy{rule(IORING_OP_OPENAT).allow_if(socket::family == family)}.otherwise(deny);
+    const auto wrong = ringfence::policy{rule(uapi::IORING_OP_OPENAT).allow_if(fields::socket::family == family)}.otherwise(deny);
     REQUIRE(!wrong.valid());
-    REQUIRE(!ringfence::compile(wrong, IORING_OP_OPENAT).ok());
-    REQUIRE(!ringfence::compile_naive(wrong, IORING_OP_OPENAT).ok());
+    REQUIRE(!ringfence::compile(wrong, uapi::IORING_OP_OPENAT).ok());
+    REQUIRE(!ringfence::compile_naive(wrong, uapi::IORING_OP_OPENAT).ok());
     // A constant wider than its field is an error at run time as in constant
     // evaluation (it once compiled to a test that silently never held).
     const std::uint32_t wide = 0x201;
-    const auto flags = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags < wide && sqe::flags != wide)}.otherwise(deny);
+    const auto flags = ringfence::policy{rule(uapi::IORING_OP_READ).allow_if(fields::sqe::flags < wide && fields::sqe::flags != wide)}.otherwise(deny);
     REQUIRE(flags.error() == ringfence::policy_errc::constant_wider_than_field);
-    REQUIRE(!ringfence::compile(flags, IORING_OP_READ).ok());
+    REQUIRE(!ringfence::compile(flags, uapi::IORING_OP_READ).ok());
 }
 
 } // namespace rf_test

@@ -3,7 +3,7 @@
 // held for an AF_INET6 destination whose first four bytes matched, and a deny
 // on 169.254.169.254 let ::ffff:169.254.169.254 through an AF_INET6 socket
 // unasked. Now a v4 test holds only for AF_INET, a v6 test only for AF_INET6,
-// and connect::v4_or_mapped_addr is the explicit "IPv4 or IPv4-mapped IPv6";
+// and fields::connect::v4_or_mapped_addr is the explicit "IPv4 or IPv4-mapped IPv6";
 // evaluate(), compile() and compile_naive() agree on it (proved equivalent).
 #include "catch.hpp"
 
@@ -19,8 +19,8 @@
 namespace rf_test {
 namespace {
 namespace rf = ringfence;
+namespace uapi = ringfence::uapi;
 using rf::bpf_ctx;
-using rf::IORING_OP_CONNECT;
 
 constexpr std::uint32_t af_inet = 2, af_inet6 = 10, af_unix = 1;
 constexpr std::array<std::uint8_t, 16> metadata_mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 169, 254, 169, 254};
@@ -28,23 +28,23 @@ constexpr std::array<std::uint8_t, 16> metadata_mapped = {0, 0, 0, 0, 0, 0, 0, 0
 constexpr std::array<std::uint8_t, 16> v6_over_v4_bytes = {169, 254, 169, 254, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 constexpr auto deny_metadata =
-    rf::policy{rf::rule(IORING_OP_CONNECT).deny_if(rf::connect::v4_addr == rf::ipv4("169.254.169.254"))}.otherwise(rf::allow);
+    rf::policy{rf::rule(uapi::IORING_OP_CONNECT).deny_if(rf::fields::connect::v4_addr == rf::ipv4("169.254.169.254"))}.otherwise(rf::allow);
 constexpr auto deny_metadata_mapped =
-    rf::policy{rf::rule(IORING_OP_CONNECT).deny_if(rf::connect::v4_or_mapped_addr == rf::ipv4("169.254.169.254"))}.otherwise(rf::allow);
+    rf::policy{rf::rule(uapi::IORING_OP_CONNECT).deny_if(rf::fields::connect::v4_or_mapped_addr == rf::ipv4("169.254.169.254"))}.otherwise(rf::allow);
 constexpr auto allow_v4_net =
-    rf::policy{rf::rule(IORING_OP_CONNECT).allow_if(rf::connect::v4_addr == rf::ipv4("169.254.0.0/16"))}.otherwise(rf::deny);
+    rf::policy{rf::rule(uapi::IORING_OP_CONNECT).allow_if(rf::fields::connect::v4_addr == rf::ipv4("169.254.0.0/16"))}.otherwise(rf::deny);
 constexpr auto allow_v6_lo =
-    rf::policy{rf::rule(IORING_OP_CONNECT).allow_if(rf::connect::v6_addr == rf::ipv6("::1"))}.otherwise(rf::deny);
+    rf::policy{rf::rule(uapi::IORING_OP_CONNECT).allow_if(rf::fields::connect::v6_addr == rf::ipv6("::1"))}.otherwise(rf::deny);
 constexpr auto mixed = rf::policy{
-    rf::rule(IORING_OP_CONNECT).deny_if(rf::connect::v4_or_mapped_addr.in({rf::ipv4("169.254.0.0/16"), rf::ipv4("10.0.0.0/8")})),
-    rf::rule(IORING_OP_CONNECT).allow_if(rf::connect::v4_addr != rf::ipv4("127.0.0.1") && rf::connect::port == rf::port(443)),
-    rf::rule(IORING_OP_CONNECT).allow_if(!(rf::connect::v6_addr == rf::ipv6("fd00::/8")) || rf::connect::family == af_unix),
+    rf::rule(uapi::IORING_OP_CONNECT).deny_if(rf::fields::connect::v4_or_mapped_addr.in({rf::ipv4("169.254.0.0/16"), rf::ipv4("10.0.0.0/8")})),
+    rf::rule(uapi::IORING_OP_CONNECT).allow_if(rf::fields::connect::v4_addr != rf::ipv4("127.0.0.1") && rf::fields::connect::port == rf::port(443)),
+    rf::rule(uapi::IORING_OP_CONNECT).allow_if(!(rf::fields::connect::v6_addr == rf::ipv6("fd00::/8")) || rf::fields::connect::family == af_unix),
 }.otherwise(rf::deny);
 
 // evaluate() and both programs, on one context.
 template <class P>
 rf::action decided(const P& p, const bpf_ctx& c) {
-    const auto fast = rf::compile(p, IORING_OP_CONNECT), slow = rf::compile_naive(p, IORING_OP_CONNECT);
+    const auto fast = rf::compile(p, uapi::IORING_OP_CONNECT), slow = rf::compile_naive(p, uapi::IORING_OP_CONNECT);
     REQUIRE(fast.ok());
     REQUIRE(slow.ok());
     const rf::action e = rf::evaluate(p, c);
@@ -96,8 +96,8 @@ TEST_CASE("address family: compile() and compile_naive() equal evaluate() and ea
         decided(allow_v4_net, c);
         decided(allow_v6_lo, c);
     }
-    const auto fast = rf::compile(mixed, IORING_OP_CONNECT), slow = rf::compile_naive(mixed, IORING_OP_CONNECT);
-    const auto r = rf::check_equivalence(fast.prog, slow.prog, IORING_OP_CONNECT);
+    const auto fast = rf::compile(mixed, uapi::IORING_OP_CONNECT), slow = rf::compile_naive(mixed, uapi::IORING_OP_CONNECT);
+    const auto r = rf::check_equivalence(fast.prog, slow.prog, uapi::IORING_OP_CONNECT);
     INFO(r.why);
     REQUIRE(r.verdict == rf::equivalence::equivalent);
 }

@@ -48,12 +48,12 @@ constexpr std::size_t contexts_per_opcode = 224; // for every opcode with rules,
 // policies (4), run native, big-endian, naive, naive big-endian, prepared (5).
 constexpr std::size_t decisions_per_context = 9;
 
-static_assert(rp::op_socket == rf::IORING_OP_SOCKET && rp::op_connect == rf::IORING_OP_CONNECT &&
-              rp::op_openat == rf::IORING_OP_OPENAT && rp::op_openat2 == rf::IORING_OP_OPENAT2 &&
-              rp::op_read == rf::IORING_OP_READ && rp::op_write == rf::IORING_OP_WRITE &&
-              rp::op_close == rf::IORING_OP_CLOSE && rp::op_send == rf::IORING_OP_SEND &&
-              rp::op_recv == rf::IORING_OP_RECV && rp::op_madvise == rf::IORING_OP_MADVISE &&
-              rp::op_bind == rf::IORING_OP_BIND && rp::op_fsync == rf::IORING_OP_FSYNC,
+static_assert(rp::op_socket == rf::uapi::IORING_OP_SOCKET && rp::op_connect == rf::uapi::IORING_OP_CONNECT &&
+              rp::op_openat == rf::uapi::IORING_OP_OPENAT && rp::op_openat2 == rf::uapi::IORING_OP_OPENAT2 &&
+              rp::op_read == rf::uapi::IORING_OP_READ && rp::op_write == rf::uapi::IORING_OP_WRITE &&
+              rp::op_close == rf::uapi::IORING_OP_CLOSE && rp::op_send == rf::uapi::IORING_OP_SEND &&
+              rp::op_recv == rf::uapi::IORING_OP_RECV && rp::op_madvise == rf::uapi::IORING_OP_MADVISE &&
+              rp::op_bind == rf::uapi::IORING_OP_BIND && rp::op_fsync == rf::uapi::IORING_OP_FSYNC,
               "random_policy.hpp's opcode numbers are the kernel's");
 
 // Word loads from a context laid out as a big-endian kernel lays it out.

@@ -63,21 +63,21 @@ std::size_t optimiser_matches_naive(const char* name, const P& p, std::initializ
 TEST_CASE("the optimiser's output is equivalent to the naive compilation, for every policy", "[equivalence][policy]") {
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t paths = 0;
-    paths += optimiser_matches_naive("allow_all", allow_all, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("deny_all", deny_all, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("inet_only", inet_only, {IORING_OP_SOCKET, IORING_OP_OPENAT});
-    paths += optimiser_matches_naive("tcp_only", tcp_only, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("deny_creat", deny_creat, {IORING_OP_OPENAT});
-    paths += optimiser_matches_naive("deny_resolve_in_root", deny_resolve_in_root, {IORING_OP_OPENAT2});
-    paths += optimiser_matches_naive("sockets", sockets, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("opens", opens, {IORING_OP_OPENAT, IORING_OP_OPENAT2});
-    paths += optimiser_matches_naive("connects_v4", connects_v4, {IORING_OP_CONNECT});
-    paths += optimiser_matches_naive("connects_v6", connects_v6, {IORING_OP_CONNECT});
+    paths += optimiser_matches_naive("allow_all", allow_all, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("deny_all", deny_all, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("inet_only", inet_only, {uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT});
+    paths += optimiser_matches_naive("tcp_only", tcp_only, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("deny_creat", deny_creat, {uapi::IORING_OP_OPENAT});
+    paths += optimiser_matches_naive("deny_resolve_in_root", deny_resolve_in_root, {uapi::IORING_OP_OPENAT2});
+    paths += optimiser_matches_naive("sockets", sockets, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("opens", opens, {uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2});
+    paths += optimiser_matches_naive("connects_v4", connects_v4, {uapi::IORING_OP_CONNECT});
+    paths += optimiser_matches_naive("connects_v6", connects_v6, {uapi::IORING_OP_CONNECT});
     paths += optimiser_matches_naive("requests", requests,
-                                     {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_NOP, IORING_OP_CLOSE, IORING_OP_FSYNC});
-    paths += optimiser_matches_naive("big_set", big_set, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("runs", runs, {IORING_OP_SOCKET});
-    paths += optimiser_matches_naive("diamonds", diamonds, {IORING_OP_SOCKET});
+                                     {uapi::IORING_OP_READ, uapi::IORING_OP_WRITE, uapi::IORING_OP_NOP, uapi::IORING_OP_CLOSE, uapi::IORING_OP_FSYNC});
+    paths += optimiser_matches_naive("big_set", big_set, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("runs", runs, {uapi::IORING_OP_SOCKET});
+    paths += optimiser_matches_naive("diamonds", diamonds, {uapi::IORING_OP_SOCKET});
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     WARN("optimiser == naive: " << paths << " pairs of paths in " << ms << " ms");
 }
@@ -141,19 +141,19 @@ TEST_CASE("liburing's hand-written filters are equivalent to the compiled polici
                                                jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
     const std::vector<insn> hand_deny_resolve = {stmt(ld | w | abs, 32), stmt(alu | and_ | k, resolve_in_root),
                                                  jump(jmp | jeq | k, 0, 1, 0), ret_k(0), ret_k(1)};
-    REQUIRE(ringfence::check_equivalence(ringfence::compile(inet_only, IORING_OP_SOCKET).prog, span_of(hand_inet_only),
-                                         IORING_OP_SOCKET).verdict == equivalence::equivalent);
-    REQUIRE(ringfence::check_equivalence(ringfence::compile(tcp_only, IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
-                                         IORING_OP_SOCKET).verdict == equivalence::equivalent);
-    REQUIRE(ringfence::check_equivalence(ringfence::compile(deny_creat, IORING_OP_OPENAT).prog, span_of(hand_deny_creat),
-                                         IORING_OP_OPENAT).verdict == equivalence::equivalent);
-    REQUIRE(ringfence::check_equivalence(ringfence::compile(deny_resolve_in_root, IORING_OP_OPENAT2).prog,
-                                         span_of(hand_deny_resolve), IORING_OP_OPENAT2).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(ringfence::compile(inet_only, uapi::IORING_OP_SOCKET).prog, span_of(hand_inet_only),
+                                         uapi::IORING_OP_SOCKET).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(ringfence::compile(tcp_only, uapi::IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
+                                         uapi::IORING_OP_SOCKET).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(ringfence::compile(deny_creat, uapi::IORING_OP_OPENAT).prog, span_of(hand_deny_creat),
+                                         uapi::IORING_OP_OPENAT).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(ringfence::compile(deny_resolve_in_root, uapi::IORING_OP_OPENAT2).prog,
+                                         span_of(hand_deny_resolve), uapi::IORING_OP_OPENAT2).verdict == equivalence::equivalent);
     // ...and not to each other's.
-    const auto r = ringfence::check_equivalence(ringfence::compile(inet_only, IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
-                                                IORING_OP_SOCKET);
-    require_real_counterexample(r, ringfence::compile(inet_only, IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
-                                IORING_OP_SOCKET);
+    const auto r = ringfence::check_equivalence(ringfence::compile(inet_only, uapi::IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
+                                                uapi::IORING_OP_SOCKET);
+    require_real_counterexample(r, ringfence::compile(inet_only, uapi::IORING_OP_SOCKET).prog, span_of(hand_tcp_only),
+                                uapi::IORING_OP_SOCKET);
 }
 
 TEST_CASE("different policies get a context on which they differ", "[equivalence]") {
@@ -176,46 +176,46 @@ TEST_CASE("different policies get a context on which they differ", "[equivalence
     // The fixtures' programs (already checked against evaluate() in test_policy.cpp).
     const auto q = [](auto&& pol, unsigned op) { return compile(pol, op).prog; };
     const case_ cases[] = {
-        {"one more family", q(inet_only, IORING_OP_SOCKET),
-         p(ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family.in({af_inet, 77777u}))}.otherwise(deny),
-           IORING_OP_SOCKET),
-         IORING_OP_SOCKET},
-        {"mask 0xf vs 0x7", q(tcp_only, IORING_OP_SOCKET),
-         p(ringfence::policy{rule(IORING_OP_SOCKET).allow_if((socket::type & 0x7) == sock_stream)}.otherwise(deny),
-           IORING_OP_SOCKET),
-         IORING_OP_SOCKET},
-        {"high word of open.flags", q(deny_creat, IORING_OP_OPENAT),
-         p(ringfence::policy{rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(o_creat | 0x100000000ull))}.otherwise(allow),
-           IORING_OP_OPENAT),
-         IORING_OP_OPENAT},
-        {"port range off by one", p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2000)))}.otherwise(deny), IORING_OP_CONNECT),
-         p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2001)))}.otherwise(deny), IORING_OP_CONNECT),
-         IORING_OP_CONNECT},
-        {"prefix /8 vs /9", p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::v4_addr == ipv4("10.0.0.0/8"))}.otherwise(deny), IORING_OP_CONNECT),
-         p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::v4_addr == ipv4("10.0.0.0/9"))}.otherwise(deny), IORING_OP_CONNECT),
-         IORING_OP_CONNECT},
-        {"v6 address, last bit", p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::v6_addr == ipv6("::1"))}.otherwise(deny), IORING_OP_CONNECT),
-         p(ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::v6_addr == ipv6("::/127"))}.otherwise(deny), IORING_OP_CONNECT),
-         IORING_OP_CONNECT},
-        {"rule order", q(sockets, IORING_OP_SOCKET),
+        {"one more family", q(inet_only, uapi::IORING_OP_SOCKET),
+         p(ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family.in({af_inet, 77777u}))}.otherwise(deny),
+           uapi::IORING_OP_SOCKET),
+         uapi::IORING_OP_SOCKET},
+        {"mask 0xf vs 0x7", q(tcp_only, uapi::IORING_OP_SOCKET),
+         p(ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if((fields::socket::type & 0x7) == sock_stream)}.otherwise(deny),
+           uapi::IORING_OP_SOCKET),
+         uapi::IORING_OP_SOCKET},
+        {"high word of open.flags", q(deny_creat, uapi::IORING_OP_OPENAT),
+         p(ringfence::policy{rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(o_creat | 0x100000000ull))}.otherwise(allow),
+           uapi::IORING_OP_OPENAT),
+         uapi::IORING_OP_OPENAT},
+        {"port range off by one", p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.between(port(1000), port(2000)))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.between(port(1000), port(2001)))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         uapi::IORING_OP_CONNECT},
+        {"prefix /8 vs /9", p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v4_addr == ipv4("10.0.0.0/8"))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v4_addr == ipv4("10.0.0.0/9"))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         uapi::IORING_OP_CONNECT},
+        {"v6 address, last bit", p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v6_addr == ipv6("::1"))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         p(ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::v6_addr == ipv6("::/127"))}.otherwise(deny), uapi::IORING_OP_CONNECT),
+         uapi::IORING_OP_CONNECT},
+        {"rule order", q(sockets, uapi::IORING_OP_SOCKET),
          p(ringfence::policy{
-               rule(IORING_OP_SOCKET).deny_if(socket::type.any_of(sock_cloexec) && socket::protocol != 0u),
-               rule(IORING_OP_SOCKET).allow_if(socket::family.in({af_inet, af_inet6}) && (socket::type & 0xf) == sock_stream),
-               rule(IORING_OP_SOCKET).allow_if(socket::family == af_unix && !(socket::type.none_of(sock_nonblock))),
-               rule(IORING_OP_SOCKET).allow_if(socket::family.between(20u, 30u) || socket::protocol >= 0xfffffff0u),
-           }.otherwise(deny), IORING_OP_SOCKET),
-         IORING_OP_SOCKET},
-        {"one member fewer", q(big_set, IORING_OP_SOCKET),
-         p(ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::protocol.in(protocols) && socket::protocol != protocols[77])}.otherwise(deny),
-           IORING_OP_SOCKET),
-         IORING_OP_SOCKET},
-        {"user_data boundary", q(requests, IORING_OP_READ),
+               rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::type.any_of(sock_cloexec) && fields::socket::protocol != 0u),
+               rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family.in({af_inet, af_inet6}) && (fields::socket::type & 0xf) == sock_stream),
+               rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_unix && !(fields::socket::type.none_of(sock_nonblock))),
+               rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family.between(20u, 30u) || fields::socket::protocol >= 0xfffffff0u),
+           }.otherwise(deny), uapi::IORING_OP_SOCKET),
+         uapi::IORING_OP_SOCKET},
+        {"one member fewer", q(big_set, uapi::IORING_OP_SOCKET),
+         p(ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::protocol.in(protocols) && fields::socket::protocol != protocols[77])}.otherwise(deny),
+           uapi::IORING_OP_SOCKET),
+         uapi::IORING_OP_SOCKET},
+        {"user_data boundary", q(requests, uapi::IORING_OP_READ),
          p(ringfence::policy{
-               rule(IORING_OP_READ).deny_if(sqe::flags.any_of(sqe_flag::async | sqe_flag::io_drain)),
-               rule(IORING_OP_READ).allow_if(sqe::user_data.in({1ull, 2ull, 3ull, 0x100000000ull, 0xdeadbeefcafef00dull})),
-               rule(IORING_OP_READ).allow_if(sqe::user_data.between(0xfffffff0ull, 0x100000010ull)),
-           }.otherwise(deny), IORING_OP_READ),
-         IORING_OP_READ},
+               rule(uapi::IORING_OP_READ).deny_if(fields::sqe::flags.any_of(sqe_flag::async | sqe_flag::io_drain)),
+               rule(uapi::IORING_OP_READ).allow_if(fields::sqe::user_data.in({1ull, 2ull, 3ull, 0x100000000ull, 0xdeadbeefcafef00dull})),
+               rule(uapi::IORING_OP_READ).allow_if(fields::sqe::user_data.between(0xfffffff0ull, 0x100000010ull)),
+           }.otherwise(deny), uapi::IORING_OP_READ),
+         uapi::IORING_OP_READ},
     };
     for (const case_& c : cases) {
         INFO(c.name);
@@ -226,9 +226,9 @@ TEST_CASE("different policies get a context on which they differ", "[equivalence
         REQUIRE(ringfence::check_equivalence(c.a, c.a, c.op).verdict == equivalence::equivalent);
     }
     // A counterexample also separates the policies themselves.
-    const auto a = ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2000)))}.otherwise(deny);
-    const auto b = ringfence::policy{rule(IORING_OP_CONNECT).allow_if(connect::port.between(port(1000), port(2001)))}.otherwise(deny);
-    const auto r = ringfence::check_equivalence(p(a, IORING_OP_CONNECT), p(b, IORING_OP_CONNECT), IORING_OP_CONNECT);
+    const auto a = ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.between(port(1000), port(2000)))}.otherwise(deny);
+    const auto b = ringfence::policy{rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port.between(port(1000), port(2001)))}.otherwise(deny);
+    const auto r = ringfence::check_equivalence(p(a, uapi::IORING_OP_CONNECT), p(b, uapi::IORING_OP_CONNECT), uapi::IORING_OP_CONNECT);
     REQUIRE(r.verdict == equivalence::different);
     REQUIRE(r.counterexample.get(fields::connect_port) == 2001);
     REQUIRE(ringfence::evaluate(a, r.counterexample) != ringfence::evaluate(b, r.counterexample));
@@ -242,15 +242,15 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     bld.bind(yes).ret(1);
     bld.bind(no).ret(0);
     const program by_builder = bld.build();
-    const auto flags_policy = ringfence::policy{rule(IORING_OP_READ).allow_if(sqe::flags == 0x22u)}.otherwise(deny);
-    const program compiled = ringfence::compile(flags_policy, IORING_OP_READ).prog;
-    REQUIRE(ringfence::check_equivalence(compiled, ringfence::compile_naive(flags_policy, IORING_OP_READ).prog,
-                                         IORING_OP_READ).verdict == equivalence::equivalent);
+    const auto flags_policy = ringfence::policy{rule(uapi::IORING_OP_READ).allow_if(fields::sqe::flags == 0x22u)}.otherwise(deny);
+    const program compiled = ringfence::compile(flags_policy, uapi::IORING_OP_READ).prog;
+    REQUIRE(ringfence::check_equivalence(compiled, ringfence::compile_naive(flags_policy, uapi::IORING_OP_READ).prog,
+                                         uapi::IORING_OP_READ).verdict == equivalence::equivalent);
     const std::vector<insn> by_mul = {stmt(ld | w | abs, 8), stmt(alu | mul | k, 1u << 16), stmt(alu | div | k, 1u << 24),
                                       jump(jmp | jeq | k, 0x22, 0, 1), ret_k(7), ret_k(0)};
     const std::vector<insn> by_x = {stmt(ld | w | abs, 8), stmt(ldx | imm, 0xff00), stmt(alu | and_ | x, 0), stmt(st, 3),
                                     stmt(ld | mem, 3), stmt(ldx | imm, 0x2200), jump(jmp | jeq | x, 0, 0, 1), ret_k(1), ret_k(0)};
-    for (unsigned op : {IORING_OP_READ, IORING_OP_SOCKET}) {
+    for (unsigned op : {uapi::IORING_OP_READ, uapi::IORING_OP_SOCKET}) {
         REQUIRE(ringfence::check_equivalence(by_builder, compiled, op).verdict == equivalence::equivalent);
         REQUIRE(ringfence::check_equivalence(compiled, span_of(by_mul), op).verdict == equivalence::equivalent);
         REQUIRE(ringfence::check_equivalence(span_of(by_x), compiled, op).verdict == equivalence::equivalent);
@@ -258,7 +258,7 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     // With values compared, ret #7 and ret #1 differ.
     ringfence::equivalence_options values;
     values.compare_values = true;
-    const auto r = ringfence::check_equivalence(compiled, span_of(by_mul), IORING_OP_READ, values);
+    const auto r = ringfence::check_equivalence(compiled, span_of(by_mul), uapi::IORING_OP_READ, values);
     REQUIRE(r.verdict == equivalence::different);
     REQUIRE(r.result_a == 1);
     REQUIRE(r.result_b == 7);
@@ -266,49 +266,49 @@ TEST_CASE("shifts, masks and power-of-two arithmetic are decided exactly", "[equ
     const std::vector<insn> ret_masked = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, 0xff0), stmt(ret | a, 0)};
     const std::vector<insn> ret_masked_too = {stmt(ld | w | abs, 16), stmt(alu | rsh | k, 4), stmt(alu | and_ | k, 0xff),
                                               stmt(alu | lsh | k, 4), stmt(ret | a, 0)};
-    REQUIRE(ringfence::check_equivalence(span_of(ret_masked), span_of(ret_masked_too), IORING_OP_SOCKET, values).verdict ==
+    REQUIRE(ringfence::check_equivalence(span_of(ret_masked), span_of(ret_masked_too), uapi::IORING_OP_SOCKET, values).verdict ==
             equivalence::equivalent);
     // RET A of a masked word: allows exactly when the bits are set.
     const std::vector<insn> ret_a = {stmt(ld | w | abs, 16), stmt(alu | and_ | k, o_creat), stmt(ret | a, 0)};
-    const auto allow_creat = ringfence::policy{rule(IORING_OP_OPENAT).allow_if(open::flags.any_of(o_creat))}.otherwise(deny);
-    REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile(allow_creat, IORING_OP_OPENAT).prog,
-                                         IORING_OP_OPENAT).verdict == equivalence::equivalent);
-    REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile_naive(allow_creat, IORING_OP_OPENAT).prog,
-                                         IORING_OP_OPENAT).verdict == equivalence::equivalent);
+    const auto allow_creat = ringfence::policy{rule(uapi::IORING_OP_OPENAT).allow_if(fields::open::flags.any_of(o_creat))}.otherwise(deny);
+    REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile(allow_creat, uapi::IORING_OP_OPENAT).prog,
+                                         uapi::IORING_OP_OPENAT).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(span_of(ret_a), ringfence::compile_naive(allow_creat, uapi::IORING_OP_OPENAT).prog,
+                                         uapi::IORING_OP_OPENAT).verdict == equivalence::equivalent);
     // Division by X == 0 ends with 0: X is socket.family here.
     const std::vector<insn> div_x = {stmt(ld | w | abs, 16), stmt(misc | tax, 0), stmt(ld | imm, 5), stmt(alu | div | x, 0),
                                      ret_k(1)};
-    const auto nonzero_family = ringfence::policy{rule(IORING_OP_SOCKET).allow_if(socket::family != 0u)}.otherwise(deny);
-    REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile(nonzero_family, IORING_OP_SOCKET).prog,
-                                         IORING_OP_SOCKET).verdict == equivalence::equivalent);
-    REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile_naive(nonzero_family, IORING_OP_SOCKET).prog,
-                                         IORING_OP_SOCKET).verdict == equivalence::equivalent);
+    const auto nonzero_family = ringfence::policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family != 0u)}.otherwise(deny);
+    REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile(nonzero_family, uapi::IORING_OP_SOCKET).prog,
+                                         uapi::IORING_OP_SOCKET).verdict == equivalence::equivalent);
+    REQUIRE(ringfence::check_equivalence(span_of(div_x), ringfence::compile_naive(nonzero_family, uapi::IORING_OP_SOCKET).prog,
+                                         uapi::IORING_OP_SOCKET).verdict == equivalence::equivalent);
 }
 
 TEST_CASE("arithmetic the solver cannot decide gives unknown, never a false equivalent", "[equivalence]") {
     // family + 1 == 3 is family == 2, but addition is not decided: unknown.
     const std::vector<insn> plus_one = {stmt(ld | w | abs, 16), stmt(alu | add | k, 1), jump(jmp | jeq | k, 3, 0, 1), ret_k(1), ret_k(0)};
-    const program inet = ringfence::compile(inet_only, IORING_OP_SOCKET).prog;
+    const program inet = ringfence::compile(inet_only, uapi::IORING_OP_SOCKET).prog;
     ringfence::equivalence_options quick;
     quick.search_tries = 20000;
-    const auto r = ringfence::check_equivalence(span_of(plus_one), inet, IORING_OP_SOCKET, quick);
+    const auto r = ringfence::check_equivalence(span_of(plus_one), inet, uapi::IORING_OP_SOCKET, quick);
     REQUIRE(r.verdict == equivalence::unknown);
     REQUIRE(!r.exact);
     REQUIRE(!r.why.empty());
     // The same arithmetic, differing: the bounded search finds the context.
     const std::vector<insn> plus_two = {stmt(ld | w | abs, 16), stmt(alu | add | k, 2), jump(jmp | jeq | k, 3, 0, 1), ret_k(1), ret_k(0)};
-    const auto d = ringfence::check_equivalence(span_of(plus_two), inet, IORING_OP_SOCKET, quick);
-    require_real_counterexample(d, span_of(plus_two), inet, IORING_OP_SOCKET);
+    const auto d = ringfence::check_equivalence(span_of(plus_two), inet, uapi::IORING_OP_SOCKET, quick);
+    require_real_counterexample(d, span_of(plus_two), inet, uapi::IORING_OP_SOCKET);
     // Two loaded words compared with each other: unknown as well.
     const std::vector<insn> a_vs_x = {stmt(ld | w | abs, 16), stmt(misc | tax, 0), stmt(ld | w | abs, 20),
                                       jump(jmp | jgt | x, 0, 0, 1), ret_k(1), ret_k(1)};
     const auto both = ringfence::policy{}.otherwise(allow);
-    const auto u = ringfence::check_equivalence(span_of(a_vs_x), ringfence::compile(both, IORING_OP_SOCKET).prog,
-                                                IORING_OP_SOCKET, quick);
+    const auto u = ringfence::check_equivalence(span_of(a_vs_x), ringfence::compile(both, uapi::IORING_OP_SOCKET).prog,
+                                                uapi::IORING_OP_SOCKET, quick);
     REQUIRE(u.verdict != equivalence::different); // both branches allow: really equal
     // Not valid filters: unknown with a reason.
     const std::vector<insn> invalid = {stmt(ld | h | abs, 16), ret_k(1)};
-    const auto v = ringfence::check_equivalence(span_of(invalid), inet, IORING_OP_SOCKET);
+    const auto v = ringfence::check_equivalence(span_of(invalid), inet, uapi::IORING_OP_SOCKET);
     REQUIRE(v.verdict == equivalence::unknown);
 }
 
@@ -379,10 +379,10 @@ TEST_CASE("random programs of loads, masks, shifts and jumps: the verdict is exa
             const bpf_ctx c = bpf_ctx::socket(bits & 0x3f, bits >> 6, 0);
             same = (ringfence::run(a, c) != 0) == (ringfence::run(b, c) != 0);
         }
-        const auto r = ringfence::check_equivalence(a, b, IORING_OP_SOCKET);
+        const auto r = ringfence::check_equivalence(a, b, uapi::IORING_OP_SOCKET);
         INFO("round " << round);
         REQUIRE(r.verdict == (same ? equivalence::equivalent : equivalence::different));
-        if (!same) require_real_counterexample(r, a, b, IORING_OP_SOCKET);
+        if (!same) require_real_counterexample(r, a, b, uapi::IORING_OP_SOCKET);
         ++(same ? equal : differ);
     }
     REQUIRE(equal > 30);
@@ -393,12 +393,12 @@ TEST_CASE("mutated programs are told apart with a context, or agree everywhere w
     std::mt19937_64 rng(4242);
     std::size_t different = 0, equivalent = 0;
     const program originals[] = {
-        ringfence::compile(sockets, IORING_OP_SOCKET).prog,  ringfence::compile(opens, IORING_OP_OPENAT).prog,
-        ringfence::compile(opens, IORING_OP_OPENAT2).prog,   ringfence::compile(connects_v4, IORING_OP_CONNECT).prog,
-        ringfence::compile(connects_v6, IORING_OP_CONNECT).prog, ringfence::compile(requests, IORING_OP_WRITE).prog,
-        ringfence::compile(runs, IORING_OP_SOCKET).prog};
-    const unsigned ops[] = {IORING_OP_SOCKET, IORING_OP_OPENAT, IORING_OP_OPENAT2, IORING_OP_CONNECT,
-                            IORING_OP_CONNECT, IORING_OP_WRITE, IORING_OP_SOCKET};
+        ringfence::compile(sockets, uapi::IORING_OP_SOCKET).prog,  ringfence::compile(opens, uapi::IORING_OP_OPENAT).prog,
+        ringfence::compile(opens, uapi::IORING_OP_OPENAT2).prog,   ringfence::compile(connects_v4, uapi::IORING_OP_CONNECT).prog,
+        ringfence::compile(connects_v6, uapi::IORING_OP_CONNECT).prog, ringfence::compile(requests, uapi::IORING_OP_WRITE).prog,
+        ringfence::compile(runs, uapi::IORING_OP_SOCKET).prog};
+    const unsigned ops[] = {uapi::IORING_OP_SOCKET, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2, uapi::IORING_OP_CONNECT,
+                            uapi::IORING_OP_CONNECT, uapi::IORING_OP_WRITE, uapi::IORING_OP_SOCKET};
     for (std::size_t i = 0; i < std::size(originals); ++i) {
         for (int m = 0; m < 40; ++m) {
             program mutant = originals[i];

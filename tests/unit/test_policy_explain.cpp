@@ -19,10 +19,10 @@ using ringfence::bpf_ctx;
 
 
 // An allow rule whose test fails, then the default; and a later deny rule.
-constexpr auto inet_then_default = policy{rule(IORING_OP_SOCKET).allow_if(socket::family == af_inet).named("inet")}.otherwise(deny);
+constexpr auto inet_then_default = policy{rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_inet).named("inet")}.otherwise(deny);
 constexpr auto inet_then_deny = policy{
-    rule(IORING_OP_SOCKET).allow_if(socket::family == af_inet).named("inet"),
-    rule(IORING_OP_SOCKET).deny().named("other sockets"),
+    rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == af_inet).named("inet"),
+    rule(uapi::IORING_OP_SOCKET).deny().named("other sockets"),
 }.otherwise(allow);
 
 template <class P>
@@ -82,22 +82,22 @@ TEST_CASE("explain(policy): a later deny rule decides, not the allow rule before
 
 TEST_CASE("explain(policy): decision and rule equal evaluate's and deciding_rule's on random contexts", "[policy][explain][random]") {
     std::size_t by_rule = 0;
-    by_rule += explain_agrees(sockets, IORING_OP_SOCKET, 1, 4000);
-    by_rule += explain_agrees(opens, IORING_OP_OPENAT, 2, 2000);
-    by_rule += explain_agrees(opens, IORING_OP_OPENAT2, 3, 2000);
-    by_rule += explain_agrees(connects_v4, IORING_OP_CONNECT, 4, 2000);
-    by_rule += explain_agrees(connects_v6, IORING_OP_CONNECT, 5, 2000);
-    by_rule += explain_agrees(requests, IORING_OP_READ, 6, 1000);
-    by_rule += explain_agrees(requests, IORING_OP_WRITE, 9, 1000);
-    by_rule += explain_agrees(inet_then_default, IORING_OP_SOCKET, 7, 1000);
-    by_rule += explain_agrees(inet_then_deny, IORING_OP_SOCKET, 8, 1000);
+    by_rule += explain_agrees(sockets, uapi::IORING_OP_SOCKET, 1, 4000);
+    by_rule += explain_agrees(opens, uapi::IORING_OP_OPENAT, 2, 2000);
+    by_rule += explain_agrees(opens, uapi::IORING_OP_OPENAT2, 3, 2000);
+    by_rule += explain_agrees(connects_v4, uapi::IORING_OP_CONNECT, 4, 2000);
+    by_rule += explain_agrees(connects_v6, uapi::IORING_OP_CONNECT, 5, 2000);
+    by_rule += explain_agrees(requests, uapi::IORING_OP_READ, 6, 1000);
+    by_rule += explain_agrees(requests, uapi::IORING_OP_WRITE, 9, 1000);
+    by_rule += explain_agrees(inet_then_default, uapi::IORING_OP_SOCKET, 7, 1000);
+    by_rule += explain_agrees(inet_then_deny, uapi::IORING_OP_SOCKET, 8, 1000);
     REQUIRE(by_rule > 1000); // rules decided often enough, not only the defaults
 }
 
 TEST_CASE("explain(policy): a policy that cannot be compiled is refused, not traced", "[policy][explain]") {
     std::uint32_t family = af_inet;
-    const auto wrong = policy{rule(IORING_OP_OPENAT).allow_if(socket::family == family)}.otherwise(deny);
-    const auto e = ringfence::explain(wrong, bpf_ctx::for_opcode(IORING_OP_OPENAT));
+    const auto wrong = policy{rule(uapi::IORING_OP_OPENAT).allow_if(fields::socket::family == family)}.otherwise(deny);
+    const auto e = ringfence::explain(wrong, bpf_ctx::for_opcode(uapi::IORING_OP_OPENAT));
     REQUIRE(!e.ok());
     REQUIRE(!e.traced());
     REQUIRE(e.trace.steps.empty());

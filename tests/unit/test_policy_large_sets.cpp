@@ -64,8 +64,8 @@ template <std::size_t K>
 void consecutive_protocols(std::uint32_t first, order o) {
     INFO(K << " values from " << first << ", order " << static_cast<int>(o));
     const auto values = values_in<std::uint32_t, K>(first, 1, o, K + first);
-    const auto p = set_policy(IORING_OP_SOCKET, socket::protocol, *values);
-    const auto c = compile(*p, IORING_OP_SOCKET);
+    const auto p = set_policy(uapi::IORING_OP_SOCKET, fields::socket::protocol, *values);
+    const auto c = compile(*p, uapi::IORING_OP_SOCKET);
     REQUIRE(c.ok());
     REQUIRE(c.prog.size() <= 5); // ld; one or two compares; ret #1; ret #0
     REQUIRE(std::count_if(c.prog.begin(), c.prog.end(), is_conditional) <= 2);
@@ -102,10 +102,10 @@ void mode_set(std::uint64_t first, std::uint64_t step, order o, std::size_t long
     const auto values = values_in<std::uint64_t, K>(first, step, o, K ^ first);
     std::vector<std::uint64_t> sorted(values->begin(), values->end());
     std::sort(sorted.begin(), sorted.end());
-    const auto p = set_policy(IORING_OP_OPENAT, open::mode, *values);
+    const auto p = set_policy(uapi::IORING_OP_OPENAT, fields::open::mode, *values);
     std::mt19937_64 rng(first + step);
     for (std::endian target : {std::endian::little, std::endian::big}) {
-        const auto c = compile(*p, IORING_OP_OPENAT, target);
+        const auto c = compile(*p, uapi::IORING_OP_OPENAT, target);
         INFO("big-endian target: " << (target == std::endian::big));
         REQUIRE(c.ok());
         REQUIRE(c.prog.size() <= longest);
@@ -143,8 +143,8 @@ TEST_CASE("a set of 4,000 or 20,000 values of the 64-bit open.mode compiles as s
 TEST_CASE("a set too large for 4096 instructions says so, truthfully", "[policy][sets]") {
     constexpr std::size_t K = 4000;
     const auto values = values_in<std::uint32_t, K>(0, 2, order::shuffled, 11);
-    const auto p = set_policy(IORING_OP_SOCKET, socket::protocol, *values);
-    const auto c = compile(*p, IORING_OP_SOCKET);
+    const auto p = set_policy(uapi::IORING_OP_SOCKET, fields::socket::protocol, *values);
+    const auto c = compile(*p, uapi::IORING_OP_SOCKET);
     REQUIRE_FALSE(c.ok());
     REQUIRE(c.error.link.code == link_errc::too_many_instructions);
     REQUIRE(std::strcmp(c.message(), "the program needs more than 4096 instructions") == 0);
@@ -157,7 +157,7 @@ TEST_CASE("a set too large for 4096 instructions says so, truthfully", "[policy]
     std::sort(sorted.begin(), sorted.end());
     const auto size_with = [&](std::size_t n) -> std::size_t {
         for (std::size_t i = 0; i < K; ++i) p->members_[i].value = {0, i < n ? sorted[i] : sorted[0]};
-        const auto cn = compile(*p, IORING_OP_SOCKET);
+        const auto cn = compile(*p, uapi::IORING_OP_SOCKET);
         if (!cn.ok()) {
             REQUIRE(cn.error.link.code == link_errc::too_many_instructions);
             return 0;
@@ -175,9 +175,9 @@ TEST_CASE("a set too large for 4096 instructions says so, truthfully", "[policy]
 
     // 64 bits: each member a test of each half.
     const auto modes = values_in<std::uint64_t, K>(1, (std::uint64_t{1} << 32) + 3, order::ascending, 0);
-    const auto pm = set_policy(IORING_OP_OPENAT, open::mode, *modes);
+    const auto pm = set_policy(uapi::IORING_OP_OPENAT, fields::open::mode, *modes);
     for (std::endian target : {std::endian::little, std::endian::big}) {
-        const auto cm = compile(*pm, IORING_OP_OPENAT, target);
+        const auto cm = compile(*pm, uapi::IORING_OP_OPENAT, target);
         REQUIRE_FALSE(cm.ok());
         REQUIRE(cm.error.link.code == link_errc::too_many_instructions);
     }

@@ -21,9 +21,9 @@ namespace rf_test {
 namespace {
 using namespace rf_test::policies;
 
-constexpr unsigned dumped_opcodes[] = {IORING_OP_SOCKET, IORING_OP_CONNECT, IORING_OP_OPENAT, IORING_OP_OPENAT2,
-                                       IORING_OP_READ,   IORING_OP_WRITE,   IORING_OP_NOP,    IORING_OP_CLOSE,
-                                       IORING_OP_FSYNC};
+constexpr unsigned dumped_opcodes[] = {uapi::IORING_OP_SOCKET, uapi::IORING_OP_CONNECT, uapi::IORING_OP_OPENAT, uapi::IORING_OP_OPENAT2,
+                                       uapi::IORING_OP_READ,   uapi::IORING_OP_WRITE,   uapi::IORING_OP_NOP,    uapi::IORING_OP_CLOSE,
+                                       uapi::IORING_OP_FSYNC};
 
 template <class P>
 void dump(std::string& out, const char* name, const P& p) {
@@ -55,21 +55,21 @@ auto random_rule(const std::uint64_t* v) {
     const std::uint64_t x = v[I], y = x >> 20;
     const std::uint32_t a = static_cast<std::uint32_t>(x), b = static_cast<std::uint32_t>(y);
     if constexpr (I % 6 == 0) {
-        return rule(IORING_OP_SOCKET).deny_if(socket::family == a % 64 && socket::protocol == b % 300);
+        return rule(uapi::IORING_OP_SOCKET).deny_if(fields::socket::family == a % 64 && fields::socket::protocol == b % 300);
     } else if constexpr (I % 6 == 1) {
-        return rule(IORING_OP_CONNECT).allow_if(connect::port == ringfence::port(static_cast<std::uint16_t>(x)));
+        return rule(uapi::IORING_OP_CONNECT).allow_if(fields::connect::port == ringfence::port(static_cast<std::uint16_t>(x)));
     } else if constexpr (I % 6 == 2) {
-        return rule(IORING_OP_OPENAT).deny_if(open::flags.any_of(std::uint64_t{1} << (x % 22)) && open::mode == y % 512);
+        return rule(uapi::IORING_OP_OPENAT).deny_if(fields::open::flags.any_of(std::uint64_t{1} << (x % 22)) && fields::open::mode == y % 512);
     } else if constexpr (I % 6 == 3) {
         const std::array<std::uint32_t, 5> set{a % 97, b % 97, a % 1000, static_cast<std::uint32_t>(x >> 40), b % 7};
-        return rule(IORING_OP_SOCKET).allow_if(socket::type.in(set) || socket::protocol.between(b % 50, b % 50 + a % 9));
+        return rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::type.in(set) || fields::socket::protocol.between(b % 50, b % 50 + a % 9));
     } else if constexpr (I % 6 == 4) {
-        return rule(IORING_OP_OPENAT).allow_if(open::flags < (x & 0xffffffffffull) || open::mode >= y % 4096);
+        return rule(uapi::IORING_OP_OPENAT).allow_if(fields::open::flags < (x & 0xffffffffffull) || fields::open::mode >= y % 4096);
     } else {
-        return rule(IORING_OP_CONNECT)
-            .deny_if(connect::port.between(ringfence::port(static_cast<std::uint16_t>(x % 30000)),
+        return rule(uapi::IORING_OP_CONNECT)
+            .deny_if(fields::connect::port.between(ringfence::port(static_cast<std::uint16_t>(x % 30000)),
                                            ringfence::port(static_cast<std::uint16_t>(x % 30000 + y % 5000))) &&
-                     connect::family != a % 3);
+                     fields::connect::family != a % 3);
     }
 }
 template <std::size_t... I>

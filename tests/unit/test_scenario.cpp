@@ -17,7 +17,7 @@ namespace mk = ringfence::scenario::make;
 using P = sc::program_id;
 
 constexpr int denied = -EACCES;
-constexpr std::uint32_t deny_rest = rf::IO_URING_BPF_FILTER_DENY_REST;
+constexpr std::uint32_t deny_rest = rf::uapi::IO_URING_BPF_FILTER_DENY_REST;
 
 // The cases themselves live in common/liburing_scenarios.hpp (the kernel replay runs them too).
 using sc::liburing_cases;
@@ -57,8 +57,8 @@ TEST_CASE("scenario: every program in the library is what it says", "[scenario]"
 
 TEST_CASE("scenario: the two fork semantics differ exactly where a source writes after sharing", "[scenario]") {
     sc::scenario s;
-    s.steps = {mk::nnp(0), mk::task_filter(0, rf::IORING_OP_SOCKET, P::inet_only), mk::fork(0, 1), mk::ring(0, 0),
-               mk::task_filter(0, rf::IORING_OP_NOP, P::deny_all), mk::ring(1, 1),
+    s.steps = {mk::nnp(0), mk::task_filter(0, rf::uapi::IORING_OP_SOCKET, P::inet_only), mk::fork(0, 1), mk::ring(0, 0),
+               mk::task_filter(0, rf::uapi::IORING_OP_NOP, P::deny_all), mk::ring(1, 1),
                mk::submit(1, mk::nop(), 0), mk::submit(0, mk::nop(), 0)};
     s.kernel = rf::profiles::linux_7_2; // shared_until_child_writes
     const std::vector<int> shared = sc::run(s);
@@ -78,7 +78,7 @@ TEST_CASE("scenario: the model runs as the scenario's kernel line", "[scenario]"
     };
     // socket.type: 7.3 hides SOCK_CLOEXEC, so SOCK_STREAM|SOCK_CLOEXEC is exactly SOCK_STREAM there.
     sc::scenario sock;
-    sock.steps = {mk::nnp(0), mk::ring(0, 0), mk::ring_filter(0, rf::IORING_OP_SOCKET, P::stream_exact),
+    sock.steps = {mk::nnp(0), mk::ring(0, 0), mk::ring_filter(0, rf::uapi::IORING_OP_SOCKET, P::stream_exact),
                   mk::submit(0, mk::socket(2, 1 | 02000000), 0), mk::submit(0, mk::socket(2, 1), 0)};
     for (const rf::kernel_profile* k : {&pr::linux_7_0, &pr::linux_7_1, &pr::linux_7_2})
         CHECK(run_as(sock, *k) == std::vector<int>{0, 0, 0, denied, 0});
@@ -86,7 +86,7 @@ TEST_CASE("scenario: the model runs as the scenario's kernel line", "[scenario]"
 
     // open.flags: 7.0 and 7.1 clear O_EMPTYPATH before the filter sees it.
     sc::scenario open;
-    open.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::IORING_OP_OPENAT, P::deny_emptypath),
+    open.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::uapi::IORING_OP_OPENAT, P::deny_emptypath),
                   mk::submit(0, mk::openat(0400000000), 0), mk::submit(0, mk::openat(0), 0)};
     CHECK(run_as(open, pr::linux_7_0) == std::vector<int>{0, 0, 0, 0});
     CHECK(run_as(open, pr::linux_7_1) == std::vector<int>{0, 0, 0, 0});
@@ -95,7 +95,7 @@ TEST_CASE("scenario: the model runs as the scenario's kernel line", "[scenario]"
 
     // CONNECT: no context on 7.0 and 7.1, so connect.family reads 0 and AF_INET-only denies.
     sc::scenario conn;
-    conn.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::IORING_OP_CONNECT, P::connect_inet_only),
+    conn.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::uapi::IORING_OP_CONNECT, P::connect_inet_only),
                   mk::submit(0, mk::connect_v4(0x7f000001, 80), 0)};
     CHECK(run_as(conn, pr::linux_7_0).back() == denied);
     CHECK(run_as(conn, pr::linux_7_2).back() == 0);
@@ -108,7 +108,7 @@ TEST_CASE("scenario: the model runs as the scenario's kernel line", "[scenario]"
     sc::submission drained_socket = mk::socket(2, 1);
     drained_socket.sqe_flags = rf::sqe_flag::io_drain;
     sc::scenario drain;
-    drain.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::IORING_OP_NOP, P::deny_async),
+    drain.steps = {mk::ring(0, 0), mk::ring_filter(0, rf::uapi::IORING_OP_NOP, P::deny_async),
                    mk::submit(0, drained_socket, 0), mk::submit(0, mk::nop(), 0), mk::submit(0, mk::nop(), 0)};
     for (const rf::kernel_profile* k : {&pr::linux_7_0, &pr::linux_7_1, &pr::linux_7_2})
         CHECK(run_as(drain, *k) == std::vector<int>{0, 0, 0, denied, denied}); // a denial leaves it on
@@ -116,19 +116,19 @@ TEST_CASE("scenario: the model runs as the scenario's kernel line", "[scenario]"
 
     // exec: 7.0 drops task filters in a task that created a ring; the others keep them.
     sc::scenario ex;
-    ex.steps = {mk::nnp(0), mk::ring(0, 0), mk::task_filter(0, rf::IORING_OP_NOP, P::deny_all), mk::exec(0),
+    ex.steps = {mk::nnp(0), mk::ring(0, 0), mk::task_filter(0, rf::uapi::IORING_OP_NOP, P::deny_all), mk::exec(0),
                 mk::ring(0, 1), mk::submit(1, mk::nop(), 0), mk::submit(0, mk::nop(), 0)};
     CHECK(run_as(ex, pr::linux_7_0) == std::vector<int>{0, 0, 0, 0, 0, 0, sc::closed_ring});
     for (const rf::kernel_profile* k : {&pr::linux_7_1, &pr::linux_7_2, &pr::linux_7_3})
         CHECK(run_as(ex, *k) == std::vector<int>{0, 0, 0, 0, 0, denied, sc::closed_ring});
     // A child that never created a ring keeps them on 7.0 too.
     sc::scenario child;
-    child.steps = {mk::nnp(0), mk::ring(0, 0), mk::task_filter(0, rf::IORING_OP_NOP, P::deny_all), mk::fork(0, 1),
+    child.steps = {mk::nnp(0), mk::ring(0, 0), mk::task_filter(0, rf::uapi::IORING_OP_NOP, P::deny_all), mk::fork(0, 1),
                    mk::exec(1), mk::ring(1, 1), mk::submit(1, mk::nop(), 0)};
     CHECK(run_as(child, pr::linux_7_0).back() == denied);
     // Nor does a task whose rings all came before an earlier exec (7.0.13's random-93 on seed 1).
     sc::scenario twice;
-    twice.steps = {mk::nnp(0), mk::ring(0, 0), mk::exec(0), mk::task_filter(0, rf::IORING_OP_NOP, P::deny_all),
+    twice.steps = {mk::nnp(0), mk::ring(0, 0), mk::exec(0), mk::task_filter(0, rf::uapi::IORING_OP_NOP, P::deny_all),
                    mk::exec(0), mk::ring(0, 1), mk::submit(1, mk::nop(), 0)};
     CHECK(run_as(twice, pr::linux_7_0).back() == denied);
 }
@@ -164,7 +164,7 @@ TEST_CASE("scenario: text form round-trips and is readable", "[scenario]") {
     sc::scenario odd = liburing_cases()[0];
     odd.kernel = rf::profiles::linux_7_3;
     odd.kernel.exec_keeps_filters = false;
-    odd.kernel.pdu_sizes[rf::IORING_OP_CONNECT] = 0;
+    odd.kernel.pdu_sizes[rf::uapi::IORING_OP_CONNECT] = 0;
     odd.steps.push_back(mk::exec(1));
     const std::string odd_text = sc::to_text(odd);
     CHECK(odd_text.find("kernel=measured ") != std::string::npos);

@@ -14,6 +14,7 @@
 
 namespace {
 namespace rf = ringfence;
+namespace uapi = ringfence::uapi;
 
 // A fake user address space: bytes at a fixed address.
 struct user_buffer {
@@ -22,16 +23,16 @@ struct user_buffer {
     rf::bounded_memory mem() const { return {base, bytes}; }
 };
 
-user_buffer with_open_how(const rf::open_how& how, std::size_t extra = 0) {
+user_buffer with_open_how(const rf::uapi::open_how& how, std::size_t extra = 0) {
     user_buffer b;
     b.bytes.resize(sizeof(how) + extra);
     std::memcpy(b.bytes.data(), &how, sizeof(how));
     return b;
 }
 
-rf::io_uring_sqe openat2_sqe(const user_buffer& b, std::uint32_t len) {
-    rf::io_uring_sqe s{};
-    s.opcode = rf::IORING_OP_OPENAT2;
+rf::uapi::io_uring_sqe openat2_sqe(const user_buffer& b, std::uint32_t len) {
+    rf::uapi::io_uring_sqe s{};
+    s.opcode = rf::uapi::IORING_OP_OPENAT2;
     s.fd = -100;
     s.off = b.base; // addr2
     s.len = len;
@@ -49,9 +50,9 @@ user_buffer with_sockaddr_in(std::uint32_t host_addr, std::uint16_t host_port) {
     return b;
 }
 
-rf::io_uring_sqe connect_sqe(const user_buffer& b, std::uint64_t len) {
-    rf::io_uring_sqe s{};
-    s.opcode = rf::IORING_OP_CONNECT;
+rf::uapi::io_uring_sqe connect_sqe(const user_buffer& b, std::uint64_t len) {
+    rf::uapi::io_uring_sqe s{};
+    s.opcode = rf::uapi::IORING_OP_CONNECT;
     s.fd = 3;
     s.addr = b.base;
     s.off = len; // addr2: liburing's io_uring_prep_connect puts addrlen here
@@ -66,18 +67,18 @@ bool pdu_is_zero(const rf::bpf_ctx& c, std::size_t from = 0) {
 } // namespace
 
 TEST_CASE("sqe: layout matches the kernel's struct io_uring_sqe", "[sqe]") {
-    STATIC_REQUIRE(sizeof(rf::io_uring_sqe) == 64);
-    STATIC_REQUIRE(offsetof(rf::io_uring_sqe, user_data) == 32);
-    STATIC_REQUIRE(offsetof(rf::io_uring_sqe, splice_fd_in) == 44);
+    STATIC_REQUIRE(sizeof(rf::uapi::io_uring_sqe) == 64);
+    STATIC_REQUIRE(offsetof(rf::uapi::io_uring_sqe, user_data) == 32);
+    STATIC_REQUIRE(offsetof(rf::uapi::io_uring_sqe, splice_fd_in) == 44);
 #if __has_include(<linux/io_uring.h>)
     ::io_uring_sqe sys{};
-    sys.opcode = IORING_OP_SOCKET;
+    sys.opcode = uapi::IORING_OP_SOCKET;
     sys.fd = AF_INET6;
     sys.off = SOCK_DGRAM;
     sys.len = 17;
     sys.user_data = 0x1122334455667788ull;
-    const rf::io_uring_sqe mine = rf::from_system(sys);
-    CHECK(mine.opcode == rf::IORING_OP_SOCKET);
+    const rf::uapi::io_uring_sqe mine = rf::from_system(sys);
+    CHECK(mine.opcode == rf::uapi::IORING_OP_SOCKET);
     CHECK(mine.fd == AF_INET6);
     CHECK(mine.off == SOCK_DGRAM);
     CHECK(mine.len == 17);
@@ -89,8 +90,8 @@ TEST_CASE("sqe: layout matches the kernel's struct io_uring_sqe", "[sqe]") {
 }
 
 TEST_CASE("sqe: every opcode gets opcode, masked sqe_flags and user_data; the rest is zero", "[sqe]") {
-    rf::io_uring_sqe s{};
-    s.opcode = rf::IORING_OP_READ;
+    rf::uapi::io_uring_sqe s{};
+    s.opcode = rf::uapi::IORING_OP_READ;
     s.flags = rf::sqe_flag::io_link | rf::sqe_flag::async;
     s.user_data = 0xdeadbeefcafef00dull;
     s.fd = 5;
@@ -99,18 +100,18 @@ TEST_CASE("sqe: every opcode gets opcode, masked sqe_flags and user_data; the re
     s.addr = 0x1234;
     const rf::ctx_result r = rf::make_ctx(s);
     REQUIRE(r);
-    CHECK(r.ctx.opcode == rf::IORING_OP_READ);
+    CHECK(r.ctx.opcode == rf::uapi::IORING_OP_READ);
     CHECK(r.ctx.sqe_flags == (rf::sqe_flag::io_link | rf::sqe_flag::async));
     CHECK(r.ctx.user_data == 0xdeadbeefcafef00dull);
     CHECK(r.ctx.pdu_size == 0);
     CHECK(pdu_is_zero(r.ctx));
-    CHECK(r.ctx == rf::bpf_ctx::for_opcode(rf::IORING_OP_READ, 0xdeadbeefcafef00dull,
+    CHECK(r.ctx == rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_READ, 0xdeadbeefcafef00dull,
                                            rf::sqe_flag::io_link | rf::sqe_flag::async));
 }
 
 TEST_CASE("sqe: invalid opcodes and flags fail before any context", "[sqe]") {
-    rf::io_uring_sqe s = rf::prep::nop();
-    s.opcode = rf::IORING_OP_LAST;
+    rf::uapi::io_uring_sqe s = rf::prep::nop();
+    s.opcode = rf::uapi::IORING_OP_LAST;
     CHECK(rf::make_ctx(s).error == rf::sqe_errc::invalid_opcode);
     CHECK(rf::make_ctx(s).errno_value() == -EINVAL);
     s = rf::prep::nop();
@@ -121,7 +122,7 @@ TEST_CASE("sqe: invalid opcodes and flags fail before any context", "[sqe]") {
 }
 
 TEST_CASE("sqe: SOCKET takes family from fd, type from off, protocol from len", "[sqe]") {
-    rf::io_uring_sqe s = rf::prep::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    rf::uapi::io_uring_sqe s = rf::prep::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     s.user_data = 9;
     const rf::ctx_result r = rf::make_ctx(s);
     REQUIRE(r);
@@ -134,7 +135,7 @@ TEST_CASE("sqe: SOCKET takes family from fd, type from off, protocol from len", 
 }
 
 TEST_CASE("sqe: SOCKET prep errors come before the filters", "[sqe]") {
-    rf::io_uring_sqe s = rf::prep::socket(AF_INET, SOCK_STREAM, 0);
+    rf::uapi::io_uring_sqe s = rf::prep::socket(AF_INET, SOCK_STREAM, 0);
     s.addr = 1;
     CHECK(rf::make_ctx(s).error == rf::sqe_errc::invalid_field);
     s = rf::prep::socket(AF_INET, SOCK_STREAM | 0x100, 0); // an unknown type flag
@@ -186,7 +187,7 @@ TEST_CASE("sqe: OPENAT flags and mode as build_open_how() keeps them", "[sqe]") 
         CHECK(rf::make_ctx(rf::prep::openat(-100, "/x", of::path | of::creat, 0)).ctx.sqe_flags == 0);
     }
     SECTION("prep errors") {
-        rf::io_uring_sqe s = rf::prep::openat(-100, "/x", 0, 0);
+        rf::uapi::io_uring_sqe s = rf::prep::openat(-100, "/x", 0, 0);
         s.flags = rf::sqe_flag::fixed_file;
         CHECK(rf::make_ctx(s).errno_value() == -EBADF);
         s = rf::prep::openat(-100, "/x", of::cloexec, 0);
@@ -200,18 +201,18 @@ TEST_CASE("sqe: OPENAT flags and mode as build_open_how() keeps them", "[sqe]") 
 
 TEST_CASE("sqe: OPENAT2 reads struct open_how at addr2, len bytes", "[sqe]") {
     namespace of = rf::open_flag;
-    const rf::open_how how{of::directory | of::cloexec, 0, 0x10 /* RESOLVE_IN_ROOT */};
+    const rf::uapi::open_how how{of::directory | of::cloexec, 0, 0x10 /* RESOLVE_IN_ROOT */};
     SECTION("exactly 24 bytes") {
         const user_buffer b = with_open_how(how);
         const rf::ctx_result r = rf::make_ctx(openat2_sqe(b, 24), b.mem());
         REQUIRE(r);
-        CHECK(r.ctx.opcode == rf::IORING_OP_OPENAT2);
+        CHECK(r.ctx.opcode == rf::uapi::IORING_OP_OPENAT2);
         CHECK(r.ctx.pdu_size == 24);
         CHECK(r.ctx.get(rf::fields::open_flags) == (of::directory | of::cloexec | of::largefile));
         CHECK(r.ctx.get(rf::fields::open_resolve) == 0x10);
     }
     SECTION("openat2 keeps flags and mode as given (they are validated later)") {
-        const rf::open_how odd{0x40000000u, 0xffff, 0};
+        const rf::uapi::open_how odd{0x40000000u, 0xffff, 0};
         const user_buffer b = with_open_how(odd);
         const rf::ctx_result r = rf::make_ctx(openat2_sqe(b, 24), b.mem());
         REQUIRE(r);
@@ -243,7 +244,7 @@ TEST_CASE("sqe: OPENAT2 reads struct open_how at addr2, len bytes", "[sqe]") {
     SECTION("memory that cannot be read is -EFAULT") {
         const user_buffer b = with_open_how(how);
         CHECK(rf::make_ctx(openat2_sqe(b, 25), b.mem()).error == rf::sqe_errc::bad_address); // one past the end
-        rf::io_uring_sqe s = openat2_sqe(b, 24);
+        rf::uapi::io_uring_sqe s = openat2_sqe(b, 24);
         s.off = 0x1000;
         CHECK(rf::make_ctx(s, b.mem()).errno_value() == -EFAULT);
         s.off = 0;
@@ -331,7 +332,7 @@ TEST_CASE("sqe: CONNECT takes the sockaddr at addr, its length from addr2", "[sq
         user_buffer b = with_sockaddr_in(1, 1);
         b.bytes.resize(8);
         CHECK(rf::make_ctx(connect_sqe(b, 16), b.mem()).errno_value() == -EFAULT);
-        rf::io_uring_sqe s = connect_sqe(b, 8);
+        rf::uapi::io_uring_sqe s = connect_sqe(b, 8);
         s.len = 1;
         CHECK(rf::make_ctx(s, b.mem()).error == rf::sqe_errc::invalid_field);
         s = connect_sqe(b, 8);

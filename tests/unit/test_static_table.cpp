@@ -78,15 +78,15 @@ constexpr rf::insn jumps[] = {
     rf::stmt(bpf::ret | bpf::k, 3),
 };
 
-using socket_policy = rf::static_table<rf::make_static_filter(rf::IORING_OP_SOCKET, inet_only),
-                                       rf::make_static_filter(rf::IORING_OP_SOCKET, tcp_only)>;
-using mixed_policy = rf::static_table<rf::make_static_filter(rf::IORING_OP_SOCKET, inet_only),
-                                      rf::make_static_filter(rf::IORING_OP_NOP, alu_mix),
-                                      rf::make_static_filter(rf::IORING_OP_OPENAT, jumps),
-                                      rf::make_static_filter(rf::IORING_OP_READ, allow_all,
-                                                             rf::IO_URING_BPF_FILTER_DENY_REST),
-                                      rf::make_static_filter(rf::IORING_OP_WRITE, allow_all),
-                                      rf::make_static_filter(rf::IORING_OP_SOCKET, tcp_only)>;
+using socket_policy = rf::static_table<rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, inet_only),
+                                       rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, tcp_only)>;
+using mixed_policy = rf::static_table<rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, inet_only),
+                                      rf::make_static_filter(rf::uapi::IORING_OP_NOP, alu_mix),
+                                      rf::make_static_filter(rf::uapi::IORING_OP_OPENAT, jumps),
+                                      rf::make_static_filter(rf::uapi::IORING_OP_READ, allow_all,
+                                                             rf::uapi::IO_URING_BPF_FILTER_DENY_REST),
+                                      rf::make_static_filter(rf::uapi::IORING_OP_WRITE, allow_all),
+                                      rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, tcp_only)>;
 
 rf::bpf_ctx random_ctx(std::mt19937_64& g, std::uint8_t op) {
     rf::bpf_ctx c;
@@ -109,13 +109,13 @@ rf::filter_table dynamic_copy() {
 } // namespace
 
 TEST_CASE("static_table: each compiled filter returns what the interpreter returns", "[static_table]") {
-    constexpr auto f_alu = rf::make_static_filter(rf::IORING_OP_NOP, alu_mix);
-    constexpr auto f_jumps = rf::make_static_filter(rf::IORING_OP_OPENAT, jumps);
-    constexpr auto f_inet = rf::make_static_filter(rf::IORING_OP_SOCKET, inet_only);
+    constexpr auto f_alu = rf::make_static_filter(rf::uapi::IORING_OP_NOP, alu_mix);
+    constexpr auto f_jumps = rf::make_static_filter(rf::uapi::IORING_OP_OPENAT, jumps);
+    constexpr auto f_inet = rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, inet_only);
     std::mt19937_64 g(20261127);
     int zero_alu = 0, zero_jumps = 0;
     for (int i = 0; i < 20000; ++i) {
-        const rf::bpf_ctx c = random_ctx(g, rf::IORING_OP_NOP);
+        const rf::bpf_ctx c = random_ctx(g, rf::uapi::IORING_OP_NOP);
         const std::uint32_t a = rf::detail::exec_filter<f_alu>(c);
         REQUIRE(a == rf::run(alu_mix, c));
         zero_alu += a == 0;
@@ -156,33 +156,33 @@ TEST_CASE("static_table: chains run newest first and every filter must allow", "
     CHECK(socket_policy::check(rf::bpf_ctx::socket(2, 1, 0)) == 0);
     CHECK(socket_policy::check(rf::bpf_ctx::socket(2, 2, 0)) == -EACCES);
     CHECK(socket_policy::check(rf::bpf_ctx::socket(10, 1, 0)) == -EACCES);
-    CHECK(socket_policy::chain_length(rf::IORING_OP_SOCKET) == 2);
-    using loosen = rf::static_table<rf::make_static_filter(rf::IORING_OP_NOP, deny_all),
-                                    rf::make_static_filter(rf::IORING_OP_NOP, allow_all)>;
-    CHECK(loosen::check(rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP)) == -EACCES);
+    CHECK(socket_policy::chain_length(rf::uapi::IORING_OP_SOCKET) == 2);
+    using loosen = rf::static_table<rf::make_static_filter(rf::uapi::IORING_OP_NOP, deny_all),
+                                    rf::make_static_filter(rf::uapi::IORING_OP_NOP, allow_all)>;
+    CHECK(loosen::check(rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_NOP)) == -EACCES);
 }
 
 TEST_CASE("static_table: DENY_REST marks only opcodes empty at that point", "[static_table]") {
     // WRITE's filter comes after READ's DENY_REST: it runs, but WRITE stays denied.
-    CHECK(mixed_policy::deny_marker(rf::IORING_OP_WRITE));
-    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::IORING_OP_WRITE)) == -EACCES);
-    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::IORING_OP_READ)) == 0);
-    CHECK_FALSE(mixed_policy::deny_marker(rf::IORING_OP_SOCKET));
+    CHECK(mixed_policy::deny_marker(rf::uapi::IORING_OP_WRITE));
+    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_WRITE)) == -EACCES);
+    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_READ)) == 0);
+    CHECK_FALSE(mixed_policy::deny_marker(rf::uapi::IORING_OP_SOCKET));
     CHECK(mixed_policy::check(rf::bpf_ctx::socket(2, 1, 0)) == 0);
-    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::IORING_OP_FSYNC)) == -EACCES);
+    CHECK(mixed_policy::check(rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_FSYNC)) == -EACCES);
 }
 
 TEST_CASE("static_table fast path: no context for unfiltered or marked opcodes", "[static_table][fast_path]") {
     int calls = 0;
     auto make = [&calls] {
         ++calls;
-        return rf::bpf_ctx::for_opcode(rf::IORING_OP_NOP);
+        return rf::bpf_ctx::for_opcode(rf::uapi::IORING_OP_NOP);
     };
-    CHECK(socket_policy::check(rf::IORING_OP_NOP, make) == 0);
+    CHECK(socket_policy::check(rf::uapi::IORING_OP_NOP, make) == 0);
     CHECK(socket_policy::check(250, make) == 0);
-    CHECK(mixed_policy::check(rf::IORING_OP_FSYNC, make) == -EACCES);
+    CHECK(mixed_policy::check(rf::uapi::IORING_OP_FSYNC, make) == -EACCES);
     CHECK(calls == 0);
-    CHECK(socket_policy::check(rf::IORING_OP_SOCKET, [&calls] {
+    CHECK(socket_policy::check(rf::uapi::IORING_OP_SOCKET, [&calls] {
         ++calls;
         return rf::bpf_ctx::socket(2, 1, 0);
     }) == 0);
@@ -198,7 +198,7 @@ TEST_CASE("static_table: programs built by the builder's shrink() fit too", "[st
         p.push_back(rf::stmt(bpf::ret | bpf::k, 0));
         return p;
     }>();
-    using no_inet6 = rf::static_table<rf::make_static_filter(rf::IORING_OP_SOCKET, small)>;
+    using no_inet6 = rf::static_table<rf::make_static_filter(rf::uapi::IORING_OP_SOCKET, small)>;
     STATIC_REQUIRE(no_inet6::check(rf::bpf_ctx::socket(10, 1, 0)) == -EACCES);
     CHECK(no_inet6::check(rf::bpf_ctx::socket(2, 1, 0)) == 0);
 }

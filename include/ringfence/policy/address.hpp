@@ -27,9 +27,9 @@ enum class policy_errc : std::uint8_t {
     none,
     opcode_beyond_last,        // rule(301)
     field_not_in_context,      // socket.family in an OPENAT rule
-    constant_wider_than_field, // sqe::flags == 0x110
-    constant_negative,         // socket::family == -1
-    bits_outside_mask,         // (open::flags & O_ACCMODE).any_of(O_CREAT)
+    constant_wider_than_field, // fields::sqe::flags == 0x110
+    constant_negative,         // fields::socket::family == -1
+    bits_outside_mask,         // (fields::open::flags & O_ACCMODE).any_of(O_CREAT)
     no_bits,                   // any_of(0), none_of(0), all_of(0)
     empty_range,               // between(hi, lo)
     port_beyond_65535,         // port(70000)

@@ -1,19 +1,19 @@
 // ringfence/policy/condition.hpp - typed field handles whose operators build conditions, as values.
 //
 //   using namespace ringfence;
-//   constexpr auto tcp_ip = socket::family.in({AF_INET, AF_INET6}) && (socket::type & 0xf) == SOCK_STREAM;
-//   constexpr auto no_create = open::flags.none_of(O_CREAT | O_TMPFILE);
-//   constexpr auto local_web = connect::v4_addr == ipv4("127.0.0.0/8") && connect::port.between(port(8000), port(8999));
+//   constexpr auto tcp_ip = fields::socket::family.in({AF_INET, AF_INET6}) && (fields::socket::type & 0xf) == SOCK_STREAM;
+//   constexpr auto no_create = fields::open::flags.none_of(O_CREAT | O_TMPFILE);
+//   constexpr auto local_web = fields::connect::v4_addr == ipv4("127.0.0.0/8") && fields::connect::port.between(port(8000), port(8999));
 //
 // A condition is a fixed-size array of nodes in postfix order plus the members
 // of its sets; `a && b` concatenates, so its size is the sum of the parts.
 // The type only carries those two sizes, never the structure.
 //
 // Type errors are compile errors that say what is wrong:
-//   socket::family == 0x100000002ull   -> a 64-bit constant cannot be compared with a narrower field
-//   connect::port == 443               -> connect::port is in network byte order: use ringfence::port(443)
-//   connect::v4_addr == 0x7f000001     -> use ringfence::ipv4(127, 0, 0, 1)
-//   connect::v4_addr < ipv4(...)       -> addresses compare with ==, != and in() only
+//   fields::socket::family == 0x100000002ull   -> a 64-bit constant cannot be compared with a narrower field
+//   fields::connect::port == 443               -> fields::connect::port is in network byte order: use ringfence::port(443)
+//   fields::connect::v4_addr == 0x7f000001     -> use ringfence::ipv4(127, 0, 0, 1)
+//   fields::connect::v4_addr < ipv4(...)       -> addresses compare with ==, != and in() only
 // Whether a field exists in a rule's context (socket.family in an OPENAT rule)
 // is checked when the rule is made (ringfence/policy.hpp).
 #pragma once
@@ -241,7 +241,7 @@ struct int_field {
         if constexpr (integer_like<T>)
             static_assert(sizeof(T) * 8 <= (Bits < 32 ? 32 : Bits),
                           "ringfence::policy: a 64-bit constant cannot be compared with a field narrower than 64 "
-                          "bits (socket.*, connect.family, sqe::flags); use a 32-bit value");
+                          "bits (socket.*, connect.family, sqe.flags); use a 32-bit value");
     }
     // The constant, checked against the field's width and the mask.
     template <class T>
@@ -367,7 +367,7 @@ struct port_field {
     }
 
 #define RINGFENCE_PORT_MESSAGE                                                                                   \
-    "ringfence::connect::port is in network byte order: compare it with ringfence::port(443), not with a plain " \
+    "ringfence::fields::connect::port is in network byte order: compare it with ringfence::port(443), not with a plain " \
     "number"
     RINGFENCE_POLICY_REJECT(==, RINGFENCE_PORT_MESSAGE)
     RINGFENCE_POLICY_REJECT(!=, RINGFENCE_PORT_MESSAGE)
@@ -416,7 +416,7 @@ struct v4_field {
     }
 
 #define RINGFENCE_V4_MESSAGE                                                                                     \
-    "ringfence::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
+    "ringfence::fields::connect::v4_addr is in network byte order: compare it with ringfence::ipv4(127, 0, 0, 1) or "    \
     "ringfence::ipv4(\"10.0.0.0/8\"), not with a plain number"
 #define RINGFENCE_ORDER_MESSAGE                                                                                  \
     "ringfence::connect: addresses are compared with ==, != and in(), not ordered"
@@ -475,7 +475,7 @@ struct v6_field {
     }
 
 #define RINGFENCE_V6_MESSAGE                                                                                     \
-    "ringfence::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
+    "ringfence::fields::connect::v6_addr is in network byte order: compare it with ringfence::ipv6(\"::1\"), not with a " \
     "plain number"
     template <class T>
     constexpr condition<1, 0> operator==(T) const requires integer_like<T> {
@@ -499,18 +499,18 @@ struct v6_field {
 } // namespace detail
 
 // The fields a policy can test, by the kernel's names.
-namespace socket {
+namespace fields::socket {
 inline constexpr detail::int_field<32> family{detail::socket_family_index};
 inline constexpr detail::int_field<32> type{detail::socket_type_index};
 inline constexpr detail::int_field<32> protocol{detail::socket_protocol_index};
-} // namespace socket
-namespace open {
+} // namespace fields::socket
+namespace fields::open {
 inline constexpr detail::int_field<64> flags{detail::open_flags_index};
 inline constexpr detail::int_field<64> mode{detail::open_mode_index};
 inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
-} // namespace open
+} // namespace fields::open
 namespace detail {
-// connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
+// fields::connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
 // same address as IPv4-mapped IPv6 (::ffff:a.b.c.d, AF_INET6), which reaches
 // the same IPv4 host through a dual-stack socket.
 struct v4_or_mapped_field {
@@ -533,7 +533,7 @@ struct v4_or_mapped_field {
 };
 } // namespace detail
 
-namespace connect {
+namespace fields::connect {
 inline constexpr detail::int_field<32> family{detail::connect_family_index};
 inline constexpr detail::port_field port{detail::connect_port_index};
 // Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
@@ -541,11 +541,11 @@ inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
 inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
 // An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
 inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
-} // namespace connect
+} // namespace fields::connect
 // Fields every opcode's context has.
-namespace sqe {
+namespace fields::sqe {
 inline constexpr detail::int_field<8> flags{detail::sqe_flags_index};
 inline constexpr detail::int_field<64> user_data{detail::user_data_index};
-} // namespace sqe
+} // namespace fields::sqe
 
 } // namespace ringfence

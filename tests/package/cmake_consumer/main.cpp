@@ -12,8 +12,8 @@ int main() {
     static_assert(ringfence::verify(deny));
     const auto ctx = ringfence::bpf_ctx::socket(2, 1, 0);
     constexpr auto inet_only = ringfence::policy{
-        ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if(ringfence::socket::family == 2u)}.otherwise(ringfence::deny);
-    constexpr auto f = ringfence::compile(inet_only, ringfence::IORING_OP_SOCKET);
+        ringfence::rule(ringfence::uapi::IORING_OP_SOCKET).allow_if(ringfence::fields::socket::family == 2u)}.otherwise(ringfence::deny);
+    constexpr auto f = ringfence::compile(inet_only, ringfence::uapi::IORING_OP_SOCKET);
     static_assert(f.ok() && f.prog.size() == 4);
     return ringfence::run(deny, ctx) == 0 && decide(ctx) == 1 && ringfence::run(f.prog, ctx) == 1 &&
                    decide_by_policy(ctx) == 1

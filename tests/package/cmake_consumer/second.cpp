@@ -10,7 +10,7 @@ std::uint32_t decide(const ringfence::bpf_ctx& ctx) {
 
 std::uint32_t decide_by_policy(const ringfence::bpf_ctx& ctx) {
     constexpr auto tcp = ringfence::policy{
-        ringfence::rule(ringfence::IORING_OP_SOCKET).allow_if((ringfence::socket::type & 0xfu) == 1u)}.otherwise(ringfence::deny);
-    constexpr auto f = ringfence::compile(tcp, ringfence::IORING_OP_SOCKET);
+        ringfence::rule(ringfence::uapi::IORING_OP_SOCKET).allow_if((ringfence::fields::socket::type & 0xfu) == 1u)}.otherwise(ringfence::deny);
+    constexpr auto f = ringfence::compile(tcp, ringfence::uapi::IORING_OP_SOCKET);
     return ringfence::run(f.prog, ctx);
 }
