@@ -593,14 +593,11 @@ private:
             if (!is_addr) return negate(n);
             // An address test holds only for its family, `not in` too: outside
             // the set over that family, as the DSL's not_in() (and != ) means.
-            cond_node family;
-            family.kind = node_kind::atom;
-            family.field = ringfence::detail::connect_family_index;
-            family.op = atom_op::eq;
-            family.mask = u128{0, 0xffffffffu};
-            family.value = u128{0, ringfence::detail::family_of_address(atom.field)};
+            // The family test is the DSL's own atom, not a copy of it.
+            const auto family = ringfence::detail::int_field<32>{ringfence::detail::connect_family_index} ==
+                                ringfence::detail::family_of_address(atom.field);
             const std::uint16_t outside = negate(n);
-            return join(outside, push(family), node_kind::and_);
+            return join(outside, push(family.nodes[0]), node_kind::and_);
         }
         if (w == "any" || w == "none" || w == "all") {
             if (!is_int) {

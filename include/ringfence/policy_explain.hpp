@@ -57,8 +57,9 @@ struct policy_explanation {
 template <std::size_t R, std::size_t N, std::size_t M>
 policy_explanation<R> explain(const policy<R, N, M>& p, const bpf_ctx& ctx) {
     policy_explanation<R> e;
-    e.decision = ringfence::evaluate(p, ctx);
+    // One walk of the rules: the deciding rule gives the decision (evaluate()'s).
     e.rule = ringfence::deciding_rule(p, ctx);
+    e.decision = e.rule < R ? p.rules_[e.rule].act : p.default_action();
     if (e.rule < R) e.rule_name = p.rules_[e.rule].name.empty() ? detail::unnamed_rule : p.rules_[e.rule].name;
     const compiled<R> c = ringfence::compile(p, ctx.opcode);
     if (!c.ok()) {
