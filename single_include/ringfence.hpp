@@ -2193,6 +2193,168 @@ static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8)
 
 } // namespace ringfence
 
+// ringfence/field.hpp - the fields of the io_uring filter context, each described once.
+//
+//   const ringfence::field& f = ringfence::fields::socket_family;   // by its C++ name
+//   const ringfence::field* g = ringfence::fields::find("connect.port");   // by its policy name
+//   static_assert(ringfence::fields::find("sqe.flags") == &ringfence::fields::sqe_flags);
+//
+// fields::all is the one table every layer reads: the builder (load, jump_if),
+// the policy DSL (fields::named<"open.flags">, fields::open::flags), the policy
+// text (`open.flags any O_CREAT`), the CLI's `--field`, the disassembler's names
+// and the field table of docs/policy-format.md (`ringfence fields` prints it, a
+// test compares the two). A row says where the field is (offset, size), how its
+// bytes are encoded (kind: width and byte order), which opcodes' contexts have it
+// (scope), and what a policy may compare it with (test). A new row is a new field
+// everywhere; a named reference below is only a C++ spelling for it.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ringfence {
+
+// How a field's value is encoded in the context.
+enum class field_kind : std::uint8_t {
+    u8,      // one byte
+    u32,     // native-order 32-bit word
+    u64,     // native-order 64-bit value: two words
+    be16,    // network-order 16-bit value (a port)
+    be32,    // network-order 32-bit value (an IPv4 address)
+    bytes16, // 16 bytes in network order (an IPv6 address)
+};
+
+// Which opcodes' contexts carry a field: every opcode's, or one member of the union.
+enum class field_scope : std::uint8_t { any, socket, open, connect };
+
+// What a policy may compare a field with.
+enum class field_test : std::uint8_t {
+    none,    // nothing: a rule's opcode decides which rules apply (opcode), or it is the kernel's bookkeeping (pdu_size)
+    integer, // integer constants: ==, <, ranges, sets, masks and bit tests
+    port,    // ringfence::port values (a network-order port)
+    ipv4,    // ringfence::ipv4 addresses and prefixes; the test holds only when connect.family is `family`
+    ipv6,    // ringfence::ipv6 addresses and prefixes; likewise
+};
+
+// One field of the context. Fields are values: pass them to the builder, to
+// bpf_ctx::get/set and to policies.
+struct field {
+    const char* name;    // as in the kernel's struct, union members prefixed: "socket.family"
+    std::uint8_t offset; // byte offset in the 40-byte context
+    std::uint8_t size;   // bytes
+    field_kind kind;
+    field_scope scope;
+    field_test test = field_test::integer;
+    const char* alias = nullptr; // a second spelling the policy DSL and text use ("sqe.flags")
+    std::uint32_t family = 0;    // an address field: the connect.family whose address these bytes are
+
+    constexpr bool is_network_order() const noexcept {
+        return kind == field_kind::be16 || kind == field_kind::be32 || kind == field_kind::bytes16;
+    }
+    // Whether a policy may test it.
+    constexpr bool testable() const noexcept { return test != field_test::none; }
+    friend constexpr bool operator==(const field& a, const field& b) noexcept {
+        return a.offset == b.offset && a.size == b.size && a.kind == b.kind && a.scope == b.scope;
+    }
+};
+
+namespace fields {
+
+// The table. AF_INET is 2 and AF_INET6 is 10 on every Linux architecture.
+inline constexpr field all[] = {
+    {"user_data", 0, 8, field_kind::u64, field_scope::any, field_test::integer, "sqe.user_data"},
+    {"opcode", 8, 1, field_kind::u8, field_scope::any, field_test::none},
+    {"sqe_flags", 9, 1, field_kind::u8, field_scope::any, field_test::integer, "sqe.flags"},
+    {"pdu_size", 10, 1, field_kind::u8, field_scope::any, field_test::none},
+    {"socket.family", 16, 4, field_kind::u32, field_scope::socket},
+    {"socket.type", 20, 4, field_kind::u32, field_scope::socket},
+    {"socket.protocol", 24, 4, field_kind::u32, field_scope::socket},
+    {"open.flags", 16, 8, field_kind::u64, field_scope::open},
+    {"open.mode", 24, 8, field_kind::u64, field_scope::open},
+    {"open.resolve", 32, 8, field_kind::u64, field_scope::open},
+    {"connect.family", 16, 4, field_kind::u32, field_scope::connect},
+    {"connect.port", 20, 2, field_kind::be16, field_scope::connect, field_test::port},
+    {"connect.v4_addr", 24, 4, field_kind::be32, field_scope::connect, field_test::ipv4, nullptr, 2},
+    {"connect.v6_addr", 24, 16, field_kind::bytes16, field_scope::connect, field_test::ipv6, nullptr, 10},
+};
+inline constexpr std::size_t count = sizeof(all) / sizeof(all[0]);
+
+// The index in `all` of the field with this name or alias; `count` when there is none.
+constexpr std::size_t index_of(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < count; ++i)
+        if (name == all[i].name || (all[i].alias && name == all[i].alias)) return i;
+    return count;
+}
+// The index in `all` of this row (compared by address, so a hand-made field is `count`).
+constexpr std::size_t index_of(const field& f) noexcept {
+    for (std::size_t i = 0; i < count; ++i)
+        if (&f == &all[i]) return i;
+    return count;
+}
+// The field with this name or alias, or nullptr.
+constexpr const field* find(std::string_view name) noexcept {
+    const std::size_t i = index_of(name);
+    return i < count ? &all[i] : nullptr;
+}
+
+// C++ spellings of the rows (a name missing from the table does not compile).
+inline constexpr const field& user_data = all[index_of("user_data")];
+inline constexpr const field& opcode = all[index_of("opcode")];
+inline constexpr const field& sqe_flags = all[index_of("sqe_flags")];
+inline constexpr const field& pdu_size = all[index_of("pdu_size")];
+inline constexpr const field& socket_family = all[index_of("socket.family")];
+inline constexpr const field& socket_type = all[index_of("socket.type")];
+inline constexpr const field& socket_protocol = all[index_of("socket.protocol")];
+inline constexpr const field& open_flags = all[index_of("open.flags")];
+inline constexpr const field& open_mode = all[index_of("open.mode")];
+inline constexpr const field& open_resolve = all[index_of("open.resolve")];
+inline constexpr const field& connect_family = all[index_of("connect.family")];
+inline constexpr const field& connect_port = all[index_of("connect.port")];
+inline constexpr const field& connect_v4_addr = all[index_of("connect.v4_addr")];
+inline constexpr const field& connect_v6_addr = all[index_of("connect.v6_addr")];
+
+} // namespace fields
+
+// Which member of the union an opcode's context has.
+constexpr field_scope scope_of(unsigned op) noexcept {
+    switch (op) {
+    case uapi::IORING_OP_SOCKET: return field_scope::socket;
+    case uapi::IORING_OP_OPENAT:
+    case uapi::IORING_OP_OPENAT2: return field_scope::open;
+    case uapi::IORING_OP_CONNECT: return field_scope::connect;
+    default: return field_scope::any;
+    }
+}
+
+// The pdu size the 7.2 kernel reports for an opcode (0: no per-opcode data).
+constexpr std::uint8_t expected_pdu_size(unsigned op) noexcept {
+    switch (scope_of(op)) {
+    case field_scope::socket: return 12;
+    case field_scope::open:
+    case field_scope::connect: return 24;
+    default: return 0;
+    }
+}
+
+// Whether a field is in the context of an opcode.
+constexpr bool field_applies(const field& f, unsigned op) noexcept {
+    return f.scope == field_scope::any || f.scope == scope_of(op);
+}
+
+// The name of a scope, as the docs and the CLI print it.
+constexpr const char* scope_name(field_scope s) noexcept {
+    switch (s) {
+    case field_scope::any: return "any";
+    case field_scope::socket: return "socket";
+    case field_scope::open: return "open";
+    case field_scope::connect: return "connect";
+    }
+    return "?";
+}
+
+} // namespace ringfence
+
 // ringfence/context.hpp - the 40-byte context an io_uring filter sees, and its fields by name.
 //
 //   constexpr auto ctx = ringfence::bpf_ctx::socket(AF_INET, SOCK_STREAM, 0);
@@ -2218,85 +2380,6 @@ static_assert(sizeof(io_uring_bpf) == 72 && offsetof(io_uring_bpf, filter) == 8)
 
 namespace ringfence {
 
-// How a field's value is encoded in the context.
-enum class field_kind : std::uint8_t {
-    u8,      // one byte
-    u32,     // native-order 32-bit word
-    u64,     // native-order 64-bit value: two words
-    be16,    // network-order 16-bit value (a port)
-    be32,    // network-order 32-bit value (an IPv4 address)
-    bytes16, // 16 bytes in network order (an IPv6 address)
-};
-
-// Which opcodes' contexts carry a field.
-enum class field_scope : std::uint8_t { any, socket, open, connect };
-
-// A named field of the context. Fields are values: pass them to the builder,
-// to bpf_ctx::get/set and to policies.
-struct field {
-    const char* name;
-    std::uint8_t offset; // byte offset in the 40-byte context
-    std::uint8_t size;   // bytes
-    field_kind kind;
-    field_scope scope;
-
-    constexpr bool is_network_order() const noexcept {
-        return kind == field_kind::be16 || kind == field_kind::be32 || kind == field_kind::bytes16;
-    }
-    friend constexpr bool operator==(const field& a, const field& b) noexcept {
-        return a.offset == b.offset && a.size == b.size && a.kind == b.kind && a.scope == b.scope;
-    }
-};
-
-// The context's fields, named as in the kernel's struct (union members prefixed).
-namespace fields {
-inline constexpr field user_data{"user_data", 0, 8, field_kind::u64, field_scope::any};
-inline constexpr field opcode{"opcode", 8, 1, field_kind::u8, field_scope::any};
-inline constexpr field sqe_flags{"sqe_flags", 9, 1, field_kind::u8, field_scope::any};
-inline constexpr field pdu_size{"pdu_size", 10, 1, field_kind::u8, field_scope::any};
-inline constexpr field socket_family{"socket.family", 16, 4, field_kind::u32, field_scope::socket};
-inline constexpr field socket_type{"socket.type", 20, 4, field_kind::u32, field_scope::socket};
-inline constexpr field socket_protocol{"socket.protocol", 24, 4, field_kind::u32, field_scope::socket};
-inline constexpr field open_flags{"open.flags", 16, 8, field_kind::u64, field_scope::open};
-inline constexpr field open_mode{"open.mode", 24, 8, field_kind::u64, field_scope::open};
-inline constexpr field open_resolve{"open.resolve", 32, 8, field_kind::u64, field_scope::open};
-inline constexpr field connect_family{"connect.family", 16, 4, field_kind::u32, field_scope::connect};
-inline constexpr field connect_port{"connect.port", 20, 2, field_kind::be16, field_scope::connect};
-inline constexpr field connect_v4_addr{"connect.v4_addr", 24, 4, field_kind::be32, field_scope::connect};
-inline constexpr field connect_v6_addr{"connect.v6_addr", 24, 16, field_kind::bytes16, field_scope::connect};
-
-inline constexpr field all[] = {user_data,     opcode,          sqe_flags,   pdu_size,
-                                socket_family, socket_type,     socket_protocol,
-                                open_flags,    open_mode,       open_resolve,
-                                connect_family, connect_port,   connect_v4_addr, connect_v6_addr};
-} // namespace fields
-
-// Which scope an opcode's context has.
-constexpr field_scope scope_of(unsigned op) noexcept {
-    switch (op) {
-    case uapi::IORING_OP_SOCKET: return field_scope::socket;
-    case uapi::IORING_OP_OPENAT:
-    case uapi::IORING_OP_OPENAT2: return field_scope::open;
-    case uapi::IORING_OP_CONNECT: return field_scope::connect;
-    default: return field_scope::any;
-    }
-}
-
-// The pdu size the 7.2 kernel reports for an opcode (0: no per-opcode data).
-constexpr std::uint8_t expected_pdu_size(unsigned op) noexcept {
-    switch (scope_of(op)) {
-    case field_scope::socket: return 12;
-    case field_scope::open:
-    case field_scope::connect: return 24;
-    default: return 0;
-    }
-}
-
-// Whether a field is meaningful in the context of an opcode.
-constexpr bool field_applies(const field& f, unsigned op) noexcept {
-    return f.scope == field_scope::any || f.scope == scope_of(op);
-}
-
 // Byte-identical to struct io_uring_bpf_ctx.
 struct bpf_ctx {
     std::uint64_t user_data = 0;
@@ -2309,61 +2392,35 @@ struct bpf_ctx {
     static constexpr std::size_t size_bytes = 40;
 
     // Value of a field as a host-order number (network-order fields are converted;
-    // for connect.v6_addr use v6_addr()).
+    // for connect.v6_addr use v6_addr()). A hand-made field that covers padding
+    // or runs past the context reads as 0.
     constexpr std::uint64_t get(const field& f) const noexcept {
-        switch (f.offset) {
-        case 0: return user_data;
-        case 8: return opcode;
-        case 9: return sqe_flags;
-        case 10: return pdu_size;
-        default: break;
-        }
-        if (!in_pdu(f)) return 0; // a hand-made field that is not inside the union
-        const std::size_t at = f.offset - 16u;
-        switch (f.kind) {
-        case field_kind::u32: return native_load(at, 4);
-        case field_kind::u64: return native_load(at, 8);
-        case field_kind::be16: return std::uint64_t{pdu[at]} << 8 | pdu[at + 1];
-        case field_kind::be32:
-            return std::uint64_t{pdu[at]} << 24 | std::uint64_t{pdu[at + 1]} << 16 |
-                   std::uint64_t{pdu[at + 2]} << 8 | pdu[at + 3];
-        default: return 0;
-        }
+        if (!accessible(f) || f.kind == field_kind::bytes16) return 0;
+        const std::size_t n = bytes_of(f.kind);
+        const bool big = f.is_network_order() || std::endian::native == std::endian::big;
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{byte(f.offset + i)} << (8 * (big ? n - 1 - i : i));
+        return v;
     }
 
-    // Sets a field from a host-order number (truncated to the field's width).
+    // Sets a field from a host-order number (truncated to the field's width);
+    // a hand-made field that covers padding or runs past the context is ignored.
     constexpr bpf_ctx& set(const field& f, std::uint64_t v) noexcept {
-        switch (f.offset) {
-        case 0: user_data = v; return *this;
-        case 8: opcode = static_cast<std::uint8_t>(v); return *this;
-        case 9: sqe_flags = static_cast<std::uint8_t>(v); return *this;
-        case 10: pdu_size = static_cast<std::uint8_t>(v); return *this;
-        default: break;
-        }
-        if (!in_pdu(f)) return *this; // a hand-made field that is not inside the union
-        const std::size_t at = f.offset - 16u;
-        switch (f.kind) {
-        case field_kind::u32: native_store(at, 4, v); break;
-        case field_kind::u64: native_store(at, 8, v); break;
-        case field_kind::be16:
-            pdu[at] = static_cast<std::uint8_t>(v >> 8);
-            pdu[at + 1] = static_cast<std::uint8_t>(v);
-            break;
-        case field_kind::be32:
-            for (std::size_t i = 0; i < 4; ++i) pdu[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
-            break;
-        default: break;
-        }
+        if (!accessible(f) || f.kind == field_kind::bytes16) return *this;
+        const std::size_t n = bytes_of(f.kind);
+        const bool big = f.is_network_order() || std::endian::native == std::endian::big;
+        for (std::size_t i = 0; i < n; ++i)
+            set_byte(f.offset + i, static_cast<std::uint8_t>(v >> (8 * (big ? n - 1 - i : i))));
         return *this;
     }
 
     constexpr std::array<std::uint8_t, 16> v6_addr() const noexcept {
         std::array<std::uint8_t, 16> out{};
-        for (std::size_t i = 0; i < 16; ++i) out[i] = pdu[8 + i];
+        for (std::size_t i = 0; i < 16; ++i) out[i] = byte(fields::connect_v6_addr.offset + i);
         return out;
     }
     constexpr bpf_ctx& set_v6_addr(const std::array<std::uint8_t, 16>& a) noexcept {
-        for (std::size_t i = 0; i < 16; ++i) pdu[8 + i] = a[i];
+        for (std::size_t i = 0; i < 16; ++i) set_byte(fields::connect_v6_addr.offset + i, a[i]);
         return *this;
     }
 
@@ -2434,32 +2491,36 @@ struct bpf_ctx {
     friend constexpr bool operator==(const bpf_ctx&, const bpf_ctx&) = default;
 
 private:
-    // Whether get/set may touch the bytes `f` names: all of them inside the 24-byte union.
-    static constexpr bool in_pdu(const field& f) noexcept {
-        std::size_t bytes = 0;
-        switch (f.kind) {
-        case field_kind::u8: bytes = 1; break;
-        case field_kind::be16: bytes = 2; break;
+    static constexpr std::size_t bytes_of(field_kind k) noexcept {
+        switch (k) {
+        case field_kind::u8: return 1;
+        case field_kind::be16: return 2;
         case field_kind::u32:
-        case field_kind::be32: bytes = 4; break;
-        case field_kind::u64: bytes = 8; break;
-        case field_kind::bytes16: bytes = 16; break;
+        case field_kind::be32: return 4;
+        case field_kind::u64: return 8;
+        case field_kind::bytes16: return 16;
         }
-        return f.offset >= 16 && f.offset + bytes <= size_bytes;
+        return 0;
     }
-
-    constexpr std::uint64_t native_load(std::size_t at, std::size_t n) const noexcept {
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t shift = std::endian::native == std::endian::little ? 8 * i : 8 * (n - 1 - i);
-            v |= std::uint64_t{pdu[at + i]} << shift;
-        }
-        return v;
+    // Padding (bytes 11..15) is no field's, and nothing is past byte 39.
+    static constexpr bool accessible(const field& f) noexcept {
+        const std::size_t end = f.offset + bytes_of(f.kind);
+        return end <= size_bytes && (end <= 11 || f.offset >= 16);
     }
-    constexpr void native_store(std::size_t at, std::size_t n, std::uint64_t v) noexcept {
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t shift = std::endian::native == std::endian::little ? 8 * i : 8 * (n - 1 - i);
-            pdu[at + i] = static_cast<std::uint8_t>(v >> shift);
+    constexpr void set_byte(std::size_t i, std::uint8_t b) noexcept {
+        if (i < 8) {
+            const unsigned shift = std::endian::native == std::endian::little ? 8 * i : 8 * (7 - i);
+            user_data = (user_data & ~(std::uint64_t{0xff} << shift)) | std::uint64_t{b} << shift;
+        } else if (i == 8) {
+            opcode = b;
+        } else if (i == 9) {
+            sqe_flags = b;
+        } else if (i == 10) {
+            pdu_size = b;
+        } else if (i < 16) {
+            pad[i - 11] = b;
+        } else if (i < size_bytes) {
+            pdu[i - 16] = b;
         }
     }
 };
@@ -3557,16 +3618,6 @@ private:
 namespace ringfence {
 
 namespace detail {
-constexpr const char* scope_name(field_scope s) noexcept {
-    switch (s) {
-    case field_scope::any: return "any";
-    case field_scope::socket: return "socket";
-    case field_scope::open: return "open";
-    case field_scope::connect: return "connect";
-    }
-    return "?";
-}
-
 // What field `f` contributes to the 32-bit word at byte k: "socket.family",
 // "open.flags (low half)", "connect.v6_addr[4..7]"; empty when it does not overlap.
 inline std::string field_part(const field& f, std::uint32_t k, std::endian target) {
@@ -6628,25 +6679,22 @@ constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
 
 namespace detail {
 
-// A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
-// Indices into fields::all.
-inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_family_index = 4,
-                              socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
-                              open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
-                              connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+// Indices into fields::all of the fields the DSL itself names.
+inline constexpr std::uint8_t connect_family_index = fields::index_of("connect.family"),
+                              connect_v4_index = fields::index_of("connect.v4_addr"),
+                              connect_v6_index = fields::index_of("connect.v6_addr");
 // An address test means its family: connect.v4_addr and connect.v6_addr share
 // bytes of the context, so a v4 test holds only when connect.family is AF_INET
-// and a v6 test only when it is AF_INET6 (0: the field needs no family).
-// evaluate(), compile() and compile_naive() all apply it to the atom.
-inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
+// and a v6 test only when it is AF_INET6 (0: the field needs no family; the
+// table's `family` column). evaluate(), compile() and compile_naive() all apply
+// it to the atom.
 constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
-    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
+    return field < fields::count ? fields::all[field].family : 0;
 }
-static_assert(fields::all[socket_type_index] == fields::socket_type &&
-              fields::all[open_resolve_index] == fields::open_resolve &&
-              fields::all[connect_v6_index] == fields::connect_v6_addr &&
-              fields::all[sqe_flags_index] == fields::sqe_flags);
+inline constexpr std::uint32_t af_inet_value = fields::connect_v4_addr.family,
+                               af_inet6_value = fields::connect_v6_addr.family;
 
+// A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
 template <unsigned Bits>
 struct int_field {
     std::uint8_t index;
@@ -6918,16 +6966,50 @@ struct v6_field {
 
 } // namespace detail
 
+namespace detail {
+// A string that names a field in a template argument: fields::named<"open.flags">.
+template <std::size_t N>
+struct field_name {
+    char text[N]{};
+    constexpr field_name(const char (&s)[N]) noexcept {
+        for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+    }
+    constexpr std::string_view view() const noexcept { return {text, N - 1}; }
+};
+
+// The DSL's handle of row I of fields::all, by what the row says it may be compared with.
+template <std::size_t I>
+constexpr auto field_handle() {
+    static_assert(I < fields::count, "ringfence::fields::named: no row of ringfence::fields::all has this name");
+    constexpr field f = fields::all[I < fields::count ? I : 0];
+    constexpr auto index = static_cast<std::uint8_t>(I);
+    static_assert(f.test != field_test::none || I >= fields::count,
+                  "ringfence::fields::named: this field cannot be tested by a policy (a rule's opcode decides which "
+                  "rules apply, and pdu_size is the kernel's bookkeeping)");
+    if constexpr (f.test == field_test::port) return port_field{index};
+    else if constexpr (f.test == field_test::ipv4) return v4_field{index};
+    else if constexpr (f.test == field_test::ipv6) return v6_field{index};
+    else return int_field<8u * f.size>{index};
+}
+} // namespace detail
+
+namespace fields {
+// The DSL's handle of any row of fields::all, by name or alias: a row added to
+// the table is a field here too. fields::named<"open.flags"> is fields::open::flags.
+template <detail::field_name Name>
+inline constexpr auto named = detail::field_handle<index_of(Name.view())>();
+} // namespace fields
+
 // The fields a policy can test, by the kernel's names.
 namespace fields::socket {
-inline constexpr detail::int_field<32> family{detail::socket_family_index};
-inline constexpr detail::int_field<32> type{detail::socket_type_index};
-inline constexpr detail::int_field<32> protocol{detail::socket_protocol_index};
+inline constexpr auto family = named<"socket.family">;
+inline constexpr auto type = named<"socket.type">;
+inline constexpr auto protocol = named<"socket.protocol">;
 } // namespace fields::socket
 namespace fields::open {
-inline constexpr detail::int_field<64> flags{detail::open_flags_index};
-inline constexpr detail::int_field<64> mode{detail::open_mode_index};
-inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
+inline constexpr auto flags = named<"open.flags">;
+inline constexpr auto mode = named<"open.mode">;
+inline constexpr auto resolve = named<"open.resolve">;
 } // namespace fields::open
 namespace detail {
 // fields::connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
@@ -6954,23 +7036,24 @@ struct v4_or_mapped_field {
 } // namespace detail
 
 namespace fields::connect {
-inline constexpr detail::int_field<32> family{detail::connect_family_index};
-inline constexpr detail::port_field port{detail::connect_port_index};
+inline constexpr auto family = named<"connect.family">;
+inline constexpr auto port = named<"connect.port">;
 // Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
-inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
-inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
+inline constexpr auto v4_addr = named<"connect.v4_addr">;
+inline constexpr auto v6_addr = named<"connect.v6_addr">;
 // An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
 inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
 } // namespace fields::connect
 // Fields every opcode's context has.
 namespace fields::sqe {
-inline constexpr detail::int_field<8> flags{detail::sqe_flags_index};
-inline constexpr detail::int_field<64> user_data{detail::user_data_index};
+inline constexpr auto flags = named<"sqe.flags">;
+inline constexpr auto user_data = named<"sqe.user_data">;
 } // namespace fields::sqe
 
 } // namespace ringfence
 
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -7132,9 +7215,10 @@ namespace detail {
 constexpr u128 field_value(const bpf_ctx& c, std::uint8_t index) noexcept {
     const field& f = fields::all[index];
     if (f.kind != field_kind::bytes16) return {0, c.get(f)};
+    const std::array<std::uint8_t, 16> bytes = c.v6_addr();
     u128 v;
     for (std::size_t i = 0; i < 16; ++i) {
-        const std::uint64_t b = c.pdu[8 + i];
+        const std::uint64_t b = bytes[i];
         (i < 8 ? v.hi : v.lo) |= b << (8 * (7 - i % 8));
     }
     return v;

@@ -14,6 +14,7 @@
 // a filter may read any word of it.
 #pragma once
 
+#include "ringfence/field.hpp"
 #include "ringfence/uapi.hpp"
 
 #include <array>
@@ -24,85 +25,6 @@
 #include <type_traits>
 
 namespace ringfence {
-
-// How a field's value is encoded in the context.
-enum class field_kind : std::uint8_t {
-    u8,      // one byte
-    u32,     // native-order 32-bit word
-    u64,     // native-order 64-bit value: two words
-    be16,    // network-order 16-bit value (a port)
-    be32,    // network-order 32-bit value (an IPv4 address)
-    bytes16, // 16 bytes in network order (an IPv6 address)
-};
-
-// Which opcodes' contexts carry a field.
-enum class field_scope : std::uint8_t { any, socket, open, connect };
-
-// A named field of the context. Fields are values: pass them to the builder,
-// to bpf_ctx::get/set and to policies.
-struct field {
-    const char* name;
-    std::uint8_t offset; // byte offset in the 40-byte context
-    std::uint8_t size;   // bytes
-    field_kind kind;
-    field_scope scope;
-
-    constexpr bool is_network_order() const noexcept {
-        return kind == field_kind::be16 || kind == field_kind::be32 || kind == field_kind::bytes16;
-    }
-    friend constexpr bool operator==(const field& a, const field& b) noexcept {
-        return a.offset == b.offset && a.size == b.size && a.kind == b.kind && a.scope == b.scope;
-    }
-};
-
-// The context's fields, named as in the kernel's struct (union members prefixed).
-namespace fields {
-inline constexpr field user_data{"user_data", 0, 8, field_kind::u64, field_scope::any};
-inline constexpr field opcode{"opcode", 8, 1, field_kind::u8, field_scope::any};
-inline constexpr field sqe_flags{"sqe_flags", 9, 1, field_kind::u8, field_scope::any};
-inline constexpr field pdu_size{"pdu_size", 10, 1, field_kind::u8, field_scope::any};
-inline constexpr field socket_family{"socket.family", 16, 4, field_kind::u32, field_scope::socket};
-inline constexpr field socket_type{"socket.type", 20, 4, field_kind::u32, field_scope::socket};
-inline constexpr field socket_protocol{"socket.protocol", 24, 4, field_kind::u32, field_scope::socket};
-inline constexpr field open_flags{"open.flags", 16, 8, field_kind::u64, field_scope::open};
-inline constexpr field open_mode{"open.mode", 24, 8, field_kind::u64, field_scope::open};
-inline constexpr field open_resolve{"open.resolve", 32, 8, field_kind::u64, field_scope::open};
-inline constexpr field connect_family{"connect.family", 16, 4, field_kind::u32, field_scope::connect};
-inline constexpr field connect_port{"connect.port", 20, 2, field_kind::be16, field_scope::connect};
-inline constexpr field connect_v4_addr{"connect.v4_addr", 24, 4, field_kind::be32, field_scope::connect};
-inline constexpr field connect_v6_addr{"connect.v6_addr", 24, 16, field_kind::bytes16, field_scope::connect};
-
-inline constexpr field all[] = {user_data,     opcode,          sqe_flags,   pdu_size,
-                                socket_family, socket_type,     socket_protocol,
-                                open_flags,    open_mode,       open_resolve,
-                                connect_family, connect_port,   connect_v4_addr, connect_v6_addr};
-} // namespace fields
-
-// Which scope an opcode's context has.
-constexpr field_scope scope_of(unsigned op) noexcept {
-    switch (op) {
-    case uapi::IORING_OP_SOCKET: return field_scope::socket;
-    case uapi::IORING_OP_OPENAT:
-    case uapi::IORING_OP_OPENAT2: return field_scope::open;
-    case uapi::IORING_OP_CONNECT: return field_scope::connect;
-    default: return field_scope::any;
-    }
-}
-
-// The pdu size the 7.2 kernel reports for an opcode (0: no per-opcode data).
-constexpr std::uint8_t expected_pdu_size(unsigned op) noexcept {
-    switch (scope_of(op)) {
-    case field_scope::socket: return 12;
-    case field_scope::open:
-    case field_scope::connect: return 24;
-    default: return 0;
-    }
-}
-
-// Whether a field is meaningful in the context of an opcode.
-constexpr bool field_applies(const field& f, unsigned op) noexcept {
-    return f.scope == field_scope::any || f.scope == scope_of(op);
-}
 
 // Byte-identical to struct io_uring_bpf_ctx.
 struct bpf_ctx {
@@ -116,61 +38,35 @@ struct bpf_ctx {
     static constexpr std::size_t size_bytes = 40;
 
     // Value of a field as a host-order number (network-order fields are converted;
-    // for connect.v6_addr use v6_addr()).
+    // for connect.v6_addr use v6_addr()). A hand-made field that covers padding
+    // or runs past the context reads as 0.
     constexpr std::uint64_t get(const field& f) const noexcept {
-        switch (f.offset) {
-        case 0: return user_data;
-        case 8: return opcode;
-        case 9: return sqe_flags;
-        case 10: return pdu_size;
-        default: break;
-        }
-        if (!in_pdu(f)) return 0; // a hand-made field that is not inside the union
-        const std::size_t at = f.offset - 16u;
-        switch (f.kind) {
-        case field_kind::u32: return native_load(at, 4);
-        case field_kind::u64: return native_load(at, 8);
-        case field_kind::be16: return std::uint64_t{pdu[at]} << 8 | pdu[at + 1];
-        case field_kind::be32:
-            return std::uint64_t{pdu[at]} << 24 | std::uint64_t{pdu[at + 1]} << 16 |
-                   std::uint64_t{pdu[at + 2]} << 8 | pdu[at + 3];
-        default: return 0;
-        }
+        if (!accessible(f) || f.kind == field_kind::bytes16) return 0;
+        const std::size_t n = bytes_of(f.kind);
+        const bool big = f.is_network_order() || std::endian::native == std::endian::big;
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{byte(f.offset + i)} << (8 * (big ? n - 1 - i : i));
+        return v;
     }
 
-    // Sets a field from a host-order number (truncated to the field's width).
+    // Sets a field from a host-order number (truncated to the field's width);
+    // a hand-made field that covers padding or runs past the context is ignored.
     constexpr bpf_ctx& set(const field& f, std::uint64_t v) noexcept {
-        switch (f.offset) {
-        case 0: user_data = v; return *this;
-        case 8: opcode = static_cast<std::uint8_t>(v); return *this;
-        case 9: sqe_flags = static_cast<std::uint8_t>(v); return *this;
-        case 10: pdu_size = static_cast<std::uint8_t>(v); return *this;
-        default: break;
-        }
-        if (!in_pdu(f)) return *this; // a hand-made field that is not inside the union
-        const std::size_t at = f.offset - 16u;
-        switch (f.kind) {
-        case field_kind::u32: native_store(at, 4, v); break;
-        case field_kind::u64: native_store(at, 8, v); break;
-        case field_kind::be16:
-            pdu[at] = static_cast<std::uint8_t>(v >> 8);
-            pdu[at + 1] = static_cast<std::uint8_t>(v);
-            break;
-        case field_kind::be32:
-            for (std::size_t i = 0; i < 4; ++i) pdu[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
-            break;
-        default: break;
-        }
+        if (!accessible(f) || f.kind == field_kind::bytes16) return *this;
+        const std::size_t n = bytes_of(f.kind);
+        const bool big = f.is_network_order() || std::endian::native == std::endian::big;
+        for (std::size_t i = 0; i < n; ++i)
+            set_byte(f.offset + i, static_cast<std::uint8_t>(v >> (8 * (big ? n - 1 - i : i))));
         return *this;
     }
 
     constexpr std::array<std::uint8_t, 16> v6_addr() const noexcept {
         std::array<std::uint8_t, 16> out{};
-        for (std::size_t i = 0; i < 16; ++i) out[i] = pdu[8 + i];
+        for (std::size_t i = 0; i < 16; ++i) out[i] = byte(fields::connect_v6_addr.offset + i);
         return out;
     }
     constexpr bpf_ctx& set_v6_addr(const std::array<std::uint8_t, 16>& a) noexcept {
-        for (std::size_t i = 0; i < 16; ++i) pdu[8 + i] = a[i];
+        for (std::size_t i = 0; i < 16; ++i) set_byte(fields::connect_v6_addr.offset + i, a[i]);
         return *this;
     }
 
@@ -241,32 +137,36 @@ struct bpf_ctx {
     friend constexpr bool operator==(const bpf_ctx&, const bpf_ctx&) = default;
 
 private:
-    // Whether get/set may touch the bytes `f` names: all of them inside the 24-byte union.
-    static constexpr bool in_pdu(const field& f) noexcept {
-        std::size_t bytes = 0;
-        switch (f.kind) {
-        case field_kind::u8: bytes = 1; break;
-        case field_kind::be16: bytes = 2; break;
+    static constexpr std::size_t bytes_of(field_kind k) noexcept {
+        switch (k) {
+        case field_kind::u8: return 1;
+        case field_kind::be16: return 2;
         case field_kind::u32:
-        case field_kind::be32: bytes = 4; break;
-        case field_kind::u64: bytes = 8; break;
-        case field_kind::bytes16: bytes = 16; break;
+        case field_kind::be32: return 4;
+        case field_kind::u64: return 8;
+        case field_kind::bytes16: return 16;
         }
-        return f.offset >= 16 && f.offset + bytes <= size_bytes;
+        return 0;
     }
-
-    constexpr std::uint64_t native_load(std::size_t at, std::size_t n) const noexcept {
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t shift = std::endian::native == std::endian::little ? 8 * i : 8 * (n - 1 - i);
-            v |= std::uint64_t{pdu[at + i]} << shift;
-        }
-        return v;
+    // Padding (bytes 11..15) is no field's, and nothing is past byte 39.
+    static constexpr bool accessible(const field& f) noexcept {
+        const std::size_t end = f.offset + bytes_of(f.kind);
+        return end <= size_bytes && (end <= 11 || f.offset >= 16);
     }
-    constexpr void native_store(std::size_t at, std::size_t n, std::uint64_t v) noexcept {
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t shift = std::endian::native == std::endian::little ? 8 * i : 8 * (n - 1 - i);
-            pdu[at + i] = static_cast<std::uint8_t>(v >> shift);
+    constexpr void set_byte(std::size_t i, std::uint8_t b) noexcept {
+        if (i < 8) {
+            const unsigned shift = std::endian::native == std::endian::little ? 8 * i : 8 * (7 - i);
+            user_data = (user_data & ~(std::uint64_t{0xff} << shift)) | std::uint64_t{b} << shift;
+        } else if (i == 8) {
+            opcode = b;
+        } else if (i == 9) {
+            sqe_flags = b;
+        } else if (i == 10) {
+            pdu_size = b;
+        } else if (i < 16) {
+            pad[i - 11] = b;
+        } else if (i < size_bytes) {
+            pdu[i - 16] = b;
         }
     }
 };

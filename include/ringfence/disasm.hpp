@@ -25,16 +25,6 @@
 namespace ringfence {
 
 namespace detail {
-constexpr const char* scope_name(field_scope s) noexcept {
-    switch (s) {
-    case field_scope::any: return "any";
-    case field_scope::socket: return "socket";
-    case field_scope::open: return "open";
-    case field_scope::connect: return "connect";
-    }
-    return "?";
-}
-
 // What field `f` contributes to the 32-bit word at byte k: "socket.family",
 // "open.flags (low half)", "connect.v6_addr[4..7]"; empty when it does not overlap.
 inline std::string field_part(const field& f, std::uint32_t k, std::endian target) {

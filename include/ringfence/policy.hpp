@@ -26,6 +26,7 @@
 #include "ringfence/policy/condition.hpp"
 #include "ringfence/uapi.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -187,9 +188,10 @@ namespace detail {
 constexpr u128 field_value(const bpf_ctx& c, std::uint8_t index) noexcept {
     const field& f = fields::all[index];
     if (f.kind != field_kind::bytes16) return {0, c.get(f)};
+    const std::array<std::uint8_t, 16> bytes = c.v6_addr();
     u128 v;
     for (std::size_t i = 0; i < 16; ++i) {
-        const std::uint64_t b = c.pdu[8 + i];
+        const std::uint64_t b = bytes[i];
         (i < 8 ? v.hi : v.lo) |= b << (8 * (7 - i % 8));
     }
     return v;

@@ -20,6 +20,7 @@
 
 // The io_uring layer.
 #include "ringfence/uapi.hpp"
+#include "ringfence/field.hpp"
 #include "ringfence/context.hpp"
 #include "ringfence/kernel_profile.hpp"
 #include "ringfence/verify.hpp"

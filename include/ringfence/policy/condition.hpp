@@ -208,25 +208,22 @@ constexpr condition<N + 1, M> operator!(const condition<N, M>& a) {
 
 namespace detail {
 
-// A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
-// Indices into fields::all.
-inline constexpr std::uint8_t user_data_index = 0, sqe_flags_index = 2, socket_family_index = 4,
-                              socket_type_index = 5, socket_protocol_index = 6, open_flags_index = 7,
-                              open_mode_index = 8, open_resolve_index = 9, connect_family_index = 10,
-                              connect_port_index = 11, connect_v4_index = 12, connect_v6_index = 13;
+// Indices into fields::all of the fields the DSL itself names.
+inline constexpr std::uint8_t connect_family_index = fields::index_of("connect.family"),
+                              connect_v4_index = fields::index_of("connect.v4_addr"),
+                              connect_v6_index = fields::index_of("connect.v6_addr");
 // An address test means its family: connect.v4_addr and connect.v6_addr share
 // bytes of the context, so a v4 test holds only when connect.family is AF_INET
-// and a v6 test only when it is AF_INET6 (0: the field needs no family).
-// evaluate(), compile() and compile_naive() all apply it to the atom.
-inline constexpr std::uint32_t af_inet_value = 2, af_inet6_value = 10;
+// and a v6 test only when it is AF_INET6 (0: the field needs no family; the
+// table's `family` column). evaluate(), compile() and compile_naive() all apply
+// it to the atom.
 constexpr std::uint32_t family_of_address(std::uint8_t field) noexcept {
-    return field == connect_v4_index ? af_inet_value : field == connect_v6_index ? af_inet6_value : 0;
+    return field < fields::count ? fields::all[field].family : 0;
 }
-static_assert(fields::all[socket_type_index] == fields::socket_type &&
-              fields::all[open_resolve_index] == fields::open_resolve &&
-              fields::all[connect_v6_index] == fields::connect_v6_addr &&
-              fields::all[sqe_flags_index] == fields::sqe_flags);
+inline constexpr std::uint32_t af_inet_value = fields::connect_v4_addr.family,
+                               af_inet6_value = fields::connect_v6_addr.family;
 
+// A native-order integer field of Bits bits (8, 32 or 64), possibly masked.
 template <unsigned Bits>
 struct int_field {
     std::uint8_t index;
@@ -498,16 +495,50 @@ struct v6_field {
 
 } // namespace detail
 
+namespace detail {
+// A string that names a field in a template argument: fields::named<"open.flags">.
+template <std::size_t N>
+struct field_name {
+    char text[N]{};
+    constexpr field_name(const char (&s)[N]) noexcept {
+        for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+    }
+    constexpr std::string_view view() const noexcept { return {text, N - 1}; }
+};
+
+// The DSL's handle of row I of fields::all, by what the row says it may be compared with.
+template <std::size_t I>
+constexpr auto field_handle() {
+    static_assert(I < fields::count, "ringfence::fields::named: no row of ringfence::fields::all has this name");
+    constexpr field f = fields::all[I < fields::count ? I : 0];
+    constexpr auto index = static_cast<std::uint8_t>(I);
+    static_assert(f.test != field_test::none || I >= fields::count,
+                  "ringfence::fields::named: this field cannot be tested by a policy (a rule's opcode decides which "
+                  "rules apply, and pdu_size is the kernel's bookkeeping)");
+    if constexpr (f.test == field_test::port) return port_field{index};
+    else if constexpr (f.test == field_test::ipv4) return v4_field{index};
+    else if constexpr (f.test == field_test::ipv6) return v6_field{index};
+    else return int_field<8u * f.size>{index};
+}
+} // namespace detail
+
+namespace fields {
+// The DSL's handle of any row of fields::all, by name or alias: a row added to
+// the table is a field here too. fields::named<"open.flags"> is fields::open::flags.
+template <detail::field_name Name>
+inline constexpr auto named = detail::field_handle<index_of(Name.view())>();
+} // namespace fields
+
 // The fields a policy can test, by the kernel's names.
 namespace fields::socket {
-inline constexpr detail::int_field<32> family{detail::socket_family_index};
-inline constexpr detail::int_field<32> type{detail::socket_type_index};
-inline constexpr detail::int_field<32> protocol{detail::socket_protocol_index};
+inline constexpr auto family = named<"socket.family">;
+inline constexpr auto type = named<"socket.type">;
+inline constexpr auto protocol = named<"socket.protocol">;
 } // namespace fields::socket
 namespace fields::open {
-inline constexpr detail::int_field<64> flags{detail::open_flags_index};
-inline constexpr detail::int_field<64> mode{detail::open_mode_index};
-inline constexpr detail::int_field<64> resolve{detail::open_resolve_index};
+inline constexpr auto flags = named<"open.flags">;
+inline constexpr auto mode = named<"open.mode">;
+inline constexpr auto resolve = named<"open.resolve">;
 } // namespace fields::open
 namespace detail {
 // fields::connect::v4_or_mapped_addr: an IPv4 address test that also holds for the
@@ -534,18 +565,18 @@ struct v4_or_mapped_field {
 } // namespace detail
 
 namespace fields::connect {
-inline constexpr detail::int_field<32> family{detail::connect_family_index};
-inline constexpr detail::port_field port{detail::connect_port_index};
+inline constexpr auto family = named<"connect.family">;
+inline constexpr auto port = named<"connect.port">;
 // Hold only for their family: v4_addr when family == AF_INET, v6_addr when AF_INET6.
-inline constexpr detail::v4_field v4_addr{detail::connect_v4_index};
-inline constexpr detail::v6_field v6_addr{detail::connect_v6_index};
+inline constexpr auto v4_addr = named<"connect.v4_addr">;
+inline constexpr auto v6_addr = named<"connect.v6_addr">;
 // An IPv4 address (or prefix) over AF_INET, or IPv4-mapped over AF_INET6.
 inline constexpr detail::v4_or_mapped_field v4_or_mapped_addr{};
 } // namespace fields::connect
 // Fields every opcode's context has.
 namespace fields::sqe {
-inline constexpr detail::int_field<8> flags{detail::sqe_flags_index};
-inline constexpr detail::int_field<64> user_data{detail::user_data_index};
+inline constexpr auto flags = named<"sqe.flags">;
+inline constexpr auto user_data = named<"sqe.user_data">;
 } // namespace fields::sqe
 
 } // namespace ringfence
