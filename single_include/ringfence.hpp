@@ -706,6 +706,7 @@ enum class link_errc : std::uint8_t {
     invalid_field,         // a field the typed layer cannot load this way
     value_too_wide,        // a constant with bits beyond its field's width
     label_of_another_builder, // a label made by another assembler (or by the original of a copy)
+    field_not_in_context,  // a field the context of the builder's opcode does not have
 };
 
 constexpr const char* describe(link_errc e) noexcept {
@@ -722,6 +723,8 @@ constexpr const char* describe(link_errc e) noexcept {
     case link_errc::jump_past_end: return "a jump targets a label bound after the last instruction";
     case link_errc::invalid_field: return "this field cannot be loaded into A as one value; compare it with jump_if";
     case link_errc::value_too_wide: return "a constant has bits beyond the width of the field it is compared with";
+    case link_errc::field_not_in_context:
+        return "a field is not in the context of the builder's opcode (builder(IORING_OP_OPENAT) has no socket.family)";
     }
     return "unknown error";
 }
@@ -3217,7 +3220,7 @@ constexpr basic_prepared_program<N> prepare(const basic_program<N>& p) noexcept 
 // ringfence/builder.hpp - build io_uring filters with named fields; verified when built.
 //
 //   constexpr ringfence::program inet_only = [] {
-//       ringfence::builder b;
+//       ringfence::builder b(IORING_OP_SOCKET);   // socket.* fields only (and the common ones)
 //       auto allow = b.make_label(), deny = b.make_label();
 //       b.jump_if(ringfence::fields::socket_family, ringfence::cmp::eq, AF_INET, allow, deny);
 //       b.bind(allow).ret(1);
@@ -3317,6 +3320,7 @@ constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
 constexpr void a_jump_targets_a_label_after_the_last_instruction(std::size_t i) { rejected(i); }
 constexpr void a_field_cannot_be_loaded_as_one_value(std::size_t i) { rejected(i); }
 constexpr void a_constant_is_wider_than_its_field(std::size_t i) { rejected(i); }
+constexpr void a_field_is_not_in_the_context_of_the_builders_opcode(std::size_t i) { rejected(i); }
 } // namespace program_rejected_because
 
 constexpr void report_in_constant_expression(const build_error& e) {
@@ -3334,6 +3338,7 @@ constexpr void report_in_constant_expression(const build_error& e) {
         case link_errc::jump_past_end: why::a_jump_targets_a_label_after_the_last_instruction(i); break;
         case link_errc::invalid_field: why::a_field_cannot_be_loaded_as_one_value(i); break;
         case link_errc::value_too_wide: why::a_constant_is_wider_than_its_field(i); break;
+        case link_errc::field_not_in_context: why::a_field_is_not_in_the_context_of_the_builders_opcode(i); break;
         case link_errc::none: break;
         }
         return;
@@ -3361,9 +3366,18 @@ constexpr void report_in_constant_expression(const build_error& e) {
 class builder : public bpf::basic_assembler<builder> {
 public:
     // `target` is the byte order of the machine whose kernel will run the program.
+    // Without an opcode every field may be used (the caller registers the
+    // program for an opcode whose context has them).
     constexpr explicit builder(std::endian target = std::endian::native) noexcept : target_(target) {}
+    // A program for `opcode`: a field its context does not have (socket.family in
+    // an OPENAT program) is link_errc::field_not_in_context, and in a constant
+    // expression a compile error naming that reason.
+    constexpr explicit builder(unsigned opcode, std::endian target = std::endian::native) noexcept
+        : target_(target), opcode_(opcode) {}
 
     constexpr std::endian target() const noexcept { return target_; }
+    // The opcode given to the constructor, or opcode_count when none was.
+    constexpr unsigned opcode() const noexcept { return opcode_; }
 
     using bpf::basic_assembler<builder>::ld_abs;
 
@@ -3371,6 +3385,7 @@ public:
     // Network-order fields load as they are stored (compare against encode(f, v)).
     // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
     constexpr builder& load(const field& f) noexcept {
+        if (!in_context(f)) return *this;
         switch (f.kind) {
         case field_kind::u8: {
             const unsigned lane = f.offset % 4u;
@@ -3391,6 +3406,7 @@ public:
 
     // A = the low (0) or high (1) 32 bits of a 64-bit field.
     constexpr builder& load_half(const field& f, int high) noexcept {
+        if (!in_context(f)) return *this;
         if (f.kind != field_kind::u64) {
             fail(link_errc::invalid_field);
             return *this;
@@ -3402,6 +3418,7 @@ public:
     // A = the field as a host-order number, for ordered compares of network-order
     // fields (clobbers X). For other fields this is load(f).
     constexpr builder& load_host_order(const field& f) noexcept {
+        if (!in_context(f)) return *this;
         if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
             return load(f);
         // Little-endian word: the field's first byte is the lowest lane.
@@ -3434,6 +3451,7 @@ public:
     // Jumps to t when `(field & mask) <op> value` holds, else to f.
     constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
                                       label f) noexcept {
+        if (!in_context(fd)) return *this;
         if (fd.kind == field_kind::bytes16) {
             fail(link_errc::invalid_field);
             return *this;
@@ -3467,6 +3485,7 @@ public:
     // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
     constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
                                      const std::array<std::uint8_t, 16>& mask, label t, label f) noexcept {
+        if (!in_context(fd)) return *this;
         if (fd.kind != field_kind::bytes16) {
             fail(link_errc::invalid_field);
             return *this;
@@ -3525,6 +3544,13 @@ public:
     }
 
 private:
+    // Whether the builder's opcode's context has `f` (every field when no opcode was given).
+    constexpr bool in_context(const field& f) noexcept {
+        if (opcode_ >= opcode_count || field_applies(f, opcode_)) return true;
+        fail(link_errc::field_not_in_context);
+        return false;
+    }
+
     constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f) noexcept {
         switch (op) {
         case cmp::eq: return jeq(v, t, f);
@@ -3591,6 +3617,7 @@ private:
     }
 
     std::endian target_;
+    unsigned opcode_ = static_cast<unsigned>(opcode_count);
 };
 
 } // namespace ringfence

@@ -1,7 +1,7 @@
 // ringfence/builder.hpp - build io_uring filters with named fields; verified when built.
 //
 //   constexpr ringfence::program inet_only = [] {
-//       ringfence::builder b;
+//       ringfence::builder b(IORING_OP_SOCKET);   // socket.* fields only (and the common ones)
 //       auto allow = b.make_label(), deny = b.make_label();
 //       b.jump_if(ringfence::fields::socket_family, ringfence::cmp::eq, AF_INET, allow, deny);
 //       b.bind(allow).ret(1);
@@ -105,6 +105,7 @@ constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
 constexpr void a_jump_targets_a_label_after_the_last_instruction(std::size_t i) { rejected(i); }
 constexpr void a_field_cannot_be_loaded_as_one_value(std::size_t i) { rejected(i); }
 constexpr void a_constant_is_wider_than_its_field(std::size_t i) { rejected(i); }
+constexpr void a_field_is_not_in_the_context_of_the_builders_opcode(std::size_t i) { rejected(i); }
 } // namespace program_rejected_because
 
 constexpr void report_in_constant_expression(const build_error& e) {
@@ -122,6 +123,7 @@ constexpr void report_in_constant_expression(const build_error& e) {
         case link_errc::jump_past_end: why::a_jump_targets_a_label_after_the_last_instruction(i); break;
         case link_errc::invalid_field: why::a_field_cannot_be_loaded_as_one_value(i); break;
         case link_errc::value_too_wide: why::a_constant_is_wider_than_its_field(i); break;
+        case link_errc::field_not_in_context: why::a_field_is_not_in_the_context_of_the_builders_opcode(i); break;
         case link_errc::none: break;
         }
         return;
@@ -149,9 +151,18 @@ constexpr void report_in_constant_expression(const build_error& e) {
 class builder : public bpf::basic_assembler<builder> {
 public:
     // `target` is the byte order of the machine whose kernel will run the program.
+    // Without an opcode every field may be used (the caller registers the
+    // program for an opcode whose context has them).
     constexpr explicit builder(std::endian target = std::endian::native) noexcept : target_(target) {}
+    // A program for `opcode`: a field its context does not have (socket.family in
+    // an OPENAT program) is link_errc::field_not_in_context, and in a constant
+    // expression a compile error naming that reason.
+    constexpr explicit builder(unsigned opcode, std::endian target = std::endian::native) noexcept
+        : target_(target), opcode_(opcode) {}
 
     constexpr std::endian target() const noexcept { return target_; }
+    // The opcode given to the constructor, or opcode_count when none was.
+    constexpr unsigned opcode() const noexcept { return opcode_; }
 
     using bpf::basic_assembler<builder>::ld_abs;
 
@@ -159,6 +170,7 @@ public:
     // Network-order fields load as they are stored (compare against encode(f, v)).
     // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
     constexpr builder& load(const field& f) noexcept {
+        if (!in_context(f)) return *this;
         switch (f.kind) {
         case field_kind::u8: {
             const unsigned lane = f.offset % 4u;
@@ -179,6 +191,7 @@ public:
 
     // A = the low (0) or high (1) 32 bits of a 64-bit field.
     constexpr builder& load_half(const field& f, int high) noexcept {
+        if (!in_context(f)) return *this;
         if (f.kind != field_kind::u64) {
             fail(link_errc::invalid_field);
             return *this;
@@ -190,6 +203,7 @@ public:
     // A = the field as a host-order number, for ordered compares of network-order
     // fields (clobbers X). For other fields this is load(f).
     constexpr builder& load_host_order(const field& f) noexcept {
+        if (!in_context(f)) return *this;
         if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
             return load(f);
         // Little-endian word: the field's first byte is the lowest lane.
@@ -222,6 +236,7 @@ public:
     // Jumps to t when `(field & mask) <op> value` holds, else to f.
     constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
                                       label f) noexcept {
+        if (!in_context(fd)) return *this;
         if (fd.kind == field_kind::bytes16) {
             fail(link_errc::invalid_field);
             return *this;
@@ -255,6 +270,7 @@ public:
     // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
     constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
                                      const std::array<std::uint8_t, 16>& mask, label t, label f) noexcept {
+        if (!in_context(fd)) return *this;
         if (fd.kind != field_kind::bytes16) {
             fail(link_errc::invalid_field);
             return *this;
@@ -313,6 +329,13 @@ public:
     }
 
 private:
+    // Whether the builder's opcode's context has `f` (every field when no opcode was given).
+    constexpr bool in_context(const field& f) noexcept {
+        if (opcode_ >= opcode_count || field_applies(f, opcode_)) return true;
+        fail(link_errc::field_not_in_context);
+        return false;
+    }
+
     constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f) noexcept {
         switch (op) {
         case cmp::eq: return jeq(v, t, f);
@@ -379,6 +402,7 @@ private:
     }
 
     std::endian target_;
+    unsigned opcode_ = static_cast<unsigned>(opcode_count);
 };
 
 } // namespace ringfence

@@ -412,3 +412,50 @@ TEST_CASE("bpf_ctx get/set ignore hand-made fields outside the union", "[context
     REQUIRE(c.word(36) == 7);
 }
 } // namespace rf_test
+
+namespace rf_test {
+TEST_CASE("a builder for an opcode refuses the fields its context does not have", "[builder][fields]") {
+    namespace uapi = ringfence::uapi;
+    // Every field on every opcode: refused exactly when field_applies() says the context has no such field.
+    int refused = 0, built = 0;
+    for (unsigned op = 0; op < ringfence::opcode_count; ++op) {
+        for (const field& f : fields::all) {
+            builder b(op);
+            REQUIRE(b.opcode() == op);
+            const label t = b.make_label(), e = b.make_label();
+            if (f.kind == ringfence::field_kind::bytes16)
+                b.jump_if_bytes(f, {}, {0xff}, t, e);
+            else
+                b.jump_if(f, cmp::eq, 1, t, e);
+            b.bind(t).ret(1);
+            b.bind(e).ret(0);
+            const auto r = b.try_build();
+            if (ringfence::field_applies(f, op)) {
+                REQUIRE(r.ok());
+                ++built;
+            } else {
+                REQUIRE(r.error.link.code == link_errc::field_not_in_context);
+                REQUIRE(std::string(r.error.message()).find("context of the builder's opcode") != std::string::npos);
+                ++refused;
+            }
+        }
+    }
+    // 4 union scopes: SOCKET has 3 fields that OPENAT/OPENAT2/CONNECT lack, and so on.
+    REQUIRE(refused > 0);
+    REQUIRE(built > 0);
+    // load(), load_half() and load_host_order() check too; a builder without an opcode takes every field.
+    builder open_b(uapi::IORING_OP_OPENAT);
+    open_b.load(fields::connect_port).ret_a();
+    REQUIRE(open_b.try_build().error.link.code == link_errc::field_not_in_context);
+    builder socket_b(uapi::IORING_OP_SOCKET);
+    socket_b.load_half(fields::open_flags, 0).ret_a();
+    REQUIRE(socket_b.try_build().error.link.code == link_errc::field_not_in_context);
+    builder connect_b(uapi::IORING_OP_CONNECT);
+    connect_b.load_host_order(fields::socket_type).ret_a();
+    REQUIRE(connect_b.try_build().error.link.code == link_errc::field_not_in_context);
+    builder any;
+    REQUIRE(any.opcode() == ringfence::opcode_count);
+    any.load(fields::socket_family).ret_a();
+    REQUIRE(any.try_build().ok());
+}
+} // namespace rf_test

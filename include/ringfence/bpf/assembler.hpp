@@ -51,6 +51,7 @@ enum class link_errc : std::uint8_t {
     invalid_field,         // a field the typed layer cannot load this way
     value_too_wide,        // a constant with bits beyond its field's width
     label_of_another_builder, // a label made by another assembler (or by the original of a copy)
+    field_not_in_context,  // a field the context of the builder's opcode does not have
 };
 
 constexpr const char* describe(link_errc e) noexcept {
@@ -67,6 +68,8 @@ constexpr const char* describe(link_errc e) noexcept {
     case link_errc::jump_past_end: return "a jump targets a label bound after the last instruction";
     case link_errc::invalid_field: return "this field cannot be loaded into A as one value; compare it with jump_if";
     case link_errc::value_too_wide: return "a constant has bits beyond the width of the field it is compared with";
+    case link_errc::field_not_in_context:
+        return "a field is not in the context of the builder's opcode (builder(IORING_OP_OPENAT) has no socket.family)";
     }
     return "unknown error";
 }
