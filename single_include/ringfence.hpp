@@ -6224,8 +6224,10 @@ inline kernel_support probe() {
 // the number of rules, condition nodes and set members.
 //
 // A rule that tests a field its opcode's context does not have (socket.family
-// in an OPENAT rule) is a compile error in a constant expression:
-//   a_rule_tests_a_field_that_its_opcodes_context_does_not_have
+// in an OPENAT rule) is a compile error in a constant expression that lists
+// the fields the opcode has:
+//   a_rule_tests_a_field_that_its_opcodes_context_does_not_have() [with ... FieldsItHas =
+//       field_name<62>{"open.flags, open.mode, open.resolve, sqe.user_data, sqe.flags"}]
 
 // ringfence/policy/address.hpp - ports and IP addresses for policies, always as host-order values.
 //
@@ -6998,6 +7000,7 @@ namespace detail {
 template <std::size_t N>
 struct field_name {
     char text[N]{};
+    constexpr field_name() noexcept = default;
     constexpr field_name(const char (&s)[N]) noexcept {
         for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
     }
@@ -7092,10 +7095,62 @@ enum class action : std::uint8_t { deny = 0, allow = 1 };
 inline constexpr action allow = action::allow;
 inline constexpr action deny = action::deny;
 
-namespace detail::policy_error {
-inline void a_rule_tests_a_field_that_its_opcodes_context_does_not_have() {}
+namespace detail {
+// The fields a rule on an opcode whose context is S may test, as one string
+// from the table: "open.flags, open.mode, open.resolve, sqe.flags, sqe.user_data".
+template <field_scope S>
+constexpr bool listed(const field& f) noexcept {
+    return f.testable() && (f.scope == S || f.scope == field_scope::any);
+}
+template <field_scope S>
+constexpr std::size_t testable_names_size() noexcept {
+    std::size_t n = 0;
+    for (const field& f : fields::all)
+        if (listed<S>(f)) n += std::string_view(f.alias ? f.alias : f.name).size() + 2;
+    return n < 2 ? 1 : n - 1; // no ", " after the last; the terminating 0
+}
+template <field_scope S>
+constexpr field_name<testable_names_size<S>()> testable_names() noexcept {
+    field_name<testable_names_size<S>()> out;
+    std::size_t at = 0;
+    for (const bool common : {false, true}) // the opcode's own fields first
+        for (const field& f : fields::all) {
+            if (!listed<S>(f) || (f.scope == field_scope::any) != common) continue;
+            if (at) out.text[at++] = ',', out.text[at++] = ' ';
+            for (const char ch : std::string_view(f.alias ? f.alias : f.name)) out.text[at++] = ch;
+        }
+    return out;
+}
+
+namespace policy_error {
+// In a constant expression the compiler names this function and shows the
+// fields the rule's opcode has (GCC as text; Clang as the scope and the bytes).
+template <field_scope Scope, field_name FieldsItHas>
+void a_rule_tests_a_field_that_its_opcodes_context_does_not_have() {}
 inline void a_rule_names_an_opcode_beyond_IORING_OP_LAST() {}
-} // namespace detail::policy_error
+} // namespace policy_error
+
+constexpr void report_field_not_in_context(unsigned opcode) {
+    switch (scope_of(opcode)) {
+    case field_scope::any:
+        policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have<
+            field_scope::any, testable_names<field_scope::any>()>();
+        break;
+    case field_scope::socket:
+        policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have<
+            field_scope::socket, testable_names<field_scope::socket>()>();
+        break;
+    case field_scope::open:
+        policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have<
+            field_scope::open, testable_names<field_scope::open>()>();
+        break;
+    case field_scope::connect:
+        policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have<
+            field_scope::connect, testable_names<field_scope::connect>()>();
+        break;
+    }
+}
+} // namespace detail
 
 // One rule: on `opcode`, `act` when the condition holds (no nodes: always).
 template <std::size_t N, std::size_t M>
@@ -7128,7 +7183,7 @@ struct rule_start {
         r.error = detail::first_error(error, c.error);
         for (std::size_t i = 0; i < N; ++i)
             if (c.nodes[i].kind == detail::node_kind::atom && !field_applies(fields::all[c.nodes[i].field], opcode)) {
-                detail::policy_error::a_rule_tests_a_field_that_its_opcodes_context_does_not_have();
+                detail::report_field_not_in_context(opcode);
                 r.error = detail::first_error(r.error, policy_errc::field_not_in_context);
             }
         r.opcode = opcode;

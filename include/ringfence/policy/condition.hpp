@@ -500,6 +500,7 @@ namespace detail {
 template <std::size_t N>
 struct field_name {
     char text[N]{};
+    constexpr field_name() noexcept = default;
     constexpr field_name(const char (&s)[N]) noexcept {
         for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
     }
