@@ -2345,6 +2345,31 @@ constexpr bool field_applies(const field& f, unsigned op) noexcept {
     return f.scope == field_scope::any || f.scope == scope_of(op);
 }
 
+// How a kind is encoded, in words (the docs' and `ringfence fields`' "encoding" column).
+constexpr const char* describe(field_kind k) noexcept {
+    switch (k) {
+    case field_kind::u8: return "8-bit";
+    case field_kind::u32: return "32-bit";
+    case field_kind::u64: return "64-bit";
+    case field_kind::be16: return "16-bit, network order";
+    case field_kind::be32: return "IPv4 address, network order";
+    case field_kind::bytes16: return "IPv6 address, network order";
+    }
+    return "?";
+}
+
+// What a policy may compare a field with, in words (the "a policy compares it with" column).
+constexpr const char* describe(field_test t) noexcept {
+    switch (t) {
+    case field_test::none: return "nothing: not testable in a policy";
+    case field_test::integer: return "numbers and named constants: ==, !=, <, <=, >, >=, ranges, sets, & MASK, any/none/all";
+    case field_test::port: return "port numbers as written (443): ==, !=, <, <=, >, >=, ranges, sets";
+    case field_test::ipv4: return "IPv4 addresses and prefixes (10.0.0.0/8): ==, !=, in {}, not in {}";
+    case field_test::ipv6: return "IPv6 addresses and prefixes (fd00::/8): ==, !=, in {}, not in {}";
+    }
+    return "?";
+}
+
 // The name of a scope, as the docs and the CLI print it.
 constexpr const char* scope_name(field_scope s) noexcept {
     switch (s) {

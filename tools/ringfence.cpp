@@ -52,6 +52,8 @@ const char* const usage_text =
     "                                     run the filter on a context: the trace and the decision\n"
     "  compile POLICY [--opcode OP] [--asm]   the verified program of each opcode a policy names\n"
     "  probe                              what the running kernel supports\n"
+    "  fields                             the context's fields, what each opcode has and what a\n"
+    "                                     policy compares each with (a Markdown table)\n"
     "  run --policy FILE [--dry-run] [--forbid-io-uring] [--close-io-uring-fds] -- COMMAND [ARGS]...\n"
     "                                     measure the kernel, set no_new_privs, install the policy as\n"
     "                                     task filters (inherited by every child and ring) and exec\n"
@@ -406,16 +408,16 @@ std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& s
     const std::size_t eq = spec.find('=');
     if (eq == std::string::npos) return "--field " + shown + ": expected NAME=VALUE";
     const std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
-    const auto index = ringfence_tool::field_from_name(name);
-    if (!index) return "--field " + shown + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
-    const ringfence::field& f = ringfence::fields::all[*index];
-    if (f.offset == 8) return "--field " + shown + ": the opcode is given by --opcode";
+    const ringfence::field* const found = ringfence::fields::find(name);
+    if (!found) return "--field " + shown + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
+    const ringfence::field& f = *found;
+    if (&f == &ringfence::fields::opcode) return "--field " + shown + ": the opcode is given by --opcode";
     if (!ringfence::field_applies(f, op))
         return "--field " + shown + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + ringfence_tool::escape_control(name) +
                " (it has: " + ringfence_tool::fields_of(op) + ")";
-    if (f.kind == ringfence::field_kind::be32 || f.kind == ringfence::field_kind::bytes16) {
+    if (f.test == ringfence::field_test::ipv4 || f.test == ringfence::field_test::ipv6) {
         std::array<std::uint8_t, 16> b{};
-        const bool v6 = f.kind == ringfence::field_kind::bytes16;
+        const bool v6 = f.test == ringfence::field_test::ipv6;
         if (inet_pton(v6 ? AF_INET6 : AF_INET, value.c_str(), b.data()) != 1)
             return "--field " + shown + ": not an IPv" + (v6 ? "6" : "4") + " address";
         if (v6) ctx.set_v6_addr(b);
@@ -424,7 +426,7 @@ std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& s
     }
     const auto v = parse_value(value);
     if (!v) return "--field " + shown + ": not a number (42, 0x2a, 0b101010, 052) or a known constant";
-    const unsigned bits = f.kind == ringfence::field_kind::be16 ? 16 : 8u * f.size;
+    const unsigned bits = 8u * f.size;
     if (bits < 64 && (*v >> bits) != 0)
         return "--field " + shown + ": does not fit " + name + " (" + std::to_string(bits) + " bits)";
     ctx.set(f, *v);
@@ -435,13 +437,13 @@ std::string describe_context(const ringfence::bpf_ctx& ctx) {
     std::string out = std::string("context: IORING_OP_") + ringfence::opcode_name(ctx.opcode) +
                       " (opcode " + std::to_string(ctx.opcode) + ", pdu_size " + std::to_string(ctx.pdu_size) + ")";
     for (const ringfence::field& f : ringfence::fields::all) {
-        if (f.offset == 8 || f.offset == 10 || !ringfence::field_applies(f, ctx.opcode)) continue;
+        if (!f.testable() || !ringfence::field_applies(f, ctx.opcode)) continue; // opcode, pdu_size: above
         out += "\n  " + std::string(f.name) + " = ";
-        if (f.kind == ringfence::field_kind::bytes16) {
+        if (f.test == ringfence::field_test::ipv6) {
             char buf[INET6_ADDRSTRLEN];
             const auto a = ctx.v6_addr();
             out += inet_ntop(AF_INET6, a.data(), buf, sizeof buf) ? buf : "?";
-        } else if (f.kind == ringfence::field_kind::be32) {
+        } else if (f.test == ringfence::field_test::ipv4) {
             const std::uint64_t v = ctx.get(f);
             out += std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
                    std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
@@ -453,6 +455,27 @@ std::string describe_context(const ringfence::bpf_ctx& ctx) {
         }
     }
     return out + "\n";
+}
+
+// The context's fields as a Markdown table: docs/policy-format.md's field
+// table is this output (the tool.fields_doc test compares them).
+int cmd_fields(const args& a) {
+    if (!a.positional.empty()) return usage_error("fields takes no file");
+    std::cout << "| field | opcodes | bytes | encoding | a policy compares it with |\n|---|---|---|---|---|\n";
+    for (const ringfence::field& f : ringfence::fields::all) {
+        std::string name = "`" + std::string(f.name) + "`";
+        if (f.alias) name += " (or `" + std::string(f.alias) + "`)";
+        std::string ops;
+        for (unsigned op = 0; op < ringfence::opcode_count && f.scope != ringfence::field_scope::any; ++op)
+            if (ringfence::scope_of(op) == f.scope) ops += (ops.empty() ? "" : ", ") + std::string(ringfence::opcode_name(op));
+        std::string test = ringfence::describe(f.test);
+        if (f.family)
+            test += "; holds only when `connect.family` is " +
+                    (f.family == AF_INET ? std::string("AF_INET") : f.family == AF_INET6 ? std::string("AF_INET6") : std::to_string(f.family));
+        std::cout << "| " << name << " | " << (ops.empty() ? "every opcode" : ops) << " | " << unsigned{f.offset}
+                  << (f.size > 1 ? ".." + std::to_string(f.offset + f.size - 1) : std::string()) << " | " << ringfence::describe(f.kind) << " | " << test << " |\n";
+    }
+    return exit_ok;
 }
 
 int cmd_explain(const args& a) {
@@ -663,6 +686,7 @@ std::string inapplicable_option(std::string_view cmd, const args& a) {
         {"explain", {"--opcode", "--field", "--sqe-flags", "--user-data", "--policy", "--raw", "--text"}},
         {"compile", {"--opcode", "--asm"}},
         {"probe", {}},
+        {"fields", {}},
         {"run", {"--policy", "--dry-run", "--kernel", "--forbid-io-uring", "--close-io-uring-fds"}},
     };
     for (const takes& t : table) {
@@ -704,6 +728,7 @@ int main(int argc, char** argv) {
     if (cmd == "explain") return cmd_explain(*a);
     if (cmd == "compile") return cmd_compile(*a);
     if (cmd == "probe") return cmd_probe(*a);
+    if (cmd == "fields") return cmd_fields(*a);
     if (cmd == "run") return cmd_run(*a);
     return usage_error("unknown command '" + ringfence_tool::escape_control(cmd) + "'");
 }

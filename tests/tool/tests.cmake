@@ -38,6 +38,12 @@ ringfence_tool_test(NAME verify_missing_return_raw ARGS verify programs/missing_
 ringfence_tool_test(NAME verify_syntax_error ARGS verify programs/syntax_error.asm RC 2 GOLDEN)
 ringfence_tool_test(NAME verify_torn_raw ARGS verify --raw programs/inet_only.asm RC 2 GOLDEN)
 
+# fields: the table of docs/policy-format.md is the tool's (and so the library's) table.
+add_test(NAME tool.fields_doc COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:ringfence_tool> -DARGS=fields
+    -DDOC=${PROJECT_SOURCE_DIR}/docs/policy-format.md -DNAME=fields -P ${_tool_tests}/doc_section.cmake)
+set_tests_properties(tool.fields_doc PROPERTIES LABELS tool)
+ringfence_tool_test(NAME usage_fields_takes_no_file ARGS fields x.policy RC 2 GOLDEN)
+
 # disasm and asm
 ringfence_tool_test(NAME disasm_raw_socket ARGS disasm programs/inet_only.bin --opcode SOCKET RC 0 GOLDEN)
 ringfence_tool_test(NAME disasm_every_scope ARGS disasm programs/inet_only.asm RC 0 GOLDEN)
