@@ -71,10 +71,22 @@ const char* const usage_text =
     "                                     never reach them) instead of refusing\n"
     "\n"
     "FILE: bpf_asm text or raw 8-byte sock_filter entries (detected; force with --text/--raw); - is stdin.\n"
-    "OP: SOCKET, IORING_OP_OPENAT, 45, ...   Fields: socket.family, socket.type, socket.protocol,\n"
-    "open.flags, open.mode, open.resolve, connect.family, connect.port, connect.v4_addr,\n"
-    "connect.v6_addr, sqe_flags, user_data (values in host order; addresses as text).\n"
-    "Policy format: docs/policy-format.md\n";
+    "OP: SOCKET, IORING_OP_OPENAT, 45, ...\n";
+
+// The usage: the text above, then the field names of fields::all (wrapped at
+// 96 columns), which --field and the policy text take.
+std::string usage() {
+    std::string out = usage_text, line = "Fields:";
+    for (const ringfence::field& f : ringfence::fields::all) {
+        if (&f == &ringfence::fields::opcode) continue; // given by --opcode
+        const std::string word = std::string(" ") + f.name + ",";
+        if (line.size() + word.size() > 96) out += line + "\n", line.clear();
+        line += line.empty() ? word.substr(1) : word;
+    }
+    line.back() = '.';
+    return out + line + "\nValues in host order, addresses as text; `ringfence fields` tells more.\n" +
+           "Policy format: docs/policy-format.md\n";
+}
 
 int usage_error(const std::string& message) {
     std::cerr << "ringfence: " << message << "\n(ringfence --help shows the usage)\n";
@@ -710,12 +722,12 @@ std::string inapplicable_option(std::string_view cmd, const args& a) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << usage_text;
+        std::cerr << usage();
         return exit_usage;
     }
     const std::string_view cmd = argv[1];
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-        std::cout << usage_text;
+        std::cout << usage();
         return exit_ok;
     }
     const auto a = parse_args(argc, argv, 2);
