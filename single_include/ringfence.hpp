@@ -1290,6 +1290,90 @@ std::string to_listing(std::span<const insn> prog, Note&& note = {}, std::size_t
 
 } // namespace ringfence::bpf
 
+// ringfence/bpf/number.hpp - the one number syntax of ringfence's texts: the assembler, the policy text and the CLI.
+//
+//   constexpr auto n = ringfence::scan_number("0x2d, ...");   // n.value == 45, n.length == 4, n.ok()
+//   ringfence::parse_number("0b101");                          // 5; the whole text or nothing
+//
+// Decimal, 0x hex, 0b binary, 0o or leading-0 octal, at most 64 bits, no
+// sign (the assembler reads a leading '-' itself). A number ends before the
+// first character that cannot continue it; a letter, '_' or a digit of a
+// larger base there makes it malformed (0x1g, 09, 12ab), as does a prefix
+// without digits (0x). Here, in the engine, because the assembler needs it
+// and the engine includes nothing above itself.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ringfence {
+
+enum class number_errc : std::uint8_t {
+    none,
+    malformed, // 0x1g, 09, 0x, 12ab
+    too_large, // more than 64 bits
+};
+
+struct number_scan {
+    std::uint64_t value = 0;
+    std::size_t length = 0; // characters read (where the number stops, or where it went wrong)
+    number_errc error = number_errc::none;
+    constexpr bool ok() const noexcept { return error == number_errc::none; }
+};
+
+// The number at the start of `s` (which should start with a digit).
+constexpr number_scan scan_number(std::string_view s) noexcept {
+    number_scan r;
+    auto at = [&](std::size_t i) { return i < s.size() ? s[i] : '\0'; };
+    unsigned base = 10;
+    std::size_t i = 0;
+    if (at(0) == '0' && (at(1) == 'x' || at(1) == 'X')) base = 16, i = 2;
+    else if (at(0) == '0' && (at(1) == 'b' || at(1) == 'B')) base = 2, i = 2;
+    else if (at(0) == '0' && (at(1) == 'o' || at(1) == 'O')) base = 8, i = 2;
+    else if (at(0) == '0' && at(1) >= '0' && at(1) <= '9') base = 8, i = 1;
+    const std::size_t first_digit = i;
+    bool too_large = false;
+    for (;; ++i) {
+        const char c = at(i);
+        unsigned d = 99;
+        if (c >= '0' && c <= '9') d = unsigned(c - '0');
+        else if (c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
+        if (d >= base) {
+            const bool word_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+            if (d != 99 || word_char) r.error = number_errc::malformed;
+            break;
+        }
+        if (too_large || r.value > (~std::uint64_t{0} - d) / base) too_large = true; // read on: 1e30x is malformed
+        else r.value = r.value * base + d;
+    }
+    if (r.ok() && (i == 0 || (i == first_digit && base != 10))) r.error = number_errc::malformed;
+    if (r.ok() && too_large) r.error = number_errc::too_large, r.value = 0;
+    r.length = i;
+    return r;
+}
+
+// The whole of `s` as one number, or nothing (no sign, no blanks).
+constexpr std::optional<std::uint64_t> parse_number(std::string_view s) noexcept {
+    if (s.empty() || s[0] < '0' || s[0] > '9') return std::nullopt;
+    const number_scan r = scan_number(s);
+    if (!r.ok() || r.length != s.size()) return std::nullopt;
+    return r.value;
+}
+
+// What the policy text and the CLI say of a number that went wrong.
+constexpr const char* describe(number_errc e) noexcept {
+    switch (e) {
+    case number_errc::none: return "no error";
+    case number_errc::malformed: return "malformed number";
+    case number_errc::too_large: return "number too large (more than 64 bits)";
+    }
+    return "?";
+}
+
+} // namespace ringfence
+
 // ringfence/bpf/asm.hpp - assemble bpf_asm text into a program, at compile time or at run time.
 //
 //   constexpr auto r = ringfence::assemble("ld [16]\njeq #2, ok, no\nok: ret #1\nno: ret #0");
@@ -1301,7 +1385,8 @@ std::string to_listing(std::span<const insn> prog, Note&& note = {}, std::size_t
 // The syntax is that of the kernel's tools/bpf/bpf_asm, one instruction a line:
 //   labels `name:` (several may stand before one instruction, or alone on a line),
 //   comments from `;` to the end of the line, numbers in decimal, hex (0x),
-//   binary (0b) or octal (leading 0), negative decimals wrapping to 32 bits,
+//   binary (0b) or octal (leading 0, and 0o as in the policy text: one number
+//   syntax, ringfence/bpf/number.hpp), negative decimals wrapping to 32 bits,
 //   ld/ldi/ldh/ldb/ldx/ldxi/ldxb, st/stx, add sub mul div mod and or xor lsh rsh
 //   (#k or x), neg, tax, txa, ret #k / ret a, ja/jmp, and jeq jgt jge jset
 //   (#k or x) with one target (the false case falls through) or two, plus
@@ -1555,33 +1640,11 @@ private:
             ++pos_;
         }
         if (!ringfence::detail::asm_is_digit(peek())) return fail_token(asm_errc::bad_number, from);
-        unsigned base = 10;
-        if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
-            base = 16;
-            pos_ += 2;
-        } else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) {
-            base = 2;
-            pos_ += 2;
-        } else if (peek() == '0' && ringfence::detail::asm_is_digit(peek(1))) {
-            base = 8;
-            ++pos_;
-        }
-        std::uint64_t v = 0;
-        bool any = false, overflow = false;
-        for (;; ++pos_) {
-            const char c = peek();
-            unsigned d = 0;
-            if (ringfence::detail::asm_is_digit(c)) d = static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-            else if (ringfence::detail::asm_is_alnum(c)) return fail_token(asm_errc::bad_number, from);
-            else break;
-            if (d >= base) return fail_token(asm_errc::bad_number, from);
-            v = v * base + d;
-            if (v > 0xffffffffu) overflow = true, v = 0x100000000u;
-            any = true;
-        }
-        if (!any) return fail_token(asm_errc::bad_number, from);
+        const number_scan r = scan_number(line_.substr(pos_));
+        if (r.error == number_errc::malformed) return fail_token(asm_errc::bad_number, from);
+        pos_ += r.length;
+        const bool overflow = r.error == number_errc::too_large;
+        std::uint64_t v = r.value;
         if (negative) {
             if (overflow || v > 0x80000000u) return fail_token(asm_errc::number_too_large, from);
             v = (0x100000000u - v) & 0xffffffffu;
@@ -6292,6 +6355,12 @@ enum class policy_errc : std::uint8_t {
     prefix_too_long,           // /33, /129
     prefix_has_host_bits,      // 10.1.2.3/8
     text_malformed,            // address text that does not parse
+    // Only in policies built at run time (ringfence/policy/runtime.hpp):
+    value_of_another_kind,     // runtime_field(connect.port) == 443 (not port(443)), an address ordered or masked
+    field_not_testable,        // runtime_field(fields::opcode): the rule's opcode decides which rules apply
+    empty_set,                 // in() of no values
+    condition_empty,           // a default-constructed runtime_condition combined with &&, || or !
+    policy_too_large,          // more than 65535 rules, condition nodes or set members
 };
 
 constexpr const char* describe(policy_errc e) noexcept {
@@ -6309,6 +6378,13 @@ constexpr const char* describe(policy_errc e) noexcept {
     case policy_errc::prefix_too_long: return "a prefix length is longer than the address";
     case policy_errc::prefix_has_host_bits: return "an address prefix has bits set beyond its length (10.1.2.3/8: write 10.0.0.0/8)";
     case policy_errc::text_malformed: return "an address text is malformed";
+    case policy_errc::value_of_another_kind:
+        return "a field is tested with a value of another kind (a port with a plain number, an address with a number, "
+               "an order, a mask or a bit test)";
+    case policy_errc::field_not_testable: return "a rule tests opcode or pdu_size, which a policy cannot test";
+    case policy_errc::empty_set: return "a set has no members (it would match nothing)";
+    case policy_errc::condition_empty: return "an empty run-time condition is combined with &&, || or !";
+    case policy_errc::policy_too_large: return "a policy has more than 65535 rules, condition nodes or set members";
     }
     return "?";
 }
@@ -7111,6 +7187,7 @@ inline constexpr auto user_data = named<"sqe.user_data">;
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace ringfence {
@@ -7245,6 +7322,37 @@ struct rule_info {
     std::string_view name{};
     std::uint16_t first_node = 0, node_count = 0; // node_count 0: always
 };
+
+// What compile(), compile_naive(), evaluate(), deciding_rule(), explain() and
+// install() read of a policy, of either form: the compile-time ringfence::policy
+// and the run-time ringfence::runtime_policy (ringfence/policy/runtime.hpp)
+// both give this view of themselves, and nothing else of them is read.
+struct policy_view {
+    std::span<const rule_info> rules;
+    std::span<const cond_node> nodes; // rules[i]'s condition: nodes[first_node, first_node + node_count), postfix
+    std::span<const member> members;  // a set atom's: members[first_member, first_member + member_count)
+    action otherwise = action::deny;
+    policy_errc error = policy_errc::none;
+};
+// The one door to a policy's representation (each policy type befriends it).
+struct policy_access {
+    template <class P>
+    static constexpr policy_view view(const P& p) noexcept {
+        return p.view();
+    }
+};
+template <class P>
+constexpr policy_view view_of(const P& p) noexcept {
+    return policy_access::view(p);
+}
+// Which types are policies, and how many rules their results are sized for
+// (std::dynamic_extent: known only at run time).
+template <class P>
+inline constexpr bool is_policy = false;
+template <class P>
+inline constexpr std::size_t rules_of = std::dynamic_extent;
+template <class P>
+concept policy_form = is_policy<P>;
 } // namespace detail
 
 // R rules with N condition nodes and M set members in all.
@@ -7283,14 +7391,17 @@ public:
         return false;
     }
 
-    // Implementation, read by evaluate() and compile(): rules, their nodes and members.
+private:
+    friend struct detail::policy_access;
+    constexpr detail::policy_view view() const noexcept {
+        return {{rules_, R}, {nodes_, N}, {members_, M}, default_, error_};
+    }
+
     detail::rule_info rules_[R == 0 ? 1 : R]{};
     detail::cond_node nodes_[N == 0 ? 1 : N]{};
     detail::member members_[M == 0 ? 1 : M]{};
     action default_ = action::deny;
     policy_errc error_ = policy_errc::none; // the first rule's error
-
-private:
     std::size_t r_ = 0, n_ = 0, m_ = 0;
 
     template <std::size_t RN, std::size_t RM>
@@ -7315,6 +7426,13 @@ private:
 template <class... Rules>
 policy(const Rules&...) -> policy<sizeof...(Rules), (Rules::node_capacity + ... + 0),
                                   (Rules::member_capacity + ... + 0)>;
+
+namespace detail {
+template <std::size_t R, std::size_t N, std::size_t M>
+inline constexpr bool is_policy<policy<R, N, M>> = true;
+template <std::size_t R, std::size_t N, std::size_t M>
+inline constexpr std::size_t rules_of<policy<R, N, M>> = R;
+} // namespace detail
 
 namespace detail {
 
@@ -7356,11 +7474,12 @@ constexpr bool atom_holds(const cond_node& n, const member* members, const bpf_c
 }
 
 // Evaluates nodes[first, first + count) (postfix) directly on the context.
-template <std::size_t N>
 constexpr bool condition_holds(const cond_node* nodes, std::size_t first, std::size_t count, const member* members,
                                const bpf_ctx& c) noexcept {
     if (count == 0) return true;
-    bool stack[N == 0 ? 1 : N]{};
+    // The stack holds at most `count` values; a small one serves nearly every rule.
+    bool small[32]{};
+    bool* const stack = count <= 32 ? small : new bool[count]{};
     std::size_t top = 0;
     for (std::size_t i = first; i < first + count; ++i) {
         const cond_node& n = nodes[i];
@@ -7371,30 +7490,36 @@ constexpr bool condition_holds(const cond_node* nodes, std::size_t first, std::s
         case node_kind::or_: --top; stack[top - 1] = stack[top - 1] || stack[top]; break;
         }
     }
-    return stack[0];
+    const bool holds = stack[0];
+    if (stack != small) delete[] stack;
+    return holds;
+}
+
+// The index of the rule that decides (the number of rules when the default does).
+constexpr std::size_t deciding_rule(const policy_view& p, const bpf_ctx& c) noexcept {
+    for (std::size_t i = 0; i < p.rules.size(); ++i) {
+        const rule_info& r = p.rules[i];
+        if (r.opcode == c.opcode &&
+            condition_holds(p.nodes.data(), r.first_node, r.node_count, p.members.data(), c))
+            return i;
+    }
+    return p.rules.size();
 }
 } // namespace detail
 
 // What the policy decides for a request, by evaluating the rules directly (no BPF).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr action evaluate(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
-        if (r.opcode != c.opcode) continue;
-        if (detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c)) return r.act;
-    }
-    return p.default_;
+// Either form of policy: ringfence::policy or ringfence::runtime_policy.
+template <detail::policy_form P>
+constexpr action evaluate(const P& p, const bpf_ctx& c) noexcept {
+    const detail::policy_view v = detail::view_of(p);
+    const std::size_t i = detail::deciding_rule(v, c);
+    return i < v.rules.size() ? v.rules[i].act : v.otherwise;
 }
 
-// The index of the rule that decides (R when the default does).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr std::size_t deciding_rule(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
-        if (r.opcode == c.opcode && detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c))
-            return i;
-    }
-    return R;
+// The index of the rule that decides (the number of rules, R, when the default does).
+template <detail::policy_form P>
+constexpr std::size_t deciding_rule(const P& p, const bpf_ctx& c) noexcept {
+    return detail::deciding_rule(detail::view_of(p), c);
 }
 
 } // namespace ringfence
@@ -8572,10 +8697,13 @@ namespace ringfence {
 
 // A compiled filter: the program and which rule's code each instruction is
 // (code, not decisions: rules share code; see ringfence/policy_explain.hpp).
+// R: the policy's rules; std::dynamic_extent for a runtime_policy (its
+// program, at most max_insns instructions, has at most as many rule marks).
 template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.
-    static constexpr std::size_t mark_capacity = R + 2 + 2 * detail::policy_compiler::max_islands;
+    static constexpr std::size_t mark_capacity =
+        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::policy_compiler::max_islands;
     program prog;
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
@@ -8623,27 +8751,26 @@ constexpr void report(const compiled<R>& out) {
 // one compiler, about 700 KB, on the heap so that run-time callers keep their
 // stack and uninitialized but for what is used, serves a whole compile() call).
 // Returns its root.
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, unsigned opcode, std::endian target,
+constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsigned opcode, std::endian target,
                                   bool restrict_tests) {
     // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
     std::size_t expected = 2;
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (const detail::rule_info& r : p.rules) {
         if (r.opcode != opcode) continue;
         expected += 1 + r.node_count;
-        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes_[n].member_count;
+        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes[n].member_count;
     }
     c->reset(target, 4 * expected);
     c->restrict_tests(restrict_tests);
-    std::uint16_t next = c->ret(detail::return_value(p.default_));
-    for (std::size_t i = R; i-- > 0;) {
-        const detail::rule_info& r = p.rules_[i];
+    std::uint16_t next = c->ret(detail::return_value(p.otherwise));
+    for (std::size_t i = p.rules.size(); i-- > 0;) {
+        const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
         c->owner = static_cast<std::uint16_t>(i);
         const std::uint16_t act = c->ret(detail::return_value(r.act));
-        next = r.node_count == 0 ? act
-                                 : c->condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
+        next = r.node_count == 0
+                   ? act
+                   : c->condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), act, next);
     }
     return next;
 }
@@ -8654,8 +8781,8 @@ constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, 
 // instruction of its own), or the DAG filled the node table (8192 nodes,
 // nearly all of them tests the program reaches; compile() tries the plain
 // translation, which makes no copies, before it reports that).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std::endian target, std::uint16_t root) {
+template <std::size_t R>
+constexpr compiled<R> emit_dag(policy_compiler* c, const policy_view& p, std::endian target, std::uint16_t root) {
     compiled<R> out;
     if (c->overflow) {
         out.error.link = link_error{link_errc::too_many_instructions, 0};
@@ -8666,7 +8793,7 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
-                                     : (p.rules_[owner].name.empty() ? detail::unnamed_rule : p.rules_[owner].name);
+                                     : (p.rules[owner].name.empty() ? detail::unnamed_rule : p.rules[owner].name);
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
     detail::finish(out, b, true);
@@ -8678,10 +8805,15 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
 // The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
 // verified. In a constant expression a failure is a compile error; at run time
 // check ok() (error says why: a program over 4096 instructions, or a rule that
-// tests a field its opcode does not have).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
-    if (!p.valid()) return detail::refused<R>(p.error()); // a wrong value in a rule (built at run time)
+// tests a field its opcode does not have). Either form of policy:
+// ringfence::policy<R, N, M> gives compiled<R>, ringfence::runtime_policy
+// compiled<std::dynamic_extent>; the same rules give the same program.
+template <detail::policy_form P>
+constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode,
+                                                std::endian target = std::endian::native) {
+    constexpr std::size_t R = detail::rules_of<P>;
+    const detail::policy_view p = detail::view_of(policy);
+    if (p.error != policy_errc::none) return detail::refused<R>(p.error); // a wrong value in a rule (built at run time)
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
     // Only a shorter plain program is taken, so one that cannot be shorter
@@ -8689,11 +8821,11 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     // The plain translation is also the one tried when the first is too large
     // (its copies can fill the node table).
     detail::policy_compiler* const c = new detail::policy_compiler(target);
-    compiled<R> out = detail::emit_dag(c, p, target, detail::build_dag(c, p, opcode, target, true));
+    compiled<R> out = detail::emit_dag<R>(c, p, target, detail::build_dag(c, p, opcode, target, true));
     if (c->overflow || c->restricted_ != 0) {
         const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
         if (!out.ok() || c->overflow || c->size_at_least(root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag(c, p, target, root);
+            const compiled<R> plain = detail::emit_dag<R>(c, p, target, root);
             if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
         }
     }
@@ -8703,16 +8835,18 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
 }
 
 // The same rules translated one test at a time, with no sharing or reuse: the reference.
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
-                                    std::endian target = std::endian::native) {
-    if (!p.valid()) return detail::refused<R>(p.error());
+template <detail::policy_form P>
+constexpr compiled<detail::rules_of<P>> compile_naive(const P& policy, unsigned opcode,
+                                                      std::endian target = std::endian::native) {
+    constexpr std::size_t R = detail::rules_of<P>;
+    const detail::policy_view p = detail::view_of(policy);
+    if (p.error != policy_errc::none) return detail::refused<R>(p.error);
     compiled<R> out;
     builder b(target);
     detail::naive_compiler c{b};
     bool ended = false;
-    for (std::size_t i = 0; i < R && !ended; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (std::size_t i = 0; i < p.rules.size() && !ended; ++i) {
+        const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
         if (out.mark_count < out.mark_capacity)
             out.marks_[out.mark_count++] = rule_mark{b.size(), r.name.empty() ? detail::unnamed_rule : r.name};
@@ -8722,13 +8856,13 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
             break;
         }
         const label yes = b.make_label(), no = b.make_label();
-        c.condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, yes, no);
+        c.condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), yes, no);
         b.bind(yes).ret(detail::return_value(r.act));
         b.bind(no);
     }
     if (!ended) {
         if (out.mark_count < out.mark_capacity) out.marks_[out.mark_count++] = rule_mark{b.size(), {}};
-        b.ret(detail::return_value(p.default_));
+        b.ret(detail::return_value(p.otherwise));
     }
     detail::finish(out, b, false); // marks approximate when trampolines were added
     detail::report(out);
@@ -8742,7 +8876,7 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
 //   const auto e = ringfence::explain(p, ringfence::bpf_ctx::socket(AF_INET6, SOCK_STREAM, 0));
 //   e.ok();             // false: the policy could not be compiled (e.error says why), or an internal error
 //   e.decision;         // ringfence::evaluate(p, ctx)
-//   e.rule;             // ringfence::deciding_rule(p, ctx): an index into the policy's rules, p.rule_count for the default
+//   e.rule;             // ringfence::deciding_rule(p, ctx): an index into the policy's rules, e.rule_count for the default
 //   e.rule_name;        // that rule's name ("unnamed rule" if it has none), empty for the default
 //   e.trace;            // the compiled program run on ctx (ringfence/explain.hpp), steps marked with their rule's code
 //   std::puts(e.text().c_str());
@@ -8761,10 +8895,12 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
 
 namespace ringfence {
 
+// R: the policy's rules; std::dynamic_extent for a runtime_policy.
 template <std::size_t R>
 struct policy_explanation {
     action decision = action::deny; // what the rules decide for the request
-    std::size_t rule = R;           // the index of the rule that decides; R: none holds, the default decides
+    std::size_t rule_count = R;     // the policy's rules
+    std::size_t rule = R;           // the index of the rule that decides; rule_count: none holds, the default decides
     std::string_view rule_name;     // its name (detail::unnamed_rule when it has none); empty for the default
     explanation trace;              // the opcode's compiled program on the request (empty when error is set by compile)
     std::size_t program_size = 0;   // instructions in that program
@@ -8774,7 +8910,7 @@ struct policy_explanation {
     // Whether the program was compiled and run (false: error says why it could not be compiled).
     bool traced() const noexcept { return program_size != 0; }
     bool allowed() const noexcept { return decision == action::allow; }
-    bool by_default() const noexcept { return rule == R; }
+    bool by_default() const noexcept { return rule == rule_count; }
 
     // The trace, then one line with the decision and the rule that made it.
     std::string text() const {
@@ -8786,16 +8922,20 @@ struct policy_explanation {
     }
 };
 
-// What `p` decides for `ctx`, which rule decides it, and the path of the
-// program compile(p, ctx.opcode) on ctx.
-template <std::size_t R, std::size_t N, std::size_t M>
-policy_explanation<R> explain(const policy<R, N, M>& p, const bpf_ctx& ctx) {
-    policy_explanation<R> e;
+// What `p` (a ringfence::policy or a ringfence::runtime_policy) decides for
+// `ctx`, which rule decides it, and the path of the program
+// compile(p, ctx.opcode) on ctx.
+template <detail::policy_form P>
+policy_explanation<detail::rules_of<P>> explain(const P& p, const bpf_ctx& ctx) {
+    const detail::policy_view v = detail::view_of(p);
+    policy_explanation<detail::rules_of<P>> e;
+    e.rule_count = v.rules.size();
     // One walk of the rules: the deciding rule gives the decision (evaluate()'s).
-    e.rule = ringfence::deciding_rule(p, ctx);
-    e.decision = e.rule < R ? p.rules_[e.rule].act : p.default_action();
-    if (e.rule < R) e.rule_name = p.rules_[e.rule].name.empty() ? detail::unnamed_rule : p.rules_[e.rule].name;
-    const compiled<R> c = ringfence::compile(p, ctx.opcode);
+    e.rule = detail::deciding_rule(v, ctx);
+    e.decision = e.rule < v.rules.size() ? v.rules[e.rule].act : v.otherwise;
+    if (e.rule < v.rules.size())
+        e.rule_name = v.rules[e.rule].name.empty() ? detail::unnamed_rule : v.rules[e.rule].name;
+    const auto c = ringfence::compile(p, ctx.opcode);
     if (!c.ok()) {
         e.error = c.message();
         return e;
@@ -9582,6 +9722,7 @@ inline equivalence_result check_equivalence(std::span<const insn> a, std::span<c
 #if defined(__linux__)
 
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -9746,8 +9887,10 @@ inline std::optional<std::vector<int>> open_io_uring_fds() {
 
 // The filters that confine `p` as written on kernel `k` (with `opt`), or why
 // none can. Needs no kernel: the unit tests plan for every preset.
-template <std::size_t R, std::size_t N, std::size_t M>
-install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, const install_options& opt = {}) {
+// `p` is a ringfence::policy or a ringfence::runtime_policy.
+template <detail::policy_form P>
+install_plan plan_install(const P& p, const kernel_profile& k, const install_options& opt = {}) {
+    const detail::policy_view v = detail::view_of(p);
     install_plan plan;
     const auto refuse = [&](install_errc e, std::string m) {
         plan.error = e;
@@ -9763,14 +9906,14 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                           "installed (a kernel with the fix \"io_uring: preserve task restrictions across exec\", "
                           "such as 7.1, closes this; or forbid io_uring to the program altogether: "
                           "install_options::forbid_io_uring, ringfence run --forbid-io-uring)");
-    if (!p.valid())
-        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(p.error()) +
+    if (v.error != policy_errc::none)
+        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(v.error) +
                                                         "; nothing was installed");
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (std::size_t i = 0; i < v.rules.size(); ++i) {
+        const detail::rule_info& r = v.rules[i];
         if (r.opcode >= k.op_last) continue;
         for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) {
-            const detail::cond_node& c = p.nodes_[n];
+            const detail::cond_node& c = v.nodes[n];
             if (c.kind != detail::node_kind::atom) continue;
             const field& f = fields::all[c.field];
             const std::string where = detail::rule_words(r.name, i) + " on IORING_OP_" + opcode_name(r.opcode) + " tests " +
@@ -9781,7 +9924,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                                   " does not fill for that opcode (its pdu size is " +
                                   std::to_string(k.pdu_size(r.opcode)) +
                                   "): the test could never hold as written; nothing was installed");
-            const detail::u128 hidden = detail::bits_read(c, p.members_) & ~detail::shown_bits(k, f, r.opcode);
+            const detail::u128 hidden = detail::bits_read(c, v.members.data()) & ~detail::shown_bits(k, f, r.opcode);
             if (!hidden.zero())
                 return refuse(install_errc::bits_not_shown,
                               where + "and reads bits " + detail::hex(hidden) + " that " + detail::kernel_words(k) +
@@ -9793,7 +9936,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         }
     }
     for (unsigned op = 0; op < opcode_count; ++op) { // rule() takes no opcode beyond ringfence's IORING_OP_LAST
-        if (!p.has_rules_for(op)) continue;
+        if (std::none_of(v.rules.begin(), v.rules.end(), [&](const detail::rule_info& r) { return r.opcode == op; }))
+            continue;
         if (op >= k.op_last) {
             plan.absent_opcodes.push_back(op);
             continue;
@@ -9804,7 +9948,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                                                             opcode_name(op) + ": " + c.message());
         plan.filters.push_back({op, c.prog, k.pdu_size(op), false});
     }
-    if (p.default_action() == deny) {
+    if (v.otherwise == deny) {
         // DENY_REST marks every opcode without a filter at that moment: it goes
         // on the last registration, after every opcode that has rules got its
         // filter; with none (all rules name opcodes this kernel lacks, or there
@@ -9850,8 +9994,8 @@ inline std::error_code forbid_io_uring() noexcept {
 }
 
 // Installs `p` on the calling task (see the top of this header).
-template <std::size_t R, std::size_t N, std::size_t M>
-install_result install(const policy<R, N, M>& p, const install_options& opt = {}) {
+template <detail::policy_form P>
+install_result install(const P& p, const install_options& opt = {}) {
     install_result out;
     out.kernel = opt.kernel ? *opt.kernel : probe();
     const auto refuse = [&](install_errc e, std::string m) {
@@ -9933,3 +10077,1268 @@ install_result install(const policy<R, N, M>& p, const install_options& opt = {}
 } // namespace ringfence
 
 #endif // defined(__linux__)
+
+
+// Run-time policies and the policy text: std::vector, std::string and
+// <arpa/inet.h>, after everything constexpr (compile.hpp and policy.hpp alone
+// stay without them).
+// ringfence/policy/runtime.hpp - policies whose rules are known only at run time: the same meaning, compiler and programs.
+//
+//   using namespace ringfence;
+//   runtime_policy p;                                                  // no rules, default deny
+//   p.add(rule(uapi::IORING_OP_SOCKET).allow_if(fields::socket::family == AF_INET).named("inet")); // any DSL rule
+//   const std::vector<std::uint64_t> families = read_config();         // a set whose size is known at run time
+//   runtime_condition c = runtime_field(fields::socket::family).in(families) && (fields::socket::type & 0xf) == SOCK_STREAM;
+//   p.add(uapi::IORING_OP_SOCKET, allow, c, "configured").otherwise(deny);
+//   runtime_field f(*fields::find("open.flags"));                      // a field chosen at run time, by name
+//   p.add(uapi::IORING_OP_OPENAT, deny, f.any_of(O_CREAT));
+//   if (!p.valid()) std::puts(describe(p.error()));                    // the policy_errc of the compile-time form
+//   const auto prog = compile(p, uapi::IORING_OP_SOCKET);              // compiled<std::dynamic_extent>
+//   evaluate(p, ctx); deciding_rule(p, ctx); explain(p, ctx);          // as for ringfence::policy
+//
+// A runtime_policy holds what a ringfence::policy holds (rules, their
+// condition nodes in postfix order, set members, a default) in vectors, and
+// gives compile(), compile_naive(), evaluate(), deciding_rule(), explain()
+// and install() the same view of itself: the same rules make the same
+// programs in either form. Conditions are built by the DSL's own field handles
+// (fields::socket::family, fields::named<"open.flags">); a runtime_condition
+// takes any DSL condition, and runtime_field builds the tests whose field,
+// values or set size are known only at run time by calling those handles.
+// Mistakes are not compile errors here: they are the policy_errc the DSL
+// records at run time, and a policy that is not valid() compiles to nothing.
+// ringfence/policy/text.hpp reads the policy text format into a runtime_policy.
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace ringfence {
+
+class runtime_policy;
+
+// A condition whose size is known at run time: a DSL condition, or tests and
+// sets built by runtime_field, joined with &&, || and !. Default-constructed,
+// it is empty: a rule with it always applies (combining it is an error).
+class runtime_condition {
+public:
+    runtime_condition() = default;
+    // Any condition of the DSL: fields::socket::family == AF_INET && ...
+    template <std::size_t N, std::size_t M>
+    runtime_condition(const condition<N, M>& c) // NOLINT: implicit, so DSL and run-time parts combine
+        : nodes_(c.nodes, c.nodes + N), members_(c.members, c.members + M), error_(c.error) {}
+
+    bool empty() const noexcept { return nodes_.empty(); }
+    std::size_t size() const noexcept { return nodes_.size(); } // nodes, postfix
+    // The first wrong value in it (policy_errc::none: none).
+    policy_errc error() const noexcept { return error_; }
+
+    friend runtime_condition operator&&(runtime_condition a, const runtime_condition& b) {
+        return combine(std::move(a), b, detail::node_kind::and_);
+    }
+    friend runtime_condition operator||(runtime_condition a, const runtime_condition& b) {
+        return combine(std::move(a), b, detail::node_kind::or_);
+    }
+    friend runtime_condition operator!(runtime_condition a) {
+        if (a.empty()) return failed(detail::first_error(a.error_, policy_errc::condition_empty));
+        if (a.nodes_.size() + 1 > max_nodes) return failed(detail::first_error(a.error_, policy_errc::policy_too_large));
+        detail::cond_node n;
+        n.kind = detail::node_kind::not_;
+        n.size = static_cast<std::uint16_t>(a.nodes_.size() + 1);
+        a.nodes_.push_back(n);
+        return a;
+    }
+
+private:
+    friend class runtime_field;
+    friend class runtime_policy;
+    static constexpr std::size_t max_nodes = 65535, max_members = 65535;
+
+    static runtime_condition failed(policy_errc e) {
+        runtime_condition c;
+        c.error_ = e;
+        return c;
+    }
+    static runtime_condition combine(runtime_condition a, const runtime_condition& b, detail::node_kind k) {
+        const policy_errc e = detail::first_error(a.error_, b.error_);
+        if (a.empty() || b.empty()) return failed(detail::first_error(e, policy_errc::condition_empty));
+        if (a.nodes_.size() + b.nodes_.size() + 1 > max_nodes || a.members_.size() + b.members_.size() > max_members)
+            return failed(detail::first_error(e, policy_errc::policy_too_large));
+        const std::size_t offset = a.members_.size();
+        for (detail::cond_node n : b.nodes_) {
+            n.first_member = static_cast<std::uint16_t>(n.first_member + offset);
+            a.nodes_.push_back(n);
+        }
+        a.members_.insert(a.members_.end(), b.members_.begin(), b.members_.end());
+        detail::cond_node n;
+        n.kind = k;
+        n.size = static_cast<std::uint16_t>(a.nodes_.size() + 1);
+        a.nodes_.push_back(n);
+        a.error_ = e;
+        return a;
+    }
+
+    std::vector<detail::cond_node> nodes_;
+    std::vector<detail::member> members_;
+    policy_errc error_ = policy_errc::none;
+};
+
+namespace detail {
+template <class H>
+inline constexpr bool is_int_field = false;
+template <unsigned Bits>
+inline constexpr bool is_int_field<int_field<Bits>> = true;
+
+// Calls f with the DSL handle of row `index` of fields::all (the handle
+// fields::named<that row's name> is), or returns R{} for a row a policy
+// cannot test: a row added to the table is a run-time field too.
+template <class R, std::size_t I, class F>
+R call_with_handle(F& f) {
+    if constexpr (fields::all[I].test == field_test::none) return R{};
+    else return f(field_handle<I>());
+}
+template <class R, class F, std::size_t... I>
+R with_handle(std::size_t index, F& f, std::index_sequence<I...>) {
+    R out{};
+    ((index == I ? (void)(out = call_with_handle<R, I>(f)) : void()), ...);
+    return out;
+}
+} // namespace detail
+
+// A field of the context chosen at run time (a row of fields::all, or a DSL
+// handle), whose tests are built by that field's DSL handle: the same nodes
+// as the DSL, checked the same way, with the constants' sizes known at run
+// time. What the row may be compared with (field::test) decides which tests
+// hold meaning: an integer field takes numbers, masks and bit tests; a port
+// field takes ringfence::port; an address field ringfence::ipv4 or ipv6 with
+// ==, != and sets. Another kind of value gives policy_errc::value_of_another_kind.
+class runtime_field {
+public:
+    // A row of fields::all (fields::find("open.flags"), fields::open_flags).
+    explicit runtime_field(const field& row) : index_(fields::index_of(row)) {
+        if (index_ >= fields::count || !row.testable()) index_ = fields::count, error_ = policy_errc::field_not_testable;
+        else mask_ = detail::width_mask(row.size);
+    }
+    // A DSL handle: fields::socket::family, fields::open::flags & O_ACCMODE, fields::named<"connect.port">.
+    template <unsigned Bits>
+    runtime_field(const detail::int_field<Bits>& h) : index_(h.index), mask_(h.mask), error_(h.error) {}
+    runtime_field(const detail::port_field& h) : runtime_field(fields::all[h.index]) {}
+    runtime_field(const detail::v4_field& h) : runtime_field(fields::all[h.index]) {}
+    runtime_field(const detail::v6_field& h) : runtime_field(fields::all[h.index]) {}
+
+    // The row of fields::all (nullptr: not a field a policy can test).
+    const field* row() const noexcept { return index_ < fields::count ? &fields::all[index_] : nullptr; }
+
+    // (field & m): compare only these bits (integer fields).
+    runtime_field operator&(std::uint64_t m) const {
+        runtime_field out = *this;
+        on_int([&](auto h) {
+            const auto masked = h & narrow<decltype(h)>(m, out.error_);
+            out.mask_ = masked.mask;
+            out.error_ = detail::first_error(out.error_, masked.error);
+            return runtime_condition{};
+        });
+        if (!is(field_test::integer)) out.error_ = detail::first_error(out.error_, policy_errc::value_of_another_kind);
+        return out;
+    }
+
+    // Integer fields, with numbers.
+    runtime_condition operator==(std::uint64_t v) const { return compare(detail::atom_op::eq, v); }
+    runtime_condition operator!=(std::uint64_t v) const { return compare(detail::atom_op::ne, v); }
+    runtime_condition operator<(std::uint64_t v) const { return compare(detail::atom_op::lt, v); }
+    runtime_condition operator<=(std::uint64_t v) const { return compare(detail::atom_op::le, v); }
+    runtime_condition operator>(std::uint64_t v) const { return compare(detail::atom_op::gt, v); }
+    runtime_condition operator>=(std::uint64_t v) const { return compare(detail::atom_op::ge, v); }
+    runtime_condition any_of(std::uint64_t bits) const {
+        return on_int([&](auto h, policy_errc& e) { return h.any_of(narrow<decltype(h)>(bits, e)); });
+    }
+    runtime_condition none_of(std::uint64_t bits) const {
+        return on_int([&](auto h, policy_errc& e) { return h.none_of(narrow<decltype(h)>(bits, e)); });
+    }
+    runtime_condition all_of(std::uint64_t bits) const {
+        return on_int([&](auto h, policy_errc& e) { return h.all_of(narrow<decltype(h)>(bits, e)); });
+    }
+    runtime_condition between(std::uint64_t lo, std::uint64_t hi) const {
+        return on_int([&](auto h, policy_errc& e) {
+            return h.between(narrow<decltype(h)>(lo, e), narrow<decltype(h)>(hi, e));
+        });
+    }
+    runtime_condition in(std::span<const std::uint64_t> values) const {
+        policy_errc e = error_;
+        std::vector<detail::member> ms;
+        on_int([&](auto h) {
+            for (std::uint64_t x : values) ms.push_back({h.v(narrow<decltype(h)>(x, e), e), h.mask});
+            return runtime_condition{};
+        });
+        if (!is(field_test::integer)) e = detail::first_error(e, policy_errc::value_of_another_kind);
+        return set(std::move(ms), e);
+    }
+    runtime_condition in(std::initializer_list<std::uint64_t> values) const { return in(std::span(values)); }
+
+    // Port fields (connect.port), with ringfence::port.
+    runtime_condition operator==(port p) const { return compare(detail::atom_op::eq, p); }
+    runtime_condition operator!=(port p) const { return compare(detail::atom_op::ne, p); }
+    runtime_condition operator<(port p) const { return compare(detail::atom_op::lt, p); }
+    runtime_condition operator<=(port p) const { return compare(detail::atom_op::le, p); }
+    runtime_condition operator>(port p) const { return compare(detail::atom_op::gt, p); }
+    runtime_condition operator>=(port p) const { return compare(detail::atom_op::ge, p); }
+    runtime_condition between(port lo, port hi) const {
+        return on<detail::port_field>([&](const detail::port_field& h) { return h.between(lo, hi); });
+    }
+    runtime_condition in(std::span<const port> ports) const {
+        policy_errc e = error_;
+        std::vector<detail::member> ms;
+        for (const port& p : ports) ms.push_back({detail::port_field::v(p), detail::width_mask(2)}), e = detail::first_error(e, p.error);
+        if (!is(field_test::port)) e = detail::first_error(e, policy_errc::value_of_another_kind);
+        return set(std::move(ms), e);
+    }
+
+    // Address fields (connect.v4_addr, connect.v6_addr): a test holds only
+    // for the row's family, as in the DSL.
+    runtime_condition operator==(const ipv4& a) const {
+        return on<detail::v4_field>([&](const detail::v4_field& h) { return h == a; });
+    }
+    runtime_condition operator!=(const ipv4& a) const {
+        return on<detail::v4_field>([&](const detail::v4_field& h) { return h != a; });
+    }
+    runtime_condition operator==(const ipv6& a) const {
+        return on<detail::v6_field>([&](const detail::v6_field& h) { return h == a; });
+    }
+    runtime_condition operator!=(const ipv6& a) const {
+        return on<detail::v6_field>([&](const detail::v6_field& h) { return h != a; });
+    }
+    runtime_condition in(std::span<const ipv4> as) const { return address_set(as, field_test::ipv4); }
+    runtime_condition in(std::span<const ipv6> as) const { return address_set(as, field_test::ipv6); }
+    // Outside all of them, over the row's family (the DSL's not_in; !in() also
+    // holds for every other family).
+    runtime_condition not_in(std::span<const ipv4> as) const { return outside(in(as)); }
+    runtime_condition not_in(std::span<const ipv6> as) const { return outside(in(as)); }
+
+private:
+    std::size_t index_ = fields::count;
+    detail::u128 mask_{};
+    policy_errc error_ = policy_errc::none;
+
+    bool is(field_test t) const noexcept { return index_ < fields::count && fields::all[index_].test == t; }
+
+    // A number for the handle's constant type: the DSL takes 32-bit constants
+    // for fields of 32 bits and less (it checks the rest).
+    template <class H>
+    static auto narrow(std::uint64_t v, policy_errc& e) {
+        if constexpr (H::bytes > 4) {
+            return v;
+        } else {
+            if (v > 0xffffffffu) e = detail::first_error(e, policy_errc::constant_wider_than_field);
+            return static_cast<std::uint32_t>(v > 0xffffffffu ? 0 : v);
+        }
+    }
+    // f(handle[, error]) on an integer row with this mask; an error condition on any other row.
+    template <class F>
+    runtime_condition on_int(F f) const {
+        runtime_condition out = runtime_condition::failed(
+            detail::first_error(error_, index_ < fields::count ? policy_errc::value_of_another_kind
+                                                               : policy_errc::field_not_testable));
+        auto call = [&](auto h) -> runtime_condition {
+            using H = decltype(h);
+            if constexpr (detail::is_int_field<H>) {
+                h.mask = mask_;
+                h.error = error_;
+                if constexpr (std::is_invocable_v<F&, H, policy_errc&>) {
+                    policy_errc e = error_;
+                    runtime_condition c = f(h, e);
+                    c.error_ = detail::first_error(e, c.error_);
+                    out = std::move(c);
+                } else {
+                    out = f(h);
+                }
+            }
+            return {};
+        };
+        detail::with_handle<runtime_condition>(index_, call, std::make_index_sequence<fields::count>{});
+        return out;
+    }
+    // f(handle) on a row whose handle is H; an error condition on any other row.
+    template <class H, class F>
+    runtime_condition on(F f) const {
+        runtime_condition out = runtime_condition::failed(
+            detail::first_error(error_, index_ < fields::count ? policy_errc::value_of_another_kind
+                                                               : policy_errc::field_not_testable));
+        auto call = [&](auto h) -> runtime_condition {
+            if constexpr (std::is_same_v<decltype(h), H>) out = f(h);
+            return {};
+        };
+        detail::with_handle<runtime_condition>(index_, call, std::make_index_sequence<fields::count>{});
+        return out;
+    }
+    template <class T>
+    runtime_condition compare(detail::atom_op op, T v) const {
+        if constexpr (std::is_same_v<T, port>)
+            return on<detail::port_field>([&](const detail::port_field& h) { return h.cmp(op, v); });
+        else
+            return on_int([&](auto h, policy_errc& e) { return h.cmp(op, narrow<decltype(h)>(v, e)); });
+    }
+    template <class A>
+    runtime_condition address_set(std::span<const A> as, field_test t) const {
+        policy_errc e = error_;
+        std::vector<detail::member> ms;
+        for (const A& a : as) {
+            if constexpr (std::is_same_v<A, ipv4>) ms.push_back(detail::v4_field::m(a));
+            else ms.push_back(detail::v6_field::m(a));
+            e = detail::first_error(e, a.error);
+        }
+        if (!is(t)) e = detail::first_error(e, policy_errc::value_of_another_kind);
+        return set(std::move(ms), e);
+    }
+    runtime_condition set(std::vector<detail::member> ms, policy_errc e) const {
+        if (ms.empty()) e = detail::first_error(e, policy_errc::empty_set);
+        if (ms.size() > runtime_condition::max_members) e = detail::first_error(e, policy_errc::policy_too_large);
+        if (e != policy_errc::none || index_ >= fields::count) {
+            return runtime_condition::failed(e != policy_errc::none ? e : policy_errc::field_not_testable);
+        }
+        runtime_condition c;
+        detail::cond_node n;
+        n.kind = detail::node_kind::atom;
+        n.op = detail::atom_op::in;
+        n.field = static_cast<std::uint8_t>(index_);
+        n.member_count = static_cast<std::uint16_t>(ms.size());
+        c.nodes_.push_back(n);
+        c.members_ = std::move(ms);
+        return c;
+    }
+    // !in && connect.family == the row's family, by the DSL's own handle.
+    runtime_condition outside(runtime_condition in) const {
+        if (index_ >= fields::count || fields::all[index_].family == 0) return in && runtime_condition{};
+        return !std::move(in) && fields::connect::family == fields::all[index_].family;
+    }
+};
+
+// A policy built at run time, rule by rule; see the top of this header.
+class runtime_policy {
+public:
+    runtime_policy() = default;
+    // The rules of a compile-time policy, in order.
+    template <std::size_t R, std::size_t N, std::size_t M>
+    explicit runtime_policy(const policy<R, N, M>& p) {
+        const detail::policy_view v = detail::view_of(p);
+        for (const detail::rule_info& r : v.rules) {
+            runtime_condition c;
+            c.nodes_.assign(v.nodes.begin() + r.first_node, v.nodes.begin() + r.first_node + r.node_count);
+            // The rule's members are a contiguous run: renumber them from 0.
+            std::size_t lo = v.members.size(), hi = 0;
+            for (const detail::cond_node& n : c.nodes_)
+                if (n.member_count) lo = std::min<std::size_t>(lo, n.first_member), hi = std::max<std::size_t>(hi, n.first_member + n.member_count);
+            if (lo < hi) {
+                c.members_.assign(v.members.begin() + static_cast<std::ptrdiff_t>(lo), v.members.begin() + static_cast<std::ptrdiff_t>(hi));
+                for (detail::cond_node& n : c.nodes_)
+                    if (n.member_count) n.first_member = static_cast<std::uint16_t>(n.first_member - lo);
+            }
+            add(r.opcode, r.act, c, r.name);
+        }
+        default_ = v.otherwise;
+        error_ = detail::first_error(error_, v.error);
+    }
+    runtime_policy(const runtime_policy& o) { *this = o; }
+    runtime_policy(runtime_policy&&) noexcept = default;
+    runtime_policy& operator=(const runtime_policy& o) {
+        if (this == &o) return *this;
+        rules_ = o.rules_;
+        nodes_ = o.nodes_;
+        members_ = o.members_;
+        names_ = o.names_;
+        default_ = o.default_;
+        error_ = o.error_;
+        for (std::size_t i = 0; i < rules_.size(); ++i) rules_[i].name = names_[i]; // views of our own copies
+        return *this;
+    }
+    runtime_policy& operator=(runtime_policy&&) noexcept = default; // a deque's elements stay where they are
+
+    // A rule of the DSL: rule(op).allow_if(...).named("...") (the name is copied).
+    template <std::size_t N, std::size_t M>
+    runtime_policy& add(const basic_rule<N, M>& r) {
+        runtime_condition c = r.when;
+        if (r.error != policy_errc::none) error_ = detail::first_error(error_, r.error);
+        return add(r.opcode, r.act, c, r.name);
+    }
+    // On `opcode`, `act` when `when` holds (empty: always), named `name`.
+    runtime_policy& add(unsigned opcode, action act, const runtime_condition& when = {}, std::string_view name = {}) {
+        const unsigned one[] = {opcode};
+        return add(std::span<const unsigned>(one), act, when, name);
+    }
+    // One rule per opcode, in this order, sharing one copy of the condition
+    // (the policy text's `allow SOCKET, CONNECT if ...`).
+    runtime_policy& add(std::span<const unsigned> opcodes, action act, const runtime_condition& when = {},
+                        std::string_view name = {}) {
+        error_ = detail::first_error(error_, when.error_);
+        if (nodes_.size() + when.nodes_.size() > runtime_condition::max_nodes ||
+            members_.size() + when.members_.size() > runtime_condition::max_members ||
+            rules_.size() + opcodes.size() >= max_rules) {
+            error_ = detail::first_error(error_, policy_errc::policy_too_large); // never a rule dropped silently
+            return *this;
+        }
+        const std::size_t first = nodes_.size(), offset = members_.size();
+        for (detail::cond_node n : when.nodes_) {
+            n.first_member = static_cast<std::uint16_t>(n.first_member + offset);
+            nodes_.push_back(n);
+        }
+        members_.insert(members_.end(), when.members_.begin(), when.members_.end());
+        for (unsigned op : opcodes) {
+            detail::rule_info r;
+            r.opcode = static_cast<std::uint8_t>(op);
+            if (op >= uapi::IORING_OP_LAST) { // never another opcode's rule: 301 is not 45
+                r.opcode = uapi::IORING_OP_LAST;
+                error_ = detail::first_error(error_, policy_errc::opcode_beyond_last);
+            }
+            for (const detail::cond_node& n : when.nodes_)
+                if (n.kind == detail::node_kind::atom && !field_applies(fields::all[n.field], r.opcode))
+                    error_ = detail::first_error(error_, policy_errc::field_not_in_context);
+            r.act = act;
+            r.first_node = static_cast<std::uint16_t>(first);
+            r.node_count = static_cast<std::uint16_t>(when.nodes_.size());
+            names_.emplace_back(name);
+            r.name = names_.back();
+            rules_.push_back(r);
+        }
+        return *this;
+    }
+
+    // What applies when no rule's condition holds (deny unless changed).
+    runtime_policy& otherwise(action a) noexcept {
+        default_ = a;
+        return *this;
+    }
+    action default_action() const noexcept { return default_; }
+    // False when something in a rule is wrong; error() says what (the
+    // policy_errc of the compile-time form, and the run-time ones).
+    bool valid() const noexcept { return error_ == policy_errc::none; }
+    policy_errc error() const noexcept { return error_; }
+
+    std::size_t rule_count() const noexcept { return rules_.size(); }
+    // Rule i as written: its opcode, action and name.
+    struct rule_summary {
+        unsigned opcode;
+        action act;
+        std::string_view name;
+        std::size_t node_count;
+    };
+    rule_summary rule_at(std::size_t i) const noexcept {
+        return {rules_[i].opcode, rules_[i].act, rules_[i].name, rules_[i].node_count};
+    }
+    // Whether any rule names `opcode` (for the others, only the default applies).
+    bool has_rules_for(unsigned opcode) const noexcept {
+        for (const detail::rule_info& r : rules_)
+            if (r.opcode == opcode) return true;
+        return false;
+    }
+
+    static constexpr std::size_t max_rules = 65535; // rule indices are 16 bits in the compiler
+
+private:
+    friend struct detail::policy_access;
+    detail::policy_view view() const noexcept { return {rules_, nodes_, members_, default_, error_}; }
+
+    std::vector<detail::rule_info> rules_;
+    std::vector<detail::cond_node> nodes_;
+    std::vector<detail::member> members_;
+    std::deque<std::string> names_; // rules_[i].name views names_[i]
+    action default_ = action::deny;
+    policy_errc error_ = policy_errc::none;
+};
+
+namespace detail {
+template <>
+inline constexpr bool is_policy<runtime_policy> = true;
+} // namespace detail
+
+} // namespace ringfence
+
+// ringfence/policy/text.hpp - the policy text format (docs/policy-format.md), read at run time into a runtime_policy.
+//
+//   #include <ringfence/policy/text.hpp>
+//   const ringfence::policy_parse_result r = ringfence::parse_policy(file_contents);
+//   if (!r.ok()) std::fprintf(stderr, "policy:%zu:%zu: %s\n", r.error.line, r.error.column, r.error.message.c_str());
+//   const auto f = ringfence::compile(r.policy, ringfence::uapi::IORING_OP_SOCKET);   // verified program
+//   ringfence::install(r.policy);                                                    // ringfence/install.hpp
+//
+// The text means what the same rules written with the DSL mean: every test is
+// built by the DSL's own field handles (through runtime_field), so both forms
+// compile through the same compiler to the same programs. Fields are the rows
+// of fields::all: a row added there is a field of the text too. The parser
+// never crashes, never drops or widens a rule: a text it cannot read fully is
+// an error that names its line, its column and the cause.
+// Run-time code (std::string, std::vector): opt-in, not in the constexpr path.
+
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ringfence {
+
+// Where and why a policy text could not be read.
+struct policy_parse_error {
+    std::size_t line = 0, column = 0; // from 1; 0 when there is no error
+    std::string message;
+};
+
+// A policy read from text: its rules (a rule naming several opcodes is one
+// rule per opcode, in order), each rule's source line, or the error.
+struct policy_parse_result {
+    runtime_policy policy;
+    std::vector<std::size_t> rule_lines; // the source line of each rule of `policy`
+    bool default_given = false;          // whether the text says `default allow|deny`
+    policy_parse_error error;
+    bool ok() const noexcept { return error.line == 0; }
+};
+
+// What one text may hold (the format's limits; a runtime_policy holds more).
+inline constexpr std::size_t policy_text_max_rules = 1024, policy_text_max_nodes = 8192,
+                             policy_text_max_members = 8192;
+
+// A named constant the policy text (and the CLI's `--field`) may use instead of a number.
+struct text_constant {
+    std::string_view name;
+    std::uint64_t value;
+};
+// Values as on x86-64 Linux (the open flags differ on some other architectures).
+inline constexpr text_constant text_constants[] = {
+    {"AF_UNSPEC", 0}, {"AF_UNIX", 1}, {"AF_LOCAL", 1}, {"AF_INET", 2}, {"AF_INET6", 10},
+    {"AF_NETLINK", 16}, {"AF_PACKET", 17}, {"AF_VSOCK", 40},
+    {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_RAW", 3}, {"SOCK_SEQPACKET", 5},
+    {"SOCK_NONBLOCK", 0x800}, {"SOCK_CLOEXEC", 0x80000}, {"SOCK_TYPE_MASK", 0xf},
+    {"IPPROTO_IP", 0}, {"IPPROTO_ICMP", 1}, {"IPPROTO_TCP", 6}, {"IPPROTO_UDP", 17},
+    {"IPPROTO_ICMPV6", 58}, {"IPPROTO_SCTP", 132}, {"IPPROTO_MPTCP", 262},
+    {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2}, {"O_ACCMODE", 3}, {"O_CREAT", 0x40},
+    {"O_EXCL", 0x80}, {"O_NOCTTY", 0x100}, {"O_TRUNC", 0x200}, {"O_APPEND", 0x400},
+    {"O_NONBLOCK", 0x800}, {"O_DSYNC", 0x1000}, {"O_DIRECT", 0x4000}, {"O_LARGEFILE", 0x8000},
+    {"O_DIRECTORY", 0x10000}, {"O_NOFOLLOW", 0x20000}, {"O_NOATIME", 0x40000}, {"O_CLOEXEC", 0x80000},
+    {"O_SYNC", 0x101000}, {"O_PATH", 0x200000}, {"O_TMPFILE", 0x410000}, {"__O_TMPFILE", 0x400000},
+    {"RESOLVE_NO_XDEV", 0x01}, {"RESOLVE_NO_MAGICLINKS", 0x02}, {"RESOLVE_NO_SYMLINKS", 0x04},
+    {"RESOLVE_BENEATH", 0x08}, {"RESOLVE_IN_ROOT", 0x10}, {"RESOLVE_CACHED", 0x20},
+    {"IOSQE_FIXED_FILE", 0x01}, {"IOSQE_IO_DRAIN", 0x02}, {"IOSQE_IO_LINK", 0x04},
+    {"IOSQE_IO_HARDLINK", 0x08}, {"IOSQE_ASYNC", 0x10}, {"IOSQE_BUFFER_SELECT", 0x20},
+    {"IOSQE_CQE_SKIP_SUCCESS", 0x40},
+};
+
+inline std::optional<std::uint64_t> text_constant_value(std::string_view name) {
+    for (const text_constant& c : text_constants)
+        if (c.name == name) return c.value;
+    return std::nullopt;
+}
+
+// Text from the input, safe to print in a message: control bytes as \xNN.
+inline std::string escape_control(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) out += std::string{'\\', 'x', hex[c >> 4], hex[c & 15]};
+        else out += ch;
+    }
+    return out;
+}
+
+// An opcode by name ("SOCKET", "IORING_OP_SOCKET", any case) or number (45, 0x2d).
+inline std::optional<unsigned> opcode_from_name(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    if (s[0] >= '0' && s[0] <= '9') {
+        const auto v = parse_number(s);
+        return v && *v < uapi::IORING_OP_LAST ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
+    }
+    std::string up;
+    for (char c : s) up += (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
+    if (up.rfind("IORING_OP_", 0) == 0) up.erase(0, 10);
+    for (unsigned op = 0; op < uapi::IORING_OP_LAST; ++op)
+        if (up == opcode_name(op)) return op;
+    return std::nullopt;
+}
+
+// The fields a rule on `op` may test, for messages ("socket.family, socket.type, ...").
+inline std::string testable_fields_of(unsigned op) {
+    std::string out;
+    for (const field& f : fields::all) {
+        if (!field_applies(f, op) || !f.testable()) continue;
+        if (!out.empty()) out += ", ";
+        out += f.name;
+    }
+    return out;
+}
+
+// Line `line` (from 1) of `text`, for messages; empty past the end.
+inline std::string source_line(std::string_view text, std::size_t line) {
+    std::size_t at = 0;
+    for (std::size_t l = 1; l < line && at != std::string_view::npos; ++l) {
+        at = text.find('\n', at);
+        if (at != std::string_view::npos) ++at;
+    }
+    if (at == std::string_view::npos || at >= text.size()) return {};
+    const std::size_t end = text.find('\n', at);
+    return std::string(text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
+}
+
+// Parses a policy text; on failure the error names the line and column.
+inline policy_parse_result parse_policy(std::string_view text);
+
+// Implementation: the parser.
+namespace detail {
+
+class policy_text_parser {
+public:
+    // How deeply ( ) and not may nest: the parser recurses once per level.
+    static constexpr int max_nesting = 256;
+
+    explicit policy_text_parser(std::string_view text) : s_(text) {
+        // Where each line starts: a position's line is then a binary search,
+        // so naming lines costs nothing per rule however long the file is.
+        line_starts_.push_back(0);
+        for (std::size_t i = 0; i < s_.size(); ++i)
+            if (s_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+
+    policy_parse_result run() {
+        while (!failed_) {
+            skip_blank_lines();
+            if (at_end()) break;
+            statement();
+        }
+        if (!failed_) finish();
+        out_.error = error_;
+        if (failed_) {
+            out_.policy = runtime_policy{};
+            out_.rule_lines.clear();
+        }
+        return std::move(out_);
+    }
+
+private:
+    std::string_view s_;
+    std::size_t pos_ = 0;
+    std::vector<std::size_t> open_; // where the open ( and { are: newlines inside are blanks
+    int nesting_ = 0;               // ( and not levels being parsed
+    std::vector<std::size_t> line_starts_;
+    bool failed_ = false;
+    policy_parse_error error_;
+    policy_parse_result out_;
+    std::size_t node_count_ = 0, member_count_ = 0; // the text's, as written (a rule's opcodes share them)
+    std::vector<const field*> tested_;              // the fields the rule being read tests, in order
+
+    // --- errors and positions ------------------------------------------------
+    void fail_at(std::size_t at, std::string message) {
+        if (failed_) return;
+        failed_ = true;
+        // Reaching the next rule or the end of the file inside ( or {: the
+        // mistake is the bracket never closed, so name the bracket.
+        if (!open_.empty() && (at >= s_.size() || s_[at] == '\n')) {
+            at = open_.back();
+            message = std::string("this '") + s_[at] + "' is never closed (" + message + ")";
+        }
+        // At the end of the file: the end of its last line, not a line past it.
+        if (at >= s_.size()) {
+            at = s_.size();
+            while (at > 0 && (s_[at - 1] == '\n' || s_[at - 1] == ' ' || s_[at - 1] == '\t' || s_[at - 1] == '\r' ||
+                              s_[at - 1] == '\\'))
+                --at;
+        }
+        const std::size_t line = line_of(at);
+        error_ = {line, at - line_starts_[line - 1] + 1, std::move(message)};
+    }
+    void fail(std::string message) { fail_at(pos_, std::move(message)); }
+    std::size_t line_of(std::size_t at) const {
+        return static_cast<std::size_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), at) -
+                                        line_starts_.begin());
+    }
+
+    // --- characters -----------------------------------------------------------
+    bool at_end() const { return pos_ >= s_.size(); }
+    char peek(std::size_t ahead = 0) const { return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0'; }
+    static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+    static bool is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.'; }
+    // A dot goes on with a word only before a letter (socket.family), so
+    // AF_INET..AF_INET6 is two words and a range.
+    bool continues_word(std::size_t i) const {
+        if (i >= s_.size() || !is_ident(s_[i])) return false;
+        return s_[i] != '.' || (i + 1 < s_.size() && is_ident_start(s_[i + 1]));
+    }
+    static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+    // Blanks, comments, `\` line continuations; newlines too inside ( ) and { }.
+    void skip_space() {
+        while (!at_end()) {
+            const char c = peek();
+            if (c == ' ' || c == '\t' || c == '\r') ++pos_;
+            else if (c == '#') while (!at_end() && peek() != '\n') ++pos_;
+            else if (c == '\\' && (peek(1) == '\n' || (peek(1) == '\r' && peek(2) == '\n'))) pos_ += peek(1) == '\n' ? 2 : 3;
+            else if (c == '\n' && ((!open_.empty() && !statement_on_next_line()) || continues_on_next_line())) ++pos_;
+            else break;
+        }
+    }
+    // A line that starts with and, or, &&, || or as goes on with the rule before it.
+    bool continues_on_next_line() const {
+        std::size_t i = pos_ + 1;
+        while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\r')) ++i;
+        const std::string_view rest = s_.substr(i);
+        for (std::string_view w : {"and", "or", "as"})
+            if (rest.substr(0, w.size()) == w && (rest.size() == w.size() || !is_ident(rest[w.size()]))) return true;
+        return rest.substr(0, 2) == "&&" || rest.substr(0, 2) == "||";
+    }
+    // A line that starts a statement ends whatever bracket is still open.
+    bool statement_on_next_line() const {
+        std::size_t i = pos_ + 1;
+        while (i < s_.size() && (s_[i] == ' ' || s_[i] == '\t' || s_[i] == '\r')) ++i;
+        const std::string_view rest = s_.substr(i);
+        for (std::string_view w : {"allow", "deny", "default"})
+            if (rest.substr(0, w.size()) == w && (rest.size() == w.size() || !is_ident(rest[w.size()]))) return true;
+        return false;
+    }
+    void skip_blank_lines() {
+        for (;;) {
+            skip_space();
+            if (!at_end() && peek() == '\n') ++pos_;
+            else break;
+        }
+    }
+    bool at_line_end() {
+        skip_space();
+        return at_end() || peek() == '\n';
+    }
+    // A word: identifier characters (dots included, for field names).
+    std::string_view word() {
+        skip_space();
+        const std::size_t start = pos_;
+        if (!at_end() && is_ident_start(peek()))
+            while (continues_word(pos_)) ++pos_;
+        return s_.substr(start, pos_ - start);
+    }
+    std::string_view peek_word() {
+        const std::size_t save = pos_;
+        const std::string_view w = word();
+        pos_ = save;
+        return w;
+    }
+    bool accept_word(std::string_view w) {
+        if (peek_word() != w) return false;
+        word();
+        return true;
+    }
+    bool accept(std::string_view token) {
+        skip_space();
+        if (s_.substr(pos_, token.size()) != token) return false;
+        pos_ += token.size();
+        return true;
+    }
+    void expect(std::string_view token, const char* what) {
+        if (!accept(token)) fail(std::string("expected ") + what);
+    }
+    std::string found() {
+        skip_space();
+        if (at_end()) return "the end of the file";
+        if (peek() == '\n') return open_.empty() ? "the end of the line" : "the next rule";
+        std::size_t n = 1;
+        while (pos_ + n < s_.size() && n < 20 && s_[pos_ + n] != ' ' && s_[pos_ + n] != '\n' && s_[pos_ + n] != '\t') ++n;
+        return "'" + escape_control(s_.substr(pos_, n)) + "'";
+    }
+
+    // --- statements -----------------------------------------------------------
+    void statement() {
+        const std::size_t start = pos_;
+        const std::string_view w = word();
+        if (w == "default") {
+            skip_space();
+            const std::size_t at = pos_;
+            const std::string_view a = word();
+            if (a != "allow" && a != "deny") {
+                pos_ = at;
+                return fail("expected allow or deny after default, found " + found());
+            }
+            if (out_.default_given) return fail_at(start, "the default is given twice");
+            out_.default_given = true;
+            out_.policy.otherwise(a == "allow" ? action::allow : action::deny);
+        } else if (w == "allow" || w == "deny") {
+            rule(w == "allow" ? action::allow : action::deny, start);
+        } else {
+            pos_ = start;
+            return fail("expected a rule (allow ..., deny ...) or default allow|deny, found " + found());
+        }
+        if (failed_) return;
+        if (!at_line_end()) fail("expected the end of the line, found " + found());
+    }
+
+    void rule(action act, std::size_t start) {
+        std::vector<unsigned> ops;
+        std::vector<std::size_t> op_at;
+        do {
+            skip_space();
+            const std::size_t at = pos_;
+            std::string_view w;
+            if (is_digit(peek())) { // a number as everywhere else (0x2d, 055)
+                while (!at_end() && (is_digit(peek()) || is_ident_start(peek()))) ++pos_;
+                w = s_.substr(at, pos_ - at);
+            } else {
+                w = word();
+            }
+            if (w.empty()) return fail("expected an opcode (SOCKET, OPENAT, IORING_OP_CONNECT, ...), found " + found());
+            if (is_digit(w[0]) && !parse_number(w))
+                return fail_at(at, "malformed opcode number '" + std::string(w) + "' (a leading 0 means octal)");
+            const auto op = opcode_from_name(w);
+            if (!op) return fail_at(at, "unknown opcode '" + std::string(w) + "'");
+            ops.push_back(*op);
+            op_at.push_back(at);
+        } while (accept(","));
+
+        runtime_condition when;
+        tested_.clear();
+        if (accept_word("if")) {
+            when = condition();
+            if (failed_) return;
+            // A field outside an opcode's context: the DSL's
+            // a_rule_tests_a_field_that_its_opcodes_context_does_not_have, with a place.
+            for (std::size_t o = 0; o < ops.size(); ++o)
+                for (const field* f : tested_)
+                    if (!field_applies(*f, ops[o]))
+                        return fail_at(op_at[o], std::string("IORING_OP_") + opcode_name(ops[o]) + "'s context has no " +
+                                                     f->name + " (it has: " + testable_fields_of(ops[o]) + ")");
+        }
+        std::string name;
+        if (accept_word("as")) {
+            skip_space();
+            if (peek() != '"') return fail("expected a quoted rule name after as, found " + found());
+            const std::size_t q = ++pos_;
+            while (!at_end() && peek() != '"' && peek() != '\n') ++pos_;
+            if (peek() != '"') return fail_at(q - 1, "the rule name's closing quote is missing");
+            name = std::string(s_.substr(q, pos_ - q));
+            for (std::size_t i = 0; i < name.size(); ++i)
+                if (static_cast<unsigned char>(name[i]) < 0x20 || name[i] == 0x7f)
+                    return fail_at(q + i, "the rule name holds a control byte (" + escape_control(name.substr(i, 1)) +
+                                              "); names are printed by compile and explain");
+            ++pos_;
+        } else {
+            name = "line " + std::to_string(line_of(start));
+        }
+        if (out_.policy.rule_count() + ops.size() > policy_text_max_rules)
+            return fail_at(start, "too many rules (at most " + std::to_string(policy_text_max_rules) + ")");
+        out_.policy.add(ops, act, when, name);
+        // Everything was checked above; a policy the DSL's checks still refuse is never returned.
+        if (!out_.policy.valid()) return fail_at(start, describe(out_.policy.error()));
+        out_.rule_lines.insert(out_.rule_lines.end(), ops.size(), line_of(start));
+    }
+
+    void finish() {
+        if (node_count_ > policy_text_max_nodes || member_count_ > policy_text_max_members)
+            return fail_at(s_.size(), "the policy is too large (at most " + std::to_string(policy_text_max_nodes) +
+                                          " conditions and " + std::to_string(policy_text_max_members) +
+                                          " set members)");
+    }
+
+    // --- conditions: each node the DSL makes is counted where the text makes it
+    runtime_condition condition() {
+        runtime_condition c = conjunction();
+        while (!failed_ && (accept_word("or") || accept("||"))) {
+            runtime_condition b = conjunction();
+            c = join(std::move(c), b, true);
+        }
+        return c;
+    }
+    runtime_condition conjunction() {
+        runtime_condition c = unary();
+        while (!failed_ && (accept_word("and") || accept("&&"))) {
+            runtime_condition b = unary();
+            c = join(std::move(c), b, false);
+        }
+        return c;
+    }
+    runtime_condition join(runtime_condition a, const runtime_condition& b, bool either) {
+        if (failed_ || !count_nodes(1)) return {};
+        return either ? std::move(a) || b : std::move(a) && b;
+    }
+    runtime_condition negate(runtime_condition a) {
+        if (failed_ || !count_nodes(1)) return {};
+        return !std::move(a);
+    }
+    // An atom (or a node joining them): false, with the error, past the limit.
+    bool count_nodes(std::size_t n) {
+        if (node_count_ + n > policy_text_max_nodes) {
+            fail("the policy is too large (at most " + std::to_string(policy_text_max_nodes) + " conditions)");
+            return false;
+        }
+        node_count_ += n;
+        return true;
+    }
+    runtime_condition atom(const field& f, runtime_condition c) {
+        if (failed_ || !count_nodes(1)) return {};
+        tested_.push_back(&f);
+        return c;
+    }
+    runtime_condition unary() {
+        skip_space();
+        struct level {
+            int& n;
+            ~level() { --n; }
+        } guard{++nesting_};
+        if (nesting_ > max_nesting) {
+            fail("the condition nests too deeply (at most " + std::to_string(max_nesting) +
+                 " levels of ( and not)");
+            return {};
+        }
+        if (accept_word("not") || (peek() == '!' && peek(1) != '=' && accept("!"))) return negate(unary());
+        if (accept("(")) {
+            open_.push_back(pos_ - 1);
+            runtime_condition c = condition();
+            if (!failed_) expect(")", "')'");
+            open_.pop_back();
+            return c;
+        }
+        return comparison();
+    }
+
+    // --- comparisons ------------------------------------------------------------
+    // All ones over an integer field of `f.size` bytes.
+    static std::uint64_t width_of(const field& f) { return f.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * f.size)) - 1; }
+
+    runtime_condition comparison() {
+        skip_space();
+        const std::size_t at = pos_;
+        const std::string_view name = word();
+        if (name.empty()) {
+            fail("expected a field (socket.family, open.flags, connect.port, ...), '(' or not, found " + found());
+            return {};
+        }
+        const field* row = fields::find(name);
+        if (!row) {
+            fail_at(at, "unknown field '" + std::string(name) + "'");
+            return {};
+        }
+        const field& f = *row;
+        if (!f.testable()) {
+            fail_at(at, std::string(name) + " cannot be tested (the rule's opcode decides which rules apply)");
+            return {};
+        }
+        const bool is_int = f.test == field_test::integer;
+        const bool is_addr = f.test == field_test::ipv4 || f.test == field_test::ipv6;
+        runtime_field rf(f);
+        std::uint64_t mask = is_int ? width_of(f) : 0;
+        skip_space();
+        if (peek() == '&' && peek(1) != '&') {
+            ++pos_;
+            if (!is_int) {
+                fail_at(pos_ - 1, std::string(f.name) + " cannot be masked (only integer fields can)");
+                return {};
+            }
+            const auto m = number(f);
+            if (!m) return {};
+            mask &= *m;
+            rf = rf & *m;
+        }
+
+        skip_space();
+        const std::size_t op_at = pos_;
+        enum class cmp { eq, ne, le, ge, lt, gt };
+        static constexpr std::pair<std::string_view, cmp> ops[] = {
+            {"==", cmp::eq}, {"!=", cmp::ne}, {"<=", cmp::le}, {">=", cmp::ge}, {"<", cmp::lt}, {">", cmp::gt}};
+        for (const auto& [text, op] : ops) {
+            if (!accept(text)) continue;
+            if (is_addr && op != cmp::eq && op != cmp::ne) {
+                fail_at(op_at, std::string(f.name) + ": addresses are compared with ==, != and in only, not ordered");
+                return {};
+            }
+            const auto v = value(f, mask);
+            if (!v) return {};
+            const auto apply = [&](const auto& x) -> runtime_condition {
+                switch (op) {
+                case cmp::eq: return rf == x;
+                case cmp::ne: return rf != x;
+                case cmp::le: return rf <= x;
+                case cmp::ge: return rf >= x;
+                case cmp::lt: return rf < x;
+                case cmp::gt: return rf > x;
+                }
+                return {};
+            };
+            const auto apply_address = [&](const auto& x) -> runtime_condition {
+                return op == cmp::eq ? rf == x : rf != x;
+            };
+            if (v->v4) return atom(f, apply_address(*v->v4));
+            if (v->v6) return atom(f, apply_address(*v->v6));
+            if (f.test == field_test::port) return atom(f, apply(port(v->number)));
+            return atom(f, apply(v->number));
+        }
+        bool negated = false;
+        if (accept_word("not")) {
+            negated = true;
+            if (peek_word() != "in") {
+                fail("expected in after not, found " + found());
+                return {};
+            }
+        }
+        const std::string_view w = word();
+        if (w == "in") {
+            if (!negated || !is_addr) {
+                runtime_condition c = membership(f, rf, mask, false);
+                return negated ? negate(std::move(c)) : c;
+            }
+            // An address test holds only for its family, `not in` too: outside
+            // the set over that family, as the DSL's not_in() (and != ) means:
+            // the set, its negation, the family test and their and.
+            runtime_condition c = membership(f, rf, mask, true);
+            if (failed_ || !count_nodes(3)) return {};
+            tested_.push_back(&fields::connect_family);
+            return c;
+        }
+        if (w == "any" || w == "none" || w == "all") {
+            if (!is_int) {
+                fail_at(op_at, std::string(f.name) + ": bit tests (any, none, all) apply to integer fields only");
+                return {};
+            }
+            skip_space();
+            const std::size_t bits_at = pos_;
+            const auto bits = number(f);
+            if (!bits) return {};
+            if (*bits == 0) {
+                fail_at(bits_at, std::string(w) + " 0 tests no bits, so it " + (w == "any" ? "never" : "always") +
+                                     " holds: name the bits to test");
+                return {};
+            }
+            if ((*bits & mask) != *bits) {
+                fail_at(bits_at, "the bits " + hex(*bits & ~mask) + " are outside the mask " + hex(mask) + ", so " +
+                                     std::string(w) + " cannot test them");
+                return {};
+            }
+            return atom(f, w == "all" ? rf.all_of(*bits) : w == "any" ? rf.any_of(*bits) : rf.none_of(*bits));
+        }
+        pos_ = op_at;
+        fail("expected a comparison (==, !=, <, <=, >, >=, in, not in, any, none, all), found " + found());
+        return {};
+    }
+
+    // `in {a, b, lo..hi, ...}` or `in lo..hi`; `outside`: an address's `not in`.
+    runtime_condition membership(const field& f, const runtime_field& rf, std::uint64_t mask, bool outside) {
+        const bool is_addr = f.test == field_test::ipv4 || f.test == field_test::ipv6;
+        skip_space();
+        if (!accept("{")) {
+            if (is_addr) {
+                fail(std::string(f.name) + ": expected '{' (addresses form sets, not ranges), found " + found());
+                return {};
+            }
+            return range(f, rf, mask);
+        }
+        open_.push_back(pos_ - 1);
+        std::vector<std::uint64_t> numbers;
+        std::vector<port> ports;
+        std::vector<ipv4> v4s;
+        std::vector<ipv6> v6s;
+        std::size_t members = 0;
+        runtime_condition ranges;
+        skip_space();
+        if (peek() == '}') {
+            fail("an empty set matches nothing: write the rule without it");
+            return {};
+        }
+        do {
+            skip_space();
+            const std::size_t save = pos_;
+            if (!is_addr) {
+                // lo..hi inside a set: one range test, or-ed with the set.
+                const auto lo = number(f);
+                if (failed_) return {};
+                skip_space();
+                if (s_.substr(pos_, 2) == "..") {
+                    pos_ = save;
+                    runtime_condition r = range(f, rf, mask);
+                    if (failed_) return {};
+                    ranges = ranges.empty() ? std::move(r) : join(std::move(ranges), r, true);
+                    continue;
+                }
+                (void)lo;
+                pos_ = save;
+            }
+            const auto v = value(f, mask);
+            if (!v) return {};
+            ++members;
+            if (v->v4) v4s.push_back(*v->v4);
+            else if (v->v6) v6s.push_back(*v->v6);
+            else if (f.test == field_test::port) ports.push_back(port(v->number));
+            else numbers.push_back(v->number);
+        } while (accept(","));
+        expect("}", "',' or '}'");
+        open_.pop_back();
+        if (failed_) return {};
+        if (members == 0) return ranges;
+        if (member_count_ + members > policy_text_max_members) {
+            fail("the policy is too large (at most " + std::to_string(policy_text_max_members) + " set members)");
+            return {};
+        }
+        member_count_ += members;
+        runtime_condition set;
+        if (outside) set = f.test == field_test::ipv4 ? rf.not_in(v4s) : rf.not_in(v6s);
+        else if (f.test == field_test::ipv4) set = rf.in(v4s);
+        else if (f.test == field_test::ipv6) set = rf.in(v6s);
+        else if (f.test == field_test::port) set = rf.in(ports);
+        else set = rf.in(numbers);
+        set = atom(f, std::move(set));
+        return ranges.empty() ? set : join(std::move(ranges), set, true);
+    }
+
+    runtime_condition range(const field& f, const runtime_field& rf, std::uint64_t mask) {
+        const std::size_t at = pos_;
+        const auto lo = number(f);
+        if (!lo) return {};
+        if (!accept("..")) {
+            fail("expected '..' of a range (lo..hi) or '{' of a set, found " + found());
+            return {};
+        }
+        const auto hi = number(f);
+        if (!hi) return {};
+        if (*hi < *lo) {
+            fail_at(at, "the range is empty (its low end is above its high end)");
+            return {};
+        }
+        if (f.test == field_test::port) return atom(f, rf.between(port(*lo), port(*hi)));
+        if ((*lo & mask) != *lo || (*hi & mask) != *hi) {
+            fail_at(at, "the range has bits outside the field's mask");
+            return {};
+        }
+        return atom(f, rf.between(*lo, *hi));
+    }
+
+    // The operand of == / != / a set member, by what the field is compared with.
+    struct operand {
+        std::uint64_t number = 0;
+        std::optional<ipv4> v4;
+        std::optional<ipv6> v6;
+    };
+    std::optional<operand> value(const field& f, std::uint64_t mask) {
+        skip_space();
+        if (f.test == field_test::ipv4 || f.test == field_test::ipv6) {
+            const bool v6 = f.test == field_test::ipv6;
+            const auto a = address(v6);
+            if (!a) return std::nullopt;
+            operand o;
+            if (v6) o.v6 = ipv6(a->bytes, a->prefix);
+            else o.v4 = ipv4(a->bytes[0], a->bytes[1], a->bytes[2], a->bytes[3], a->prefix);
+            return o;
+        }
+        const std::size_t at = pos_;
+        const auto v = number(f);
+        if (!v) return std::nullopt;
+        // What the DSL does with a constant outside the mask: an error. Here
+        // it gets a place and a sentence.
+        if (f.test == field_test::integer && (*v & mask) != *v) {
+            fail_at(at, "the value has bits outside the field's mask, so == can never hold");
+            return std::nullopt;
+        }
+        operand o;
+        o.number = *v;
+        return o;
+    }
+
+    // A number, a named constant, or several joined by `|`; checked against the field's width.
+    std::optional<std::uint64_t> number(const field& f) {
+        std::uint64_t total = 0;
+        do {
+            skip_space();
+            const std::size_t at = pos_;
+            std::uint64_t v = 0;
+            if (is_ident_start(peek())) {
+                const std::string_view w = word();
+                const auto c = text_constant_value(w);
+                if (!c) {
+                    fail_at(at, "unknown constant '" + std::string(w) + "'");
+                    return std::nullopt;
+                }
+                v = *c;
+            } else if (is_digit(peek())) {
+                const number_scan r = scan_number(s_.substr(pos_));
+                if (!r.ok()) {
+                    fail(describe(r.error));
+                    return std::nullopt;
+                }
+                pos_ += r.length;
+                v = r.value;
+            } else {
+                fail("expected a number or a constant (AF_INET, O_CREAT, ...), found " + found());
+                return std::nullopt;
+            }
+            const unsigned bits = f.kind == field_kind::be16 ? 16 : 8u * f.size;
+            if (bits < 64 && (v >> bits) != 0) {
+                fail_at(at, std::to_string(v) + " does not fit " + f.name + " (" + std::to_string(bits) + " bits)");
+                return std::nullopt;
+            }
+            total |= v;
+            skip_space();
+        } while (peek() == '|' && peek(1) != '|' && (++pos_, true));
+        return total;
+    }
+
+    static std::string hex(std::uint64_t v) {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        do out.insert(out.begin(), digits[v & 15]); while (v >>= 4);
+        return "0x" + out;
+    }
+
+    struct parsed_address {
+        std::array<std::uint8_t, 16> bytes{};
+        unsigned prefix = 0;
+    };
+    // 10.0.0.1, 10.0.0.0/8, ::1, fd00::/8 (text as inet_pton(3) reads it).
+    std::optional<parsed_address> address(bool v6) {
+        skip_space();
+        const std::size_t at = pos_;
+        while (!at_end() && (is_digit(peek()) || peek() == '.' || (v6 && (peek() == ':' || std::isxdigit(static_cast<unsigned char>(peek()))))))
+            ++pos_;
+        const std::string text(s_.substr(at, pos_ - at));
+        parsed_address a;
+        a.prefix = v6 ? 128 : 32;
+        if (text.empty() || inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) != 1) {
+            pos_ = at;
+            fail_at(at, std::string("expected an IPv") + (v6 ? "6" : "4") + " address" +
+                            (v6 ? " (fd00::1, fe80::/10)" : " (127.0.0.1, 10.0.0.0/8)") + ", found " + found());
+            return std::nullopt;
+        }
+        if (peek() == '/') {
+            ++pos_;
+            const std::size_t p = pos_;
+            unsigned len = 0;
+            while (!at_end() && is_digit(peek()) && pos_ - p < 4) len = len * 10 + unsigned(peek() - '0'), ++pos_;
+            if (pos_ == p || len > (v6 ? 128u : 32u)) {
+                fail_at(p, std::string("a prefix length is 0 to ") + (v6 ? "128" : "32"));
+                return std::nullopt;
+            }
+            a.prefix = len;
+            // Host bits after the prefix would be dropped: 10.1.2.3/8 is not 10.0.0.0/8 by accident.
+            std::array<std::uint8_t, 16> net = a.bytes;
+            for (unsigned bit = len; bit < (v6 ? 128u : 32u); ++bit)
+                net[bit / 8] = static_cast<std::uint8_t>(net[bit / 8] & ~(0x80u >> (bit % 8)));
+            if (net != a.bytes) {
+                char buf[INET6_ADDRSTRLEN] = {};
+                inet_ntop(v6 ? AF_INET6 : AF_INET, net.data(), buf, sizeof buf);
+                fail_at(at, "the prefix " + text + "/" + std::to_string(len) + " has bits set after its first " +
+                                std::to_string(len) + " (did you mean " + buf + "/" + std::to_string(len) + "?)");
+                return std::nullopt;
+            }
+        }
+        return a;
+    }
+};
+
+
+} // namespace detail
+
+inline policy_parse_result parse_policy(std::string_view text) { return detail::policy_text_parser(text).run(); }
+
+} // namespace ringfence

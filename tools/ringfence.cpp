@@ -191,7 +191,7 @@ std::optional<loaded> load_program(const std::string& path, file_format format) 
 
 struct loaded_policy {
     std::string text;
-    std::unique_ptr<ringfence_tool::text_policy> policy;
+    ringfence::runtime_policy policy;
 };
 
 std::optional<loaded_policy> load_policy(const std::string& path) {
@@ -201,10 +201,10 @@ std::optional<loaded_policy> load_policy(const std::string& path) {
         std::cerr << "ringfence: " << error << "\n";
         return std::nullopt;
     }
-    auto r = ringfence_tool::parse_policy(*data);
+    ringfence::policy_parse_result r = ringfence::parse_policy(*data);
     if (!r.ok()) {
         std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message << "\n";
-        const std::string line = ringfence_tool::rule_source_line(*data, r.error.line);
+        const std::string line = ringfence::source_line(*data, r.error.line);
         if (!line.empty()) {
             // Tabs as blanks and control bytes escaped, the caret under the same byte.
             std::string shown, before;
@@ -510,7 +510,7 @@ int cmd_explain(const args& a) {
         // The library's account: the deciding rule from the rules' meaning
         // (ringfence::deciding_rule), the trace from the compiled program,
         // which must reach the same decision.
-        const auto e = ringfence::explain(lp->policy->dsl(), ctx);
+        const auto e = ringfence::explain(lp->policy, ctx);
         if (!e.traced()) {
             std::cerr << "ringfence: " << *a.policy << ": cannot compile the rules of IORING_OP_"
                       << ringfence::opcode_name(op) << ": " << e.error << "\n";
@@ -559,13 +559,13 @@ int cmd_compile(const args& a) {
     if (a.positional.size() != 1) return usage_error("compile takes one POLICY file");
     const auto lp = load_policy(a.positional[0]);
     if (!lp) return exit_usage;
-    const auto& tp = *lp->policy;
-    std::cout << a.positional[0] << ": " << tp.rule_count << " rule" << (tp.rule_count == 1 ? "" : "s")
+    const ringfence::runtime_policy& tp = lp->policy;
+    std::cout << a.positional[0] << ": " << tp.rule_count() << " rule" << (tp.rule_count() == 1 ? "" : "s")
               << ", default " << action_name(tp.default_action()) << "\n";
     int status = exit_ok;
     for (unsigned op = 0; op < ringfence::uapi::IORING_OP_LAST; ++op) {
         if (a.opcode ? op != *a.opcode : !tp.has_rules_for(op)) continue;
-        const auto c = ringfence::compile(tp.dsl(), op);
+        const auto c = ringfence::compile(tp, op);
         std::cout << "\nIORING_OP_" << ringfence::opcode_name(op) << " (" << op << "): ";
         if (!c.ok()) {
             std::cout << "cannot compile: " << c.error.message() << "\n";
@@ -631,7 +631,7 @@ int cmd_run(const args& a) {
         std::cerr << "ringfence run: nothing was run\n";
         return exit_run_failed;
     }
-    const auto& tp = *lp->policy;
+    const ringfence::runtime_policy& tp = lp->policy;
 
     if (a.kernel && !a.dry_run) return usage_error("run: --kernel goes with --dry-run (a real run measures the kernel)");
     const ringfence::kernel_support k = a.kernel ? ringfence::kernel_support{} : ringfence::probe();
@@ -644,7 +644,7 @@ int cmd_run(const args& a) {
         const ringfence::kernel_profile& profile = a.kernel ? *a.kernel : k.profile;
         ringfence::install_options o;
         o.forbid_io_uring = a.forbid_io_uring;
-        const ringfence::install_plan plan = ringfence::plan_install(tp.dsl(), profile, o);
+        const ringfence::install_plan plan = ringfence::plan_install(tp, profile, o);
         if (!plan) {
             std::cerr << "ringfence run: " << *a.policy << ": " << plan.message << "\n";
             return exit_run_failed;
@@ -665,7 +665,7 @@ int cmd_run(const args& a) {
     o.kernel = &k;
     o.forbid_io_uring = a.forbid_io_uring;
     o.close_io_uring_fds = a.close_io_uring_fds;
-    const ringfence::install_result r = ringfence::install(tp.dsl(), o);
+    const ringfence::install_result r = ringfence::install(tp, o);
     if (!r) {
         std::cerr << "ringfence run: " << *a.policy << ": " << r.message << "\n";
         if (!k.bpf_filters)

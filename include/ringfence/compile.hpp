@@ -48,10 +48,13 @@ namespace ringfence {
 
 // A compiled filter: the program and which rule's code each instruction is
 // (code, not decisions: rules share code; see ringfence/policy_explain.hpp).
+// R: the policy's rules; std::dynamic_extent for a runtime_policy (its
+// program, at most max_insns instructions, has at most as many rule marks).
 template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.
-    static constexpr std::size_t mark_capacity = R + 2 + 2 * detail::policy_compiler::max_islands;
+    static constexpr std::size_t mark_capacity =
+        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::policy_compiler::max_islands;
     program prog;
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
@@ -99,27 +102,26 @@ constexpr void report(const compiled<R>& out) {
 // one compiler, about 700 KB, on the heap so that run-time callers keep their
 // stack and uninitialized but for what is used, serves a whole compile() call).
 // Returns its root.
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, unsigned opcode, std::endian target,
+constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsigned opcode, std::endian target,
                                   bool restrict_tests) {
     // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
     std::size_t expected = 2;
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (const detail::rule_info& r : p.rules) {
         if (r.opcode != opcode) continue;
         expected += 1 + r.node_count;
-        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes_[n].member_count;
+        for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes[n].member_count;
     }
     c->reset(target, 4 * expected);
     c->restrict_tests(restrict_tests);
-    std::uint16_t next = c->ret(detail::return_value(p.default_));
-    for (std::size_t i = R; i-- > 0;) {
-        const detail::rule_info& r = p.rules_[i];
+    std::uint16_t next = c->ret(detail::return_value(p.otherwise));
+    for (std::size_t i = p.rules.size(); i-- > 0;) {
+        const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
         c->owner = static_cast<std::uint16_t>(i);
         const std::uint16_t act = c->ret(detail::return_value(r.act));
-        next = r.node_count == 0 ? act
-                                 : c->condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, act, next);
+        next = r.node_count == 0
+                   ? act
+                   : c->condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), act, next);
     }
     return next;
 }
@@ -130,8 +132,8 @@ constexpr std::uint16_t build_dag(policy_compiler* c, const policy<R, N, M>& p, 
 // instruction of its own), or the DAG filled the node table (8192 nodes,
 // nearly all of them tests the program reaches; compile() tries the plain
 // translation, which makes no copies, before it reports that).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std::endian target, std::uint16_t root) {
+template <std::size_t R>
+constexpr compiled<R> emit_dag(policy_compiler* c, const policy_view& p, std::endian target, std::uint16_t root) {
     compiled<R> out;
     if (c->overflow) {
         out.error.link = link_error{link_errc::too_many_instructions, 0};
@@ -142,7 +144,7 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
-                                     : (p.rules_[owner].name.empty() ? detail::unnamed_rule : p.rules_[owner].name);
+                                     : (p.rules[owner].name.empty() ? detail::unnamed_rule : p.rules[owner].name);
         out.marks_[out.mark_count++] = rule_mark{at, name};
     });
     detail::finish(out, b, true);
@@ -154,10 +156,15 @@ constexpr compiled<R> emit_dag(policy_compiler* c, const policy<R, N, M>& p, std
 // The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
 // verified. In a constant expression a failure is a compile error; at run time
 // check ok() (error says why: a program over 4096 instructions, or a rule that
-// tests a field its opcode does not have).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::endian target = std::endian::native) {
-    if (!p.valid()) return detail::refused<R>(p.error()); // a wrong value in a rule (built at run time)
+// tests a field its opcode does not have). Either form of policy:
+// ringfence::policy<R, N, M> gives compiled<R>, ringfence::runtime_policy
+// compiled<std::dynamic_extent>; the same rules give the same program.
+template <detail::policy_form P>
+constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode,
+                                                std::endian target = std::endian::native) {
+    constexpr std::size_t R = detail::rules_of<P>;
+    const detail::policy_view p = detail::view_of(policy);
+    if (p.error != policy_errc::none) return detail::refused<R>(p.error); // a wrong value in a rule (built at run time)
     // Tests decided by the tests before them are skipped; that can also copy
     // code, so when it happened the plain translation is weighed against it.
     // Only a shorter plain program is taken, so one that cannot be shorter
@@ -165,11 +172,11 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
     // The plain translation is also the one tried when the first is too large
     // (its copies can fill the node table).
     detail::policy_compiler* const c = new detail::policy_compiler(target);
-    compiled<R> out = detail::emit_dag(c, p, target, detail::build_dag(c, p, opcode, target, true));
+    compiled<R> out = detail::emit_dag<R>(c, p, target, detail::build_dag(c, p, opcode, target, true));
     if (c->overflow || c->restricted_ != 0) {
         const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
         if (!out.ok() || c->overflow || c->size_at_least(root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag(c, p, target, root);
+            const compiled<R> plain = detail::emit_dag<R>(c, p, target, root);
             if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
         }
     }
@@ -179,16 +186,18 @@ constexpr compiled<R> compile(const policy<R, N, M>& p, unsigned opcode, std::en
 }
 
 // The same rules translated one test at a time, with no sharing or reuse: the reference.
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
-                                    std::endian target = std::endian::native) {
-    if (!p.valid()) return detail::refused<R>(p.error());
+template <detail::policy_form P>
+constexpr compiled<detail::rules_of<P>> compile_naive(const P& policy, unsigned opcode,
+                                                      std::endian target = std::endian::native) {
+    constexpr std::size_t R = detail::rules_of<P>;
+    const detail::policy_view p = detail::view_of(policy);
+    if (p.error != policy_errc::none) return detail::refused<R>(p.error);
     compiled<R> out;
     builder b(target);
     detail::naive_compiler c{b};
     bool ended = false;
-    for (std::size_t i = 0; i < R && !ended; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (std::size_t i = 0; i < p.rules.size() && !ended; ++i) {
+        const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
         if (out.mark_count < out.mark_capacity)
             out.marks_[out.mark_count++] = rule_mark{b.size(), r.name.empty() ? detail::unnamed_rule : r.name};
@@ -198,13 +207,13 @@ constexpr compiled<R> compile_naive(const policy<R, N, M>& p, unsigned opcode,
             break;
         }
         const label yes = b.make_label(), no = b.make_label();
-        c.condition(p.nodes_, r.first_node + r.node_count - 1u, p.members_, yes, no);
+        c.condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), yes, no);
         b.bind(yes).ret(detail::return_value(r.act));
         b.bind(no);
     }
     if (!ended) {
         if (out.mark_count < out.mark_capacity) out.marks_[out.mark_count++] = rule_mark{b.size(), {}};
-        b.ret(detail::return_value(p.default_));
+        b.ret(detail::return_value(p.otherwise));
     }
     detail::finish(out, b, false); // marks approximate when trampolines were added
     detail::report(out);

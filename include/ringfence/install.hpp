@@ -41,6 +41,7 @@
 #include "ringfence/policy.hpp"
 #include "ringfence/probe.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -205,8 +206,10 @@ inline std::optional<std::vector<int>> open_io_uring_fds() {
 
 // The filters that confine `p` as written on kernel `k` (with `opt`), or why
 // none can. Needs no kernel: the unit tests plan for every preset.
-template <std::size_t R, std::size_t N, std::size_t M>
-install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, const install_options& opt = {}) {
+// `p` is a ringfence::policy or a ringfence::runtime_policy.
+template <detail::policy_form P>
+install_plan plan_install(const P& p, const kernel_profile& k, const install_options& opt = {}) {
+    const detail::policy_view v = detail::view_of(p);
     install_plan plan;
     const auto refuse = [&](install_errc e, std::string m) {
         plan.error = e;
@@ -222,14 +225,14 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                           "installed (a kernel with the fix \"io_uring: preserve task restrictions across exec\", "
                           "such as 7.1, closes this; or forbid io_uring to the program altogether: "
                           "install_options::forbid_io_uring, ringfence run --forbid-io-uring)");
-    if (!p.valid())
-        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(p.error()) +
+    if (v.error != policy_errc::none)
+        return refuse(install_errc::invalid_policy, std::string("the policy is not valid: ") + describe(v.error) +
                                                         "; nothing was installed");
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
+    for (std::size_t i = 0; i < v.rules.size(); ++i) {
+        const detail::rule_info& r = v.rules[i];
         if (r.opcode >= k.op_last) continue;
         for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) {
-            const detail::cond_node& c = p.nodes_[n];
+            const detail::cond_node& c = v.nodes[n];
             if (c.kind != detail::node_kind::atom) continue;
             const field& f = fields::all[c.field];
             const std::string where = detail::rule_words(r.name, i) + " on IORING_OP_" + opcode_name(r.opcode) + " tests " +
@@ -240,7 +243,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                                   " does not fill for that opcode (its pdu size is " +
                                   std::to_string(k.pdu_size(r.opcode)) +
                                   "): the test could never hold as written; nothing was installed");
-            const detail::u128 hidden = detail::bits_read(c, p.members_) & ~detail::shown_bits(k, f, r.opcode);
+            const detail::u128 hidden = detail::bits_read(c, v.members.data()) & ~detail::shown_bits(k, f, r.opcode);
             if (!hidden.zero())
                 return refuse(install_errc::bits_not_shown,
                               where + "and reads bits " + detail::hex(hidden) + " that " + detail::kernel_words(k) +
@@ -252,7 +255,8 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
         }
     }
     for (unsigned op = 0; op < opcode_count; ++op) { // rule() takes no opcode beyond ringfence's IORING_OP_LAST
-        if (!p.has_rules_for(op)) continue;
+        if (std::none_of(v.rules.begin(), v.rules.end(), [&](const detail::rule_info& r) { return r.opcode == op; }))
+            continue;
         if (op >= k.op_last) {
             plan.absent_opcodes.push_back(op);
             continue;
@@ -263,7 +267,7 @@ install_plan plan_install(const policy<R, N, M>& p, const kernel_profile& k, con
                                                             opcode_name(op) + ": " + c.message());
         plan.filters.push_back({op, c.prog, k.pdu_size(op), false});
     }
-    if (p.default_action() == deny) {
+    if (v.otherwise == deny) {
         // DENY_REST marks every opcode without a filter at that moment: it goes
         // on the last registration, after every opcode that has rules got its
         // filter; with none (all rules name opcodes this kernel lacks, or there
@@ -309,8 +313,8 @@ inline std::error_code forbid_io_uring() noexcept {
 }
 
 // Installs `p` on the calling task (see the top of this header).
-template <std::size_t R, std::size_t N, std::size_t M>
-install_result install(const policy<R, N, M>& p, const install_options& opt = {}) {
+template <detail::policy_form P>
+install_result install(const P& p, const install_options& opt = {}) {
     install_result out;
     out.kernel = opt.kernel ? *opt.kernel : probe();
     const auto refuse = [&](install_errc e, std::string m) {

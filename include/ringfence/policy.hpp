@@ -31,6 +31,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace ringfence {
@@ -165,6 +166,37 @@ struct rule_info {
     std::string_view name{};
     std::uint16_t first_node = 0, node_count = 0; // node_count 0: always
 };
+
+// What compile(), compile_naive(), evaluate(), deciding_rule(), explain() and
+// install() read of a policy, of either form: the compile-time ringfence::policy
+// and the run-time ringfence::runtime_policy (ringfence/policy/runtime.hpp)
+// both give this view of themselves, and nothing else of them is read.
+struct policy_view {
+    std::span<const rule_info> rules;
+    std::span<const cond_node> nodes; // rules[i]'s condition: nodes[first_node, first_node + node_count), postfix
+    std::span<const member> members;  // a set atom's: members[first_member, first_member + member_count)
+    action otherwise = action::deny;
+    policy_errc error = policy_errc::none;
+};
+// The one door to a policy's representation (each policy type befriends it).
+struct policy_access {
+    template <class P>
+    static constexpr policy_view view(const P& p) noexcept {
+        return p.view();
+    }
+};
+template <class P>
+constexpr policy_view view_of(const P& p) noexcept {
+    return policy_access::view(p);
+}
+// Which types are policies, and how many rules their results are sized for
+// (std::dynamic_extent: known only at run time).
+template <class P>
+inline constexpr bool is_policy = false;
+template <class P>
+inline constexpr std::size_t rules_of = std::dynamic_extent;
+template <class P>
+concept policy_form = is_policy<P>;
 } // namespace detail
 
 // R rules with N condition nodes and M set members in all.
@@ -203,14 +235,17 @@ public:
         return false;
     }
 
-    // Implementation, read by evaluate() and compile(): rules, their nodes and members.
+private:
+    friend struct detail::policy_access;
+    constexpr detail::policy_view view() const noexcept {
+        return {{rules_, R}, {nodes_, N}, {members_, M}, default_, error_};
+    }
+
     detail::rule_info rules_[R == 0 ? 1 : R]{};
     detail::cond_node nodes_[N == 0 ? 1 : N]{};
     detail::member members_[M == 0 ? 1 : M]{};
     action default_ = action::deny;
     policy_errc error_ = policy_errc::none; // the first rule's error
-
-private:
     std::size_t r_ = 0, n_ = 0, m_ = 0;
 
     template <std::size_t RN, std::size_t RM>
@@ -235,6 +270,13 @@ private:
 template <class... Rules>
 policy(const Rules&...) -> policy<sizeof...(Rules), (Rules::node_capacity + ... + 0),
                                   (Rules::member_capacity + ... + 0)>;
+
+namespace detail {
+template <std::size_t R, std::size_t N, std::size_t M>
+inline constexpr bool is_policy<policy<R, N, M>> = true;
+template <std::size_t R, std::size_t N, std::size_t M>
+inline constexpr std::size_t rules_of<policy<R, N, M>> = R;
+} // namespace detail
 
 namespace detail {
 
@@ -276,11 +318,12 @@ constexpr bool atom_holds(const cond_node& n, const member* members, const bpf_c
 }
 
 // Evaluates nodes[first, first + count) (postfix) directly on the context.
-template <std::size_t N>
 constexpr bool condition_holds(const cond_node* nodes, std::size_t first, std::size_t count, const member* members,
                                const bpf_ctx& c) noexcept {
     if (count == 0) return true;
-    bool stack[N == 0 ? 1 : N]{};
+    // The stack holds at most `count` values; a small one serves nearly every rule.
+    bool small[32]{};
+    bool* const stack = count <= 32 ? small : new bool[count]{};
     std::size_t top = 0;
     for (std::size_t i = first; i < first + count; ++i) {
         const cond_node& n = nodes[i];
@@ -291,30 +334,36 @@ constexpr bool condition_holds(const cond_node* nodes, std::size_t first, std::s
         case node_kind::or_: --top; stack[top - 1] = stack[top - 1] || stack[top]; break;
         }
     }
-    return stack[0];
+    const bool holds = stack[0];
+    if (stack != small) delete[] stack;
+    return holds;
+}
+
+// The index of the rule that decides (the number of rules when the default does).
+constexpr std::size_t deciding_rule(const policy_view& p, const bpf_ctx& c) noexcept {
+    for (std::size_t i = 0; i < p.rules.size(); ++i) {
+        const rule_info& r = p.rules[i];
+        if (r.opcode == c.opcode &&
+            condition_holds(p.nodes.data(), r.first_node, r.node_count, p.members.data(), c))
+            return i;
+    }
+    return p.rules.size();
 }
 } // namespace detail
 
 // What the policy decides for a request, by evaluating the rules directly (no BPF).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr action evaluate(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
-        if (r.opcode != c.opcode) continue;
-        if (detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c)) return r.act;
-    }
-    return p.default_;
+// Either form of policy: ringfence::policy or ringfence::runtime_policy.
+template <detail::policy_form P>
+constexpr action evaluate(const P& p, const bpf_ctx& c) noexcept {
+    const detail::policy_view v = detail::view_of(p);
+    const std::size_t i = detail::deciding_rule(v, c);
+    return i < v.rules.size() ? v.rules[i].act : v.otherwise;
 }
 
-// The index of the rule that decides (R when the default does).
-template <std::size_t R, std::size_t N, std::size_t M>
-constexpr std::size_t deciding_rule(const policy<R, N, M>& p, const bpf_ctx& c) noexcept {
-    for (std::size_t i = 0; i < R; ++i) {
-        const detail::rule_info& r = p.rules_[i];
-        if (r.opcode == c.opcode && detail::condition_holds<N>(p.nodes_, r.first_node, r.node_count, p.members_, c))
-            return i;
-    }
-    return R;
+// The index of the rule that decides (the number of rules, R, when the default does).
+template <detail::policy_form P>
+constexpr std::size_t deciding_rule(const P& p, const bpf_ctx& c) noexcept {
+    return detail::deciding_rule(detail::view_of(p), c);
 }
 
 } // namespace ringfence

@@ -3,7 +3,7 @@
 //   const auto e = ringfence::explain(p, ringfence::bpf_ctx::socket(AF_INET6, SOCK_STREAM, 0));
 //   e.ok();             // false: the policy could not be compiled (e.error says why), or an internal error
 //   e.decision;         // ringfence::evaluate(p, ctx)
-//   e.rule;             // ringfence::deciding_rule(p, ctx): an index into the policy's rules, p.rule_count for the default
+//   e.rule;             // ringfence::deciding_rule(p, ctx): an index into the policy's rules, e.rule_count for the default
 //   e.rule_name;        // that rule's name ("unnamed rule" if it has none), empty for the default
 //   e.trace;            // the compiled program run on ctx (ringfence/explain.hpp), steps marked with their rule's code
 //   std::puts(e.text().c_str());
@@ -27,10 +27,12 @@
 
 namespace ringfence {
 
+// R: the policy's rules; std::dynamic_extent for a runtime_policy.
 template <std::size_t R>
 struct policy_explanation {
     action decision = action::deny; // what the rules decide for the request
-    std::size_t rule = R;           // the index of the rule that decides; R: none holds, the default decides
+    std::size_t rule_count = R;     // the policy's rules
+    std::size_t rule = R;           // the index of the rule that decides; rule_count: none holds, the default decides
     std::string_view rule_name;     // its name (detail::unnamed_rule when it has none); empty for the default
     explanation trace;              // the opcode's compiled program on the request (empty when error is set by compile)
     std::size_t program_size = 0;   // instructions in that program
@@ -40,7 +42,7 @@ struct policy_explanation {
     // Whether the program was compiled and run (false: error says why it could not be compiled).
     bool traced() const noexcept { return program_size != 0; }
     bool allowed() const noexcept { return decision == action::allow; }
-    bool by_default() const noexcept { return rule == R; }
+    bool by_default() const noexcept { return rule == rule_count; }
 
     // The trace, then one line with the decision and the rule that made it.
     std::string text() const {
@@ -52,16 +54,20 @@ struct policy_explanation {
     }
 };
 
-// What `p` decides for `ctx`, which rule decides it, and the path of the
-// program compile(p, ctx.opcode) on ctx.
-template <std::size_t R, std::size_t N, std::size_t M>
-policy_explanation<R> explain(const policy<R, N, M>& p, const bpf_ctx& ctx) {
-    policy_explanation<R> e;
+// What `p` (a ringfence::policy or a ringfence::runtime_policy) decides for
+// `ctx`, which rule decides it, and the path of the program
+// compile(p, ctx.opcode) on ctx.
+template <detail::policy_form P>
+policy_explanation<detail::rules_of<P>> explain(const P& p, const bpf_ctx& ctx) {
+    const detail::policy_view v = detail::view_of(p);
+    policy_explanation<detail::rules_of<P>> e;
+    e.rule_count = v.rules.size();
     // One walk of the rules: the deciding rule gives the decision (evaluate()'s).
-    e.rule = ringfence::deciding_rule(p, ctx);
-    e.decision = e.rule < R ? p.rules_[e.rule].act : p.default_action();
-    if (e.rule < R) e.rule_name = p.rules_[e.rule].name.empty() ? detail::unnamed_rule : p.rules_[e.rule].name;
-    const compiled<R> c = ringfence::compile(p, ctx.opcode);
+    e.rule = detail::deciding_rule(v, ctx);
+    e.decision = e.rule < v.rules.size() ? v.rules[e.rule].act : v.otherwise;
+    if (e.rule < v.rules.size())
+        e.rule_name = v.rules[e.rule].name.empty() ? detail::unnamed_rule : v.rules[e.rule].name;
+    const auto c = ringfence::compile(p, ctx.opcode);
     if (!c.ok()) {
         e.error = c.message();
         return e;

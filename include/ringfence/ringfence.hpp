@@ -16,6 +16,7 @@
 #include "ringfence/bpf/interpreter.hpp"
 #include "ringfence/bpf/assembler.hpp"
 #include "ringfence/bpf/disasm.hpp"
+#include "ringfence/bpf/number.hpp"
 #include "ringfence/bpf/asm.hpp"
 
 // The io_uring layer.
@@ -45,3 +46,9 @@
 #include "ringfence/policy_explain.hpp"
 #include "ringfence/equivalence.hpp"
 #include "ringfence/install.hpp"
+
+// Run-time policies and the policy text: std::vector, std::string and
+// <arpa/inet.h>, after everything constexpr (compile.hpp and policy.hpp alone
+// stay without them).
+#include "ringfence/policy/runtime.hpp"
+#include "ringfence/policy/text.hpp"

@@ -20,7 +20,8 @@
 //    ringfence::run of the program allows exactly when ringfence::evaluate
 //    does, and ringfence::deciding_rule names a rule of the context's opcode
 //    whose action is that decision (or the default decides).
-#include "../../tools/policy_text.hpp"
+#include <ringfence/compile.hpp>
+#include <ringfence/policy/text.hpp>
 
 #include <ringfence/run.hpp>
 #include <ringfence/verify.hpp>
@@ -90,8 +91,8 @@ std::uint64_t near(std::uint64_t v, rng& r) {
     }
 }
 
-void check_opcode(const ringfence_tool::text_policy& tp, unsigned op, rng& r, const std::string& text) {
-    const auto& p = tp.dsl();
+void check_opcode(const runtime_policy& p, unsigned op, rng& r, const std::string& text) {
+    const detail::policy_view v = detail::view_of(p); // the representation, to aim contexts at its constants
     const auto c = compile(p, op);
     if (!c.ok()) return; // too large for 4096 instructions: the compiler says so
     FUZZ_CHECK(verify(c.prog));
@@ -99,8 +100,8 @@ void check_opcode(const ringfence_tool::text_policy& tp, unsigned op, rng& r, co
         bpf_ctx ctx = bpf_ctx::for_opcode(static_cast<std::uint8_t>(op), r.next(), static_cast<std::uint8_t>(r.next()));
         for (auto& byte : ctx.pdu) byte = static_cast<std::uint8_t>(r.next() % 3 == 0 ? r.next() : r.next() % 3);
         // Fields set to (near) the policy's own values, as the text wrote them.
-        for (std::size_t n = 0; n < tp.node_count && n < 64; ++n) {
-            const auto& node = p.nodes_[n];
+        for (std::size_t n = 0; n < v.nodes.size() && n < 64; ++n) {
+            const auto& node = v.nodes[n];
             if (node.kind != detail::node_kind::atom || r.next() % 2) continue;
             const field& f = fields::all[node.field];
             if (!field_applies(f, op) || f.kind == field_kind::bytes16) continue;
@@ -112,9 +113,9 @@ void check_opcode(const ringfence_tool::text_policy& tp, unsigned op, rng& r, co
         const bool allowed = evaluate(p, ctx) == allow;
         FUZZ_CHECK((run(c.prog, ctx) != 0) == allowed);
         const std::size_t rule = deciding_rule(p, ctx);
-        if (rule < tp.rule_count) {
-            FUZZ_CHECK(p.rules_[rule].opcode == op);
-            FUZZ_CHECK((p.rules_[rule].act == allow) == allowed);
+        if (rule < p.rule_count()) {
+            FUZZ_CHECK(p.rule_at(rule).opcode == op);
+            FUZZ_CHECK((p.rule_at(rule).act == allow) == allowed);
         } else {
             FUZZ_CHECK((p.default_action() == allow) == allowed);
         }
@@ -134,18 +135,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
         text.assign(reinterpret_cast<const char*>(data), size);
     }
-    const auto parsed = ringfence_tool::parse_policy(text);
+    const auto parsed = parse_policy(text);
     if (!parsed.ok()) {
         std::size_t lines = 1;
         for (char ch : text) lines += ch == '\n';
         FUZZ_CHECK(parsed.error.line >= 1 && parsed.error.line <= lines);
         FUZZ_CHECK(parsed.error.column >= 1);
         FUZZ_CHECK(!parsed.error.message.empty());
-        FUZZ_CHECK(!parsed.policy);
+        FUZZ_CHECK(parsed.policy.rule_count() == 0);
         return 0;
     }
-    FUZZ_CHECK(parsed.policy != nullptr);
-    const auto& tp = *parsed.policy;
+    const runtime_policy& tp = parsed.policy;
+    FUZZ_CHECK(tp.valid());
+    FUZZ_CHECK(parsed.rule_lines.size() == tp.rule_count());
     rng r{size * 0x2545f4914f6cdd1dull + (size ? data[size - 1] : 0)};
     for (unsigned op = 0; op < uapi::IORING_OP_LAST; ++op)
         if (tp.has_rules_for(op)) check_opcode(tp, op, r, text);

@@ -150,23 +150,24 @@ policy_case make_case(const char* name, const P& p) {
     c.deciding_rule = [&p](const rf::bpf_ctx& ctx) {
         const std::size_t i = rf::deciding_rule(p, ctx);
         if (i >= P::rule_count) return std::string("the default");
-        const std::string_view n = p.rules_[i].name;
+        const std::string_view n = rf::detail::view_of(p).rules[i].name;
         return "rule " + std::to_string(i) + (n.empty() ? std::string() : " \"" + std::string(n) + "\"");
     };
     // The policy's own nodes (its implementation members): what its rules compare.
     c.targets = [&p](unsigned op) {
         field_targets t;
-        for (const auto& r : p.rules_) {
+        const rf::detail::policy_view v = rf::detail::view_of(p);
+        for (const auto& r : v.rules) {
             if (r.opcode != op) continue;
             for (std::size_t i = r.first_node; i < std::size_t{r.first_node} + r.node_count; ++i) {
-                const rf::detail::cond_node& n = p.nodes_[i];
+                const rf::detail::cond_node& n = v.nodes[i];
                 if (n.kind != rf::detail::node_kind::atom) continue;
                 if (n.op != rf::detail::atom_op::in) {
                     t[n.field].push_back({n.op, n.value, n.value2, n.mask});
                     continue;
                 }
                 for (std::size_t m = n.first_member; m < std::size_t{n.first_member} + n.member_count; ++m)
-                    t[n.field].push_back({n.op, p.members_[m].value, {}, p.members_[m].mask});
+                    t[n.field].push_back({n.op, v.members[m].value, {}, v.members[m].mask});
             }
         }
         return t;

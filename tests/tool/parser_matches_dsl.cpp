@@ -2,7 +2,6 @@
 // at run time (tools/policy_text.hpp) and must compile, opcode by opcode, to
 // exactly the program of the same policy written in the constexpr DSL, and
 // decide 20,000 random contexts per opcode as ringfence::evaluate does.
-#include "../../tools/policy_text.hpp"
 
 #include <ringfence/ringfence.hpp>
 
@@ -59,13 +58,13 @@ int failures = 0;
 
 template <class P>
 void same(const char* name, std::string_view text, const P& dsl) {
-    const auto parsed = ringfence_tool::parse_policy(text);
+    const auto parsed = ringfence::parse_policy(text);
     if (!parsed.ok()) {
         std::printf("FAIL %s: %zu:%zu: %s\n", name, parsed.error.line, parsed.error.column, parsed.error.message.c_str());
         ++failures;
         return;
     }
-    const auto& tp = parsed.policy->dsl();
+    const runtime_policy& tp = parsed.policy;
     if (tp.default_action() != dsl.default_action()) {
         std::printf("FAIL %s: default differs\n", name);
         ++failures;

@@ -17,11 +17,12 @@
 // Seeded and deterministic; the last line it prints gives the counts.
 #include "catch.hpp"
 
-#include "../../tools/policy_text.hpp"
 #include "common/random_policy.hpp"
 #include "ringfence/bpf/interpreter.hpp"
 #include "ringfence/compile.hpp"
 #include "ringfence/context.hpp"
+#include "ringfence/policy/runtime.hpp"
+#include "ringfence/policy/text.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/verify.hpp"
 
@@ -125,6 +126,7 @@ struct dsl_policy {
     std::function<dsl_compiled(unsigned op, std::endian target, bool naive)> compile;
     std::function<rf::action(const rf::bpf_ctx&)> evaluate;
     std::function<std::size_t(const rf::bpf_ctx&)> deciding_rule;
+    std::shared_ptr<const rf::runtime_policy> runtime; // the same rules, copied into the run-time form
 };
 template <class D>
 dsl_policy erase(const D& dsl) {
@@ -139,6 +141,7 @@ dsl_policy erase(const D& dsl) {
     };
     v.evaluate = [&dsl](const rf::bpf_ctx& c) { return rf::evaluate(dsl, c); };
     v.deciding_rule = [&dsl](const rf::bpf_ctx& c) { return rf::deciding_rule(dsl, c); };
+    v.runtime = std::make_shared<const rf::runtime_policy>(dsl);
     return v;
 }
 
@@ -146,18 +149,17 @@ void check_policy(const rp::random_policy& p, const dsl_policy& dsl, const std::
                   ringfence::testing::random_source& rng, std::size_t contexts, totals& n) {
     INFO("shape " << p.shape << "; the policy as text:\n" << text);
     if (!dsl.valid) FAIL("the DSL policy is not valid: " << dsl.error);
-    const auto parsed = ringfence_tool::parse_policy(text);
+    const auto parsed = rf::parse_policy(text);
     if (!parsed.ok()) {
         INFO("line " << parsed.error.line << ", column " << parsed.error.column << ": " << parsed.error.message);
         FAIL("the parser rejects the text");
     }
-    const auto& tp = parsed.policy->dsl();
+    const rf::runtime_policy& tp = parsed.policy;
     const std::size_t flat = p.flat_rule_count();
     REQUIRE(dsl.rule_count == flat);
-    REQUIRE(parsed.policy->rule_count == flat);
+    REQUIRE(tp.rule_count() == flat);
     REQUIRE(tp.default_action() == dsl.fallback);
     REQUIRE(dsl.fallback == p.fallback);
-    constexpr std::size_t text_default = ringfence_tool::text_policy::max_rules; // what deciding_rule says there
 
     std::vector<std::uint8_t> ops = p.opcodes();
     ops.push_back(p.opcode_without_rules());
@@ -180,6 +182,10 @@ void check_policy(const rp::random_policy& p, const dsl_policy& dsl, const std::
         dsl_program("compile_naive", progs->naive, std::endian::native, true);
         dsl_program("compile_naive big-endian", progs->naive_big, std::endian::big, true);
         same_program("text compile", progs->native, [&] { return rf::compile(tp, op); });
+        // The DSL's rules in the run-time form: the same programs (the text's are built rule by rule).
+        same_program("runtime_policy compile", progs->native, [&] { return rf::compile(*dsl.runtime, op); });
+        same_program("runtime_policy compile_naive big-endian", progs->naive_big,
+                     [&] { return rf::compile_naive(*dsl.runtime, op, std::endian::big); });
         same_program("text compile big-endian", progs->big, [&] { return rf::compile(tp, op, std::endian::big); });
         same_program("text compile_naive", progs->naive, [&] { return rf::compile_naive(tp, op); });
         same_program("text compile_naive big-endian", progs->naive_big,
@@ -206,7 +212,7 @@ void check_policy(const rp::random_policy& p, const dsl_policy& dsl, const std::
             const bool naive = rf::run(progs->naive, ctx) != 0;
             const bool naive_big = rf::bpf::execute(progs->naive_big.span(), be) != 0;
             const bool fast = rf::run(*prepared, ctx) != 0;
-            const std::size_t want_text_rule = want.rule == flat ? text_default : want.rule;
+            const std::size_t want_text_rule = want.rule;
             if (eval_dsl != want.act || eval_text != want.act || rule_dsl != want.rule || rule_text != want_text_rule ||
                 native != allow || big != allow || naive != allow || naive_big != allow || fast != allow) {
                 INFO(describe(q));

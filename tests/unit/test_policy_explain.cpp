@@ -42,7 +42,8 @@ std::size_t explain_agrees(const P& p, unsigned op, std::uint64_t seed, int coun
         REQUIRE(e.trace.result == ringfence::run(ringfence::compile(p, op).prog, ctx));
         if (!e.by_default()) {
             ++by_rule;
-            REQUIRE(e.rule_name == (p.rules_[e.rule].name.empty() ? std::string_view("unnamed rule") : p.rules_[e.rule].name));
+            const std::string_view name = detail::view_of(p).rules[e.rule].name;
+            REQUIRE(e.rule_name == (name.empty() ? std::string_view("unnamed rule") : name));
         } else {
             REQUIRE(e.rule_name.empty());
         }

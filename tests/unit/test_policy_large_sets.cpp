@@ -10,6 +10,7 @@
 
 #include "ringfence/compile.hpp"
 #include "ringfence/policy.hpp"
+#include "ringfence/policy/runtime.hpp"
 #include "ringfence/run.hpp"
 
 #include <algorithm>
@@ -152,12 +153,14 @@ TEST_CASE("a set too large for 4096 instructions says so, truthfully", "[policy]
 
     // The limit is where the program reaches 4096 instructions: the largest
     // prefix of the set that compiles is (about) 4096 long, one more member fails
-    // for its length. (Members past n repeat the first; duplicates fold away.)
-    std::vector<std::uint32_t> sorted(values->begin(), values->end());
+    // for its length: sets of any size, built at run time (runtime_field::in).
+    std::vector<std::uint64_t> sorted(values->begin(), values->end());
     std::sort(sorted.begin(), sorted.end());
     const auto size_with = [&](std::size_t n) -> std::size_t {
-        for (std::size_t i = 0; i < K; ++i) p->members_[i].value = {0, i < n ? sorted[i] : sorted[0]};
-        const auto cn = compile(*p, uapi::IORING_OP_SOCKET);
+        runtime_policy q;
+        q.add(uapi::IORING_OP_SOCKET, allow, runtime_field(fields::socket::protocol).in(std::span(sorted).first(n)));
+        REQUIRE(q.valid());
+        const auto cn = compile(q, uapi::IORING_OP_SOCKET);
         if (!cn.ok()) {
             REQUIRE(cn.error.link.code == link_errc::too_many_instructions);
             return 0;

@@ -9,7 +9,8 @@
 // The syntax is that of the kernel's tools/bpf/bpf_asm, one instruction a line:
 //   labels `name:` (several may stand before one instruction, or alone on a line),
 //   comments from `;` to the end of the line, numbers in decimal, hex (0x),
-//   binary (0b) or octal (leading 0), negative decimals wrapping to 32 bits,
+//   binary (0b) or octal (leading 0, and 0o as in the policy text: one number
+//   syntax, ringfence/bpf/number.hpp), negative decimals wrapping to 32 bits,
 //   ld/ldi/ldh/ldb/ldx/ldxi/ldxb, st/stx, add sub mul div mod and or xor lsh rsh
 //   (#k or x), neg, tax, txa, ret #k / ret a, ja/jmp, and jeq jgt jge jset
 //   (#k or x) with one target (the false case falls through) or two, plus
@@ -30,6 +31,7 @@
 
 #include "ringfence/bpf/assembler.hpp"
 #include "ringfence/bpf/insn.hpp"
+#include "ringfence/bpf/number.hpp"
 #include "ringfence/bpf/program.hpp"
 
 #include <algorithm>
@@ -267,33 +269,11 @@ private:
             ++pos_;
         }
         if (!ringfence::detail::asm_is_digit(peek())) return fail_token(asm_errc::bad_number, from);
-        unsigned base = 10;
-        if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X')) {
-            base = 16;
-            pos_ += 2;
-        } else if (peek() == '0' && (peek(1) == 'b' || peek(1) == 'B')) {
-            base = 2;
-            pos_ += 2;
-        } else if (peek() == '0' && ringfence::detail::asm_is_digit(peek(1))) {
-            base = 8;
-            ++pos_;
-        }
-        std::uint64_t v = 0;
-        bool any = false, overflow = false;
-        for (;; ++pos_) {
-            const char c = peek();
-            unsigned d = 0;
-            if (ringfence::detail::asm_is_digit(c)) d = static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-            else if (ringfence::detail::asm_is_alnum(c)) return fail_token(asm_errc::bad_number, from);
-            else break;
-            if (d >= base) return fail_token(asm_errc::bad_number, from);
-            v = v * base + d;
-            if (v > 0xffffffffu) overflow = true, v = 0x100000000u;
-            any = true;
-        }
-        if (!any) return fail_token(asm_errc::bad_number, from);
+        const number_scan r = scan_number(line_.substr(pos_));
+        if (r.error == number_errc::malformed) return fail_token(asm_errc::bad_number, from);
+        pos_ += r.length;
+        const bool overflow = r.error == number_errc::too_large;
+        std::uint64_t v = r.value;
         if (negative) {
             if (overflow || v > 0x80000000u) return fail_token(asm_errc::number_too_large, from);
             v = (0x100000000u - v) & 0xffffffffu;

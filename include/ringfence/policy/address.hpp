@@ -37,6 +37,12 @@ enum class policy_errc : std::uint8_t {
     prefix_too_long,           // /33, /129
     prefix_has_host_bits,      // 10.1.2.3/8
     text_malformed,            // address text that does not parse
+    // Only in policies built at run time (ringfence/policy/runtime.hpp):
+    value_of_another_kind,     // runtime_field(connect.port) == 443 (not port(443)), an address ordered or masked
+    field_not_testable,        // runtime_field(fields::opcode): the rule's opcode decides which rules apply
+    empty_set,                 // in() of no values
+    condition_empty,           // a default-constructed runtime_condition combined with &&, || or !
+    policy_too_large,          // more than 65535 rules, condition nodes or set members
 };
 
 constexpr const char* describe(policy_errc e) noexcept {
@@ -54,6 +60,13 @@ constexpr const char* describe(policy_errc e) noexcept {
     case policy_errc::prefix_too_long: return "a prefix length is longer than the address";
     case policy_errc::prefix_has_host_bits: return "an address prefix has bits set beyond its length (10.1.2.3/8: write 10.0.0.0/8)";
     case policy_errc::text_malformed: return "an address text is malformed";
+    case policy_errc::value_of_another_kind:
+        return "a field is tested with a value of another kind (a port with a plain number, an address with a number, "
+               "an order, a mask or a bit test)";
+    case policy_errc::field_not_testable: return "a rule tests opcode or pdu_size, which a policy cannot test";
+    case policy_errc::empty_set: return "a set has no members (it would match nothing)";
+    case policy_errc::condition_empty: return "an empty run-time condition is combined with &&, || or !";
+    case policy_errc::policy_too_large: return "a policy has more than 65535 rules, condition nodes or set members";
     }
     return "?";
 }
