@@ -44,6 +44,14 @@ add_test(NAME tool.fields_doc COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:ring
 set_tests_properties(tool.fields_doc PROPERTIES LABELS tool)
 ringfence_tool_test(NAME usage_fields_takes_no_file ARGS fields x.policy RC 2 GOLDEN)
 
+# The manual pages are generated from --help and docs/policy-format.md (scripts/man.py).
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_FOUND)
+    add_test(NAME docs.man_fresh COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/man.py --check
+        --tool $<TARGET_FILE:ringfence_tool>)
+    set_tests_properties(docs.man_fresh PROPERTIES LABELS tool)
+endif()
+
 # disasm and asm
 ringfence_tool_test(NAME disasm_raw_socket ARGS disasm programs/inet_only.bin --opcode SOCKET RC 0 GOLDEN)
 ringfence_tool_test(NAME disasm_every_scope ARGS disasm programs/inet_only.asm RC 0 GOLDEN)
