@@ -6621,16 +6621,19 @@ private:
 // Whether a field exists in a rule's context (socket.family in an OPENAT rule)
 // is checked when the rule is made (ringfence/policy.hpp).
 
+// ringfence/policy/value.hpp - field constants up to 128 bits, and the all-ones mask of a width (internal).
+//
+//   detail::u128 v{0, 0x7f000001};            // host order, numerically
+//   (v & detail::width_mask(4)).zero();       // false
+//   v.byte(0);                                 // 0x01: bytes count from the least significant
+//
+// The DSL (ringfence/policy/condition.hpp) stores its constants as these, and
+// every compiler pass reads them; nothing here knows about fields or programs.
 
-#include <array>
 #include <compare>
-#include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
-namespace ringfence {
-
-namespace detail {
+namespace ringfence::detail {
 
 // Field constants up to 128 bits (the IPv6 address); host order, numerically.
 struct u128 {
@@ -6655,6 +6658,20 @@ constexpr u128 width_mask(unsigned bytes) noexcept {
     if (bytes == 8) return {0, ~0ull};
     return {0, (1ull << (8 * bytes)) - 1};
 }
+
+} // namespace ringfence::detail
+
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace ringfence {
+
+namespace detail {
 
 // What one comparison tests, on x = (field & mask).
 enum class atom_op : std::uint8_t {
