@@ -3810,6 +3810,29 @@ inline std::string listing(std::span<const insn> prog, std::optional<unsigned> o
 
 } // namespace ringfence
 
+// ringfence/rule_mark.hpp - which rule's code an instruction is: a mark where each rule's code starts.
+//
+//   const ringfence::rule_mark rules[] = {{0, "inet only"}, {5, ""}};   // 5..: shared epilogue
+//   ringfence::explain(prog, ctx, rules).steps[0].rule;                // "inet only" (ringfence/explain.hpp)
+//
+// compile() returns these with its program (compiled::marks()); explain.hpp
+// reads them. On its own so that compiling a policy does not need the
+// run-time explainer's includes.
+
+#include <cstddef>
+#include <string_view>
+
+namespace ringfence {
+
+// Instructions from `first` up to the next mark are `rule`'s code. An empty
+// name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
+struct rule_mark {
+    std::size_t first = 0;
+    std::string_view rule;
+};
+
+} // namespace ringfence
+
 // ringfence/explain.hpp - why a filter allowed or denied a request: the executed path, step by step.
 //
 //   auto e = ringfence::explain(prog, ringfence::bpf_ctx::socket(AF_INET, SOCK_STREAM, 0));
@@ -3837,13 +3860,6 @@ inline std::string listing(std::span<const insn> prog, std::optional<unsigned> o
 #include <vector>
 
 namespace ringfence {
-
-// Instructions from `first` up to the next mark are `rule`'s code. An empty
-// name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
-struct rule_mark {
-    std::size_t first = 0;
-    std::string_view rule;
-};
 
 // One executed instruction and the machine state right after it.
 struct trace_step {

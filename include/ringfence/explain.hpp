@@ -21,6 +21,7 @@
 #include "ringfence/bpf/insn.hpp"
 #include "ringfence/context.hpp"
 #include "ringfence/disasm.hpp"
+#include "ringfence/rule_mark.hpp"
 #include "ringfence/run.hpp"
 #include "ringfence/uapi.hpp"
 
@@ -32,13 +33,6 @@
 #include <vector>
 
 namespace ringfence {
-
-// Instructions from `first` up to the next mark are `rule`'s code. An empty
-// name marks code that belongs to no rule (e.g. a shared `ret #0` epilogue).
-struct rule_mark {
-    std::size_t first = 0;
-    std::string_view rule;
-};
 
 // One executed instruction and the machine state right after it.
 struct trace_step {

@@ -28,6 +28,7 @@
 #include "ringfence/run.hpp"
 #include "ringfence/builder.hpp"
 #include "ringfence/disasm.hpp"
+#include "ringfence/rule_mark.hpp"
 #include "ringfence/explain.hpp"
 #include "ringfence/sqe.hpp"
 #include "ringfence/filter_table.hpp"
