@@ -46,7 +46,8 @@ void same_as(const P& dsl, const runtime_policy& rt, figures& n) {
                 REQUIRE(a.marks()[i].first == b.marks()[i].first);
                 REQUIRE(a.marks()[i].rule == b.marks()[i].rule);
             }
-            const auto na = compile_naive(dsl, op, e), nb = compile_naive(rt, op, e);
+            const auto na = compile_naive(dsl, op, e);
+            const auto nb = compile_naive(rt, op, e);
             REQUIRE(na.ok());
             REQUIRE(nb.ok());
             REQUIRE(na.prog == nb.prog);

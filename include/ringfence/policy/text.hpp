@@ -497,8 +497,9 @@ private:
         enum class cmp { eq, ne, le, ge, lt, gt };
         static constexpr std::pair<std::string_view, cmp> ops[] = {
             {"==", cmp::eq}, {"!=", cmp::ne}, {"<=", cmp::le}, {">=", cmp::ge}, {"<", cmp::lt}, {">", cmp::gt}};
-        for (const auto& [text, op] : ops) {
-            if (!accept(text)) continue;
+        for (const auto& entry : ops) {
+            const cmp op = entry.second; // a variable, not a structured binding: lambdas below use it
+            if (!accept(entry.first)) continue;
             if (is_addr && op != cmp::eq && op != cmp::ne) {
                 fail_at(op_at, std::string(f.name) + ": addresses are compared with ==, != and in only, not ordered");
                 return {};
