@@ -84,11 +84,18 @@ def inline(path, seen, out):
 # third-party names (liburing.hpp includes <liburing.h>).
 OPT_IN = {"ringfence/liburing.hpp"}
 
+# Run-time-only headers, kept out of the umbrella so that the constexpr path
+# stays light, but part of the single header, which is everything ringfence
+# has (a single-header user could not add them from include/ next to it).
+APPENDED = ["ringfence/equivalence.hpp"]
+
 
 def amalgamate():
     seen = set()
     body = []
     inline(UMBRELLA.resolve(), seen, body)
+    for header in APPENDED:
+        inline((INCLUDE_DIR / header).resolve(), seen, body)
     missing = sorted(
         rel(p)
         for p in INCLUDE_DIR.glob("ringfence/**/*.hpp")

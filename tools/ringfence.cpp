@@ -308,20 +308,6 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
 
 // --- verify ---------------------------------------------------------------------
 
-// Which of the kernel's checks a reason comes from.
-const char* kernel_check(ringfence::reject_reason r) {
-    using R = ringfence::reject_reason;
-    switch (r) {
-    case R::empty_program:
-    case R::program_too_long: return "io_uring_register_bpf_filter(): filter_len must be 1..4096";
-    case R::scratch_read_before_write: return "bpf_check_classic() -> check_load_and_stores()";
-    case R::instruction_not_allowed:
-    case R::load_out_of_range:
-    case R::load_unaligned: return "io_uring_check_cbpf_filter()";
-    default: return "bpf_check_classic()";
-    }
-}
-
 std::string insn_line(const ringfence::program& prog, std::size_t pc, std::optional<unsigned> op) {
     std::string text(ringfence::bpf::insn_to_listing(prog[pc], pc).view());
     for (char& c : text)
@@ -350,7 +336,7 @@ int cmd_verify(const args& a) {
         std::cout << "  instruction " << v.index << ": " << insn_line(l->prog, v.index, a.opcode) << "\n";
         std::cout << "  " << v.message() << "\n";
     }
-    std::cout << "  kernel check: " << kernel_check(v.reason) << "\n";
+    std::cout << "  kernel check: " << ringfence::kernel_check(v.reason) << "\n";
     return exit_rejected;
 }
 

@@ -72,79 +72,14 @@ constexpr std::uint32_t bswap32(std::uint32_t v) noexcept {
     return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
-// Compile-time diagnostics. In a constant expression a failed build() reaches
-// one of these: the compiler names the function (the reason) and shows the
-// instruction (Clang prints the argument; GCC prints the subscript into
-// `at_instruction_index_plus_one`, which is the index plus one).
-inline constexpr char at_instruction_index_plus_one[1] = {};
-constexpr void rejected(std::size_t instruction_index) {
-    const char c = (at_instruction_index_plus_one + 1)[instruction_index];
-    (void)c;
-}
-namespace program_rejected_because {
-constexpr void the_program_is_empty(std::size_t i) { rejected(i); }
-constexpr void the_program_is_longer_than_4096_instructions(std::size_t i) { rejected(i); }
-constexpr void an_instruction_code_is_unknown(std::size_t i) { rejected(i); }
-constexpr void it_divides_by_constant_zero(std::size_t i) { rejected(i); }
-constexpr void it_shifts_by_32_or_more(std::size_t i) { rejected(i); }
-constexpr void a_scratch_memory_index_is_16_or_more(std::size_t i) { rejected(i); }
-constexpr void a_jump_goes_past_the_last_instruction(std::size_t i) { rejected(i); }
-constexpr void it_loads_from_an_unknown_ancillary_offset(std::size_t i) { rejected(i); }
-constexpr void the_last_instruction_is_not_a_return(std::size_t i) { rejected(i); }
-constexpr void scratch_memory_is_read_before_it_is_written(std::size_t i) { rejected(i); }
-constexpr void an_instruction_is_not_allowed_in_io_uring_filters(std::size_t i) { rejected(i); }
-constexpr void a_load_is_beyond_the_40_byte_context(std::size_t i) { rejected(i); }
-constexpr void a_load_offset_is_not_a_multiple_of_4(std::size_t i) { rejected(i); }
-constexpr void it_needs_more_than_4096_instructions(std::size_t i) { rejected(i); }
-constexpr void it_has_more_than_4096_labels(std::size_t i) { rejected(i); }
-constexpr void a_jump_names_a_label_that_was_never_made(std::size_t i) { rejected(i); }
-constexpr void a_label_made_by_another_builder_is_used(std::size_t i) { rejected(i); }
-constexpr void a_label_is_bound_twice(std::size_t i) { rejected(i); }
-constexpr void a_jump_targets_a_label_that_is_never_bound(std::size_t i) { rejected(i); }
-constexpr void a_jump_goes_backwards(std::size_t i) { rejected(i); }
-constexpr void a_jump_targets_a_label_after_the_last_instruction(std::size_t i) { rejected(i); }
-constexpr void a_field_cannot_be_loaded_as_one_value(std::size_t i) { rejected(i); }
-constexpr void a_constant_is_wider_than_its_field(std::size_t i) { rejected(i); }
-constexpr void a_field_is_not_in_the_context_of_the_builders_opcode(std::size_t i) { rejected(i); }
-} // namespace program_rejected_because
-
-constexpr void report_in_constant_expression(const build_error& e) {
-    namespace why = program_rejected_because;
-    const std::size_t i = e.index();
-    if (!e.link.ok()) {
-        switch (e.link.code) {
-        case link_errc::too_many_instructions: why::it_needs_more_than_4096_instructions(i); break;
-        case link_errc::too_many_labels: why::it_has_more_than_4096_labels(i); break;
-        case link_errc::invalid_label: why::a_jump_names_a_label_that_was_never_made(i); break;
-        case link_errc::label_of_another_builder: why::a_label_made_by_another_builder_is_used(i); break;
-        case link_errc::label_bound_twice: why::a_label_is_bound_twice(i); break;
-        case link_errc::unbound_label: why::a_jump_targets_a_label_that_is_never_bound(i); break;
-        case link_errc::backward_jump: why::a_jump_goes_backwards(i); break;
-        case link_errc::jump_past_end: why::a_jump_targets_a_label_after_the_last_instruction(i); break;
-        case link_errc::invalid_field: why::a_field_cannot_be_loaded_as_one_value(i); break;
-        case link_errc::value_too_wide: why::a_constant_is_wider_than_its_field(i); break;
-        case link_errc::field_not_in_context: why::a_field_is_not_in_the_context_of_the_builders_opcode(i); break;
-        case link_errc::none: break;
-        }
-        return;
-    }
-    switch (e.verdict.reason) {
-    case reject_reason::empty_program: why::the_program_is_empty(i); break;
-    case reject_reason::program_too_long: why::the_program_is_longer_than_4096_instructions(i); break;
-    case reject_reason::unknown_instruction: why::an_instruction_code_is_unknown(i); break;
-    case reject_reason::division_by_zero: why::it_divides_by_constant_zero(i); break;
-    case reject_reason::shift_out_of_range: why::it_shifts_by_32_or_more(i); break;
-    case reject_reason::scratch_index_out_of_range: why::a_scratch_memory_index_is_16_or_more(i); break;
-    case reject_reason::jump_out_of_range:
-    case reject_reason::branch_out_of_range: why::a_jump_goes_past_the_last_instruction(i); break;
-    case reject_reason::unknown_ancillary_load: why::it_loads_from_an_unknown_ancillary_offset(i); break;
-    case reject_reason::missing_return: why::the_last_instruction_is_not_a_return(i); break;
-    case reject_reason::scratch_read_before_write: why::scratch_memory_is_read_before_it_is_written(i); break;
-    case reject_reason::instruction_not_allowed: why::an_instruction_is_not_allowed_in_io_uring_filters(i); break;
-    case reject_reason::load_out_of_range: why::a_load_is_beyond_the_40_byte_context(i); break;
-    case reject_reason::load_unaligned: why::a_load_offset_is_not_a_multiple_of_4(i); break;
-    case reject_reason::none: break;
-    }
+// Compile-time diagnostics (bpf/diagnostic.hpp): a failed build() in a constant
+// expression calls its reason's reporter, from the reason's row, with the
+// instruction and the line of the caller's code that emitted it.
+constexpr void report_in_constant_expression(const build_error& e, code_location emitted = {}) {
+    if (!e.link.ok())
+        return rejected_at(row_of(e.link.code)->report_in_constant_expression, e.link.index, e.link.where.line,
+                           e.link.where.file);
+    rejected_at(row_of(e.verdict.reason)->report_in_constant_expression, e.verdict.index, emitted.line, emitted.file);
 }
 } // namespace detail
 
@@ -169,7 +104,8 @@ public:
     // A = the field. 8-bit fields: word load, shift, mask. 32-bit fields: one load.
     // Network-order fields load as they are stored (compare against encode(f, v)).
     // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
-    constexpr builder& load(const field& f) noexcept {
+    constexpr builder& load(const field& f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        const call_site site(*this, where);
         if (!in_context(f)) return *this;
         switch (f.kind) {
         case field_kind::u8: {
@@ -190,7 +126,9 @@ public:
     }
 
     // A = the low (0) or high (1) 32 bits of a 64-bit field.
-    constexpr builder& load_half(const field& f, int high) noexcept {
+    constexpr builder& load_half(const field& f, int high,
+                                 code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        const call_site site(*this, where);
         if (!in_context(f)) return *this;
         if (f.kind != field_kind::u64) {
             fail(link_errc::invalid_field);
@@ -202,7 +140,9 @@ public:
 
     // A = the field as a host-order number, for ordered compares of network-order
     // fields (clobbers X). For other fields this is load(f).
-    constexpr builder& load_host_order(const field& f) noexcept {
+    constexpr builder& load_host_order(const field& f,
+                                       code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        const call_site site(*this, where);
         if (!in_context(f)) return *this;
         if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
             return load(f);
@@ -229,13 +169,15 @@ public:
     }
 
     // Jumps to t when `field <op> value` holds, else to f. Values are host-order numbers.
-    constexpr builder& jump_if(const field& fd, cmp op, std::uint64_t value, label t, label f) noexcept {
-        return jump_if_masked(fd, ~std::uint64_t{0}, op, value, t, f);
+    constexpr builder& jump_if(const field& fd, cmp op, std::uint64_t value, label t, label f,
+                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return jump_if_masked(fd, ~std::uint64_t{0}, op, value, t, f, where);
     }
 
     // Jumps to t when `(field & mask) <op> value` holds, else to f.
     constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
-                                      label f) noexcept {
+                                      label f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        const call_site site(*this, where);
         if (!in_context(fd)) return *this;
         if (fd.kind == field_kind::bytes16) {
             fail(link_errc::invalid_field);
@@ -269,7 +211,9 @@ public:
 
     // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
     constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
-                                     const std::array<std::uint8_t, 16>& mask, label t, label f) noexcept {
+                                     const std::array<std::uint8_t, 16>& mask, label t, label f,
+                                     code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        const call_site site(*this, where);
         if (!in_context(fd)) return *this;
         if (fd.kind != field_kind::bytes16) {
             fail(link_errc::invalid_field);
@@ -294,12 +238,15 @@ public:
 
     // Links and verifies. In a constant expression a failure is a compile error
     // naming the reason; at run time it throws bad_program (or aborts without exceptions).
-    constexpr program build() const {
+    constexpr program build(code_location where = {__builtin_LINE(), __builtin_FILE()}) const {
         program p;
         const build_error e = build_into(p);
         if (!e.ok()) {
             if (std::is_constant_evaluated()) {
-                detail::report_in_constant_expression(e);
+                // Length errors name no instruction: they point at this call.
+                const bool length = e.verdict.reason == reject_reason::empty_program ||
+                                    e.verdict.reason == reject_reason::program_too_long;
+                detail::report_in_constant_expression(e, length ? where : emitted_where(e.verdict.index));
             } else {
 #if defined(__cpp_exceptions)
                 throw bad_program(e);

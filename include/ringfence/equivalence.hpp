@@ -26,6 +26,10 @@
 //
 // By default only the verdict counts (0 denies, anything else allows); set
 // `compare_values` to require equal return values.
+//
+// Run-time only and opt-in: the umbrella (ringfence/ringfence.hpp, the constexpr
+// path) leaves it out; include this header where you prove programs equal. The
+// single header has it.
 #pragma once
 
 #include "ringfence/bpf/insn.hpp"

@@ -6,7 +6,7 @@
 //   int res = t.check(ctx);                                  // 0 or -EACCES
 //   int res2 = t.check(sqe.opcode, [&] { return ringfence::make_ctx(sqe).ctx; });  // builds it only if needed
 //
-// What the kernel does (io_uring/bpf_filter.c, and KERNEL-FACTS.md):
+// What the kernel does (io_uring/bpf_filter.c, and docs/kernel-findings.md):
 // - only programs that ringfence::verify() accepts enter; opcode >= IORING_OP_LAST
 //   and unknown flags are -EINVAL;
 // - a chain runs newest first; the first filter returning 0 denies (-EACCES);

@@ -6,7 +6,7 @@
 //   auto c = ringfence::make_ctx(sqe, ringfence::process_memory{}, k);       // the context it builds
 //
 // The kernel is not one thing: every released 7.x line differs somewhere
-// (KERNEL-FACTS.md, docs/kernel-findings.md). A profile is the one place that
+// (docs/kernel-findings.md). A profile is the one place that
 // says how: the model (make_ctx, task, ring), the registration code and the
 // policy installer all read it, and ringfence::probe() measures it on the
 // running kernel by behaviour (never from a version string: distributions

@@ -1,4 +1,4 @@
-// ringfence/ringfence.hpp - every public ringfence header in one include.
+// ringfence/ringfence.hpp - every public ringfence header in one include, but the opt-in ones.
 //
 //   #include <ringfence/ringfence.hpp>
 //   constexpr ringfence::insn deny[] = {ringfence::stmt(ringfence::bpf::ret | ringfence::bpf::k, 0)};
@@ -6,10 +6,13 @@
 //
 // single_include/ringfence.hpp is generated from this file by scripts/amalgamate.py;
 // a header added to include/ringfence/ must be added here too (the
-// single_include.fresh test names any that is missing).
+// single_include.fresh test names any that is missing). Opt-in, include them
+// where you use them: ringfence/liburing.hpp (includes <liburing.h>) and
+// ringfence/equivalence.hpp (run-time only; the single header has it).
 #pragma once
 
 // The cBPF engine.
+#include "ringfence/bpf/diagnostic.hpp"
 #include "ringfence/bpf/insn.hpp"
 #include "ringfence/bpf/program.hpp"
 #include "ringfence/bpf/verifier.hpp"
@@ -45,7 +48,6 @@
 #include "ringfence/policy.hpp"
 #include "ringfence/compile.hpp"
 #include "ringfence/policy_explain.hpp"
-#include "ringfence/equivalence.hpp"
 #include "ringfence/install.hpp"
 
 // Run-time policies and the policy text: std::vector, std::string and

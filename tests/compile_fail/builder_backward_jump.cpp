@@ -1,4 +1,4 @@
-// expect: a_jump_goes_backwards
+// expect: error: call to non-'constexpr' function 'void ringfence::detail::program_rejected_because::a_jump_goes_backwards\(|note: non-constexpr function 'a_jump_goes_backwards' cannot be used in a constant expression.*in call to 'rejected_at\(&a_jump_goes_backwards, 1, 9, &"[^"]*builder_backward_jump.cpp"
 // Classic BPF only jumps forwards; a label bound before the jump is a compile error.
 #include "ringfence/builder.hpp"
 

@@ -1,4 +1,4 @@
-// expect: a_label_made_by_another_builder_is_used
+// expect: error: call to non-'constexpr' function 'void ringfence::detail::program_rejected_because::a_label_made_by_another_builder_is_used\(|note: non-constexpr function 'a_label_made_by_another_builder_is_used' cannot be used in a constant expression.*in call to 'rejected_at\(&a_label_made_by_another_builder_is_used, 1, 11, &"[^"]*builder_label_of_another_builder.cpp"
 // A label is its builder's: jumping to one that another builder made does not
 // compile (at run time: link_errc::label_of_another_builder), even where that
 // builder has a label of the same number.

@@ -1,4 +1,4 @@
-// expect: the_last_instruction_is_not_a_return
+// expect: error: call to non-'constexpr' function 'void ringfence::detail::program_rejected_because::the_last_instruction_is_not_a_return\(|note: non-constexpr function 'the_last_instruction_is_not_a_return' cannot be used in a constant expression.*in call to 'rejected_at\(&the_last_instruction_is_not_a_return, 0, 6, &"[^"]*builder_missing_return.cpp"
 #include "ringfence/builder.hpp"
 
 constexpr ringfence::program no_return = [] {

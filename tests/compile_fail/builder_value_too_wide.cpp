@@ -1,4 +1,4 @@
-// expect: a_constant_is_wider_than_its_field
+// expect: error: call to non-'constexpr' function 'void ringfence::detail::program_rejected_because::a_constant_is_wider_than_its_field\(|note: non-constexpr function 'a_constant_is_wider_than_its_field' cannot be used in a constant expression.*in call to 'rejected_at\(&a_constant_is_wider_than_its_field, 0, 8, &"[^"]*builder_value_too_wide.cpp"
 // socket.family is 32 bits wide: a 64-bit constant can never match it.
 #include "ringfence/builder.hpp"
 

@@ -4,7 +4,7 @@
 // on a host whose kernel has io_uring BPF filters. Every scenario runs in a
 // forked child, because task filters and restrictions can never be removed.
 //
-// The kernel lines differ (KERNEL-FACTS.md, "Kernel lines"), so the run starts
+// The kernel lines differ (docs/kernel-findings.md, "Where the lines differ"), so the run starts
 // with kernel_under_test::measure(): ringfence::probe()'s profile of the
 // running kernel, checked against the preset of the line qemu-run.sh booted
 // (the `kernel.profile` case). Every case whose outcome depends on one of
@@ -817,7 +817,7 @@ void err_verifier_agrees_with_kernel() {
     }
 }
 
-// --- stacking and inheritance facts (KERNEL-FACTS.md) ---
+// --- stacking and inheritance facts (docs/kernel-findings.md) ---
 
 void stack_any_deny_denies() {
     ring a, b;

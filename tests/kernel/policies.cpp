@@ -11,8 +11,8 @@
 // opcode without rules is denied (the default, which the kernel only enforces
 // through DENY_REST).
 //
-// The kernel lines differ in what a filter sees (KERNEL-FACTS.md, "Kernel
-// lines": no CONNECT context on 7.0 and 7.1, socket.type without
+// The kernel lines differ in what a filter sees (docs/kernel-findings.md, "Where
+// the lines differ"): no CONNECT context on 7.0 and 7.1, socket.type without
 // SOCK_NONBLOCK/SOCK_CLOEXEC on 7.3, O_EMPTYPATH dropped from open.flags on 7.0
 // and 7.1), so the run starts with kernel_under_test::measure() (the
 // `kernel.profile` check: the measured profile must be complete and equal the

@@ -77,6 +77,37 @@ static_assert(longest.size() == 4096);
 static_assert(verify(longest));
 static_assert(run(longest, bpf_ctx::for_opcode(0, 5)) == 1);
 static_assert(run(longest, bpf_ctx::for_opcode(0, 70000 + 1364)) == 0);
+// Diagnostics: one row per reason, read by describe(), kernel_check() and the
+// compile-time reporter; the builder records the line of the call that emitted
+// each instruction, and a composite call (jump_if) is its caller's line.
+constexpr bool same(const char* a, const char* b) {
+    while (*a && *a == *b) ++a, ++b;
+    return *a == *b;
+}
+static_assert(same(describe(reject_reason::missing_return), "the last instruction is not a return"));
+static_assert(same(kernel_check(reject_reason::load_unaligned), "io_uring_check_cbpf_filter()"));
+static_assert(same(kernel_check(reject_reason::scratch_read_before_write), "bpf_check_classic() -> check_load_and_stores()"));
+static_assert(same(describe(link_errc::field_not_in_context),
+                   "a field is not in the context of the builder's opcode (builder(IORING_OP_OPENAT) has no socket.family)"));
+static_assert(row_of(link_errc::field_not_in_context)->report_in_constant_expression ==
+              &detail::program_rejected_because::a_field_is_not_in_the_context_of_the_builders_opcode);
+constexpr std::uint32_t line_of_jump_if = __LINE__ + 4;
+constexpr auto too_wide = [] {
+    builder b;
+    const label t = b.make_label(), f = b.make_label();
+    b.jump_if(fields::socket_family, cmp::eq, 0x100000002ull, t, f);
+    b.bind(t).ret(1);
+    b.bind(f).ret(0);
+    return b.try_build().error;
+}();
+static_assert(too_wide.link.code == link_errc::value_too_wide && too_wide.link.where.line == line_of_jump_if);
+constexpr std::uint32_t line_of_ld_mem = __LINE__ + 3;
+constexpr code_location culprit = [] {
+    builder b;
+    b.ld_imm(1).ld_mem(5).ret_a();
+    return b.emitted_where(b.try_build().error.verdict.index);
+}();
+static_assert(culprit.line == line_of_ld_mem);
 } // namespace
 
 int main() { return 0; }

@@ -115,7 +115,7 @@ TEST_CASE("make_ctx under each line: CONNECT context, socket.type flags, O_EMPTY
 
 TEST_CASE("drain: which allowed request ends it, per line", "[kernel_profile][drain]") {
     using rf::drain_view;
-    // Sequences measured on the kernels (KERNEL-FACTS.md, docs/kernel-findings.md):
+    // Sequences measured on the kernels (docs/kernel-findings.md):
     // D = IOSQE_IO_DRAIN NOP, P = plain NOP; 1 = seen with IOSQE_ASYNC.
     struct step {
         std::uint8_t flags;

@@ -16,12 +16,14 @@
 // at run time. This layer knows nothing about io_uring.
 #pragma once
 
+#include "ringfence/bpf/diagnostic.hpp"
 #include "ringfence/bpf/insn.hpp"
 #include "ringfence/bpf/program.hpp"
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 namespace ringfence {
 
@@ -54,29 +56,84 @@ enum class link_errc : std::uint8_t {
     field_not_in_context,  // a field the context of the builder's opcode does not have
 };
 
+namespace detail::program_rejected_because {
+inline void it_needs_more_than_4096_instructions(emitted_at) {}
+inline void it_has_more_than_4096_labels(emitted_at) {}
+inline void a_jump_names_a_label_that_was_never_made(emitted_at) {}
+inline void a_label_is_bound_twice(emitted_at) {}
+inline void a_jump_targets_a_label_that_is_never_bound(emitted_at) {}
+inline void a_jump_goes_backwards(emitted_at) {}
+inline void a_jump_targets_a_label_after_the_last_instruction(emitted_at) {}
+inline void a_field_cannot_be_loaded_as_one_value(emitted_at) {}
+inline void a_constant_is_wider_than_its_field(emitted_at) {}
+inline void a_label_made_by_another_builder_is_used(emitted_at) {}
+inline void a_field_is_not_in_the_context_of_the_builders_opcode(emitted_at) {}
+} // namespace detail::program_rejected_because
+
+// Everything said about a link error, in one row: the sentence (describe())
+// and the function a compile-time failure names.
+struct link_errc_row {
+    link_errc code;
+    const char* sentence;
+    void (*report_in_constant_expression)(detail::emitted_at);
+};
+
+// One row per link_errc, in the enum's order (checked below).
+inline constexpr link_errc_row link_errors[] = {
+    {link_errc::none, "linked", nullptr},
+    {link_errc::too_many_instructions, "the program needs more than 4096 instructions",
+     detail::program_rejected_because::it_needs_more_than_4096_instructions},
+    {link_errc::too_many_labels, "more than 4096 labels",
+     detail::program_rejected_because::it_has_more_than_4096_labels},
+    {link_errc::invalid_label,
+     "a jump or bind names a label that was never made (label{}, or a number no make_label() returned)",
+     detail::program_rejected_because::a_jump_names_a_label_that_was_never_made},
+    {link_errc::label_bound_twice, "a label is bound twice", detail::program_rejected_because::a_label_is_bound_twice},
+    {link_errc::unbound_label, "a jump targets a label that is never bound",
+     detail::program_rejected_because::a_jump_targets_a_label_that_is_never_bound},
+    {link_errc::backward_jump, "a jump targets a label bound before it (classic BPF jumps only forward)",
+     detail::program_rejected_because::a_jump_goes_backwards},
+    {link_errc::jump_past_end, "a jump targets a label bound after the last instruction",
+     detail::program_rejected_because::a_jump_targets_a_label_after_the_last_instruction},
+    {link_errc::invalid_field, "this field cannot be loaded into A as one value; compare it with jump_if",
+     detail::program_rejected_because::a_field_cannot_be_loaded_as_one_value},
+    {link_errc::value_too_wide, "a constant has bits beyond the width of the field it is compared with",
+     detail::program_rejected_because::a_constant_is_wider_than_its_field},
+    {link_errc::label_of_another_builder,
+     "a jump or bind names a label made by another builder (a label belongs to the builder whose make_label() made "
+     "it; a copy is another builder)",
+     detail::program_rejected_because::a_label_made_by_another_builder_is_used},
+    {link_errc::field_not_in_context,
+     "a field is not in the context of the builder's opcode (builder(IORING_OP_OPENAT) has no socket.family)",
+     detail::program_rejected_because::a_field_is_not_in_the_context_of_the_builders_opcode},
+};
+
+namespace detail {
+constexpr bool link_rows_follow_the_enum() noexcept {
+    std::size_t i = 0;
+    for (const link_errc_row& row : link_errors)
+        if (static_cast<std::size_t>(row.code) != i++) return false;
+    return true;
+}
+static_assert(link_rows_follow_the_enum() &&
+                  std::size(link_errors) == std::size_t(link_errc::field_not_in_context) + 1,
+              "ringfence::link_errors: one row per link_errc, in the enum's order");
+} // namespace detail
+
+constexpr const link_errc_row* row_of(link_errc e) noexcept {
+    const auto i = static_cast<std::size_t>(e);
+    return i < std::size(link_errors) ? &link_errors[i] : nullptr;
+}
+
 constexpr const char* describe(link_errc e) noexcept {
-    switch (e) {
-    case link_errc::none: return "linked";
-    case link_errc::too_many_instructions: return "the program needs more than 4096 instructions";
-    case link_errc::too_many_labels: return "more than 4096 labels";
-    case link_errc::invalid_label: return "a jump or bind names a label that was never made (label{}, or a number no make_label() returned)";
-    case link_errc::label_of_another_builder:
-        return "a jump or bind names a label made by another builder (a label belongs to the builder whose make_label() made it; a copy is another builder)";
-    case link_errc::label_bound_twice: return "a label is bound twice";
-    case link_errc::unbound_label: return "a jump targets a label that is never bound";
-    case link_errc::backward_jump: return "a jump targets a label bound before it (classic BPF jumps only forward)";
-    case link_errc::jump_past_end: return "a jump targets a label bound after the last instruction";
-    case link_errc::invalid_field: return "this field cannot be loaded into A as one value; compare it with jump_if";
-    case link_errc::value_too_wide: return "a constant has bits beyond the width of the field it is compared with";
-    case link_errc::field_not_in_context:
-        return "a field is not in the context of the builder's opcode (builder(IORING_OP_OPENAT) has no socket.family)";
-    }
-    return "unknown error";
+    const link_errc_row* row = ringfence::row_of(e);
+    return row ? row->sentence : "unknown error";
 }
 
 struct link_error {
     link_errc code = link_errc::none;
     std::size_t index = 0;
+    code_location where{}; // the call that caused it
     constexpr bool ok() const noexcept { return code == link_errc::none; }
     constexpr explicit operator bool() const noexcept { return ok(); }
     constexpr const char* message() const noexcept { return describe(code); }
@@ -94,9 +151,9 @@ class basic_assembler {
 public:
     static constexpr std::size_t max_labels = max_insns;
 
-    constexpr label make_label() noexcept {
+    constexpr label make_label(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         if (label_count_ == max_labels) {
-            fail(link_errc::too_many_labels);
+            fail(link_errc::too_many_labels, where);
             return label{};
         }
         label_pos_[label_count_] = unbound;
@@ -104,63 +161,127 @@ public:
     }
 
     // Places `l` at the next instruction to be emitted.
-    constexpr Derived& bind(label l) noexcept {
-        if (!mine(l)) fail(link_errc::label_of_another_builder);
-        else if (!valid(l)) fail(link_errc::invalid_label);
-        else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice);
+    constexpr Derived& bind(label l, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!mine(l)) fail(link_errc::label_of_another_builder, where);
+        else if (!valid(l)) fail(link_errc::invalid_label, where);
+        else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice, where);
         else label_pos_[l.id] = static_cast<std::uint16_t>(count_);
         return self();
     }
 
     // Any instruction that is not a jump.
-    constexpr Derived& emit(insn i) noexcept {
-        push(item{i, no_target, no_target});
+    constexpr Derived& emit(insn i, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        push(item{i, no_target, no_target, where});
         return self();
     }
 
-    constexpr Derived& ld_abs(std::uint32_t off) noexcept { return emit(stmt(ld | w | abs, off)); }
-    constexpr Derived& ld_len() noexcept { return emit(stmt(ld | w | len, 0)); }
-    constexpr Derived& ldx_len() noexcept { return emit(stmt(ldx | w | len, 0)); }
-    constexpr Derived& ld_imm(std::uint32_t v) noexcept { return emit(stmt(ld | imm, v)); }
-    constexpr Derived& ldx_imm(std::uint32_t v) noexcept { return emit(stmt(ldx | imm, v)); }
-    constexpr Derived& ld_mem(std::uint32_t slot) noexcept { return emit(stmt(ld | mem, slot)); }
-    constexpr Derived& ldx_mem(std::uint32_t slot) noexcept { return emit(stmt(ldx | mem, slot)); }
-    constexpr Derived& st_mem(std::uint32_t slot) noexcept { return emit(stmt(st, slot)); }
-    constexpr Derived& stx_mem(std::uint32_t slot) noexcept { return emit(stmt(stx, slot)); }
-    constexpr Derived& tax() noexcept { return emit(stmt(misc | bpf::tax, 0)); }
-    constexpr Derived& txa() noexcept { return emit(stmt(misc | bpf::txa, 0)); }
-    constexpr Derived& add(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::add | k, v)); }
-    constexpr Derived& sub(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::sub | k, v)); }
-    constexpr Derived& mul(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::mul | k, v)); }
-    constexpr Derived& div(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::div | k, v)); }
-    constexpr Derived& and_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::and_ | k, v)); }
-    constexpr Derived& or_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::or_ | k, v)); }
-    constexpr Derived& xor_(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::xor_ | k, v)); }
-    constexpr Derived& lsh(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::lsh | k, v)); }
-    constexpr Derived& rsh(std::uint32_t v) noexcept { return emit(stmt(alu | bpf::rsh | k, v)); }
-    constexpr Derived& neg() noexcept { return emit(stmt(alu | bpf::neg, 0)); }
+    constexpr Derived& ld_abs(std::uint32_t off, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ld | w | abs, off), where);
+    }
+    constexpr Derived& ld_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ld | w | len, 0), where);
+    }
+    constexpr Derived& ldx_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ldx | w | len, 0), where);
+    }
+    constexpr Derived& ld_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ld | imm, v), where);
+    }
+    constexpr Derived& ldx_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ldx | imm, v), where);
+    }
+    constexpr Derived& ld_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ld | mem, slot), where);
+    }
+    constexpr Derived& ldx_mem(std::uint32_t slot,
+                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(ldx | mem, slot), where);
+    }
+    constexpr Derived& st_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(st, slot), where);
+    }
+    constexpr Derived& stx_mem(std::uint32_t slot,
+                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(stx, slot), where);
+    }
+    constexpr Derived& tax(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(misc | bpf::tax, 0), where);
+    }
+    constexpr Derived& txa(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(misc | bpf::txa, 0), where);
+    }
+    constexpr Derived& add(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::add | k, v), where);
+    }
+    constexpr Derived& sub(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::sub | k, v), where);
+    }
+    constexpr Derived& mul(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::mul | k, v), where);
+    }
+    constexpr Derived& div(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::div | k, v), where);
+    }
+    constexpr Derived& and_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::and_ | k, v), where);
+    }
+    constexpr Derived& or_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::or_ | k, v), where);
+    }
+    constexpr Derived& xor_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::xor_ | k, v), where);
+    }
+    constexpr Derived& lsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::lsh | k, v), where);
+    }
+    constexpr Derived& rsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::rsh | k, v), where);
+    }
+    constexpr Derived& neg(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | bpf::neg, 0), where);
+    }
     // ALU with X as the operand: op is one of bpf::add, sub, mul, div, and_, or_, xor_, lsh, rsh.
-    constexpr Derived& alu_x(std::uint16_t op) noexcept { return emit(stmt(alu | op | x, 0)); }
-    constexpr Derived& ret(std::uint32_t v) noexcept { return emit(stmt(bpf::ret | k, v)); }
-    constexpr Derived& ret_a() noexcept { return emit(stmt(bpf::ret | a, 0)); }
+    constexpr Derived& alu_x(std::uint16_t op, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(alu | op | x, 0), where);
+    }
+    constexpr Derived& ret(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(bpf::ret | k, v), where);
+    }
+    constexpr Derived& ret_a(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return emit(stmt(bpf::ret | a, 0), where);
+    }
 
-    constexpr Derived& ja(label target) noexcept {
-        push(item{stmt(jmp | bpf::ja, 0), target_id(target), no_target});
+    constexpr Derived& ja(label target, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
-    constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f) noexcept {
-        push(item{jump(jmp | op | k, v, 0, 0), target_id(t), target_id(f)});
+    constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f,
+                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where});
         return self();
     }
-    constexpr Derived& jump_x(std::uint16_t op, label t, label f) noexcept {
-        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t), target_id(f)});
+    constexpr Derived& jump_x(std::uint16_t op, label t, label f,
+                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where});
         return self();
     }
-    constexpr Derived& jeq(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jeq, v, t, f); }
-    constexpr Derived& jgt(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jgt, v, t, f); }
-    constexpr Derived& jge(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jge, v, t, f); }
-    constexpr Derived& jset(std::uint32_t v, label t, label f) noexcept { return jump_k(bpf::jset, v, t, f); }
+    constexpr Derived& jeq(std::uint32_t v, label t, label f,
+                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return jump_k(bpf::jeq, v, t, f, where);
+    }
+    constexpr Derived& jgt(std::uint32_t v, label t, label f,
+                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return jump_k(bpf::jgt, v, t, f, where);
+    }
+    constexpr Derived& jge(std::uint32_t v, label t, label f,
+                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return jump_k(bpf::jge, v, t, f, where);
+    }
+    constexpr Derived& jset(std::uint32_t v, label t, label f,
+                            code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        return jump_k(bpf::jset, v, t, f, where);
+    }
 
     // Instructions emitted so far (before trampolines).
     constexpr std::size_t size() const noexcept { return count_; }
@@ -173,16 +294,29 @@ public:
     }
 
     // As link(), writing into `out` (cleared first): saves a copy of the whole program.
-    constexpr link_error link_into(program& out) const noexcept {
+    constexpr link_error link_into(program& out) const noexcept { return link_into(out, nullptr); }
+
+    // Where the caller's code emitted instruction `index` of the linked program
+    // (a trampoline counts as its jump's): for diagnostics, it links once more.
+    constexpr code_location emitted_where(std::size_t index) const noexcept {
+        program scratch;
+        std::uint16_t origin[max_insns]{};
+        if (!link_into(scratch, origin).ok() || index >= scratch.size()) return {};
+        return items_[origin[index]].where;
+    }
+
+private:
+    // `origin`, when given, receives the emitted item of each linked instruction.
+    constexpr link_error link_into(program& out, std::uint16_t* origin) const noexcept {
         out.clear();
         if (!error_.ok()) return error_;
         // Check targets once; trampolines never change the order of things.
         for (std::size_t i = 0; i < count_; ++i) {
             const item& it = items_[i];
             if (it.t == no_target) continue;
-            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i};
+            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i, it.where};
             if (it.f == no_target) continue;
-            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i};
+            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i, it.where};
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
@@ -194,7 +328,7 @@ public:
                 pos[i] = static_cast<std::uint16_t>(p);
                 p += 1u + (far[i] & 1u) + (far[i] >> 1);
             }
-            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_};
+            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_, items_[count_ - 1].where};
             changed = false;
             for (std::size_t i = 0; i < count_; ++i) {
                 const item& it = items_[i];
@@ -208,6 +342,9 @@ public:
             const item& it = items_[i];
             insn in = it.in;
             const std::size_t here = pos[i];
+            if (origin)
+                for (std::size_t j = here; j < here + 1u + (far[i] & 1u) + (far[i] >> 1); ++j)
+                    origin[j] = static_cast<std::uint16_t>(i);
             if (it.t == no_target) { // not a jump
                 out.push_back(in);
                 continue;
@@ -231,9 +368,27 @@ public:
     }
 
 protected:
-    constexpr void fail(link_errc e) noexcept {
-        if (error_.ok()) error_ = link_error{e, count_};
+    constexpr void fail(link_errc e, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (error_.ok()) error_ = link_error{e, count_, outer_.line ? outer_ : where};
     }
+
+    // A typed layer's call that emits several instructions opens one of these
+    // with its caller's line: what it emits, and any error, is the caller's.
+    class call_site {
+    public:
+        constexpr call_site(basic_assembler& a, code_location where) noexcept : a_(a), outer_(a.outer_.line == 0) {
+            if (outer_) a_.outer_ = where;
+        }
+        constexpr ~call_site() {
+            if (outer_) a_.outer_ = {};
+        }
+        call_site(const call_site&) = delete;
+        call_site& operator=(const call_site&) = delete;
+
+    private:
+        basic_assembler& a_;
+        bool outer_;
+    };
 
 private:
     static constexpr std::uint16_t no_target = 0xffff;
@@ -242,6 +397,7 @@ private:
         insn in;
         std::uint16_t t; // label id of the jump's true target (or JA's target)
         std::uint16_t f; // label id of the false target; no_target for JA
+        code_location where; // the caller's call that emitted it
     };
 
     constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
@@ -253,16 +409,17 @@ private:
     // A jump's target as stored: the label's number. Another builder's label
     // is an error here, at the jump (its number may well exist in this one too).
     // label{} is refused here too: its number is the one that marks "no target".
-    constexpr std::uint16_t target_id(label l) noexcept {
-        if (!mine(l)) fail(link_errc::label_of_another_builder);
-        else if (l.id == no_target) fail(link_errc::invalid_label);
+    constexpr std::uint16_t target_id(label l, code_location where) noexcept {
+        if (!mine(l)) fail(link_errc::label_of_another_builder, where);
+        else if (l.id == no_target) fail(link_errc::invalid_label, where);
         return l.id;
     }
-    constexpr void push(const item& it) noexcept {
+    constexpr void push(item it) noexcept {
         if (count_ == max_insns) {
-            fail(link_errc::too_many_instructions);
+            fail(link_errc::too_many_instructions, it.where);
             return;
         }
+        if (outer_.line) it.where = outer_;
         items_[count_++] = it;
     }
     constexpr link_errc check_target(std::uint16_t t, std::size_t i) const noexcept {
@@ -280,6 +437,7 @@ private:
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};
+    code_location outer_{}; // the caller's line while a call_site is open
 };
 
 // The plain assembler, for programs that are not io_uring filters.

@@ -16,11 +16,13 @@
 //                             classic program itself, so no conversion limit applies there.
 #pragma once
 
+#include "ringfence/bpf/diagnostic.hpp"
 #include "ringfence/bpf/insn.hpp"
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <span>
 
 namespace ringfence {
@@ -44,26 +46,102 @@ enum class reject_reason : std::uint8_t {
     load_unaligned,            // LD W ABS at an offset that is not a multiple of 4
 };
 
+namespace detail {
+// Compile-time reporters: deliberately not constexpr, so that a program
+// rejected in a constant expression stops compiling here, and the compiler's
+// first line names the function, which names the reason.
+namespace program_rejected_because {
+inline void the_program_is_empty(emitted_at) {}
+inline void the_program_is_longer_than_4096_instructions(emitted_at) {}
+inline void an_instruction_code_is_unknown(emitted_at) {}
+inline void it_divides_by_constant_zero(emitted_at) {}
+inline void it_shifts_by_32_or_more(emitted_at) {}
+inline void a_scratch_memory_index_is_16_or_more(emitted_at) {}
+inline void a_jump_goes_past_the_last_instruction(emitted_at) {}
+inline void a_conditional_jump_goes_past_the_last_instruction(emitted_at) {}
+inline void it_loads_from_an_unknown_ancillary_offset(emitted_at) {}
+inline void the_last_instruction_is_not_a_return(emitted_at) {}
+inline void scratch_memory_is_read_before_it_is_written(emitted_at) {}
+inline void an_instruction_is_not_allowed_in_io_uring_filters(emitted_at) {}
+inline void a_load_is_beyond_the_40_byte_context(emitted_at) {}
+inline void a_load_offset_is_not_a_multiple_of_4(emitted_at) {}
+} // namespace program_rejected_because
+
+} // namespace detail
+
+// Everything said about a reason, in one row: the sentence (describe()), the
+// check of the kernel that rejects it (net/core/filter.c, io_uring/bpf_filter.c),
+// and the function a compile-time rejection names.
+struct reject_reason_row {
+    reject_reason reason;
+    const char* sentence;
+    const char* kernel_check;
+    void (*report_in_constant_expression)(detail::emitted_at);
+};
+
+// One row per reason, in the enum's order (checked below).
+inline constexpr reject_reason_row reject_reasons[] = {
+    {reject_reason::none, "accepted", "", nullptr},
+    {reject_reason::empty_program, "the program is empty",
+     "io_uring_register_bpf_filter(): filter_len must be 1..4096",
+     detail::program_rejected_because::the_program_is_empty},
+    {reject_reason::program_too_long, "the program is longer than 4096 instructions",
+     "io_uring_register_bpf_filter(): filter_len must be 1..4096",
+     detail::program_rejected_because::the_program_is_longer_than_4096_instructions},
+    {reject_reason::unknown_instruction, "unknown instruction code", "bpf_check_classic()",
+     detail::program_rejected_because::an_instruction_code_is_unknown},
+    {reject_reason::division_by_zero, "division or modulo by constant zero", "bpf_check_classic()",
+     detail::program_rejected_because::it_divides_by_constant_zero},
+    {reject_reason::shift_out_of_range, "shift by a constant of 32 or more", "bpf_check_classic()",
+     detail::program_rejected_because::it_shifts_by_32_or_more},
+    {reject_reason::scratch_index_out_of_range, "scratch memory index is 16 or more", "bpf_check_classic()",
+     detail::program_rejected_because::a_scratch_memory_index_is_16_or_more},
+    {reject_reason::jump_out_of_range, "jump target is past the last instruction", "bpf_check_classic()",
+     detail::program_rejected_because::a_jump_goes_past_the_last_instruction},
+    {reject_reason::branch_out_of_range, "conditional jump target is past the last instruction",
+     "bpf_check_classic()", detail::program_rejected_because::a_conditional_jump_goes_past_the_last_instruction},
+    {reject_reason::unknown_ancillary_load, "load from an unknown ancillary offset", "bpf_check_classic()",
+     detail::program_rejected_because::it_loads_from_an_unknown_ancillary_offset},
+    {reject_reason::missing_return, "the last instruction is not a return", "bpf_check_classic()",
+     detail::program_rejected_because::the_last_instruction_is_not_a_return},
+    {reject_reason::scratch_read_before_write,
+     "scratch memory is read before it is written on every path to this instruction",
+     "bpf_check_classic() -> check_load_and_stores()",
+     detail::program_rejected_because::scratch_memory_is_read_before_it_is_written},
+    {reject_reason::instruction_not_allowed, "instruction is not allowed in io_uring filters",
+     "io_uring_check_cbpf_filter()",
+     detail::program_rejected_because::an_instruction_is_not_allowed_in_io_uring_filters},
+    {reject_reason::load_out_of_range, "load offset is beyond the 40-byte context", "io_uring_check_cbpf_filter()",
+     detail::program_rejected_because::a_load_is_beyond_the_40_byte_context},
+    {reject_reason::load_unaligned, "load offset is not a multiple of 4", "io_uring_check_cbpf_filter()",
+     detail::program_rejected_because::a_load_offset_is_not_a_multiple_of_4},
+};
+
+namespace detail {
+constexpr bool rows_follow_the_enum() noexcept {
+    std::size_t i = 0;
+    for (const reject_reason_row& row : reject_reasons)
+        if (static_cast<std::size_t>(row.reason) != i++) return false;
+    return true;
+}
+static_assert(rows_follow_the_enum() && std::size(reject_reasons) == std::size_t(reject_reason::load_unaligned) + 1,
+              "ringfence::reject_reasons: one row per reject_reason, in the enum's order");
+} // namespace detail
+
+constexpr const reject_reason_row* row_of(reject_reason r) noexcept {
+    const auto i = static_cast<std::size_t>(r);
+    return i < std::size(reject_reasons) ? &reject_reasons[i] : nullptr;
+}
+
 constexpr const char* describe(reject_reason r) noexcept {
-    switch (r) {
-    case reject_reason::none: return "accepted";
-    case reject_reason::empty_program: return "the program is empty";
-    case reject_reason::program_too_long: return "the program is longer than 4096 instructions";
-    case reject_reason::unknown_instruction: return "unknown instruction code";
-    case reject_reason::division_by_zero: return "division or modulo by constant zero";
-    case reject_reason::shift_out_of_range: return "shift by a constant of 32 or more";
-    case reject_reason::scratch_index_out_of_range: return "scratch memory index is 16 or more";
-    case reject_reason::jump_out_of_range: return "jump target is past the last instruction";
-    case reject_reason::branch_out_of_range: return "conditional jump target is past the last instruction";
-    case reject_reason::unknown_ancillary_load: return "load from an unknown ancillary offset";
-    case reject_reason::missing_return: return "the last instruction is not a return";
-    case reject_reason::scratch_read_before_write:
-        return "scratch memory is read before it is written on every path to this instruction";
-    case reject_reason::instruction_not_allowed: return "instruction is not allowed in io_uring filters";
-    case reject_reason::load_out_of_range: return "load offset is beyond the 40-byte context";
-    case reject_reason::load_unaligned: return "load offset is not a multiple of 4";
-    }
-    return "unknown reason";
+    const reject_reason_row* row = ringfence::row_of(r);
+    return row ? row->sentence : "unknown reason";
+}
+
+// The kernel check that rejects a program for `r` ("" for none).
+constexpr const char* kernel_check(reject_reason r) noexcept {
+    const reject_reason_row* row = ringfence::row_of(r);
+    return row ? row->kernel_check : "";
 }
 
 // The verdict on a program: usable as a bool; on rejection, which instruction and why.
@@ -123,7 +201,7 @@ constexpr bool is_known_ancillary(std::uint32_t k) noexcept {
 
 namespace detail {
 // check_load_and_stores(): scratch cells must be written on every path before
-// they are read, tracked as the kernel does (see KERNEL-FACTS.md). The running
+// they are read, tracked as the kernel does (docs/kernel-findings.md). The running
 // mask starts empty; RET does not reset it.
 constexpr verify_result check_scratch_flow(std::span<const insn> prog) noexcept {
     // Plain arrays and ifs, not std::array and switch: constant evaluation pays a
