@@ -26,7 +26,7 @@ WHY = {
               "needs one per instruction; a miss means the dispatch loop was not compiled as a jump table "
               "or the machine was busy (compare the instruction counts in the report)",
     "sets": "the tree's depth is log2(n) whatever the member; a miss means the tree was not balanced",
-    "build": "building is dominated by the policy compiler (ringfence/policy/compiler.hpp); profiled "
+    "build": "building is dominated by the policy compiler (ringfence/policy/dag_builder.hpp and the passes it drives); profiled "
              "with perf: restrict_rec (about 31%) walks the rest of the rule chain for each new test "
              "of a field earlier rules also test, which grows with the square of the rule count; "
              "test/intern about 12%, equal about 9%, emit, link and verify about 15% (clearing the "

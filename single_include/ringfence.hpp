@@ -7797,7 +7797,7 @@ constexpr std::size_t deciding_rule(const P& p, const bpf_ctx& c) noexcept {
 //                                            .allow_if(ringfence::fields::socket::family == AF_INET)}.otherwise(ringfence::deny);
 //   constexpr auto f = ringfence::compile(p, ringfence::uapi::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
-//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
+//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code (ringfence/explain.hpp)
 //   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)
 //
 // The compiler builds a decision DAG and emits it through ringfence::builder:
@@ -7822,29 +7822,67 @@ constexpr std::size_t deciding_rule(const P& p, const bpf_ctx& c) noexcept {
 // default limits (a 1000-value set included).
 // compile_naive() is the obvious translation (one test after another through
 // builder::jump_if), kept as the reference the optimiser is proved against
-// (ringfence/equivalence.hpp). The machinery is in ringfence/policy/compiler.hpp.
-
-// ringfence/policy/compiler.hpp - the compiler behind ringfence::compile (internal; include compile.hpp).
+// (ringfence/equivalence.hpp).
 //
-// policy_compiler lowers a policy's conditions into a decision DAG of word
-// tests (hash-consed, so identical sub-DAGs are one node), with sets and
-// ranges as balanced searches over digits of the value, and emits it through
-// ringfence::builder, tracking what A holds to skip loads and masks.
-// naive_compiler is the reference translation, one builder::jump_if at a time.
+// The passes, each in its own header under ringfence/policy/, hand each other
+// finished values: field_layout.hpp (a field's bytes in the context's words)
+// -> dag_builder.hpp (conditions into dag.hpp's interned DAG, each test's
+// successors restricted by restrict.hpp, sets and ranges searched by
+// sets_and_ranges.hpp) -> codegen.hpp (loads, return islands, layout) ->
+// ringfence::builder. naive.hpp is compile_naive()'s translation. This file
+// is the driver: the only one that reads a policy's rules.
+
+// ringfence/policy/codegen.hpp - code generation: a finished decision DAG as instructions through ringfence::builder (internal).
+//
+//   detail::codegen gen(g);                  // g: a finished detail::dag
+//   builder b(target);
+//   gen.emit(b, root, [&](std::size_t at, std::uint16_t owner) { /* rule `owner`'s code starts at item `at` */ });
+//   gen.size_at_least(root);                 // no program from `root` is shorter
+//
+// Three jobs, as in Chromium's bpf_dsl CodeGen, on a DAG it only reads:
+// - loads: what A holds on entry to each test, merged over every edge into
+//   it, so a load (or an AND) is skipped when every path already leaves A
+//   holding the value it needs;
+// - return islands: past 256 instructions, where one shared return cannot be
+//   reached by every jump (cBPF jumps are forward and 8-bit), copies of the
+//   returns every 240 instructions replace the trampoline each far jump
+//   would otherwise need;
+// - layout: depth first, or by distance to the returns, whichever is shorter.
+
+// ringfence/policy/dag.hpp - the decision DAG: word tests and returns, interned so equal sub-DAGs are one node (internal).
+//
+//   detail::dag g;
+//   g.reset(64);
+//   const auto no = g.ret(0), yes = g.ret(1);
+//   const auto n = g.test(4, detail::full_word, bpf::jeq, 2, yes, no, /*owner*/ 0);   // word 4 == 2 ? yes : no
+//   g.test(4, detail::full_word, bpf::jeq, 2, yes, no, 0) == n;                        // the same node
+//
+// Nodes are only ever added, and a test's successors are older than it (ids
+// ascending: what a node leads to was made first), so every id names a
+// finished sub-DAG. A test is kept in one canonical form (constant outcomes
+// folded away, (A & m) == 0 and one-bit tests as JSET), so equal tests meet
+// in the hash table. The passes above build on it (dag_builder.hpp,
+// restrict.hpp, sets_and_ranges.hpp) and code generation reads it (codegen.hpp).
+
+// ringfence/policy/field_layout.hpp - where a field's bytes sit in the context's 32-bit words (internal).
+//
+//   const detail::word_image m = detail::image_of(f, detail::width_mask(f.size), target);
+//   m.w[w];                                         // f's bits in word w (offset 4 * w)
+//   detail::significance_digits(f, mask, target);   // the digits an ordered compare walks, most significant first
+//
+// The first pass of the policy compiler: a field's value or mask as the words
+// `ld [k]` reads (each program loads 32-bit words and compares masked words
+// with shifted constants, so no shift is ever done at run time), and the
+// digits a set or range search splits a value into. Knows fields and byte
+// order, nothing about conditions or programs.
 
 
-#include <algorithm>
-#include <array>
 #include <bit>
-#include <cstddef>
 #include <cstdint>
 
-namespace ringfence {
-
-namespace detail {
+namespace ringfence::detail {
 
 inline constexpr std::uint32_t full_word = 0xffffffffu;
-inline constexpr std::uint16_t no_node = 0xffff;
 
 // Where byte j (0: least significant) of a field's value sits on the target.
 struct byte_place {
@@ -7925,10 +7963,21 @@ constexpr digits word_digits(const word_image& m) noexcept {
     return ds;
 }
 
-// The element types of the compiler's tables have no default member
-// initializers: the tables are left uninitialized and only the entries in use
-// are written (zeroing all of them was most of the time a small policy took).
-// Every use spells out every member.
+} // namespace ringfence::detail
+
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
+
+inline constexpr std::uint16_t no_node = 0xffff;
+
+// The element types of the DAG's tables have no default member initializers:
+// the tables are left uninitialized and only the entries in use are written
+// (zeroing all of them was most of the time a small policy took). Every use
+// spells out every member.
 struct dag_node {
     std::uint8_t is_test;
     std::uint8_t word;
@@ -7936,19 +7985,157 @@ struct dag_node {
     std::uint32_t mask;   // A = word & mask (JSET: the full word)
     std::uint32_t k;      // compare constant, or the return value
     std::uint16_t t, f;
-};  // 16 bytes: restrict_to walks these (the owning rules are kept apart)
+};  // 16 bytes: restriction walks these (the owning rules are kept apart)
 
-// A closed range of one digit's values that leads to one node.
-struct piece {
-    std::uint32_t lo, hi;
-    std::uint16_t node;
-    bool partial;
-    std::uint32_t sub_begin, sub_end; // of a partial piece: its intervals, for the next digit
+// A test not yet in the DAG: (word & mask) jop k ? t : f.
+struct test_spec {
+    std::uint8_t word;
+    std::uint16_t jop;
+    std::uint32_t mask, k;
+    std::uint16_t t, f;
 };
-// Declare as `interval iv{}`: digits past the field's are copied along.
-struct interval {
-    std::uint32_t lo[4], hi[4];
+
+// The canonical form of `j`, in place: constant outcomes folded away,
+// (A & m) == 0 and one-bit tests as JSET. Returns the node the test comes to
+// when its outcome is known (or both lead to one node), else no_node.
+constexpr std::uint16_t fold_test(test_spec& j) noexcept {
+    if (j.t == j.f) return j.t;
+    switch (j.jop) {
+    case bpf::jeq:
+        if (j.k & ~j.mask) return j.f;
+        if (j.mask == 0) return j.t; // 0 == 0
+        if (j.k == 0 && j.mask != full_word) { // (A & m) == 0: JSET m with the outcomes swapped
+            j = test_spec{j.word, bpf::jset, full_word, j.mask, j.f, j.t};
+            return no_node;
+        }
+        if (std::has_single_bit(j.mask) && j.k == j.mask) j = test_spec{j.word, bpf::jset, full_word, j.mask, j.t, j.f};
+        return no_node;
+    case bpf::jgt: return j.k >= j.mask ? j.f : no_node;
+    case bpf::jge:
+        if (j.k == 0) return j.t;
+        return j.k > j.mask ? j.f : no_node;
+    case bpf::jset:
+        j.k &= j.mask;
+        j.mask = full_word;
+        return j.k == 0 ? j.f : no_node;
+    default: return no_node;
+    }
+}
+
+class dag {
+public:
+    // The node tables are fixed: 8192 nodes (ids are 16 bits), twice the tests
+    // a program can hold, each test being an instruction at least.
+    static constexpr std::size_t max_nodes = 8192, hash_size = 16384;
+
+    constexpr dag() noexcept { reset(0); }
+
+    // Empty again, for another program (one DAG serves every program of a
+    // compile() call). Only the part of the hash table in use is cleared: sized
+    // for about `expected` nodes, it doubles when half full.
+    constexpr void reset(std::size_t expected) noexcept {
+        overflow_ = false;
+        count_ = 0;
+        std::size_t size = min_hash_size;
+        while (size < 2 * expected && size < hash_size) size *= 2;
+        hash_mask_ = size - 1;
+        for (std::size_t i = 0; i < size; ++i) hash_[i] = 0;
+    }
+
+    // A return of `v`, shared by every rule.
+    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(0, 0, 0, 0, v, 0, 0, no_node); }
+
+    // The test (word & mask) jop k ? t : f, made by rule `owner`, in canonical form.
+    constexpr std::uint16_t test(std::uint8_t word, std::uint32_t mask, std::uint16_t jop, std::uint32_t k,
+                                 std::uint16_t t, std::uint16_t f, std::uint16_t owner) noexcept {
+        test_spec j{word, jop, mask, k, t, f};
+        if (const std::uint16_t to = fold_test(j); to != no_node) return to;
+        return add(j, owner);
+    }
+    // A test already in canonical form (fold_test() returned no_node for it).
+    constexpr std::uint16_t add(const test_spec& j, std::uint16_t owner) noexcept {
+        return intern(1, j.word, j.jop, j.mask, j.k, j.t, j.f, owner);
+    }
+
+    // The table filled up: every id since is 0, and the DAG is unusable.
+    constexpr bool overflow() const noexcept { return overflow_; }
+    constexpr std::size_t size() const noexcept { return count_; }
+    // [0, size()) of these are nodes; owners()[i] is the rule that made node i (no_node: a shared return).
+    constexpr const dag_node* nodes() const noexcept { return nodes_; }
+    constexpr const std::uint16_t* owners() const noexcept { return owners_; }
+
+private:
+    static constexpr std::size_t min_hash_size = 64;
+
+    static constexpr std::uint32_t hash_of(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop,
+                                           std::uint32_t mask, std::uint32_t k, std::uint16_t t,
+                                           std::uint16_t f) noexcept {
+        std::uint32_t h = word * 0x9e3779b1u ^ mask * 0x85ebca6bu ^ k * 0xc2b2ae35u ^ jop * 0x27d4eb2fu ^
+                          (std::uint32_t{t} << 16 | f) * 0x165667b1u ^ is_test;
+        return h ^ h >> 15;
+    }
+    static constexpr std::uint32_t hash_of(const dag_node& n) noexcept {
+        return hash_of(n.is_test, n.word, n.jop, n.mask, n.k, n.t, n.f);
+    }
+
+    // The hash table in use is hash_[0, hash_mask_]; it doubles (cleared and
+    // refilled) when half full, so its cost follows the node count.
+    constexpr void grow_hash() noexcept {
+        hash_mask_ = 2 * hash_mask_ + 1;
+        for (std::size_t i = 0; i <= hash_mask_; ++i) hash_[i] = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            std::size_t slot = hash_of(nodes_[i]) & hash_mask_;
+            while (hash_[slot]) slot = (slot + 1) & hash_mask_;
+            hash_[slot] = static_cast<std::uint16_t>(i + 1);
+        }
+    }
+
+    // The node's fields as values, not a dag_node: built in memory, GCC read it
+    // back in wider loads than it was written with (a stalled store forward).
+    constexpr std::uint16_t intern(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop, std::uint32_t mask,
+                                   std::uint32_t k, std::uint16_t t, std::uint16_t f, std::uint16_t owner) noexcept {
+        const std::uint32_t h = hash_of(is_test, word, jop, mask, k, t, f);
+        for (std::size_t probe = 0; probe <= hash_mask_; ++probe) {
+            const std::size_t slot = (h + probe) & hash_mask_;
+            const std::uint16_t at = hash_[slot];
+            if (at == 0) {
+                if (count_ == max_nodes) {
+                    overflow_ = true;
+                    return 0;
+                }
+                nodes_[count_] = dag_node{is_test, word, jop, mask, k, t, f};
+                owners_[count_] = owner;
+                hash_[slot] = static_cast<std::uint16_t>(count_ + 1);
+                const std::uint16_t id = static_cast<std::uint16_t>(count_++);
+                if (2 * count_ > hash_mask_ && hash_mask_ + 1 < hash_size) grow_hash();
+                return id;
+            }
+            const dag_node& o = nodes_[at - 1];
+            if (o.is_test == is_test && o.word == word && o.jop == jop && o.mask == mask && o.k == k && o.t == t &&
+                o.f == f)
+                return static_cast<std::uint16_t>(at - 1);
+        }
+        overflow_ = true;
+        return 0;
+    }
+
+    bool overflow_ = false;
+    // Only [0, count_) of the node tables and [0, hash_mask_] of hash_ are
+    // ever read: the rest stays uninitialized.
+    dag_node nodes_[max_nodes];
+    std::uint16_t owners_[max_nodes];
+    std::uint16_t hash_[hash_size];
+    std::size_t hash_mask_ = min_hash_size - 1;
+    std::size_t count_ = 0;
 };
+
+} // namespace ringfence::detail
+
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
 
 // The scratch arrays are filled only as far as they are read; GCC 12 at -O3
 // takes passing them to const pointers for reads of uninitialized memory.
@@ -7956,259 +8143,14 @@ struct interval {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-class policy_compiler {
+class codegen {
 public:
-    // The node tables are fixed: 8192 nodes (ids are 16 bits), twice the tests
-    // a program can hold, each test being an instruction at least. The
-    // interval and piece stacks, which a set can fill with an entry or two per
-    // member before sharing shrinks its search (a 64-bit field's members
-    // whose low halves differ), start in the object and move to the heap when
-    // that is not enough: no set is refused for its member count, only for
-    // the length of its program.
-    static constexpr std::size_t max_nodes = 8192, hash_size = 16384, inline_intervals = 4096, inline_pieces = 16384;
+    static constexpr std::size_t max_nodes = dag::max_nodes;
+    static constexpr std::size_t max_rets = 4, max_islands = 32;
+    static constexpr std::size_t island_spacing = 240;
 
-    constexpr explicit policy_compiler(std::endian target) { reset(target, 0); }
-    constexpr ~policy_compiler() {
-        if (ivs_ != inline_ivs_) delete[] ivs_;
-        if (pcs_ != inline_pcs_) delete[] pcs_;
-    }
-    policy_compiler(const policy_compiler&) = delete;
-    policy_compiler& operator=(const policy_compiler&) = delete;
+    constexpr explicit codegen(const dag& g) noexcept : nodes_(g.nodes()), owners_(g.owners()), count_(g.size()) {}
 
-    // Empty again, for another program (one object serves every program of a
-    // compile() call). Only the part of the hash table in use is cleared: sized
-    // for about `expected` nodes, it doubles when half full.
-    constexpr void reset(std::endian target, std::size_t expected) noexcept {
-        target_ = target;
-        overflow = false;
-        restricted_ = 0;
-        restricting_ = true;
-        owner = no_node;
-        skipped_ = foreign_copies_ = 0;
-        count_ = iv_top_ = pc_top_ = path_top_ = 0;
-        std::size_t size = min_hash_size;
-        while (size < 2 * expected && size < hash_size) size *= 2;
-        hash_mask_ = size - 1;
-        for (std::size_t i = 0; i < size; ++i) hash_[i] = 0;
-    }
-
-    bool overflow = false;
-    static constexpr int restrict_depth = 4;
-    std::size_t restricted_ = 0; // tests skipped because a test before them decided them
-
-    // Off: no test is restricted by what the tests before it decided.
-    constexpr void restrict_tests(bool on) noexcept { restricting_ = on; }
-    std::uint16_t owner = no_node;
-
-    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return intern(0, 0, 0, 0, v, 0, 0, no_node); }
-
-    // A jump node, in a canonical form: constant outcomes folded away, (A & m) == 0
-    // and one-bit tests as JSET.
-    constexpr std::uint16_t test(std::uint8_t word, std::uint32_t mask, std::uint16_t jop, std::uint32_t k,
-                                 std::uint16_t t, std::uint16_t f) noexcept {
-        if (t == f) return t;
-        switch (jop) {
-        case bpf::jeq:
-            if (k & ~mask) return f;
-            if (mask == 0) return t; // 0 == 0
-            if (k == 0 && mask != full_word) return test(word, full_word, bpf::jset, mask, f, t);
-            if (std::has_single_bit(mask) && k == mask) return test(word, full_word, bpf::jset, mask, t, f);
-            break;
-        case bpf::jgt:
-            if (k >= mask) return f;
-            break;
-        case bpf::jge:
-            if (k == 0) return t;
-            if (k > mask) return f;
-            break;
-        case bpf::jset:
-            k &= mask;
-            mask = full_word;
-            if (k == 0) return f;
-            break;
-        default: break;
-        }
-        if (restricting_ && jop != bpf::jset) {
-            // What each outcome tells about (word & mask), passed down to the
-            // successors: tests there that it decides are skipped.
-            const fact on_true = jop == bpf::jeq   ? fact{word, mask, k, k}
-                                 : jop == bpf::jgt ? fact{word, mask, k + 1, mask}
-                                                   : fact{word, mask, k, mask};
-            const fact on_false = jop == bpf::jeq   ? fact{word, mask, 0, mask, true, k}
-                                  : jop == bpf::jgt ? fact{word, mask, 0, k}
-                                                    : fact{word, mask, 0, k - 1};
-            restricting_ = false; // the copies restrict() makes are not restricted again
-            t = restrict_to(t, on_true);
-            f = restrict_to(f, on_false);
-            restricting_ = true;
-            if (t == f) return t;
-        }
-        return intern(1, word, jop, mask, k, t, f, owner);
-    }
-
-    constexpr const dag_node& node(std::uint16_t i) const noexcept { return nodes_[i]; }
-    constexpr std::size_t node_count() const noexcept { return count_; }
-
-    // ---- atoms ------------------------------------------------------------
-    constexpr std::uint16_t equal(const field& fd, u128 mask, u128 value, std::uint16_t t, std::uint16_t f) noexcept {
-        if (!(value & ~mask).zero()) return f;
-        const word_image m = image_of(fd, mask, target_), v = image_of(fd, value, target_);
-        std::uint16_t n = t;
-        for (std::uint8_t w = 10; w-- > 0;)
-            if (m.w[w]) n = test(w, m.w[w], bpf::jeq, v.w[w], n, f);
-        return n;
-    }
-
-    constexpr std::uint16_t any_bit(const field& fd, u128 bits, std::uint16_t t, std::uint16_t f) noexcept {
-        const word_image b = image_of(fd, bits, target_);
-        std::uint16_t n = f;
-        for (std::uint8_t w = 10; w-- > 0;)
-            if (b.w[w]) n = test(w, full_word, bpf::jset, b.w[w], t, n);
-        return n;
-    }
-
-    // lo <= (field & mask) <= hi, for fields of at most 64 bits.
-    constexpr std::uint16_t in_range(const field& fd, u128 mask, std::uint64_t lo, std::uint64_t hi, std::uint16_t t,
-                                     std::uint16_t f) {
-        const std::uint64_t max = width_mask(fd.size).lo;
-        if (hi > max) hi = max; // constants wider than the field (only possible at run time)
-        if (lo > hi) return f;
-        const digits ds = significance_digits(fd, mask, target_);
-        interval iv{};
-        for (unsigned d = 0; d < ds.n; ++d) {
-            iv.lo[d] = static_cast<std::uint32_t>(lo >> ds.d[d].vshift) & ds.d[d].max;
-            iv.hi[d] = static_cast<std::uint32_t>(hi >> ds.d[d].vshift) & ds.d[d].max;
-        }
-        const std::size_t base = iv_top_;
-        push_interval(iv);
-        return search_intervals(ds, base, t, f);
-    }
-
-    constexpr std::uint16_t ordered(const field& fd, atom_op op, u128 mask, u128 value, std::uint16_t t,
-                                    std::uint16_t f) {
-        const std::uint64_t max = width_mask(fd.size).lo, v = value.lo;
-        switch (op) {
-        case atom_op::gt: return v >= max ? f : in_range(fd, mask, v + 1, max, t, f);
-        case atom_op::ge: return in_range(fd, mask, v, max, t, f);
-        case atom_op::lt: return v == 0 ? f : in_range(fd, mask, 0, v - 1, t, f);
-        case atom_op::le: return in_range(fd, mask, 0, v, t, f);
-        default: return f;
-        }
-    }
-
-    // (field & m.mask) == m.value for one of the members.
-    // The members become runs of consecutive values (as tuples of digits, in
-    // the digits' order) as they are read: a member inside the last run or next
-    // to it joins it, so sorted members, contiguous or not, need no sort and
-    // contiguous ones one entry in all. Members out of order are sorted and
-    // their runs merged after. Either way the runs are the same, and so is the search.
-    constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
-                                   std::uint16_t f) {
-        if (count == 0 || t == f) return f;
-        bool same_mask = true;
-        for (std::size_t i = 1; i < count; ++i) same_mask = same_mask && ms[i].mask == ms[0].mask;
-        if (!same_mask) { // prefixes of different lengths: one masked compare after another
-            std::uint16_t n = f;
-            for (std::size_t i = count; i-- > 0;) n = equal(fd, ms[i].mask, ms[i].value, t, n);
-            return n;
-        }
-        const word_image m = image_of(fd, ms[0].mask, target_);
-        const digits ds = word_digits(m);
-        if (ds.n == 0) return t; // nothing compared: every value matches
-        const unsigned nd = ds.n;
-        const std::size_t base = iv_top_;
-        bool in_order = true; // the runs so far are ascending, apart and not adjacent
-        for (std::size_t i = 0; i < count; ++i) {
-            if (!(ms[i].value & ~ms[i].mask).zero()) continue; // can never match
-            const word_image v = image_of(fd, ms[i].value, target_);
-            interval iv{};
-            for (unsigned d = 0; d < nd; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
-            if (iv_top_ > base) {
-                interval& run = ivs_[iv_top_ - 1];
-                if (compare_tuples(iv.lo, run.hi, nd) > 0) { // after the run
-                    if (next_tuple(run.hi, iv.lo, ds)) {
-                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = iv.lo[d];
-                        continue;
-                    }
-                } else if (compare_tuples(iv.lo, run.lo, nd) >= 0) { // in it: a duplicate
-                    continue;
-                } else if (next_tuple(iv.lo, run.lo, ds)) { // right before it (members in descending order)
-                    for (unsigned d = 0; d < nd; ++d) run.lo[d] = iv.lo[d];
-                    if (iv_top_ - base > 1 && !apart(ivs_[iv_top_ - 2].hi, run.lo, ds)) in_order = false;
-                    continue;
-                } else {
-                    in_order = false;
-                }
-            }
-            push_interval(iv);
-        }
-        if (!in_order) { // sorted by their first value, then overlapping and adjacent runs merged
-            interval* const first = ivs_ + base;
-            interval* const last = ivs_ + iv_top_;
-            if (nd == 1)
-                std::sort(first, last, [](const interval& a, const interval& b) { return a.lo[0] < b.lo[0]; });
-            else
-                std::sort(first, last,
-                          [nd](const interval& a, const interval& b) { return compare_tuples(a.lo, b.lo, nd) < 0; });
-            std::size_t out = base;
-            for (std::size_t i = base; i < iv_top_; ++i) {
-                if (out > base && !apart(ivs_[out - 1].hi, ivs_[i].lo, ds)) {
-                    interval& run = ivs_[out - 1];
-                    if (compare_tuples(ivs_[i].hi, run.hi, nd) > 0)
-                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = ivs_[i].hi[d];
-                } else {
-                    ivs_[out++] = ivs_[i];
-                }
-            }
-            iv_top_ = out;
-        }
-        return search_intervals(ds, base, t, f);
-    }
-
-    // An address test first tests its family (see family_of_address).
-    constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) {
-        const std::uint16_t body = atom_of_field(a, ms, t, f);
-        const std::uint32_t af = family_of_address(a.field);
-        return af ? equal(fields::connect_family, width_mask(4), {0, af}, body, f) : body;
-    }
-    constexpr std::uint16_t atom_of_field(const cond_node& a, const member* ms, std::uint16_t t,
-                                          std::uint16_t f) {
-        const field& fd = fields::all[a.field];
-        switch (a.op) {
-        case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
-        case atom_op::ne: return equal(fd, a.mask, a.value, f, t);
-        case atom_op::any_bits: return any_bit(fd, a.value & a.mask, t, f);
-        case atom_op::no_bits: return any_bit(fd, a.value & a.mask, f, t);
-        case atom_op::lt:
-        case atom_op::le:
-        case atom_op::gt:
-        case atom_op::ge: return ordered(fd, a.op, a.mask, a.value, t, f);
-        case atom_op::between: return in_range(fd, a.mask, a.value.lo, a.value2.lo, t, f);
-        case atom_op::in: return one_of(fd, ms + a.first_member, a.member_count, t, f);
-        }
-        return f;
-    }
-
-    // Node i of a postfix condition: true -> t, false -> f.
-    constexpr std::uint16_t condition(const cond_node* nodes, std::size_t i, const member* ms, std::uint16_t t,
-                                      std::uint16_t f) {
-        const cond_node& n = nodes[i];
-        switch (n.kind) {
-        case node_kind::atom: return atom(n, ms, t, f);
-        case node_kind::not_: return condition(nodes, i - 1, ms, f, t);
-        case node_kind::and_: {
-            const std::size_t right = i - 1, left = right - nodes[right].size;
-            return condition(nodes, left, ms, condition(nodes, right, ms, t, f), f);
-        }
-        case node_kind::or_: {
-            const std::size_t right = i - 1, left = right - nodes[right].size;
-            return condition(nodes, left, ms, t, condition(nodes, right, ms, t, f));
-        }
-        }
-        return f;
-    }
-
-    // ---- emission -------------------------------------------------------------
     // Emits the DAG under `root` into `b`, then the returns. Two layouts are
     // weighed, both by owning rule first (rules are compiled from the last to the
     // first, so a node's successors belong to its rule or a later one):
@@ -8320,9 +8262,6 @@ public:
         for (std::size_t i = 0; i < count_; ++i) rets += reach[i] && !nodes_[i].is_test;
         return total + (rets < max_rets ? rets : max_rets);
     }
-
-    static constexpr std::size_t max_rets = 4, max_islands = 32;
-    static constexpr std::size_t island_spacing = 240;
 
 private:
     // Marks what `root` reaches (reach[0, count_)) and lists the tests among
@@ -8477,101 +8416,139 @@ private:
         pl.cost = at + far;
     }
 
-    static constexpr std::uint32_t hash_of(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop,
-                                           std::uint32_t mask, std::uint32_t k, std::uint16_t t,
-                                           std::uint16_t f) noexcept {
-        std::uint32_t h = word * 0x9e3779b1u ^ mask * 0x85ebca6bu ^ k * 0xc2b2ae35u ^ jop * 0x27d4eb2fu ^
-                          (std::uint32_t{t} << 16 | f) * 0x165667b1u ^ is_test;
-        return h ^ h >> 15;
-    }
-    static constexpr std::uint32_t hash_of(const dag_node& n) noexcept {
-        return hash_of(n.is_test, n.word, n.jop, n.mask, n.k, n.t, n.f);
-    }
+    const dag_node* nodes_;
+    const std::uint16_t* owners_; // of nodes_: the rule that made it; no_node: a shared return
+    std::size_t count_;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
-    // The hash table in use is hash_[0, hash_mask_]; it doubles (cleared and
-    // refilled) when half full, so its cost follows the node count.
-    constexpr void grow_hash() noexcept {
-        hash_mask_ = 2 * hash_mask_ + 1;
-        for (std::size_t i = 0; i <= hash_mask_; ++i) hash_[i] = 0;
-        for (std::size_t i = 0; i < count_; ++i) {
-            std::size_t slot = hash_of(nodes_[i]) & hash_mask_;
-            while (hash_[slot]) slot = (slot + 1) & hash_mask_;
-            hash_[slot] = static_cast<std::uint16_t>(i + 1);
-        }
+// Where items of the builder's emission ended up after linking (`indices`
+// ascending, rewritten in place): the compiler never emits JA itself, so every
+// JA in the program is a trampoline.
+constexpr void linked_positions(const program& p, rule_mark* marks, std::size_t count) noexcept {
+    std::size_t items = 0, m = 0;
+    for (std::size_t pc = 0; pc < p.size() && m < count; ++pc) {
+        if (p[pc].code == (bpf::jmp | bpf::ja)) continue;
+        while (m < count && marks[m].first == items) marks[m++].first = pc;
+        ++items;
     }
+    for (; m < count; ++m) marks[m].first = p.size();
+}
 
-    // The node's fields as values, not a dag_node: built in memory, GCC read it
-    // back in wider loads than it was written with (a stalled store forward).
-    constexpr std::uint16_t intern(std::uint8_t is_test, std::uint8_t word, std::uint16_t jop, std::uint32_t mask,
-                                   std::uint32_t k, std::uint16_t t, std::uint16_t f, std::uint16_t owner) noexcept {
-        const std::uint32_t h = hash_of(is_test, word, jop, mask, k, t, f);
-        for (std::size_t probe = 0; probe <= hash_mask_; ++probe) {
-            const std::size_t slot = (h + probe) & hash_mask_;
-            const std::uint16_t at = hash_[slot];
-            if (at == 0) {
-                if (count_ == max_nodes) {
-                    overflow = true;
-                    return 0;
-                }
-                nodes_[count_] = dag_node{is_test, word, jop, mask, k, t, f};
-                owners_[count_] = owner;
-                memo_[count_].generation = 0; // generations start at 1
-                hash_[slot] = static_cast<std::uint16_t>(count_ + 1);
-                const std::uint16_t id = static_cast<std::uint16_t>(count_++);
-                if (2 * count_ > hash_mask_ && hash_mask_ + 1 < hash_size) grow_hash();
-                return id;
-            }
-            const dag_node& o = nodes_[at - 1];
-            if (o.is_test == is_test && o.word == word && o.jop == jop && o.mask == mask && o.k == k && o.t == t &&
-                o.f == f)
-                return static_cast<std::uint16_t>(at - 1);
-        }
-        overflow = true;
-        return 0;
+} // namespace ringfence::detail
+
+// ringfence/policy/dag_builder.hpp - a rule's condition as tests in the decision DAG (internal).
+//
+//   detail::dag_builder* b = new detail::dag_builder(target);   // about 700 KB: on the heap
+//   b->reset(target, expected_nodes, /*restrict_tests*/ true);
+//   std::uint16_t next = b->ret(0);                              // the default
+//   next = b->condition(rule_index, nodes, root, members, b->ret(1), next);   // rule by rule, last first
+//   b->graph();                                                  // the finished DAG, for codegen.hpp
+//
+// Conditions become word tests (and/or/not cost nothing: they only route
+// edges); atoms compare masked words with shifted constants (field_layout.hpp);
+// sets and ranges are searches (sets_and_ranges.hpp). Each test's successors
+// are finished sub-DAGs, restricted (restrict.hpp) by what the test decides
+// before the test is added, unless restriction is off. The passes it uses
+// never call back into it.
+
+// ringfence/policy/restrict.hpp - restriction: a finished sub-DAG, given what the tests before it decided (internal).
+//
+//   detail::restrictor r;
+//   r.reset();
+//   // Under a test (word 4 == 2) that failed, a later "word 4 == 2" is skipped:
+//   r.restrict_successors(g, j, owner);       // j: a test about to be added to g; its t and f restricted
+//   r.restricted();                           // tests skipped so far
+//
+// When a test is made, both of its successors are finished sub-DAGs; what each
+// outcome says about (word & mask) is a fact, and the sub-DAG where the fact
+// holds skips the tests it decides (family == 2 after family == 2 failed).
+// The result is new nodes in the same DAG (copies of the undecided tests on
+// the way, in canonical form, never restricted again), kept only when it does
+// not copy more code than it saves. dag_builder.hpp applies it to every test
+// it makes; this pass only reads the DAG and adds plain tests to it.
+
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
+
+// x = word & mask lies in [lo, hi] (word 0xff: nothing known).
+struct fact {
+    std::uint8_t word = 0xff;
+    std::uint32_t mask = 0, lo = 0, hi = 0;
+    bool has_ne = false; // and x != ne
+    std::uint32_t ne = 0;
+};
+
+// 1: the test holds wherever the fact does, 0: it fails, -1: either.
+constexpr int outcome_under(const dag_node& n, const fact& fc) noexcept {
+    if (n.word != fc.word || n.jop == bpf::jset || n.mask != fc.mask) return -1;
+    switch (n.jop) {
+    case bpf::jeq:
+        if (fc.has_ne && fc.ne == n.k) return 0;
+        if (fc.lo == fc.hi) return fc.lo == n.k ? 1 : 0;
+        return n.k < fc.lo || n.k > fc.hi ? 0 : -1;
+    case bpf::jgt: return fc.lo > n.k ? 1 : fc.hi <= n.k ? 0 : -1;
+    case bpf::jge: return fc.lo >= n.k ? 1 : fc.hi < n.k ? 0 : -1;
+    default: return -1;
     }
+}
 
-    // x = word & mask lies in [lo, hi] (word 0xff: nothing known).
-    struct fact {
-        std::uint8_t word = 0xff;
-        std::uint32_t mask = 0, lo = 0, hi = 0;
-        bool has_ne = false; // and x != ne
-        std::uint32_t ne = 0;
-    };
+class restrictor {
+public:
+    static constexpr int depth = 4; // undecided tests looked through
 
-    // 1: the test holds wherever the fact does, 0: it fails, -1: either.
-    static constexpr int decide(const dag_node& n, const fact& fc) noexcept {
-        if (n.word != fc.word || n.jop == bpf::jset || n.mask != fc.mask) return -1;
-        switch (n.jop) {
-        case bpf::jeq:
-            if (fc.has_ne && fc.ne == n.k) return 0;
-            if (fc.lo == fc.hi) return fc.lo == n.k ? 1 : 0;
-            return n.k < fc.lo || n.k > fc.hi ? 0 : -1;
-        case bpf::jgt: return fc.lo > n.k ? 1 : fc.hi <= n.k ? 0 : -1;
-        case bpf::jge: return fc.lo >= n.k ? 1 : fc.hi < n.k ? 0 : -1;
-        default: return -1;
-        }
-    }
+    constexpr restrictor() noexcept { reset(); }
+
+    // For a new DAG (its memo says nothing about the old one's nodes).
+    constexpr void reset() noexcept { known_ = restricted_ = 0; }
 
     // The sub-DAG under n where the fact holds: tests it decides are skipped,
-    // looking restrict_depth undecided tests deep. Copies keep the owner of
-    // what they copy (rule marks stay with the rule whose test it is).
-    // Kept only when it pays: copies of other rules' tests (which stay where they
-    // are for the other paths) must not outnumber the tests skipped.
-    constexpr std::uint16_t restrict_to(std::uint16_t n, const fact& fc) noexcept {
+    // looking `depth` undecided tests deep. Copies keep the owner of what
+    // they copy (rule marks stay with the rule whose test it is). Kept only
+    // when it pays: copies of tests of rules other than `owner` (which stay
+    // where they are for the other paths) must not outnumber the tests skipped.
+    constexpr std::uint16_t restrict_to(dag& g, std::uint16_t n, const fact& fc, std::uint16_t owner) noexcept {
+        for (; known_ < g.size(); ++known_) memo_[known_].generation = 0; // generations start at 1
         ++generation_;
         skipped_ = foreign_copies_ = 0;
-        const std::uint16_t r = restrict_rec(n, fc, restrict_depth);
+        const std::uint16_t r = restrict_rec(g, n, fc, depth, owner);
         if (foreign_copies_ > skipped_) return n;
         restricted_ += skipped_;
         return r;
     }
-    constexpr std::uint16_t restrict_rec(std::uint16_t n, const fact& fc, int depth) noexcept {
+
+    // Both successors of `j` (a canonical JEQ, JGT or JGE test, not yet in the
+    // DAG), each restricted by what its outcome says about (word & mask).
+    constexpr void restrict_successors(dag& g, test_spec& j, std::uint16_t owner) noexcept {
+        const fact on_true = j.jop == bpf::jeq   ? fact{j.word, j.mask, j.k, j.k}
+                             : j.jop == bpf::jgt ? fact{j.word, j.mask, j.k + 1, j.mask}
+                                                 : fact{j.word, j.mask, j.k, j.mask};
+        const fact on_false = j.jop == bpf::jeq   ? fact{j.word, j.mask, 0, j.mask, true, j.k}
+                              : j.jop == bpf::jgt ? fact{j.word, j.mask, 0, j.k}
+                                                  : fact{j.word, j.mask, 0, j.k - 1};
+        j.t = restrict_to(g, j.t, on_true, owner);
+        j.f = restrict_to(g, j.f, on_false, owner);
+    }
+
+    // Tests skipped (in restrictions kept) since reset().
+    constexpr std::size_t restricted() const noexcept { return restricted_; }
+
+private:
+    constexpr std::uint16_t restrict_rec(dag& g, std::uint16_t n, const fact& fc, int depth_left,
+                                         std::uint16_t owner) noexcept {
         // Tests the fact decides are followed in a loop (a field tested rule
         // after rule makes long runs of them); each leads where the run ends.
+        const dag_node* const nodes = g.nodes();
+        const bool full = g.overflow(); // no node is made until the loop ends
         const std::size_t base = path_top_;
         std::uint16_t r = n;
         for (;;) {
-            if (!nodes_[n].is_test || overflow) {
+            if (!nodes[n].is_test || full) {
                 r = n;
                 break;
             }
@@ -8579,10 +8556,10 @@ private:
                 r = memo_[n].node;
                 break;
             }
-            const dag_node& nd = nodes_[n];
-            const int d = decide(nd, fc);
+            const dag_node& nd = nodes[n];
+            const int d = outcome_under(nd, fc);
             if (d < 0) {
-                r = restrict_undecided(n, fc, depth);
+                r = restrict_undecided(g, n, fc, depth_left, owner);
                 break;
             }
             ++skipped_;
@@ -8592,24 +8569,220 @@ private:
         while (path_top_ > base) memo_[path_[--path_top_]] = memo_entry{generation_, r};
         return r;
     }
-    constexpr std::uint16_t restrict_undecided(std::uint16_t n, const fact& fc, int depth) noexcept {
+    constexpr std::uint16_t restrict_undecided(dag& g, std::uint16_t n, const fact& fc, int depth_left,
+                                               std::uint16_t owner) noexcept {
         std::uint16_t r = n;
-        if (depth > 0) {
-            const dag_node nd = nodes_[n];
-            const std::uint16_t t = nodes_[nd.t].is_test ? restrict_rec(nd.t, fc, depth - 1) : nd.t;
-            const std::uint16_t f = nodes_[nd.f].is_test ? restrict_rec(nd.f, fc, depth - 1) : nd.f;
+        if (depth_left > 0) {
+            const dag_node* const nodes = g.nodes();
+            const dag_node nd = nodes[n];
+            const std::uint16_t t = nodes[nd.t].is_test ? restrict_rec(g, nd.t, fc, depth_left - 1, owner) : nd.t;
+            const std::uint16_t f = nodes[nd.f].is_test ? restrict_rec(g, nd.f, fc, depth_left - 1, owner) : nd.f;
             if (t != nd.t || f != nd.f) {
-                const std::uint16_t saved = owner;
-                if (owners_[n] != owner) ++foreign_copies_;
-                owner = owners_[n];
-                r = test(nd.word, nd.mask, nd.jop, nd.k, t, f);
-                owner = saved;
+                const std::uint16_t by = g.owners()[n];
+                if (by != owner) ++foreign_copies_;
+                r = g.test(nd.word, nd.mask, nd.jop, nd.k, t, f, by);
             }
         }
         memo_[n] = memo_entry{generation_, r};
         return r;
     }
 
+    std::uint32_t generation_ = 0; // never reset: a node's memo is of this generation or stale
+    std::size_t known_ = 0;        // memo_[0, known_) is initialized
+    std::size_t skipped_ = 0, foreign_copies_ = 0, restricted_ = 0;
+    // Uninitialized but for what is used.
+    struct memo_entry {
+        std::uint32_t generation; // restrict_to's call it belongs to
+        std::uint16_t node;
+    };
+    memo_entry memo_[dag::max_nodes];
+    std::uint16_t path_[dag::max_nodes]; // restrict_rec's runs of decided tests
+    std::size_t path_top_ = 0;
+};
+
+} // namespace ringfence::detail
+
+// ringfence/policy/sets_and_ranges.hpp - sets and ranges as balanced searches over digits of the value (internal).
+//
+//   detail::set_lowering s(g, target);                    // g: the detail::dag the tests go into
+//   s.in_range(f, mask, 1024, 65535, yes, no, owner);      // 1024 <= (f & mask) <= 65535 ? yes : no
+//   s.one_of(f, members, count, yes, no, owner);          // (f & mask) == one member's value ? yes : no
+//
+// A value is split into digits (field_layout.hpp): one per word for a set,
+// by significance for a range, so order is host order on both byte orders.
+// A set's members become runs of consecutive values, a range is one run, and
+// the runs become, digit by digit, a balanced search of JEQ/JGT/JGE tests in
+// the DAG (a set of N values: depth ceil(log2 N) + 1; 5,000 consecutive
+// members: one or two compares). The searches carry their bounds already, so
+// their tests are plain (never restricted). Only the program's length limits
+// a set, never its member count.
+
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
+
+// A closed range of one digit's values that leads to one node.
+struct piece {
+    std::uint32_t lo, hi;
+    std::uint16_t node;
+    bool partial;
+    std::uint32_t sub_begin, sub_end; // of a partial piece: its intervals, for the next digit
+};
+// Declare as `interval iv{}`: digits past the field's are copied along.
+struct interval {
+    std::uint32_t lo[4], hi[4];
+};
+
+// In place, by `less` (std::sort would do; <algorithm> is a large include for
+// one call). The order of equal keys does not matter: the runs are merged after.
+template <class Less>
+constexpr void heap_sort(interval* first, interval* last, Less less) {
+    const std::size_t n = static_cast<std::size_t>(last - first);
+    auto sift = [&](std::size_t i, std::size_t end) {
+        for (;;) {
+            std::size_t c = 2 * i + 1;
+            if (c >= end) return;
+            if (c + 1 < end && less(first[c], first[c + 1])) ++c;
+            if (!less(first[i], first[c])) return;
+            const interval tmp = first[i];
+            first[i] = first[c];
+            first[c] = tmp;
+            i = c;
+        }
+    };
+    for (std::size_t i = n / 2; i-- > 0;) sift(i, n);
+    for (std::size_t e = n; e-- > 1;) {
+        const interval tmp = first[0];
+        first[0] = first[e];
+        first[e] = tmp;
+        sift(0, e);
+    }
+}
+
+// The scratch arrays are filled only as far as they are read; GCC 12 at -O3
+// takes passing them to const pointers for reads of uninitialized memory.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+class set_lowering {
+public:
+    // The interval and piece stacks, which a set can fill with an entry or two
+    // per member before sharing shrinks its search (a 64-bit field's members
+    // whose low halves differ), start in the object and move to the heap when
+    // that is not enough: no set is refused for its member count, only for
+    // the length of its program.
+    static constexpr std::size_t inline_intervals = 4096, inline_pieces = 16384;
+
+    constexpr set_lowering(dag& g, std::endian target) noexcept : g_(g), target_(target) {}
+    constexpr ~set_lowering() {
+        if (ivs_ != inline_ivs_) delete[] ivs_;
+        if (pcs_ != inline_pcs_) delete[] pcs_;
+    }
+    set_lowering(const set_lowering&) = delete;
+    set_lowering& operator=(const set_lowering&) = delete;
+
+    // For another program (the stacks are empty between calls).
+    constexpr void reset(std::endian target) noexcept { target_ = target; }
+
+    // lo <= (field & mask) <= hi, for fields of at most 64 bits.
+    constexpr std::uint16_t in_range(const field& fd, u128 mask, std::uint64_t lo, std::uint64_t hi, std::uint16_t t,
+                                     std::uint16_t f, std::uint16_t owner) {
+        const std::uint64_t max = width_mask(fd.size).lo;
+        if (hi > max) hi = max; // constants wider than the field (only possible at run time)
+        if (lo > hi) return f;
+        const digits ds = significance_digits(fd, mask, target_);
+        owner_ = owner;
+        interval iv{};
+        for (unsigned d = 0; d < ds.n; ++d) {
+            iv.lo[d] = static_cast<std::uint32_t>(lo >> ds.d[d].vshift) & ds.d[d].max;
+            iv.hi[d] = static_cast<std::uint32_t>(hi >> ds.d[d].vshift) & ds.d[d].max;
+        }
+        const std::size_t base = iv_top_;
+        push_interval(iv);
+        return search_intervals(ds, base, t, f);
+    }
+
+    // (field & mask) op value, op one of gt, ge, lt, le.
+    constexpr std::uint16_t ordered(const field& fd, atom_op op, u128 mask, u128 value, std::uint16_t t,
+                                    std::uint16_t f, std::uint16_t owner) {
+        const std::uint64_t max = width_mask(fd.size).lo, v = value.lo;
+        switch (op) {
+        case atom_op::gt: return v >= max ? f : in_range(fd, mask, v + 1, max, t, f, owner);
+        case atom_op::ge: return in_range(fd, mask, v, max, t, f, owner);
+        case atom_op::lt: return v == 0 ? f : in_range(fd, mask, 0, v - 1, t, f, owner);
+        case atom_op::le: return in_range(fd, mask, 0, v, t, f, owner);
+        default: return f;
+        }
+    }
+
+    // (field & m.mask) == m.value for one of the members.
+    // The members become runs of consecutive values (as tuples of digits, in
+    // the digits' order) as they are read: a member inside the last run or next
+    // to it joins it, so sorted members, contiguous or not, need no sort and
+    // contiguous ones one entry in all. Members out of order are sorted and
+    // their runs merged after. Either way the runs are the same, and so is the search.
+    // The members all have one mask (dag_builder.hpp tests members with
+    // different masks one after another), and there is at least one.
+    constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
+                                   std::uint16_t f, std::uint16_t owner) {
+        owner_ = owner;
+        const word_image m = image_of(fd, ms[0].mask, target_);
+        const digits ds = word_digits(m);
+        if (ds.n == 0) return t; // nothing compared: every value matches
+        const unsigned nd = ds.n;
+        const std::size_t base = iv_top_;
+        bool in_order = true; // the runs so far are ascending, apart and not adjacent
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!(ms[i].value & ~ms[i].mask).zero()) continue; // can never match
+            const word_image v = image_of(fd, ms[i].value, target_);
+            interval iv{};
+            for (unsigned d = 0; d < nd; ++d) iv.lo[d] = iv.hi[d] = v.w[ds.d[d].word] >> ds.d[d].shift;
+            if (iv_top_ > base) {
+                interval& run = ivs_[iv_top_ - 1];
+                if (compare_tuples(iv.lo, run.hi, nd) > 0) { // after the run
+                    if (next_tuple(run.hi, iv.lo, ds)) {
+                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = iv.lo[d];
+                        continue;
+                    }
+                } else if (compare_tuples(iv.lo, run.lo, nd) >= 0) { // in it: a duplicate
+                    continue;
+                } else if (next_tuple(iv.lo, run.lo, ds)) { // right before it (members in descending order)
+                    for (unsigned d = 0; d < nd; ++d) run.lo[d] = iv.lo[d];
+                    if (iv_top_ - base > 1 && !apart(ivs_[iv_top_ - 2].hi, run.lo, ds)) in_order = false;
+                    continue;
+                } else {
+                    in_order = false;
+                }
+            }
+            push_interval(iv);
+        }
+        if (!in_order) { // sorted by their first value, then overlapping and adjacent runs merged
+            interval* const first = ivs_ + base;
+            interval* const last = ivs_ + iv_top_;
+            if (nd == 1) heap_sort(first, last, [](const interval& a, const interval& b) { return a.lo[0] < b.lo[0]; });
+            else
+                heap_sort(first, last,
+                          [nd](const interval& a, const interval& b) { return compare_tuples(a.lo, b.lo, nd) < 0; });
+            std::size_t out = base;
+            for (std::size_t i = base; i < iv_top_; ++i) {
+                if (out > base && !apart(ivs_[out - 1].hi, ivs_[i].lo, ds)) {
+                    interval& run = ivs_[out - 1];
+                    if (compare_tuples(ivs_[i].hi, run.hi, nd) > 0)
+                        for (unsigned d = 0; d < nd; ++d) run.hi[d] = ivs_[i].hi[d];
+                } else {
+                    ivs_[out++] = ivs_[i];
+                }
+            }
+            iv_top_ = out;
+        }
+        return search_intervals(ds, base, t, f);
+    }
+
+private:
     // Tuples of digit values, compared in the digits' order (one digit: most sets).
     static constexpr int compare_tuples(const std::uint32_t* a, const std::uint32_t* b, unsigned nd) noexcept {
         if (nd == 1) return a[0] < b[0] ? -1 : a[0] > b[0];
@@ -8637,10 +8810,7 @@ private:
 
     // The search over the runs ivs_[base, iv_top_) (sorted, apart), which it pops.
     constexpr std::uint16_t search_intervals(const digits& ds, std::size_t base, std::uint16_t t, std::uint16_t f) {
-        const bool saved = restricting_; // searches carry their bounds already
-        restricting_ = false;
         const std::uint16_t n = lower(ds, 0, base, iv_top_, t, f);
-        restricting_ = saved;
         iv_top_ = base;
         return n;
     }
@@ -8667,7 +8837,7 @@ private:
     // Intervals ivs_[ib, ie) (sorted, disjoint, equal in digits before d) -> t, else f.
     constexpr std::uint16_t lower(const digits& ds, unsigned d, std::size_t ib, std::size_t ie, std::uint16_t t,
                                   std::uint16_t f) {
-        if (ib == ie || overflow) return f;
+        if (ib == ie || g_.overflow()) return f;
         const digit& g = ds.d[d];
         const bool last = d + 1 == ds.n;
         const std::size_t iv_save = iv_top_, pc_save = pc_top_;
@@ -8760,7 +8930,7 @@ private:
 
     constexpr std::uint16_t dtest(const digit& g, std::uint16_t jop, std::uint32_t v, std::uint16_t t,
                                   std::uint16_t f) noexcept {
-        return test(g.word, g.mask, jop, v << g.shift, t, f);
+        return g_.test(g.word, g.mask, jop, v << g.shift, t, f, owner_);
     }
 
     // A balanced search over pieces [pb, pe) that cover [lo, hi] of one digit.
@@ -8807,26 +8977,10 @@ private:
         return dtest(g, bpf::jgt, cut, right, left);
     }
 
-    static constexpr std::size_t min_hash_size = 64;
-
-    std::endian target_ = std::endian::native;
-    bool restricting_ = true;
-    std::uint32_t generation_ = 0; // never reset: new nodes' memo generation is 0
-    std::size_t skipped_ = 0, foreign_copies_ = 0;
-    // Only [0, count_) of the node tables, [0, hash_mask_] of hash_, and the
-    // stacks below their tops are ever read: the rest stays uninitialized.
-    struct memo_entry {
-        std::uint32_t generation; // restrict_to's call it belongs to
-        std::uint16_t node;
-    };
-    memo_entry memo_[max_nodes];
-    std::uint16_t path_[max_nodes]; // restrict_rec's runs of decided tests
-    std::size_t path_top_ = 0;
-    dag_node nodes_[max_nodes];
-    std::uint16_t owners_[max_nodes]; // of nodes_: the rule that made it; no_node: a shared return
-    std::uint16_t hash_[hash_size];
-    std::size_t hash_mask_ = min_hash_size - 1;
-    std::size_t count_ = 0;
+    dag& g_;
+    std::endian target_;
+    std::uint16_t owner_ = no_node; // of the tests the current search makes
+    // Only the stacks below their tops are ever read: the rest stays uninitialized.
     interval inline_ivs_[inline_intervals];
     piece inline_pcs_[inline_pieces];
     interval* ivs_ = inline_ivs_; // [0, iv_top_) in use, of iv_capacity_
@@ -8838,20 +8992,163 @@ private:
 #pragma GCC diagnostic pop
 #endif
 
-// Where items of the builder's emission ended up after linking (`indices`
-// ascending, rewritten in place): the compiler never emits JA itself, so every
-// JA in the program is a trampoline.
-constexpr void linked_positions(const program& p, rule_mark* marks, std::size_t count) noexcept {
-    std::size_t items = 0, m = 0;
-    for (std::size_t pc = 0; pc < p.size() && m < count; ++pc) {
-        if (p[pc].code == (bpf::jmp | bpf::ja)) continue;
-        while (m < count && marks[m].first == items) marks[m++].first = pc;
-        ++items;
-    }
-    for (; m < count; ++m) marks[m].first = p.size();
-}
+} // namespace ringfence::detail
 
-// ---- the naive translation -----------------------------------------------------
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
+
+class dag_builder {
+public:
+    constexpr explicit dag_builder(std::endian target) noexcept : target_(target), sets_(g_, target) {}
+    dag_builder(const dag_builder&) = delete;
+    dag_builder& operator=(const dag_builder&) = delete;
+
+    // Empty again, for another program, sized for about `expected` nodes.
+    // restrict_tests off: no test is restricted by what the tests before it decided.
+    constexpr void reset(std::endian target, std::size_t expected, bool restrict_tests) noexcept {
+        target_ = target;
+        restricting_ = restrict_tests;
+        g_.reset(expected);
+        restrictor_.reset();
+        sets_.reset(target);
+    }
+
+    // A return of `v` (shared: it belongs to no rule).
+    constexpr std::uint16_t ret(std::uint32_t v) noexcept { return g_.ret(v); }
+
+    // Node i of a postfix condition of rule `owner`: true -> t, false -> f.
+    constexpr std::uint16_t condition(std::uint16_t owner, const cond_node* nodes, std::size_t i, const member* ms,
+                                      std::uint16_t t, std::uint16_t f) {
+        owner_ = owner;
+        return cond(nodes, i, ms, t, f);
+    }
+
+    constexpr const dag& graph() const noexcept { return g_; }
+    // Tests skipped because a test before them decided them (0: restriction changed nothing).
+    constexpr std::size_t restricted() const noexcept { return restrictor_.restricted(); }
+
+private:
+    // A test, its successors restricted by what its outcomes decide.
+    constexpr std::uint16_t test(std::uint8_t word, std::uint32_t mask, std::uint16_t jop, std::uint32_t k,
+                                 std::uint16_t t, std::uint16_t f) noexcept {
+        test_spec j{word, jop, mask, k, t, f};
+        if (const std::uint16_t to = fold_test(j); to != no_node) return to;
+        if (restricting_ && j.jop != bpf::jset) {
+            restrictor_.restrict_successors(g_, j, owner_);
+            if (j.t == j.f) return j.t;
+        }
+        return g_.add(j, owner_);
+    }
+
+    // ---- atoms ------------------------------------------------------------
+    constexpr std::uint16_t equal(const field& fd, u128 mask, u128 value, std::uint16_t t, std::uint16_t f) noexcept {
+        if (!(value & ~mask).zero()) return f;
+        const word_image m = image_of(fd, mask, target_), v = image_of(fd, value, target_);
+        std::uint16_t n = t;
+        for (std::uint8_t w = 10; w-- > 0;)
+            if (m.w[w]) n = test(w, m.w[w], bpf::jeq, v.w[w], n, f);
+        return n;
+    }
+
+    constexpr std::uint16_t any_bit(const field& fd, u128 bits, std::uint16_t t, std::uint16_t f) noexcept {
+        const word_image b = image_of(fd, bits, target_);
+        std::uint16_t n = f;
+        for (std::uint8_t w = 10; w-- > 0;)
+            if (b.w[w]) n = test(w, full_word, bpf::jset, b.w[w], t, n);
+        return n;
+    }
+
+    // (field & m.mask) == m.value for one of the members.
+    constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
+                                   std::uint16_t f) {
+        if (count == 0 || t == f) return f;
+        bool same_mask = true;
+        for (std::size_t i = 1; i < count; ++i) same_mask = same_mask && ms[i].mask == ms[0].mask;
+        if (!same_mask) { // prefixes of different lengths: one masked compare after another
+            std::uint16_t n = f;
+            for (std::size_t i = count; i-- > 0;) n = equal(fd, ms[i].mask, ms[i].value, t, n);
+            return n;
+        }
+        return sets_.one_of(fd, ms, count, t, f, owner_);
+    }
+
+    // An address test first tests its family (see family_of_address).
+    constexpr std::uint16_t atom(const cond_node& a, const member* ms, std::uint16_t t, std::uint16_t f) {
+        const std::uint16_t body = atom_of_field(a, ms, t, f);
+        const std::uint32_t af = family_of_address(a.field);
+        return af ? equal(fields::connect_family, width_mask(4), {0, af}, body, f) : body;
+    }
+    constexpr std::uint16_t atom_of_field(const cond_node& a, const member* ms, std::uint16_t t,
+                                          std::uint16_t f) {
+        const field& fd = fields::all[a.field];
+        switch (a.op) {
+        case atom_op::eq: return equal(fd, a.mask, a.value, t, f);
+        case atom_op::ne: return equal(fd, a.mask, a.value, f, t);
+        case atom_op::any_bits: return any_bit(fd, a.value & a.mask, t, f);
+        case atom_op::no_bits: return any_bit(fd, a.value & a.mask, f, t);
+        case atom_op::lt:
+        case atom_op::le:
+        case atom_op::gt:
+        case atom_op::ge: return sets_.ordered(fd, a.op, a.mask, a.value, t, f, owner_);
+        case atom_op::between: return sets_.in_range(fd, a.mask, a.value.lo, a.value2.lo, t, f, owner_);
+        case atom_op::in: return one_of(fd, ms + a.first_member, a.member_count, t, f);
+        }
+        return f;
+    }
+
+    constexpr std::uint16_t cond(const cond_node* nodes, std::size_t i, const member* ms, std::uint16_t t,
+                                 std::uint16_t f) {
+        const cond_node& n = nodes[i];
+        switch (n.kind) {
+        case node_kind::atom: return atom(n, ms, t, f);
+        case node_kind::not_: return cond(nodes, i - 1, ms, f, t);
+        case node_kind::and_: {
+            const std::size_t right = i - 1, left = right - nodes[right].size;
+            return cond(nodes, left, ms, cond(nodes, right, ms, t, f), f);
+        }
+        case node_kind::or_: {
+            const std::size_t right = i - 1, left = right - nodes[right].size;
+            return cond(nodes, left, ms, t, cond(nodes, right, ms, t, f));
+        }
+        }
+        return f;
+    }
+
+    std::endian target_;
+    bool restricting_ = true;
+    std::uint16_t owner_ = no_node; // the rule whose condition is being built
+    dag g_;                          // before sets_, which holds a reference to it
+    restrictor restrictor_;
+    set_lowering sets_;
+};
+
+} // namespace ringfence::detail
+
+// ringfence/policy/naive.hpp - the naive translation: one builder::jump_if at a time, the reference (internal).
+//
+//   builder b(target);
+//   detail::naive_compiler c{b};
+//   const label yes = b.make_label(), no = b.make_label();
+//   c.condition(nodes, root, members, yes, no);   // a rule's condition, test after test
+//
+// No sharing, no reuse, no search: each atom is the obvious compare (a
+// network-order field's ordered compare byte by byte on a little-endian
+// target), each set member one compare. compile_naive() is built on it, and
+// the optimising compiler is proved against it (ringfence/equivalence.hpp).
+// It shares nothing with the other passes but the DSL's values.
+
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace ringfence::detail {
+
 struct naive_compiler {
     builder& b;
 
@@ -8948,10 +9245,7 @@ struct naive_compiler {
     }
 };
 
-constexpr std::uint32_t return_value(action a) noexcept { return a == action::allow ? 1u : 0u; }
-
-} // namespace detail
-} // namespace ringfence
+} // namespace ringfence::detail
 
 
 #include <bit>
@@ -8970,7 +9264,7 @@ template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.
     static constexpr std::size_t mark_capacity =
-        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::policy_compiler::max_islands;
+        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::codegen::max_islands;
     program prog;
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
@@ -8989,6 +9283,8 @@ struct compiled {
 
 namespace detail {
 inline constexpr std::string_view unnamed_rule = "unnamed rule";
+
+constexpr std::uint32_t return_value(action a) noexcept { return a == action::allow ? 1u : 0u; }
 
 // What compile() returns for a policy that is not valid().
 template <std::size_t R>
@@ -9014,12 +9310,20 @@ constexpr void report(const compiled<R>& out) {
 }
 
 
+// A decision DAG, finished: its root, whether it filled the node table, and
+// how many tests restriction skipped (0: building it without restriction
+// gives the same DAG).
+struct built_dag {
+    std::uint16_t root;
+    bool overflow;
+    std::size_t restricted;
+};
+
 // The decision DAG of `p`'s rules for `opcode`, built in `c` (emptied first:
-// one compiler, about 700 KB, on the heap so that run-time callers keep their
+// one builder, about 700 KB, on the heap so that run-time callers keep their
 // stack and uninitialized but for what is used, serves a whole compile() call).
-// Returns its root.
-constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsigned opcode, std::endian target,
-                                  bool restrict_tests) {
+constexpr built_dag build_dag(dag_builder* c, const policy_view& p, unsigned opcode, std::endian target,
+                              bool restrict_tests) {
     // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
     std::size_t expected = 2;
     for (const detail::rule_info& r : p.rules) {
@@ -9027,36 +9331,34 @@ constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsi
         expected += 1 + r.node_count;
         for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes[n].member_count;
     }
-    c->reset(target, 4 * expected);
-    c->restrict_tests(restrict_tests);
+    c->reset(target, 4 * expected, restrict_tests);
     std::uint16_t next = c->ret(detail::return_value(p.otherwise));
     for (std::size_t i = p.rules.size(); i-- > 0;) {
         const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
-        c->owner = static_cast<std::uint16_t>(i);
         const std::uint16_t act = c->ret(detail::return_value(r.act));
-        next = r.node_count == 0
-                   ? act
-                   : c->condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), act, next);
+        next = r.node_count == 0 ? act
+                                 : c->condition(static_cast<std::uint16_t>(i), p.nodes.data(),
+                                                r.first_node + r.node_count - 1u, p.members.data(), act, next);
     }
-    return next;
+    return built_dag{next, c->graph().overflow(), c->restricted()};
 }
 
-// The DAG under `root` in `c` as a verified program, with its rule marks.
+// The DAG `g` under `d.root` as a verified program, with its rule marks.
 // Its one size error, too_many_instructions, is true: the program is longer
 // than 4096 instructions, or needs more than 4096 labels (each stands for an
 // instruction of its own), or the DAG filled the node table (8192 nodes,
 // nearly all of them tests the program reaches; compile() tries the plain
 // translation, which makes no copies, before it reports that).
 template <std::size_t R>
-constexpr compiled<R> emit_dag(policy_compiler* c, const policy_view& p, std::endian target, std::uint16_t root) {
+constexpr compiled<R> emit_dag(const dag& g, const policy_view& p, std::endian target, const built_dag& d) {
     compiled<R> out;
-    if (c->overflow) {
+    if (d.overflow) {
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
     }
     builder b(target);
-    c->emit(b, root, [&](std::size_t at, std::uint16_t owner) {
+    codegen(g).emit(b, d.root, [&](std::size_t at, std::uint16_t owner) {
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
@@ -9087,12 +9389,13 @@ constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode
     // (by a bound that needs no emission) is not emitted.
     // The plain translation is also the one tried when the first is too large
     // (its copies can fill the node table).
-    detail::policy_compiler* const c = new detail::policy_compiler(target);
-    compiled<R> out = detail::emit_dag<R>(c, p, target, detail::build_dag(c, p, opcode, target, true));
-    if (c->overflow || c->restricted_ != 0) {
-        const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
-        if (!out.ok() || c->overflow || c->size_at_least(root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag<R>(c, p, target, root);
+    detail::dag_builder* const c = new detail::dag_builder(target);
+    const detail::built_dag first = detail::build_dag(c, p, opcode, target, true);
+    compiled<R> out = detail::emit_dag<R>(c->graph(), p, target, first);
+    if (first.overflow || first.restricted != 0) {
+        const detail::built_dag second = detail::build_dag(c, p, opcode, target, false);
+        if (!out.ok() || second.overflow || detail::codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
+            const compiled<R> plain = detail::emit_dag<R>(c->graph(), p, target, second);
             if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
         }
     }

@@ -4,7 +4,7 @@
 //                                            .allow_if(ringfence::fields::socket::family == AF_INET)}.otherwise(ringfence::deny);
 //   constexpr auto f = ringfence::compile(p, ringfence::uapi::IORING_OP_SOCKET);
 //   static_assert(f.prog.size() == 4);              // ld [16]; jeq #2; ret #1; ret #0
-//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code
+//   ringfence::explain(f.prog, ctx, f.marks());     // the path, each step with its rule's code (ringfence/explain.hpp)
 //   ringfence::explain(p, ctx).rule;                // the rule that decides (ringfence/policy_explain.hpp)
 //
 // The compiler builds a decision DAG and emits it through ringfence::builder:
@@ -29,14 +29,25 @@
 // default limits (a 1000-value set included).
 // compile_naive() is the obvious translation (one test after another through
 // builder::jump_if), kept as the reference the optimiser is proved against
-// (ringfence/equivalence.hpp). The machinery is in ringfence/policy/compiler.hpp.
+// (ringfence/equivalence.hpp).
+//
+// The passes, each in its own header under ringfence/policy/, hand each other
+// finished values: field_layout.hpp (a field's bytes in the context's words)
+// -> dag_builder.hpp (conditions into dag.hpp's interned DAG, each test's
+// successors restricted by restrict.hpp, sets and ranges searched by
+// sets_and_ranges.hpp) -> codegen.hpp (loads, return islands, layout) ->
+// ringfence::builder. naive.hpp is compile_naive()'s translation. This file
+// is the driver: the only one that reads a policy's rules.
 #pragma once
 
 #include "ringfence/builder.hpp"
 #include "ringfence/context.hpp"
-#include "ringfence/explain.hpp"
 #include "ringfence/policy.hpp"
-#include "ringfence/policy/compiler.hpp"
+#include "ringfence/policy/codegen.hpp"
+#include "ringfence/policy/dag.hpp"
+#include "ringfence/policy/dag_builder.hpp"
+#include "ringfence/policy/naive.hpp"
+#include "ringfence/rule_mark.hpp"
 
 #include <bit>
 #include <cstddef>
@@ -54,7 +65,7 @@ template <std::size_t R>
 struct compiled {
     // A mark per rule, one for the returns, two per island of return copies in long programs.
     static constexpr std::size_t mark_capacity =
-        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::policy_compiler::max_islands;
+        (R == std::dynamic_extent ? bpf::max_insns : R) + 2 + 2 * detail::codegen::max_islands;
     program prog;
     rule_mark marks_[mark_capacity]{};
     std::size_t mark_count = 0;
@@ -73,6 +84,8 @@ struct compiled {
 
 namespace detail {
 inline constexpr std::string_view unnamed_rule = "unnamed rule";
+
+constexpr std::uint32_t return_value(action a) noexcept { return a == action::allow ? 1u : 0u; }
 
 // What compile() returns for a policy that is not valid().
 template <std::size_t R>
@@ -98,12 +111,20 @@ constexpr void report(const compiled<R>& out) {
 }
 
 
+// A decision DAG, finished: its root, whether it filled the node table, and
+// how many tests restriction skipped (0: building it without restriction
+// gives the same DAG).
+struct built_dag {
+    std::uint16_t root;
+    bool overflow;
+    std::size_t restricted;
+};
+
 // The decision DAG of `p`'s rules for `opcode`, built in `c` (emptied first:
-// one compiler, about 700 KB, on the heap so that run-time callers keep their
+// one builder, about 700 KB, on the heap so that run-time callers keep their
 // stack and uninitialized but for what is used, serves a whole compile() call).
-// Returns its root.
-constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsigned opcode, std::endian target,
-                                  bool restrict_tests) {
+constexpr built_dag build_dag(dag_builder* c, const policy_view& p, unsigned opcode, std::endian target,
+                              bool restrict_tests) {
     // Nodes to expect: a few per condition node and set member (rehashing costs more than clearing).
     std::size_t expected = 2;
     for (const detail::rule_info& r : p.rules) {
@@ -111,36 +132,34 @@ constexpr std::uint16_t build_dag(policy_compiler* c, const policy_view& p, unsi
         expected += 1 + r.node_count;
         for (std::size_t n = r.first_node; n < r.first_node + r.node_count; ++n) expected += p.nodes[n].member_count;
     }
-    c->reset(target, 4 * expected);
-    c->restrict_tests(restrict_tests);
+    c->reset(target, 4 * expected, restrict_tests);
     std::uint16_t next = c->ret(detail::return_value(p.otherwise));
     for (std::size_t i = p.rules.size(); i-- > 0;) {
         const detail::rule_info& r = p.rules[i];
         if (r.opcode != opcode) continue;
-        c->owner = static_cast<std::uint16_t>(i);
         const std::uint16_t act = c->ret(detail::return_value(r.act));
-        next = r.node_count == 0
-                   ? act
-                   : c->condition(p.nodes.data(), r.first_node + r.node_count - 1u, p.members.data(), act, next);
+        next = r.node_count == 0 ? act
+                                 : c->condition(static_cast<std::uint16_t>(i), p.nodes.data(),
+                                                r.first_node + r.node_count - 1u, p.members.data(), act, next);
     }
-    return next;
+    return built_dag{next, c->graph().overflow(), c->restricted()};
 }
 
-// The DAG under `root` in `c` as a verified program, with its rule marks.
+// The DAG `g` under `d.root` as a verified program, with its rule marks.
 // Its one size error, too_many_instructions, is true: the program is longer
 // than 4096 instructions, or needs more than 4096 labels (each stands for an
 // instruction of its own), or the DAG filled the node table (8192 nodes,
 // nearly all of them tests the program reaches; compile() tries the plain
 // translation, which makes no copies, before it reports that).
 template <std::size_t R>
-constexpr compiled<R> emit_dag(policy_compiler* c, const policy_view& p, std::endian target, std::uint16_t root) {
+constexpr compiled<R> emit_dag(const dag& g, const policy_view& p, std::endian target, const built_dag& d) {
     compiled<R> out;
-    if (c->overflow) {
+    if (d.overflow) {
         out.error.link = link_error{link_errc::too_many_instructions, 0};
         return out;
     }
     builder b(target);
-    c->emit(b, root, [&](std::size_t at, std::uint16_t owner) {
+    codegen(g).emit(b, d.root, [&](std::size_t at, std::uint16_t owner) {
         if (out.mark_count == out.mark_capacity) return;
         const std::string_view name =
             owner == detail::no_node ? std::string_view{}
@@ -171,12 +190,13 @@ constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode
     // (by a bound that needs no emission) is not emitted.
     // The plain translation is also the one tried when the first is too large
     // (its copies can fill the node table).
-    detail::policy_compiler* const c = new detail::policy_compiler(target);
-    compiled<R> out = detail::emit_dag<R>(c, p, target, detail::build_dag(c, p, opcode, target, true));
-    if (c->overflow || c->restricted_ != 0) {
-        const std::uint16_t root = detail::build_dag(c, p, opcode, target, false);
-        if (!out.ok() || c->overflow || c->size_at_least(root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag<R>(c, p, target, root);
+    detail::dag_builder* const c = new detail::dag_builder(target);
+    const detail::built_dag first = detail::build_dag(c, p, opcode, target, true);
+    compiled<R> out = detail::emit_dag<R>(c->graph(), p, target, first);
+    if (first.overflow || first.restricted != 0) {
+        const detail::built_dag second = detail::build_dag(c, p, opcode, target, false);
+        if (!out.ok() || second.overflow || detail::codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
+            const compiled<R> plain = detail::emit_dag<R>(c->graph(), p, target, second);
             if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
         }
     }
