@@ -15,8 +15,6 @@
 // Exit status: 0 success; 1 the program is rejected (verify, asm); 2 bad usage
 // or input. `run` exits 125 when it cannot set up the confinement, else the
 // command's own status (it execs the command).
-#include "policy_text.hpp"
-
 #include <ringfence/ringfence.hpp>
 
 #include <cerrno>
@@ -102,7 +100,7 @@ constexpr std::size_t max_input_bytes = std::size_t{16} << 20;
 
 std::optional<std::string> read_all(const std::string& path, std::string& error) {
     const bool is_stdin = path == "-";
-    const std::string name = is_stdin ? std::string("standard input") : ringfence_tool::escape_control(path);
+    const std::string name = is_stdin ? std::string("standard input") : ringfence::escape_control(path);
     const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         error = "cannot read " + name + ": " + std::strerror(errno);
@@ -181,7 +179,7 @@ std::optional<loaded> load_program(const std::string& path, file_format format) 
     const auto r = ringfence::assemble(*data);
     if (!r) {
         std::cerr << path << ":" << r.error.line << ":" << r.error.column << ": " << r.error.message();
-        if (!r.error.token().empty()) std::cerr << ": '" << ringfence_tool::escape_control(r.error.token()) << "'";
+        if (!r.error.token().empty()) std::cerr << ": '" << ringfence::escape_control(r.error.token()) << "'";
         std::cerr << "\n";
         return std::nullopt;
     }
@@ -209,7 +207,7 @@ std::optional<loaded_policy> load_policy(const std::string& path) {
             // Tabs as blanks and control bytes escaped, the caret under the same byte.
             std::string shown, before;
             for (std::size_t i = 0; i < line.size(); ++i) {
-                const std::string c = line[i] == '\t' ? std::string(" ") : ringfence_tool::escape_control(line.substr(i, 1));
+                const std::string c = line[i] == '\t' ? std::string(" ") : ringfence::escape_control(line.substr(i, 1));
                 shown += c;
                 if (i + 1 < r.error.column) before += std::string(c.size(), ' ');
             }
@@ -254,9 +252,9 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
         } else if (s == "--opcode") {
             const auto v = next("an opcode");
             if (!v) return std::nullopt;
-            a.opcode = ringfence_tool::opcode_from_name(*v);
+            a.opcode = ringfence::opcode_from_name(*v);
             if (!a.opcode) {
-                usage_error("unknown opcode '" + ringfence_tool::escape_control(*v) + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
+                usage_error("unknown opcode '" + ringfence::escape_control(*v) + "' (a name like SOCKET or IORING_OP_SOCKET, or 0.." +
                             std::to_string(ringfence::uapi::IORING_OP_LAST - 1) + ")");
                 return std::nullopt;
             }
@@ -297,7 +295,7 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
         } else if (s == "--close-io-uring-fds") {
             a.close_io_uring_fds = true;
         } else if (s.size() > 1 && s[0] == '-' && s != "-") {
-            usage_error("unknown option " + ringfence_tool::escape_control(s));
+            usage_error("unknown option " + ringfence::escape_control(s));
             return std::nullopt;
         } else {
             a.positional.emplace_back(s);
@@ -381,15 +379,15 @@ int cmd_asm(const args& a) {
 // --- explain ---------------------------------------------------------------------
 
 std::optional<std::uint64_t> parse_value(std::string_view s) {
-    if (const auto c = ringfence_tool::constant_value(s)) return c;
+    if (const auto c = ringfence::text_constant_value(s)) return c;
     std::uint64_t total = 0;
     // `A|B` of numbers and constants
     for (std::size_t start = 0; start <= s.size();) {
         const std::size_t bar = s.find('|', start);
         const std::string part(s.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
-        if (const auto c = ringfence_tool::constant_value(part)) {
+        if (const auto c = ringfence::text_constant_value(part)) {
             total |= *c;
-        } else if (const auto v = ringfence_tool::parse_integer(part)) { // the policy text's syntax: no sign, no blanks
+        } else if (const auto v = ringfence::parse_number(part)) { // the policy text's syntax: no sign, no blanks
             total |= *v;
         } else {
             return std::nullopt;
@@ -402,17 +400,17 @@ std::optional<std::uint64_t> parse_value(std::string_view s) {
 
 // Applies NAME=VALUE to the context; an error message, or empty.
 std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& spec) {
-    const std::string shown = ringfence_tool::escape_control(spec);
+    const std::string shown = ringfence::escape_control(spec);
     const std::size_t eq = spec.find('=');
     if (eq == std::string::npos) return "--field " + shown + ": expected NAME=VALUE";
     const std::string name = spec.substr(0, eq), value = spec.substr(eq + 1);
     const ringfence::field* const found = ringfence::fields::find(name);
-    if (!found) return "--field " + shown + ": unknown field '" + ringfence_tool::escape_control(name) + "'";
+    if (!found) return "--field " + shown + ": unknown field '" + ringfence::escape_control(name) + "'";
     const ringfence::field& f = *found;
     if (&f == &ringfence::fields::opcode) return "--field " + shown + ": the opcode is given by --opcode";
     if (!ringfence::field_applies(f, op))
-        return "--field " + shown + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + ringfence_tool::escape_control(name) +
-               " (it has: " + ringfence_tool::fields_of(op) + ")";
+        return "--field " + shown + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + ringfence::escape_control(name) +
+               " (it has: " + ringfence::testable_fields_of(op) + ")";
     if (f.test == ringfence::field_test::ipv4 || f.test == ringfence::field_test::ipv6) {
         std::array<std::uint8_t, 16> b{};
         const bool v6 = f.test == ringfence::field_test::ipv6;
@@ -728,5 +726,5 @@ int main(int argc, char** argv) {
     if (cmd == "probe") return cmd_probe(*a);
     if (cmd == "fields") return cmd_fields(*a);
     if (cmd == "run") return cmd_run(*a);
-    return usage_error("unknown command '" + ringfence_tool::escape_control(cmd) + "'");
+    return usage_error("unknown command '" + ringfence::escape_control(cmd) + "'");
 }

@@ -9,7 +9,7 @@
 //   rp::for_each_shape([&](auto shape) {
 //       const rp::random_policy p = rp::generate(rng, shape);   // content drawn at run time
 //       const auto dsl = rp::to_dsl<decltype(shape)::value>(p); // a ringfence::policy<R, N, M>; views p's names
-//       const std::string text = rp::to_text(p, rng);          // parse with tools/policy_text.hpp
+//       const std::string text = rp::to_text(p, rng);          // parse with ringfence/policy/text.hpp
 //       const rp::boundaries b = rp::boundaries_of(p, rng);
 //       const rp::request q = rp::random_request(b, rng, ringfence::IORING_OP_CONNECT);
 //       const rp::decision d = rp::decide(p, q);               // the action and the deciding rule

@@ -1,4 +1,4 @@
-// libFuzzer target: the policy text (tools/policy_text.hpp) through parse,
+// libFuzzer target: the policy text (ringfence/policy/text.hpp) through parse,
 // compile, verify and run, against the policy's own evaluation.
 //
 //   build: clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -Iinclude tests/fuzz/fuzz_policy_text.cpp

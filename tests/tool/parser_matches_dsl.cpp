@@ -1,5 +1,5 @@
 // The text policy format means what the DSL means: each text below is parsed
-// at run time (tools/policy_text.hpp) and must compile, opcode by opcode, to
+// at run time (ringfence/policy/text.hpp) and must compile, opcode by opcode, to
 // exactly the program of the same policy written in the constexpr DSL, and
 // decide 20,000 random contexts per opcode as ringfence::evaluate does.
 

@@ -1,6 +1,6 @@
 // Random policies, differentially (issue 11, "keep it fixed"). Each policy of
 // tests/common/random_policy.hpp is written twice: as policy text, parsed by
-// tools/policy_text.hpp, and as the C++ DSL built at run time. For every opcode
+// ringfence/policy/text.hpp, and as the C++ DSL built at run time. For every opcode
 // it names, and one it does not:
 //  - the two compile to identical programs: compile() native and big-endian,
 //    compile_naive() native and big-endian; all of them verify;
