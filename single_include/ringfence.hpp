@@ -266,7 +266,6 @@ consteval auto shrink() {
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <span>
 
 namespace ringfence {
@@ -368,13 +367,13 @@ constexpr bool rows_follow_the_enum() noexcept {
         if (static_cast<std::size_t>(row.reason) != i++) return false;
     return true;
 }
-static_assert(rows_follow_the_enum() && std::size(reject_reasons) == std::size_t(reject_reason::load_unaligned) + 1,
+static_assert(rows_follow_the_enum() && (sizeof(reject_reasons) / sizeof(reject_reasons[0])) == std::size_t(reject_reason::load_unaligned) + 1,
               "ringfence::reject_reasons: one row per reject_reason, in the enum's order");
 } // namespace detail
 
 constexpr const reject_reason_row* row_of(reject_reason r) noexcept {
     const auto i = static_cast<std::size_t>(r);
-    return i < std::size(reject_reasons) ? &reject_reasons[i] : nullptr;
+    return i < (sizeof(reject_reasons) / sizeof(reject_reasons[0])) ? &reject_reasons[i] : nullptr;
 }
 
 constexpr const char* describe(reject_reason r) noexcept {
@@ -807,7 +806,6 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 
 namespace ringfence {
 
@@ -900,13 +898,13 @@ constexpr bool link_rows_follow_the_enum() noexcept {
     return true;
 }
 static_assert(link_rows_follow_the_enum() &&
-                  std::size(link_errors) == std::size_t(link_errc::field_not_in_context) + 1,
+                  (sizeof(link_errors) / sizeof(link_errors[0])) == std::size_t(link_errc::field_not_in_context) + 1,
               "ringfence::link_errors: one row per link_errc, in the enum's order");
 } // namespace detail
 
 constexpr const link_errc_row* row_of(link_errc e) noexcept {
     const auto i = static_cast<std::size_t>(e);
-    return i < std::size(link_errors) ? &link_errors[i] : nullptr;
+    return i < (sizeof(link_errors) / sizeof(link_errors[0])) ? &link_errors[i] : nullptr;
 }
 
 constexpr const char* describe(link_errc e) noexcept {
@@ -3615,9 +3613,9 @@ constexpr basic_prepared_program<N> prepare(const basic_program<N>& p) noexcept 
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstddef>
 #include <cstdlib>
-#include <stdexcept>
-#include <string>
+#include <exception>
 
 namespace ringfence {
 
@@ -3644,16 +3642,32 @@ struct build_result {
 
 #if defined(__cpp_exceptions)
 // Thrown by builder::build() at run time when the program cannot be built.
-class bad_program : public std::runtime_error {
+// what(): "ringfence: cannot build the program: instruction N: <reason>". A
+// std::exception with its own buffer, so that the constexpr path does not pull
+// in <string> and <stdexcept>.
+class bad_program : public std::exception {
 public:
-    explicit bad_program(const build_error& e)
-        : std::runtime_error(std::string("ringfence: cannot build the program: instruction ") +
-                             std::to_string(e.index()) + ": " + e.message()),
-          error_(e) {}
+    explicit bad_program(const build_error& e) noexcept : error_(e) {
+        std::size_t n = 0;
+        const auto put = [&](const char* s) {
+            while (*s && n + 1 < sizeof what_) what_[n++] = *s++;
+        };
+        char digits[24] = {};
+        std::size_t d = sizeof digits - 1, index = e.index();
+        do digits[--d] = static_cast<char>('0' + index % 10), index /= 10;
+        while (index && d);
+        put("ringfence: cannot build the program: instruction ");
+        put(digits + d);
+        put(": ");
+        put(e.message());
+        what_[n] = '\0';
+    }
+    const char* what() const noexcept override { return what_; }
     const build_error& error() const noexcept { return error_; }
 
 private:
     build_error error_;
+    char what_[256] = {};
 };
 #endif
 

@@ -25,9 +25,9 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstddef>
 #include <cstdlib>
-#include <stdexcept>
-#include <string>
+#include <exception>
 
 namespace ringfence {
 
@@ -54,16 +54,32 @@ struct build_result {
 
 #if defined(__cpp_exceptions)
 // Thrown by builder::build() at run time when the program cannot be built.
-class bad_program : public std::runtime_error {
+// what(): "ringfence: cannot build the program: instruction N: <reason>". A
+// std::exception with its own buffer, so that the constexpr path does not pull
+// in <string> and <stdexcept>.
+class bad_program : public std::exception {
 public:
-    explicit bad_program(const build_error& e)
-        : std::runtime_error(std::string("ringfence: cannot build the program: instruction ") +
-                             std::to_string(e.index()) + ": " + e.message()),
-          error_(e) {}
+    explicit bad_program(const build_error& e) noexcept : error_(e) {
+        std::size_t n = 0;
+        const auto put = [&](const char* s) {
+            while (*s && n + 1 < sizeof what_) what_[n++] = *s++;
+        };
+        char digits[24] = {};
+        std::size_t d = sizeof digits - 1, index = e.index();
+        do digits[--d] = static_cast<char>('0' + index % 10), index /= 10;
+        while (index && d);
+        put("ringfence: cannot build the program: instruction ");
+        put(digits + d);
+        put(": ");
+        put(e.message());
+        what_[n] = '\0';
+    }
+    const char* what() const noexcept override { return what_; }
     const build_error& error() const noexcept { return error_; }
 
 private:
     build_error error_;
+    char what_[256] = {};
 };
 #endif
 

@@ -23,7 +23,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 
 namespace ringfence {
 
@@ -116,13 +115,13 @@ constexpr bool link_rows_follow_the_enum() noexcept {
     return true;
 }
 static_assert(link_rows_follow_the_enum() &&
-                  std::size(link_errors) == std::size_t(link_errc::field_not_in_context) + 1,
+                  (sizeof(link_errors) / sizeof(link_errors[0])) == std::size_t(link_errc::field_not_in_context) + 1,
               "ringfence::link_errors: one row per link_errc, in the enum's order");
 } // namespace detail
 
 constexpr const link_errc_row* row_of(link_errc e) noexcept {
     const auto i = static_cast<std::size_t>(e);
-    return i < std::size(link_errors) ? &link_errors[i] : nullptr;
+    return i < (sizeof(link_errors) / sizeof(link_errors[0])) ? &link_errors[i] : nullptr;
 }
 
 constexpr const char* describe(link_errc e) noexcept {

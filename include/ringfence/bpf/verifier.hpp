@@ -22,7 +22,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <span>
 
 namespace ringfence {
@@ -124,13 +123,13 @@ constexpr bool rows_follow_the_enum() noexcept {
         if (static_cast<std::size_t>(row.reason) != i++) return false;
     return true;
 }
-static_assert(rows_follow_the_enum() && std::size(reject_reasons) == std::size_t(reject_reason::load_unaligned) + 1,
+static_assert(rows_follow_the_enum() && (sizeof(reject_reasons) / sizeof(reject_reasons[0])) == std::size_t(reject_reason::load_unaligned) + 1,
               "ringfence::reject_reasons: one row per reject_reason, in the enum's order");
 } // namespace detail
 
 constexpr const reject_reason_row* row_of(reject_reason r) noexcept {
     const auto i = static_cast<std::size_t>(r);
-    return i < std::size(reject_reasons) ? &reject_reasons[i] : nullptr;
+    return i < (sizeof(reject_reasons) / sizeof(reject_reasons[0])) ? &reject_reasons[i] : nullptr;
 }
 
 constexpr const char* describe(reject_reason r) noexcept {
