@@ -6591,7 +6591,285 @@ inline kernel_support probe() {
 // connect.port and connect.v4_addr/v6_addr are stored in network byte order;
 // a policy compares them only with these types, so a host-order number can
 // never be compared with them by accident (see ringfence/policy/condition.hpp).
-// Text is parsed in constant evaluation only: malformed text does not compile.
+// Text is read by ringfence/policy/address_text.hpp, as inet_pton(3) reads it;
+// here in constant evaluation only: malformed text does not compile.
+
+// ringfence/policy/address_text.hpp - IP address text, read and written the way inet_pton(3) and inet_ntop(3) do.
+//
+//   constexpr auto a = ringfence::parse_ipv6_text("::ffff:10.0.0.0/104");
+//   static_assert(a.ok() && a.has_prefix && a.prefix_length == 104 && a.bytes[12] == 10);
+//   static_assert(!ringfence::parse_ipv4_text("010.0.0.1").ok());           // no leading zeros
+//   static_assert(ringfence::format_ipv6(a.bytes).view() == "::ffff:10.0.0.0");
+//
+// The one reader of address text in ringfence: the DSL's ipv4("...") and
+// ipv6("...") (ringfence/policy/address.hpp), the policy text and the tool's
+// --field all call it, so all of them accept the same texts. It accepts what
+// glibc's inet_pton accepts (IPv4: four decimal octets, no leading zeros; IPv6:
+// RFC 4291 section 2.2's forms, with "::" standing for one group or more and a
+// dotted IPv4 tail), then an optional "/prefix". The formatter writes what
+// glibc's inet_ntop writes (RFC 5952 section 4, with glibc's ::a.b.c.d and
+// ::ffff:a.b.c.d forms). tests/unit/test_address_text.cpp compares both with
+// the C library. Constexpr, no allocation, no exceptions: a malformed text is
+// a result with an error and the offset where it is.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ringfence {
+
+// Why an address text does not parse.
+enum class address_text_errc : std::uint8_t {
+    none,
+    empty,                 // ""
+    unexpected_character,  // a character that cannot stand there: "10.0.0.1 ", "1:::2", "1:2:", "::1.2.3.4:5"
+    octet_leading_zero,    // 010.0.0.1 (inet_pton reads no octal)
+    octet_beyond_255,      // 10.0.0.256
+    too_few_parts,         // 10.0.1, 1:2:3 (no "::")
+    too_many_parts,        // 1.2.3.4.5, nine groups, "::" with eight groups
+    group_beyond_4_digits, // 12345::
+    second_gap,            // 1::2::3
+    prefix_missing,        // 10.0.0.0/
+    prefix_too_long,       // 10.0.0.0/33, ::/129
+};
+
+constexpr const char* describe(address_text_errc e) noexcept {
+    switch (e) {
+    case address_text_errc::none: return "no error";
+    case address_text_errc::empty: return "the address text is empty";
+    case address_text_errc::unexpected_character: return "a character cannot stand there";
+    case address_text_errc::octet_leading_zero: return "an IPv4 octet has a leading zero";
+    case address_text_errc::octet_beyond_255: return "an IPv4 octet is beyond 255";
+    case address_text_errc::too_few_parts: return "the address has too few parts";
+    case address_text_errc::too_many_parts: return "the address has too many parts";
+    case address_text_errc::group_beyond_4_digits: return "an IPv6 group has more than four digits";
+    case address_text_errc::second_gap: return "an IPv6 address has \"::\" twice";
+    case address_text_errc::prefix_missing: return "a '/' has no prefix length after it";
+    case address_text_errc::prefix_too_long: return "a prefix length is longer than the address";
+    }
+    return "?";
+}
+
+// An address read from text: the bytes in network order (an IPv4 address in
+// the first four), the prefix length (32 or 128 when the text has none), and
+// on failure why and where (an offset into the text).
+struct address_text {
+    std::array<std::uint8_t, 16> bytes{};
+    std::uint8_t prefix_length = 0;
+    bool has_prefix = false;
+    address_text_errc error = address_text_errc::none;
+    std::size_t error_at = 0;
+
+    constexpr bool ok() const noexcept { return error == address_text_errc::none; }
+};
+
+// Address text, NUL-terminated in text[]; view() is the text without the NUL.
+struct address_chars {
+    char text[46]{}; // INET6_ADDRSTRLEN
+    std::uint8_t size = 0;
+
+    constexpr std::string_view view() const noexcept { return {text, size}; }
+};
+
+namespace detail::address {
+
+constexpr int hex_digit(char c) noexcept {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool at_address_end(std::string_view s, std::size_t i) noexcept { return i == s.size() || s[i] == '/'; }
+
+constexpr void fail(address_text& r, address_text_errc e, std::size_t at) noexcept {
+    r.error = e;
+    r.error_at = at;
+}
+
+// Four dotted octets from s[i], into out[0..3]; i is left after them.
+constexpr bool dotted(std::string_view s, std::size_t& i, std::uint8_t* out, address_text& r) noexcept {
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i == s.size()) return fail(r, address_text_errc::too_few_parts, i), false;
+            if (s[i] != '.') return fail(r, address_text_errc::unexpected_character, i), false;
+            ++i;
+        }
+        if (i == s.size()) return fail(r, address_text_errc::too_few_parts, i), false;
+        if (!is_digit(s[i])) return fail(r, address_text_errc::unexpected_character, i), false;
+        const std::size_t start = i;
+        if (s[i] == '0' && i + 1 < s.size() && is_digit(s[i + 1]))
+            return fail(r, address_text_errc::octet_leading_zero, start), false;
+        unsigned v = 0;
+        while (i < s.size() && is_digit(s[i])) {
+            v = v * 10 + unsigned(s[i++] - '0');
+            if (v > 255) return fail(r, address_text_errc::octet_beyond_255, start), false;
+        }
+        out[part] = static_cast<std::uint8_t>(v);
+    }
+    return true;
+}
+
+// "/N" at s[i] (or nothing at the end of s), N at most max_length.
+constexpr void prefix(std::string_view s, std::size_t i, unsigned max_length, address_text& r) noexcept {
+    r.prefix_length = static_cast<std::uint8_t>(max_length);
+    if (i == s.size()) return;
+    if (s[i] != '/') {
+        fail(r, s[i] == '.' || s[i] == ':' ? address_text_errc::too_many_parts : address_text_errc::unexpected_character, i);
+        return;
+    }
+    const std::size_t start = ++i;
+    unsigned v = 0;
+    for (; i < s.size() && is_digit(s[i]); ++i)
+        if (v <= max_length) v = v * 10 + unsigned(s[i] - '0'); // saturates: only "beyond" matters
+    if (i == start) return fail(r, address_text_errc::prefix_missing, start);
+    if (i != s.size()) return fail(r, address_text_errc::unexpected_character, i);
+    if (v > max_length) return fail(r, address_text_errc::prefix_too_long, start);
+    r.prefix_length = static_cast<std::uint8_t>(v);
+    r.has_prefix = true;
+}
+
+} // namespace detail::address
+
+// "10.0.0.1" or "10.0.0.0/8".
+constexpr address_text parse_ipv4_text(std::string_view s) noexcept {
+    address_text r;
+    if (s.empty()) return detail::address::fail(r, address_text_errc::empty, 0), r;
+    std::size_t i = 0;
+    if (!detail::address::dotted(s, i, r.bytes.data(), r)) return r;
+    detail::address::prefix(s, i, 32, r);
+    return r;
+}
+
+// "2001:db8::1", "::ffff:10.0.0.1", "fe80::/10".
+constexpr address_text parse_ipv6_text(std::string_view s) noexcept {
+    using detail::address::at_address_end;
+    using detail::address::fail;
+    address_text r;
+    if (s.empty()) return fail(r, address_text_errc::empty, 0), r;
+    std::uint16_t groups[8]{};
+    int n = 0;    // groups read
+    int gap = -1; // where "::" stands, in groups
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s.size() < 2 || s[1] != ':') return fail(r, address_text_errc::unexpected_character, 0), r;
+        gap = 0;
+        i = 2;
+    }
+    while (!(gap == int(n) && at_address_end(s, i))) { // "::" may end the address
+        const int room = gap >= 0 ? 7 : 8;
+        const std::size_t start = i;
+        unsigned v = 0;
+        int digits = 0;
+        for (; i < s.size() && detail::address::hex_digit(s[i]) >= 0; ++i, ++digits)
+            v = (v << 4 | unsigned(detail::address::hex_digit(s[i]))) & 0xffffu;
+        if (i < s.size() && s[i] == '.') { // a dotted IPv4 tail: the last two groups
+            if (n + 2 > room) return fail(r, address_text_errc::too_many_parts, start), r;
+            std::uint8_t b[4]{};
+            i = start;
+            if (!detail::address::dotted(s, i, b, r)) return r;
+            groups[n++] = static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+            groups[n++] = static_cast<std::uint16_t>(b[2] << 8 | b[3]);
+            if (!at_address_end(s, i)) return fail(r, address_text_errc::unexpected_character, i), r;
+            break;
+        }
+        if (digits == 0) return fail(r, i == s.size() ? address_text_errc::too_few_parts : address_text_errc::unexpected_character, i), r;
+        if (digits > 4) return fail(r, address_text_errc::group_beyond_4_digits, start), r;
+        if (n == room) return fail(r, address_text_errc::too_many_parts, start), r;
+        groups[n++] = static_cast<std::uint16_t>(v);
+        if (at_address_end(s, i)) break;
+        if (s[i] != ':') return fail(r, address_text_errc::unexpected_character, i), r;
+        ++i;
+        if (i < s.size() && s[i] == ':') {
+            if (gap >= 0) return fail(r, address_text_errc::second_gap, i - 1), r;
+            gap = n;
+            ++i;
+        } else if (at_address_end(s, i)) {
+            return fail(r, address_text_errc::unexpected_character, i - 1), r; // "1:2:" ends in one ':'
+        }
+    }
+    if (gap < 0 && n < 8) return fail(r, address_text_errc::too_few_parts, i), r;
+    if (gap >= 0 && n > 7) return fail(r, address_text_errc::too_many_parts, i), r; // "::" stands for no group
+    const int zeros = 8 - n;
+    for (int k = 0, g = 0; k < 8; ++k) {
+        const std::uint16_t w = gap >= 0 && k >= gap && k < gap + zeros ? 0 : groups[g++];
+        r.bytes[static_cast<std::size_t>(2 * k)] = static_cast<std::uint8_t>(w >> 8);
+        r.bytes[static_cast<std::size_t>(2 * k + 1)] = static_cast<std::uint8_t>(w);
+    }
+    detail::address::prefix(s, i, 128, r);
+    return r;
+}
+
+namespace detail::address {
+
+constexpr void put(address_chars& out, char c) noexcept {
+    if (out.size < sizeof out.text - 1) out.text[out.size++] = c;
+}
+constexpr void put_decimal(address_chars& out, unsigned v) noexcept {
+    if (v >= 100) put(out, char('0' + v / 100));
+    if (v >= 10) put(out, char('0' + v / 10 % 10));
+    put(out, char('0' + v % 10));
+}
+constexpr void put_dotted(address_chars& out, const std::uint8_t* b) noexcept {
+    for (int k = 0; k < 4; ++k) {
+        if (k) put(out, '.');
+        put_decimal(out, b[k]);
+    }
+}
+
+} // namespace detail::address
+
+// An IPv4 address given as a host-order number: "10.0.0.1".
+constexpr address_chars format_ipv4(std::uint32_t host_order) noexcept {
+    const std::uint8_t b[4] = {static_cast<std::uint8_t>(host_order >> 24), static_cast<std::uint8_t>(host_order >> 16),
+                               static_cast<std::uint8_t>(host_order >> 8), static_cast<std::uint8_t>(host_order)};
+    address_chars out;
+    detail::address::put_dotted(out, b);
+    return out;
+}
+
+// An IPv6 address (network order) as inet_ntop writes it: lower case, no
+// leading zeros in a group, the longest run of two or more zero groups (the
+// first of equal runs) as "::", and ::a.b.c.d / ::ffff:a.b.c.d when the
+// first six groups are zero or five are and the sixth is ffff.
+constexpr address_chars format_ipv6(const std::array<std::uint8_t, 16>& bytes) noexcept {
+    std::uint16_t w[8]{};
+    for (std::size_t k = 0; k < 8; ++k) w[k] = static_cast<std::uint16_t>(bytes[2 * k] << 8 | bytes[2 * k + 1]);
+    int best = -1, best_len = 0;
+    for (int k = 0; k < 8;) {
+        if (w[k] != 0) {
+            ++k;
+            continue;
+        }
+        int len = 0;
+        while (k + len < 8 && w[k + len] == 0) ++len;
+        if (len >= 2 && len > best_len) best = k, best_len = len;
+        k += len;
+    }
+    const bool v4_tail = best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff));
+    address_chars out;
+    for (int k = 0; k < 8; ++k) {
+        if (best >= 0 && k >= best && k < best + best_len) {
+            if (k == best) detail::address::put(out, ':'), detail::address::put(out, ':');
+            continue;
+        }
+        if (k > 0 && k != best + best_len) detail::address::put(out, ':');
+        if (v4_tail && k == 6) {
+            detail::address::put_dotted(out, bytes.data() + 12);
+            break;
+        }
+        bool leading = true;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned d = (w[k] >> shift) & 15u;
+            if (leading && d == 0 && shift > 0) continue;
+            leading = false;
+            detail::address::put(out, "0123456789abcdef"[d]);
+        }
+    }
+    out.text[out.size] = '\0';
+    return out;
+}
+
+} // namespace ringfence
+
 
 #include <array>
 #include <concepts>
@@ -6662,12 +6940,36 @@ namespace detail::policy_error {
 // Called only when a value is wrong; being non-constexpr, a call in a
 // constant expression is a compile error that names the problem.
 inline void the_ipv4_text_is_malformed() {}
+inline void the_ipv4_text_is_malformed_an_octet_has_a_leading_zero() {}
+inline void the_ipv4_text_is_malformed_an_octet_is_beyond_255() {}
 inline void an_ipv4_octet_is_beyond_255() {}
 inline void the_ipv6_text_is_malformed() {}
+inline void the_ipv6_text_is_malformed_a_group_has_more_than_four_digits() {}
+inline void the_ipv6_text_has_two_gaps() {}
 inline void the_port_number_is_beyond_65535() {}
 inline void the_prefix_length_is_too_long() {}
 inline void the_prefix_has_host_bits_set_beyond_its_length() {}
 } // namespace detail::policy_error
+
+namespace detail {
+// The text's address, or a call naming why it is malformed (a compile error
+// in the constant evaluation of ipv4("...") and ipv6("...")).
+constexpr address_text address_from_text(std::string_view s, bool v6) {
+    const address_text r = v6 ? parse_ipv6_text(s) : parse_ipv4_text(s);
+    switch (r.error) {
+    case address_text_errc::none: break;
+    case address_text_errc::octet_leading_zero: policy_error::the_ipv4_text_is_malformed_an_octet_has_a_leading_zero(); break;
+    case address_text_errc::octet_beyond_255: policy_error::the_ipv4_text_is_malformed_an_octet_is_beyond_255(); break;
+    case address_text_errc::group_beyond_4_digits: policy_error::the_ipv6_text_is_malformed_a_group_has_more_than_four_digits(); break;
+    case address_text_errc::second_gap: policy_error::the_ipv6_text_has_two_gaps(); break;
+    case address_text_errc::prefix_too_long: policy_error::the_prefix_length_is_too_long(); break;
+    default:
+        if (v6) policy_error::the_ipv6_text_is_malformed();
+        else policy_error::the_ipv4_text_is_malformed();
+    }
+    return r;
+}
+} // namespace detail
 
 // A TCP/UDP port number, in host order.
 struct port {
@@ -6711,8 +7013,8 @@ struct ipv4 {
         }
         address &= mask();
     }
-    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are an error.
-    consteval ipv4(const char* text) : ipv4(parse(text)) {}
+    // "10.1.2.3" or "10.0.0.0/8" (text as inet_pton(3) reads it); host bits beyond the prefix are an error.
+    consteval ipv4(const char* text) : ipv4(detail::address_from_text(text, false)) {}
 
     // The prefix as a host-order mask: /8 is 0xff000000.
     constexpr std::uint32_t mask() const noexcept {
@@ -6724,30 +7026,7 @@ struct ipv4 {
     friend constexpr bool operator==(const ipv4&, const ipv4&) = default;
 
 private:
-    struct parsed {
-        unsigned b[4];
-        unsigned prefix;
-    };
-    constexpr ipv4(parsed p) : ipv4(p.b[0], p.b[1], p.b[2], p.b[3], p.prefix) {}
-    static constexpr parsed parse(std::string_view s) {
-        parsed out{{}, 32};
-        std::size_t i = 0;
-        for (int part = 0; part < 4; ++part) {
-            if (part && (i >= s.size() || s[i++] != '.')) detail::policy_error::the_ipv4_text_is_malformed();
-            unsigned v = 0, digits = 0;
-            while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
-            if (digits == 0 || digits > 3 || v > 255) detail::policy_error::the_ipv4_text_is_malformed();
-            out.b[part] = v;
-        }
-        if (i < s.size()) {
-            if (s[i++] != '/') detail::policy_error::the_ipv4_text_is_malformed();
-            unsigned v = 0, digits = 0;
-            while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
-            if (digits == 0 || digits > 2 || i != s.size()) detail::policy_error::the_ipv4_text_is_malformed();
-            out.prefix = v;
-        }
-        return out;
-    }
+    constexpr explicit ipv4(const address_text& a) : ipv4(a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3], a.prefix_length) {}
 };
 
 // An IPv6 address (16 bytes in network order) with a prefix length (128: one address).
@@ -6772,8 +7051,8 @@ struct ipv6 {
         }
         check_prefix(prefix);
     }
-    // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" is not supported (write ::ffff:a00:1).
-    consteval ipv6(const char* text) : ipv6(parse(text)) {}
+    // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" (text as inet_pton(3) reads it).
+    consteval ipv6(const char* text) : ipv6(detail::address_from_text(text, true)) {}
 
     // Byte i of the prefix mask.
     constexpr std::uint8_t mask_byte(std::size_t i) const noexcept {
@@ -6788,11 +7067,7 @@ struct ipv6 {
     friend constexpr bool operator==(const ipv6&, const ipv6&) = default;
 
 private:
-    struct parsed {
-        std::array<std::uint8_t, 16> b;
-        unsigned prefix;
-    };
-    constexpr ipv6(parsed p) : ipv6(p.b, p.prefix) {}
+    constexpr explicit ipv6(const address_text& a) : ipv6(a.bytes, a.prefix_length) {}
     constexpr void check_prefix(unsigned prefix) {
         if (prefix > 128) {
             detail::policy_error::the_prefix_length_is_too_long();
@@ -6807,60 +7082,6 @@ private:
             detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
             error = detail::first_error(error, policy_errc::prefix_has_host_bits);
         }
-    }
-    static constexpr int hex(char c) noexcept {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    }
-    static constexpr parsed parse(std::string_view s) {
-        parsed out{{}, 128};
-        if (const std::size_t slash = s.find('/'); slash != std::string_view::npos) {
-            unsigned v = 0;
-            std::size_t digits = 0;
-            for (std::size_t i = slash + 1; i < s.size(); ++i, ++digits) {
-                if (s[i] < '0' || s[i] > '9') detail::policy_error::the_ipv6_text_is_malformed();
-                v = v * 10 + unsigned(s[i] - '0');
-            }
-            if (digits == 0 || digits > 3) detail::policy_error::the_ipv6_text_is_malformed();
-            out.prefix = v;
-            s = s.substr(0, slash);
-        }
-        // Groups before and after "::".
-        std::uint16_t head[8]{}, tail[8]{};
-        int nhead = 0, ntail = 0;
-        bool gap = false;
-        std::size_t i = 0;
-        if (s.substr(0, 2) == "::") gap = true, i = 2;
-        while (i < s.size()) {
-            int v = 0, digits = 0;
-            while (i < s.size() && hex(s[i]) >= 0 && digits < 5) v = v * 16 + hex(s[i++]), ++digits;
-            if (digits == 0 || digits > 4) detail::policy_error::the_ipv6_text_is_malformed();
-            if (gap) {
-                if (ntail == 8) detail::policy_error::the_ipv6_text_is_malformed();
-                tail[ntail++] = static_cast<std::uint16_t>(v);
-            } else {
-                if (nhead == 8) detail::policy_error::the_ipv6_text_is_malformed();
-                head[nhead++] = static_cast<std::uint16_t>(v);
-            }
-            if (i == s.size()) break;
-            if (s[i] != ':') detail::policy_error::the_ipv6_text_is_malformed();
-            ++i;
-            if (i < s.size() && s[i] == ':') {
-                if (gap) detail::policy_error::the_ipv6_text_is_malformed();
-                gap = true;
-                ++i;
-            } else if (i == s.size()) {
-                detail::policy_error::the_ipv6_text_is_malformed();
-            }
-        }
-        if ((gap && nhead + ntail > 7) || (!gap && nhead != 8)) detail::policy_error::the_ipv6_text_is_malformed();
-        std::uint16_t g[8]{};
-        for (int k = 0; k < nhead; ++k) g[k] = head[k];
-        for (int k = 0; k < ntail; ++k) g[8 - ntail + k] = tail[k];
-        for (int k = 0; k < 8; ++k) {
-            out.b[static_cast<std::size_t>(2 * k)] = static_cast<std::uint8_t>(g[k] >> 8);
-            out.b[static_cast<std::size_t>(2 * k + 1)] = static_cast<std::uint8_t>(g[k]);
-        }
-        return out;
     }
 };
 
@@ -10424,8 +10645,6 @@ inline constexpr bool is_policy<runtime_policy> = true;
 // Run-time code (std::string, std::vector): opt-in, not in the constexpr path.
 
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -11144,40 +11363,41 @@ private:
         std::array<std::uint8_t, 16> bytes{};
         unsigned prefix = 0;
     };
-    // 10.0.0.1, 10.0.0.0/8, ::1, fd00::/8 (text as inet_pton(3) reads it).
+    // 10.0.0.1, 10.0.0.0/8, ::1, fd00::/8 (text as inet_pton(3) reads it, ringfence/policy/address_text.hpp).
     std::optional<parsed_address> address(bool v6) {
         skip_space();
         const std::size_t at = pos_;
         while (!at_end() && (is_digit(peek()) || peek() == '.' || (v6 && (peek() == ':' || std::isxdigit(static_cast<unsigned char>(peek()))))))
             ++pos_;
-        const std::string text(s_.substr(at, pos_ - at));
-        parsed_address a;
-        a.prefix = v6 ? 128 : 32;
-        if (text.empty() || inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) != 1) {
+        const std::size_t slash = pos_;
+        if (peek() == '/')
+            for (++pos_; !at_end() && is_digit(peek());) ++pos_;
+        const std::string_view text = s_.substr(at, slash - at);
+        const address_text r = v6 ? parse_ipv6_text(s_.substr(at, pos_ - at)) : parse_ipv4_text(s_.substr(at, pos_ - at));
+        if (!r.ok() && at + r.error_at <= slash) {
             pos_ = at;
             fail_at(at, std::string("expected an IPv") + (v6 ? "6" : "4") + " address" +
                             (v6 ? " (fd00::1, fe80::/10)" : " (127.0.0.1, 10.0.0.0/8)") + ", found " + found());
             return std::nullopt;
         }
-        if (peek() == '/') {
-            ++pos_;
-            const std::size_t p = pos_;
-            unsigned len = 0;
-            while (!at_end() && is_digit(peek()) && pos_ - p < 4) len = len * 10 + unsigned(peek() - '0'), ++pos_;
-            if (pos_ == p || len > (v6 ? 128u : 32u)) {
-                fail_at(p, std::string("a prefix length is 0 to ") + (v6 ? "128" : "32"));
-                return std::nullopt;
-            }
-            a.prefix = len;
+        if (!r.ok()) {
+            fail_at(slash + 1, std::string("a prefix length is 0 to ") + (v6 ? "128" : "32"));
+            return std::nullopt;
+        }
+        parsed_address a;
+        a.bytes = r.bytes;
+        a.prefix = r.prefix_length;
+        if (r.has_prefix) {
+            const unsigned len = a.prefix;
             // Host bits after the prefix would be dropped: 10.1.2.3/8 is not 10.0.0.0/8 by accident.
             std::array<std::uint8_t, 16> net = a.bytes;
             for (unsigned bit = len; bit < (v6 ? 128u : 32u); ++bit)
                 net[bit / 8] = static_cast<std::uint8_t>(net[bit / 8] & ~(0x80u >> (bit % 8)));
             if (net != a.bytes) {
-                char buf[INET6_ADDRSTRLEN] = {};
-                inet_ntop(v6 ? AF_INET6 : AF_INET, net.data(), buf, sizeof buf);
-                fail_at(at, "the prefix " + text + "/" + std::to_string(len) + " has bits set after its first " +
-                                std::to_string(len) + " (did you mean " + buf + "/" + std::to_string(len) + "?)");
+                const address_chars hint =
+                    v6 ? format_ipv6(net) : format_ipv4(std::uint32_t{net[0]} << 24 | std::uint32_t{net[1]} << 16 | std::uint32_t{net[2]} << 8 | net[3]);
+                fail_at(at, "the prefix " + std::string(text) + "/" + std::to_string(len) + " has bits set after its first " +
+                                std::to_string(len) + " (did you mean " + std::string(hint.view()) + "/" + std::to_string(len) + "?)");
                 return std::nullopt;
             }
         }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/socket.h> // AF_INET, AF_INET6: the names of connect.family values in `fields`
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -412,10 +413,11 @@ std::string set_field(ringfence::bpf_ctx& ctx, unsigned op, const std::string& s
         return "--field " + shown + ": IORING_OP_" + ringfence::opcode_name(op) + "'s context has no " + ringfence::escape_control(name) +
                " (it has: " + ringfence::testable_fields_of(op) + ")";
     if (f.test == ringfence::field_test::ipv4 || f.test == ringfence::field_test::ipv6) {
-        std::array<std::uint8_t, 16> b{};
         const bool v6 = f.test == ringfence::field_test::ipv6;
-        if (inet_pton(v6 ? AF_INET6 : AF_INET, value.c_str(), b.data()) != 1)
+        const ringfence::address_text a = v6 ? ringfence::parse_ipv6_text(value) : ringfence::parse_ipv4_text(value);
+        if (!a.ok() || a.has_prefix) // a context holds one address, not a prefix
             return "--field " + shown + ": not an IPv" + (v6 ? "6" : "4") + " address";
+        const std::array<std::uint8_t, 16>& b = a.bytes;
         if (v6) ctx.set_v6_addr(b);
         else ctx.set(f, std::uint64_t{b[0]} << 24 | std::uint64_t{b[1]} << 16 | std::uint64_t{b[2]} << 8 | b[3]);
         return {};
@@ -436,13 +438,9 @@ std::string describe_context(const ringfence::bpf_ctx& ctx) {
         if (!f.testable() || !ringfence::field_applies(f, ctx.opcode)) continue; // opcode, pdu_size: above
         out += "\n  " + std::string(f.name) + " = ";
         if (f.test == ringfence::field_test::ipv6) {
-            char buf[INET6_ADDRSTRLEN];
-            const auto a = ctx.v6_addr();
-            out += inet_ntop(AF_INET6, a.data(), buf, sizeof buf) ? buf : "?";
+            out += ringfence::format_ipv6(ctx.v6_addr()).view();
         } else if (f.test == ringfence::field_test::ipv4) {
-            const std::uint64_t v = ctx.get(f);
-            out += std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-                   std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+            out += ringfence::format_ipv4(static_cast<std::uint32_t>(ctx.get(f))).view();
         } else {
             std::ostringstream ss;
             ss << ctx.get(f);

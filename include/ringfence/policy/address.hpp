@@ -8,8 +8,11 @@
 // connect.port and connect.v4_addr/v6_addr are stored in network byte order;
 // a policy compares them only with these types, so a host-order number can
 // never be compared with them by accident (see ringfence/policy/condition.hpp).
-// Text is parsed in constant evaluation only: malformed text does not compile.
+// Text is read by ringfence/policy/address_text.hpp, as inet_pton(3) reads it;
+// here in constant evaluation only: malformed text does not compile.
 #pragma once
+
+#include "ringfence/policy/address_text.hpp"
 
 #include <array>
 #include <concepts>
@@ -80,12 +83,36 @@ namespace detail::policy_error {
 // Called only when a value is wrong; being non-constexpr, a call in a
 // constant expression is a compile error that names the problem.
 inline void the_ipv4_text_is_malformed() {}
+inline void the_ipv4_text_is_malformed_an_octet_has_a_leading_zero() {}
+inline void the_ipv4_text_is_malformed_an_octet_is_beyond_255() {}
 inline void an_ipv4_octet_is_beyond_255() {}
 inline void the_ipv6_text_is_malformed() {}
+inline void the_ipv6_text_is_malformed_a_group_has_more_than_four_digits() {}
+inline void the_ipv6_text_has_two_gaps() {}
 inline void the_port_number_is_beyond_65535() {}
 inline void the_prefix_length_is_too_long() {}
 inline void the_prefix_has_host_bits_set_beyond_its_length() {}
 } // namespace detail::policy_error
+
+namespace detail {
+// The text's address, or a call naming why it is malformed (a compile error
+// in the constant evaluation of ipv4("...") and ipv6("...")).
+constexpr address_text address_from_text(std::string_view s, bool v6) {
+    const address_text r = v6 ? parse_ipv6_text(s) : parse_ipv4_text(s);
+    switch (r.error) {
+    case address_text_errc::none: break;
+    case address_text_errc::octet_leading_zero: policy_error::the_ipv4_text_is_malformed_an_octet_has_a_leading_zero(); break;
+    case address_text_errc::octet_beyond_255: policy_error::the_ipv4_text_is_malformed_an_octet_is_beyond_255(); break;
+    case address_text_errc::group_beyond_4_digits: policy_error::the_ipv6_text_is_malformed_a_group_has_more_than_four_digits(); break;
+    case address_text_errc::second_gap: policy_error::the_ipv6_text_has_two_gaps(); break;
+    case address_text_errc::prefix_too_long: policy_error::the_prefix_length_is_too_long(); break;
+    default:
+        if (v6) policy_error::the_ipv6_text_is_malformed();
+        else policy_error::the_ipv4_text_is_malformed();
+    }
+    return r;
+}
+} // namespace detail
 
 // A TCP/UDP port number, in host order.
 struct port {
@@ -129,8 +156,8 @@ struct ipv4 {
         }
         address &= mask();
     }
-    // "10.1.2.3" or "10.0.0.0/8"; host bits beyond the prefix are an error.
-    consteval ipv4(const char* text) : ipv4(parse(text)) {}
+    // "10.1.2.3" or "10.0.0.0/8" (text as inet_pton(3) reads it); host bits beyond the prefix are an error.
+    consteval ipv4(const char* text) : ipv4(detail::address_from_text(text, false)) {}
 
     // The prefix as a host-order mask: /8 is 0xff000000.
     constexpr std::uint32_t mask() const noexcept {
@@ -142,30 +169,7 @@ struct ipv4 {
     friend constexpr bool operator==(const ipv4&, const ipv4&) = default;
 
 private:
-    struct parsed {
-        unsigned b[4];
-        unsigned prefix;
-    };
-    constexpr ipv4(parsed p) : ipv4(p.b[0], p.b[1], p.b[2], p.b[3], p.prefix) {}
-    static constexpr parsed parse(std::string_view s) {
-        parsed out{{}, 32};
-        std::size_t i = 0;
-        for (int part = 0; part < 4; ++part) {
-            if (part && (i >= s.size() || s[i++] != '.')) detail::policy_error::the_ipv4_text_is_malformed();
-            unsigned v = 0, digits = 0;
-            while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
-            if (digits == 0 || digits > 3 || v > 255) detail::policy_error::the_ipv4_text_is_malformed();
-            out.b[part] = v;
-        }
-        if (i < s.size()) {
-            if (s[i++] != '/') detail::policy_error::the_ipv4_text_is_malformed();
-            unsigned v = 0, digits = 0;
-            while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + unsigned(s[i++] - '0'), ++digits;
-            if (digits == 0 || digits > 2 || i != s.size()) detail::policy_error::the_ipv4_text_is_malformed();
-            out.prefix = v;
-        }
-        return out;
-    }
+    constexpr explicit ipv4(const address_text& a) : ipv4(a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3], a.prefix_length) {}
 };
 
 // An IPv6 address (16 bytes in network order) with a prefix length (128: one address).
@@ -190,8 +194,8 @@ struct ipv6 {
         }
         check_prefix(prefix);
     }
-    // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" is not supported (write ::ffff:a00:1).
-    consteval ipv6(const char* text) : ipv6(parse(text)) {}
+    // "2001:db8::1", "fe80::/10", "::ffff:10.0.0.1" (text as inet_pton(3) reads it).
+    consteval ipv6(const char* text) : ipv6(detail::address_from_text(text, true)) {}
 
     // Byte i of the prefix mask.
     constexpr std::uint8_t mask_byte(std::size_t i) const noexcept {
@@ -206,11 +210,7 @@ struct ipv6 {
     friend constexpr bool operator==(const ipv6&, const ipv6&) = default;
 
 private:
-    struct parsed {
-        std::array<std::uint8_t, 16> b;
-        unsigned prefix;
-    };
-    constexpr ipv6(parsed p) : ipv6(p.b, p.prefix) {}
+    constexpr explicit ipv6(const address_text& a) : ipv6(a.bytes, a.prefix_length) {}
     constexpr void check_prefix(unsigned prefix) {
         if (prefix > 128) {
             detail::policy_error::the_prefix_length_is_too_long();
@@ -225,60 +225,6 @@ private:
             detail::policy_error::the_prefix_has_host_bits_set_beyond_its_length();
             error = detail::first_error(error, policy_errc::prefix_has_host_bits);
         }
-    }
-    static constexpr int hex(char c) noexcept {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    }
-    static constexpr parsed parse(std::string_view s) {
-        parsed out{{}, 128};
-        if (const std::size_t slash = s.find('/'); slash != std::string_view::npos) {
-            unsigned v = 0;
-            std::size_t digits = 0;
-            for (std::size_t i = slash + 1; i < s.size(); ++i, ++digits) {
-                if (s[i] < '0' || s[i] > '9') detail::policy_error::the_ipv6_text_is_malformed();
-                v = v * 10 + unsigned(s[i] - '0');
-            }
-            if (digits == 0 || digits > 3) detail::policy_error::the_ipv6_text_is_malformed();
-            out.prefix = v;
-            s = s.substr(0, slash);
-        }
-        // Groups before and after "::".
-        std::uint16_t head[8]{}, tail[8]{};
-        int nhead = 0, ntail = 0;
-        bool gap = false;
-        std::size_t i = 0;
-        if (s.substr(0, 2) == "::") gap = true, i = 2;
-        while (i < s.size()) {
-            int v = 0, digits = 0;
-            while (i < s.size() && hex(s[i]) >= 0 && digits < 5) v = v * 16 + hex(s[i++]), ++digits;
-            if (digits == 0 || digits > 4) detail::policy_error::the_ipv6_text_is_malformed();
-            if (gap) {
-                if (ntail == 8) detail::policy_error::the_ipv6_text_is_malformed();
-                tail[ntail++] = static_cast<std::uint16_t>(v);
-            } else {
-                if (nhead == 8) detail::policy_error::the_ipv6_text_is_malformed();
-                head[nhead++] = static_cast<std::uint16_t>(v);
-            }
-            if (i == s.size()) break;
-            if (s[i] != ':') detail::policy_error::the_ipv6_text_is_malformed();
-            ++i;
-            if (i < s.size() && s[i] == ':') {
-                if (gap) detail::policy_error::the_ipv6_text_is_malformed();
-                gap = true;
-                ++i;
-            } else if (i == s.size()) {
-                detail::policy_error::the_ipv6_text_is_malformed();
-            }
-        }
-        if ((gap && nhead + ntail > 7) || (!gap && nhead != 8)) detail::policy_error::the_ipv6_text_is_malformed();
-        std::uint16_t g[8]{};
-        for (int k = 0; k < nhead; ++k) g[k] = head[k];
-        for (int k = 0; k < ntail; ++k) g[8 - ntail + k] = tail[k];
-        for (int k = 0; k < 8; ++k) {
-            out.b[static_cast<std::size_t>(2 * k)] = static_cast<std::uint8_t>(g[k] >> 8);
-            out.b[static_cast<std::size_t>(2 * k + 1)] = static_cast<std::uint8_t>(g[k]);
-        }
-        return out;
     }
 };
 

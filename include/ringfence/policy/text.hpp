@@ -20,10 +20,9 @@
 #include "ringfence/field.hpp"
 #include "ringfence/policy.hpp"
 #include "ringfence/policy/address.hpp"
+#include "ringfence/policy/address_text.hpp"
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/uapi.hpp"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
@@ -743,40 +742,41 @@ private:
         std::array<std::uint8_t, 16> bytes{};
         unsigned prefix = 0;
     };
-    // 10.0.0.1, 10.0.0.0/8, ::1, fd00::/8 (text as inet_pton(3) reads it).
+    // 10.0.0.1, 10.0.0.0/8, ::1, fd00::/8 (text as inet_pton(3) reads it, ringfence/policy/address_text.hpp).
     std::optional<parsed_address> address(bool v6) {
         skip_space();
         const std::size_t at = pos_;
         while (!at_end() && (is_digit(peek()) || peek() == '.' || (v6 && (peek() == ':' || std::isxdigit(static_cast<unsigned char>(peek()))))))
             ++pos_;
-        const std::string text(s_.substr(at, pos_ - at));
-        parsed_address a;
-        a.prefix = v6 ? 128 : 32;
-        if (text.empty() || inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) != 1) {
+        const std::size_t slash = pos_;
+        if (peek() == '/')
+            for (++pos_; !at_end() && is_digit(peek());) ++pos_;
+        const std::string_view text = s_.substr(at, slash - at);
+        const address_text r = v6 ? parse_ipv6_text(s_.substr(at, pos_ - at)) : parse_ipv4_text(s_.substr(at, pos_ - at));
+        if (!r.ok() && at + r.error_at <= slash) {
             pos_ = at;
             fail_at(at, std::string("expected an IPv") + (v6 ? "6" : "4") + " address" +
                             (v6 ? " (fd00::1, fe80::/10)" : " (127.0.0.1, 10.0.0.0/8)") + ", found " + found());
             return std::nullopt;
         }
-        if (peek() == '/') {
-            ++pos_;
-            const std::size_t p = pos_;
-            unsigned len = 0;
-            while (!at_end() && is_digit(peek()) && pos_ - p < 4) len = len * 10 + unsigned(peek() - '0'), ++pos_;
-            if (pos_ == p || len > (v6 ? 128u : 32u)) {
-                fail_at(p, std::string("a prefix length is 0 to ") + (v6 ? "128" : "32"));
-                return std::nullopt;
-            }
-            a.prefix = len;
+        if (!r.ok()) {
+            fail_at(slash + 1, std::string("a prefix length is 0 to ") + (v6 ? "128" : "32"));
+            return std::nullopt;
+        }
+        parsed_address a;
+        a.bytes = r.bytes;
+        a.prefix = r.prefix_length;
+        if (r.has_prefix) {
+            const unsigned len = a.prefix;
             // Host bits after the prefix would be dropped: 10.1.2.3/8 is not 10.0.0.0/8 by accident.
             std::array<std::uint8_t, 16> net = a.bytes;
             for (unsigned bit = len; bit < (v6 ? 128u : 32u); ++bit)
                 net[bit / 8] = static_cast<std::uint8_t>(net[bit / 8] & ~(0x80u >> (bit % 8)));
             if (net != a.bytes) {
-                char buf[INET6_ADDRSTRLEN] = {};
-                inet_ntop(v6 ? AF_INET6 : AF_INET, net.data(), buf, sizeof buf);
-                fail_at(at, "the prefix " + text + "/" + std::to_string(len) + " has bits set after its first " +
-                                std::to_string(len) + " (did you mean " + buf + "/" + std::to_string(len) + "?)");
+                const address_chars hint =
+                    v6 ? format_ipv6(net) : format_ipv4(std::uint32_t{net[0]} << 24 | std::uint32_t{net[1]} << 16 | std::uint32_t{net[2]} << 8 | net[3]);
+                fail_at(at, "the prefix " + std::string(text) + "/" + std::to_string(len) + " has bits set after its first " +
+                                std::to_string(len) + " (did you mean " + std::string(hint.view()) + "/" + std::to_string(len) + "?)");
                 return std::nullopt;
             }
         }
