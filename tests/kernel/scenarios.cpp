@@ -473,6 +473,13 @@ std::vector<int> model(const sc::scenario& s, const rf::kernel_profile& k) {
 }
 
 // The first step where the kernel and the model differ; -1 when they agree.
+// Whether a submission with IOSQE_IO_DRAIN comes before step `at`.
+bool after_drain(const sc::scenario& s, std::size_t at) {
+    for (std::size_t i = 0; i < at && i < s.steps.size(); ++i)
+        if (s.steps[i].kind == sc::step_kind::submit && (s.steps[i].sub.sqe_flags & rf::sqe_flag::io_drain)) return true;
+    return false;
+}
+
 long first_difference(const outcome& k, const std::vector<int>& m) {
     for (std::size_t i = 0; i < m.size(); ++i)
         if (i >= k.results.size() || k.results[i] != m[i]) return static_cast<long>(i);
@@ -643,7 +650,7 @@ int main(int argc, char** argv) {
     for (record& r : records) r.s.kernel = measured;
 
     std::size_t total_steps = 0, submissions = 0, registrations = 0, forks = 0, execs = 0, denials = 0,
-                harness_failures = 0;
+                harness_failures = 0, timing_dependent = 0;
     std::size_t liburing_as_expected = 0, liburing_total = 0, step_agreements = 0;
     // Per other preset: steps and scenarios on which its model differs from the kernel.
     std::vector<std::size_t> preset_steps(others.size()), preset_scenarios(others.size());
@@ -662,6 +669,25 @@ int main(int argc, char** argv) {
         total_steps += r.kernel.results.size();
         r.predicted = model(r.s, measured);
         r.differs = first_difference(r.kernel, r.predicted);
+        // When a drain ends is the kernel's timing (its deferred list is
+        // flushed as earlier requests complete, which a loaded host delays),
+        // not a rule: a disagreement after an IOSQE_IO_DRAIN submission that
+        // three more replays of the whole scenario do not show is counted and
+        // printed as timing, never passed silently; more than two fail the run.
+        if (r.differs >= 0 && r.kernel.error.empty() && after_drain(r.s, static_cast<std::size_t>(r.differs))) {
+            int agreed = 0;
+            for (int k = 0; k < 3; ++k) {
+                const outcome again = replay(r.s);
+                agreed += again.error.empty() && first_difference(again, r.predicted) < 0;
+            }
+            if (agreed == 3) {
+                std::printf("TIMING %s: %s; model %s; the kernel agreed with the model on 3 of 3 more replays\n",
+                            r.s.name.c_str(), describe(r.s, r.kernel, static_cast<std::size_t>(r.differs)).c_str(),
+                            value(r.predicted[static_cast<std::size_t>(r.differs)]).c_str());
+                ++timing_dependent;
+                r.differs = -1;
+            }
+        }
         for (std::size_t i = 0; i < r.kernel.results.size(); ++i) step_agreements += r.kernel.results[i] == r.predicted[i];
         std::string other_verdicts;
         for (std::size_t p = 0; p < others.size(); ++p) {
@@ -745,6 +771,14 @@ int main(int argc, char** argv) {
         }
     }
     if (harness_failures) std::printf("harness failures: %zu scenarios could not be replayed\n", harness_failures);
+    if (timing_dependent)
+        std::printf("timing: %zu scenarios differed once after a drain and agreed on 3 more replays\n",
+                    timing_dependent);
+    if (timing_dependent > 2) {
+        ++failed;
+        std::printf("FAIL %zu timing-dependent scenarios: more than 2 is not the odd late completion\n",
+                    timing_dependent);
+    }
     std::printf("replay time: %.1f s\n", seconds);
     std::printf("inheritance of kernel %s (measured): %s\n", u.release, rf::to_string(measured.inheritance));
     if (!expect_sharing.empty() && expect_sharing != rf::to_string(measured.inheritance)) {
