@@ -463,9 +463,16 @@ int cmd_fields(const args& a) {
         for (unsigned op = 0; op < ringfence::opcode_count && f.scope != ringfence::field_scope::any; ++op)
             if (ringfence::scope_of(op) == f.scope) ops += (ops.empty() ? "" : ", ") + std::string(ringfence::opcode_name(op));
         std::string test = ringfence::describe(f.test);
-        if (f.family)
-            test += "; holds only when `connect.family` is " +
-                    (f.family == AF_INET ? std::string("AF_INET") : f.family == AF_INET6 ? std::string("AF_INET6") : std::to_string(f.family));
+        if (f.family) {
+            // The family's name is the policy text's own constant of that value.
+            std::string family = std::to_string(f.family);
+            for (const ringfence::text_constant& c : ringfence::text_constants)
+                if (c.name.substr(0, 3) == "AF_" && c.value == f.family) {
+                    family = std::string(c.name);
+                    break;
+                }
+            test += "; holds only when `connect.family` is " + family;
+        }
         std::cout << "| " << name << " | " << (ops.empty() ? "every opcode" : ops) << " | " << unsigned{f.offset}
                   << (f.size > 1 ? ".." + std::to_string(f.offset + f.size - 1) : std::string()) << " | " << ringfence::describe(f.kind) << " | " << test << " |\n";
     }

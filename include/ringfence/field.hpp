@@ -174,15 +174,4 @@ constexpr const char* describe(field_test t) noexcept {
     return "?";
 }
 
-// The name of a scope, as the docs and the CLI print it.
-constexpr const char* scope_name(field_scope s) noexcept {
-    switch (s) {
-    case field_scope::any: return "any";
-    case field_scope::socket: return "socket";
-    case field_scope::open: return "open";
-    case field_scope::connect: return "connect";
-    }
-    return "?";
-}
-
 } // namespace ringfence
