@@ -54,4 +54,5 @@
 // <arpa/inet.h>, after everything constexpr (compile.hpp and policy.hpp alone
 // stay without them).
 #include "ringfence/policy/runtime.hpp"
+#include "ringfence/policy/json.hpp"
 #include "ringfence/policy/text.hpp"

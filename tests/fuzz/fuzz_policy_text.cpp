@@ -8,7 +8,8 @@
 // a table of the format's words; or, when byte 0 is 0x02, a built-in policy
 // (chosen by byte 1) followed by the rest as text. The last two make most
 // inputs policies the parser accepts even without a corpus (as in CI), so the
-// fuzzer spends its time in the compiler too.
+// fuzzer spends its time in the compiler too. When byte 0 is 0x03, the rest
+// goes to the JSON reader (ringfence/policy/json.hpp) alone.
 //
 // Invariants checked (any violation aborts):
 //  - parsing never crashes; a rejection names a line inside the text and a
@@ -19,8 +20,13 @@
 //  - on contexts built from the policy's own constants and random bytes,
 //    ringfence::run of the program allows exactly when ringfence::evaluate
 //    does, and ringfence::deciding_rule names a rule of the context's opcode
-//    whose action is that decision (or the default decides).
+//    whose action is that decision (or the default decides);
+//  - the JSON reader never crashes; a rejection's offset lies in the text and
+//    its line and column are line_column's; in an accepted text every value's
+//    offset lies in the text, and every string written back with quote() and
+//    every number literal read again give the same value.
 #include <ringfence/compile.hpp>
+#include <ringfence/policy/json.hpp>
 #include <ringfence/policy/text.hpp>
 
 #include <ringfence/run.hpp>
@@ -122,6 +128,33 @@ void check_opcode(const runtime_policy& p, unsigned op, rng& r, const std::strin
     }
     (void)text;
 }
+void check_json_value(const detail::json::value& v, std::size_t size, std::size_t depth) {
+    namespace json = detail::json;
+    FUZZ_CHECK(v.offset < size);
+    FUZZ_CHECK(depth <= json::max_depth);
+    if (v.kind == json::kind::string || v.kind == json::kind::number) {
+        const json::result again = json::parse(v.kind == json::kind::string ? json::quote(v.text) : v.text);
+        FUZZ_CHECK(again.ok() && again.root.kind == v.kind && again.root.text == v.text);
+    }
+    for (const auto& item : v.items) check_json_value(item, size, depth + 1);
+    for (const auto& member : v.members) {
+        FUZZ_CHECK(member.second.offset > v.offset);
+        check_json_value(member.second, size, depth + 1);
+    }
+}
+
+void check_json(std::string_view text) {
+    namespace json = detail::json;
+    const json::result r = json::parse(text);
+    if (!r.ok()) {
+        FUZZ_CHECK(r.error.offset <= text.size() && !r.error.message.empty());
+        std::size_t line = 0, column = 0;
+        json::line_column(text, r.error.offset, line, column);
+        FUZZ_CHECK(line == r.error.line && column == r.error.column);
+        return;
+    }
+    check_json_value(r.root, text.size(), 0);
+}
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -132,6 +165,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (size > 1 && data[0] == 0x02) {
         text = seeds[data[1] % std::size(seeds)];
         text.append(reinterpret_cast<const char*>(data) + 2, size - 2);
+    } else if (size > 0 && data[0] == 0x03) {
+        check_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+        return 0;
     } else {
         text.assign(reinterpret_cast<const char*>(data), size);
     }
