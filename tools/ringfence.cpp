@@ -6,6 +6,7 @@
 //   ringfence explain FILE --opcode OP [--field name=value ...]   trace and decision
 //   ringfence explain --policy FILE --opcode OP [--field ...]     the same for a policy
 //   ringfence compile POLICY [--opcode OP] [--asm]                a policy's programs
+//   ringfence compile POLICY --format json     its task filters as a bundle (docs/bundle.md)
 //   ringfence probe                            what the running kernel supports
 //   ringfence run --policy FILE -- COMMAND ARGS...   confine a command and its children
 //
@@ -50,6 +51,8 @@ const char* const usage_text =
     "  explain --policy FILE --opcode OP [--field NAME=VALUE]...\n"
     "                                     run the filter on a context: the trace and the decision\n"
     "  compile POLICY [--opcode OP] [--asm]   the verified program of each opcode a policy names\n"
+    "  compile POLICY --format json       the task filters install() registers, with what the kernel\n"
+    "                                     must support, as a JSON bundle for other loaders (docs/bundle.md)\n"
     "  probe                              what the running kernel supports\n"
     "  fields                             the context's fields, what each opcode has and what a\n"
     "                                     policy compares each with (a Markdown table)\n"
@@ -228,6 +231,7 @@ struct args {
     std::vector<std::string> fields;
     std::optional<std::string> policy, output;
     std::optional<std::string> sqe_flags, user_data;
+    bool json = false; // compile --format json
     file_format format = file_format::detect;
     bool as_asm = false, no_verify = false, dry_run = false, forbid_io_uring = false, close_io_uring_fds = false;
     const ringfence::kernel_profile* kernel = nullptr; // --kernel: a measured line instead of the running kernel
@@ -271,6 +275,14 @@ std::optional<args> parse_args(int argc, char** argv, int first) {
             if (!(a.sqe_flags = next("a number"))) return std::nullopt;
         } else if (s == "--user-data") {
             if (!(a.user_data = next("a number"))) return std::nullopt;
+        } else if (s == "--format") {
+            const auto v = next("text or json");
+            if (!v) return std::nullopt;
+            if (*v != "text" && *v != "json") {
+                usage_error("--format takes text or json, not '" + ringfence::escape_control(*v) + "'");
+                return std::nullopt;
+            }
+            a.json = *v == "json";
         } else if (s == "--raw") {
             a.format = file_format::raw;
         } else if (s == "--text") {
@@ -546,9 +558,19 @@ const char* action_name(ringfence::action a) { return a == ringfence::allow ? "a
 
 int cmd_compile(const args& a) {
     if (a.positional.size() != 1) return usage_error("compile takes one POLICY file");
+    if (a.json && (a.opcode || a.as_asm)) return usage_error("compile --format json writes every filter: no --opcode or --asm");
     const auto lp = load_policy(a.positional[0]);
     if (!lp) return exit_usage;
     const ringfence::runtime_policy& tp = lp->policy;
+    if (a.json) {
+        const ringfence::bundle b = ringfence::write_bundle(tp, {.source = a.positional[0]});
+        if (!b) {
+            std::cerr << "ringfence: " << ringfence::escape_control(a.positional[0]) << ": cannot write a bundle: " << b.error << "\n";
+            return exit_rejected;
+        }
+        std::cout << b.text;
+        return exit_ok;
+    }
     std::cout << a.positional[0] << ": " << tp.rule_count() << " rule" << (tp.rule_count() == 1 ? "" : "s")
               << ", default " << action_name(tp.default_action()) << "\n";
     int status = exit_ok;
@@ -685,7 +707,7 @@ std::string inapplicable_option(std::string_view cmd, const args& a) {
         {"disasm", {"--opcode", "--asm", "--raw", "--text"}},
         {"asm", {"-o", "--output", "--no-verify", "--opcode"}},
         {"explain", {"--opcode", "--field", "--sqe-flags", "--user-data", "--policy", "--raw", "--text"}},
-        {"compile", {"--opcode", "--asm"}},
+        {"compile", {"--opcode", "--asm", "--format"}},
         {"probe", {}},
         {"fields", {}},
         {"run", {"--policy", "--dry-run", "--kernel", "--forbid-io-uring", "--close-io-uring-fds"}},

@@ -56,3 +56,4 @@
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/policy/json.hpp"
 #include "ringfence/policy/text.hpp"
+#include "ringfence/bundle.hpp"

@@ -75,6 +75,14 @@ ringfence_tool_test(NAME explain_wrong_field ARGS explain programs/inet_only.asm
 # compile: the text policy format, through the DSL's compiler
 ringfence_tool_test(NAME compile_server ARGS compile policies/server.policy RC 0 GOLDEN)
 ringfence_tool_test(NAME compile_every_form ARGS compile policies/every_form.policy RC 0 GOLDEN)
+# compile --format json: the bundle (docs/bundle.md) of what install() registers
+ringfence_tool_test(NAME compile_bundle_server ARGS compile policies/server.policy --format json RC 0 GOLDEN)
+ringfence_tool_test(NAME compile_bundle_never_shown ARGS compile bundle/never_shown.policy --format json RC 1
+    REGEX "cannot write a bundle: .*open.flags, and reads bits 0x40000000 that this kernel")
+ringfence_tool_test(NAME compile_bundle_with_opcode ARGS compile policies/server.policy --format json --opcode SOCKET
+    RC 2 REGEX "compile --format json writes every filter: no --opcode or --asm")
+ringfence_tool_test(NAME compile_bad_format ARGS compile policies/server.policy --format yaml RC 2
+    REGEX "--format takes text or json, not 'yaml'")
 ringfence_tool_test(NAME compile_container ARGS compile ${PROJECT_SOURCE_DIR}/examples/container.policy RC 0
     REGEX "IORING_OP_SOCKET \\(45\\): [0-9]+ instructions, verified")
 file(GLOB _bad_policies CONFIGURE_DEPENDS ${_tool_tests}/policy_errors/*.policy)
@@ -138,7 +146,7 @@ ringfence_tool_test(NAME explain_field_blank_negative ARGS explain programs/inet
 ringfence_tool_test(NAME usage_option_not_for_probe ARGS probe --opcode SOCKET RC 2
     REGEX "--opcode does not apply to probe \\(probe takes no options\\)")
 ringfence_tool_test(NAME usage_option_not_for_compile ARGS compile policies/server.policy --field socket.family=2 RC 2
-    REGEX "--field does not apply to compile \\(compile takes --opcode, --asm\\)")
+    REGEX "--field does not apply to compile \\(compile takes --opcode, --asm, --format\\)")
 ringfence_tool_test(NAME usage_option_not_for_run ARGS run --policy policies/server.policy --asm -- true RC 2
     REGEX "--asm does not apply to run")
 ringfence_tool_test(NAME usage_raw_not_for_policy ARGS explain --policy policies/server.policy --opcode SOCKET --raw RC 2
