@@ -33,6 +33,10 @@
 #   RINGFENCE_QEMU_MEM      guest memory in MiB (default 512)
 #   RINGFENCE_QEMU_SMP      guest CPUs (default 1)
 #   RINGFENCE_INITRD_EXTRA  space-separated host-file[:guest-path] to add
+#   RINGFENCE_INITRD_PROGRAMS  space-separated dynamically linked programs to
+#                           add at their host paths with every library ldd lists
+#                           and the loader (initrd-deps.sh); one that is not
+#                           installed makes the run a SKIP naming it
 #   RINGFENCE_KERNEL        a vmlinuz to boot instead of the fetched one
 #   RINGFENCE_KEEP_LOG      path to keep the raw serial log at
 # Exit codes: the program's; 77 when no kernel can be had (SKIP);
@@ -57,6 +61,14 @@ if [[ -n $line && ! $line =~ ^[0-9]+\.[0-9]+$ ]]; then
     exit 2
 fi
 mode=${RINGFENCE_RUN_MODE:-auto}
+programs_extra=
+if [[ -n ${RINGFENCE_INITRD_PROGRAMS:-} ]]; then
+    for prog in $RINGFENCE_INITRD_PROGRAMS; do
+        [[ -x $prog ]] || { echo "SKIPPED: $prog is not installed (the test runs it in the guest)"; exit $EXIT_SKIP; }
+    done
+    # shellcheck disable=SC2086 # one argument per program
+    programs_extra=$("$here/initrd-deps.sh" $RINGFENCE_INITRD_PROGRAMS) || { log "initrd-deps.sh failed"; exit 2; }
+fi
 cache=${RINGFENCE_KERNEL_CACHE:-${HOME:-/root}/.cache/ringfence/kernel}
 
 # Probe the host kernel. The probe is compiled once into the cache.
@@ -136,7 +148,7 @@ cp "$bin" "$root/init"
 # Arguments travel in a file, NUL-separated, so they may hold any byte but NUL
 # (the kernel command line would split them at spaces). guest.hpp reads it.
 if (( $# )); then printf '%s\0' "$@" >"$root/ringfence-args"; fi
-for spec in ${RINGFENCE_INITRD_EXTRA:-}; do
+for spec in ${RINGFENCE_INITRD_EXTRA:-} $programs_extra; do
     src=${spec%%:*}; dst=${spec#*:}; [[ $spec == *:* ]] || dst=/$(basename "$src")
     mkdir -p "$root$(dirname "$dst")"
     cp -a "$src" "$root$dst"

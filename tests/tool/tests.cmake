@@ -167,6 +167,18 @@ ringfence_tool_test(NAME run_dry_7_2_socket_flags ARGS run --dry-run --kernel 7.
 ringfence_tool_test(NAME run_dry_7_3_socket_flags ARGS run --dry-run --kernel 7.3 --policy policies/socket_flags.policy
     RC 125 GOLDEN)
 ringfence_tool_test(NAME run_dry_7_3_server ARGS run --dry-run --kernel 7.3 --policy policies/server.policy RC 0 GOLDEN)
+# The curated container profile (profiles/container.policy) installs on every
+# line whose task filters survive exec, as written; 7.0 refuses every policy
+# unless --forbid-io-uring. kernel.profile_programs runs real programs under it.
+foreach(_line 7.1 7.2 7.3)
+    string(REPLACE "." "_" _l ${_line})
+    ringfence_tool_test(NAME profile_container_${_l} ARGS run --dry-run --kernel ${_line}
+        --policy ../../profiles/container.policy RC 0 REGEX "would install 65 task filters: NOP\\(1\\) .*URING_CMD128\\(1\\)\\+DENY_REST")
+endforeach()
+ringfence_tool_test(NAME profile_container_7_0 ARGS run --dry-run --kernel 7.0 --policy ../../profiles/container.policy
+    RC 125 REGEX "do not survive execve")
+ringfence_tool_test(NAME profile_container_7_0_forbid ARGS run --dry-run --kernel 7.0 --forbid-io-uring
+    --policy ../../profiles/container.policy RC 0 REGEX "would install 65 task filters")
 ringfence_tool_test(NAME run_kernel_needs_dry_run ARGS run --kernel 7.2 --policy policies/server.policy -- true RC 2
     REGEX "--kernel goes with --dry-run")
 ringfence_tool_test(NAME run_unknown_kernel ARGS run --dry-run --kernel 6.9 --policy policies/server.policy RC 2
