@@ -211,8 +211,9 @@ int main(int argc, char** argv) {
                   std::to_string(rc) + ")");
         std::printf("\n--- --forbid-io-uring: the program starts and cannot create a ring\n");
         rc = spawn(run(profile, with(fio_job, variants[0].extra), {"--forbid-io-uring"}), out);
-        check(rc != 0 && rc < 125 && !contains(out, "READ: bw="),
-              "fio under --forbid-io-uring fails by itself, ringfence passing its exit status (exit " +
+        check(rc == 1 && contains(out, "func=io_queue_init, error=Operation not permitted") &&
+                  !contains(out, "READ: bw="),
+              "fio under --forbid-io-uring: its ring setup fails with EPERM and it exits 1 (exit " +
                   std::to_string(rc) + ")");
         rc = spawn(run(profile, {ex_test, src}, {"--forbid-io-uring"}), out);
         check(rc == 1 && contains(out, "queue_init: Operation not permitted"),
