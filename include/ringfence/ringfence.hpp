@@ -57,3 +57,5 @@
 #include "ringfence/policy/json.hpp"
 #include "ringfence/policy/text.hpp"
 #include "ringfence/bundle.hpp"
+#include "ringfence/policy/seccomp_map.hpp"
+#include "ringfence/policy/seccomp.hpp"
