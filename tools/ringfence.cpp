@@ -7,6 +7,7 @@
 //   ringfence explain --policy FILE --opcode OP [--field ...]     the same for a policy
 //   ringfence compile POLICY [--opcode OP] [--asm]                a policy's programs
 //   ringfence compile POLICY --format json     its task filters as a bundle (docs/bundle.md)
+//   ringfence from-seccomp PROFILE.json        a seccomp profile as a policy (text format)
 //   ringfence probe                            what the running kernel supports
 //   ringfence run --policy FILE -- COMMAND ARGS...   confine a command and its children
 //
@@ -53,6 +54,10 @@ const char* const usage_text =
     "  compile POLICY [--opcode OP] [--asm]   the verified program of each opcode a policy names\n"
     "  compile POLICY --format json       the task filters install() registers, with what the kernel\n"
     "                                     must support, as a JSON bundle for other loaders (docs/bundle.md)\n"
+    "  from-seccomp PROFILE.json          translate a seccomp profile (OCI / Docker JSON, or an OCI\n"
+    "                                     config.json) into a policy that never allows through io_uring\n"
+    "                                     what the profile denies as a syscall (docs/seccomp.md)\n"
+    "  from-seccomp --map                 which syscalls do each opcode's work (a Markdown table)\n"
     "  probe                              what the running kernel supports\n"
     "  fields                             the context's fields, what each opcode has and what a\n"
     "                                     policy compares each with (a Markdown table)\n"
@@ -696,6 +701,43 @@ int cmd_run(const args& a) {
     return e == ENOENT ? 127 : 126;
 }
 
+// from-seccomp: reads its own arguments (a profile, or --map).
+int cmd_from_seccomp(int argc, char** argv) {
+    if (argc != 3) return usage_error("from-seccomp takes one profile (or --map)");
+    const std::string arg = argv[2];
+    if (arg == "--map") {
+        std::cout << "| opcode | syscalls doing its work | what it does |\n|---|---|---|\n";
+        for (const ringfence::seccomp_twins& t : ringfence::seccomp_map)
+            std::cout << "| " << ringfence::opcode_name(t.opcode) << " | "
+                      << (t.syscalls.empty() ? std::string("none") : std::string(t.syscalls)) << " | " << t.why << " |\n";
+        std::cout << "\n| syscall argument | context field | bits the field shows as the syscall sees them |\n|---|---|---|\n";
+        for (const ringfence::seccomp_arg& s : ringfence::seccomp_args) {
+            std::ostringstream known;
+            known << "0x" << std::hex << s.known;
+            if (s.known_with_o_path != s.known) known << " (with O_PATH: 0x" << s.known_with_o_path << ")";
+            if (s.known_when_creating) known << " when the open creates, else none";
+            std::cout << "| " << s.syscall << " arg" << s.index << " | `" << s.field << "` | " << known.str()
+                      << (s.why_not_all.empty() ? std::string() : ": " + std::string(s.why_not_all)) << " |\n";
+        }
+        return exit_ok;
+    }
+    if (arg.size() > 1 && arg[0] == '-') return usage_error(arg + " does not apply to from-seccomp (it takes a profile or --map)");
+    std::string error;
+    const std::optional<std::string> text = read_all(arg, error);
+    if (!text) {
+        std::cerr << "ringfence from-seccomp: " << error << "\n";
+        return exit_usage;
+    }
+    const ringfence::seccomp_translation t = ringfence::translate_seccomp(*text);
+    if (!t.ok()) {
+        std::cerr << ringfence::escape_control(arg == "-" ? std::string("standard input") : arg) << ":" << t.error.line << ":"
+                  << t.error.column << ": " << t.error.message << "\n";
+        return exit_usage;
+    }
+    std::cout << t.text;
+    return exit_ok;
+}
+
 // The options each command takes; any other is refused (never silently ignored).
 std::string inapplicable_option(std::string_view cmd, const args& a) {
     struct takes {
@@ -741,6 +783,7 @@ int main(int argc, char** argv) {
         std::cout << usage();
         return exit_ok;
     }
+    if (cmd == "from-seccomp") return cmd_from_seccomp(argc, argv);
     const auto a = parse_args(argc, argv, 2);
     if (!a) return exit_usage;
     if (const std::string e = inapplicable_option(cmd, *a); !e.empty()) return usage_error(e);

@@ -212,3 +212,20 @@ foreach(name IN ITEMS container tcp_server no_create)
         set_tests_properties(example.${name}_policy_text PROPERTIES LABELS tool)
     endif()
 endforeach()
+
+# from-seccomp (docs/seccomp.md): the profiles of the kernel differential, an OCI config.json, and refusals.
+add_test(NAME tool.seccomp_map_doc COMMAND ${CMAKE_COMMAND} -DTOOL=$<TARGET_FILE:ringfence_tool>
+    "-DARGS=from-seccomp^^--map" -DDOC=${PROJECT_SOURCE_DIR}/docs/seccomp.md -DNAME=seccomp-map
+    -P ${_tool_tests}/doc_section.cmake)
+set_tests_properties(tool.seccomp_map_doc PROPERTIES LABELS tool)
+file(GLOB _seccomp_profiles CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/seccomp/*.json)
+foreach(profile IN LISTS _seccomp_profiles)
+    get_filename_component(name ${profile} NAME_WE)
+    ringfence_tool_test(NAME from_seccomp_${name} ARGS from-seccomp ../seccomp/${name}.json RC 0 GOLDEN)
+endforeach()
+ringfence_tool_test(NAME from_seccomp_oci_config ARGS from-seccomp seccomp/oci_config.json RC 0 GOLDEN)
+foreach(name action unknown_key index negative op json)
+    ringfence_tool_test(NAME from_seccomp_error_${name} ARGS from-seccomp seccomp/error_${name}.json RC 2 GOLDEN)
+endforeach()
+ringfence_tool_test(NAME from_seccomp_usage ARGS from-seccomp RC 2 REGEX "from-seccomp takes one profile")
+ringfence_tool_test(NAME from_seccomp_directory ARGS from-seccomp seccomp RC 2 REGEX "cannot read seccomp: it is a directory")
