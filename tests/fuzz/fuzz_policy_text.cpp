@@ -9,7 +9,10 @@
 // (chosen by byte 1) followed by the rest as text. The last two make most
 // inputs policies the parser accepts even without a corpus (as in CI), so the
 // fuzzer spends its time in the compiler too. When byte 0 is 0x03, the rest
-// goes to the JSON reader (ringfence/policy/json.hpp) alone.
+// goes to the JSON reader (ringfence/policy/json.hpp) alone; when it is 0x04,
+// the rest is a seccomp profile for translate_seccomp()
+// (ringfence/policy/seccomp.hpp), and 0x05 makes one of one token per byte
+// (seccomp_tokens), so that most inputs are profiles even without a corpus.
 //
 // Invariants checked (any violation aborts):
 //  - parsing never crashes; a rejection names a line inside the text and a
@@ -21,12 +24,16 @@
 //    ringfence::run of the program allows exactly when ringfence::evaluate
 //    does, and ringfence::deciding_rule names a rule of the context's opcode
 //    whose action is that decision (or the default decides);
+//  - translate_seccomp() never crashes; a refusal names a line and column from
+//    1 with a message; an accepted profile's policy is valid and holds the
+//    invariants above for SOCKET, OPENAT, OPENAT2 and NOP;
 //  - the JSON reader never crashes; a rejection's offset lies in the text and
 //    its line and column are line_column's; in an accepted text every value's
 //    offset lies in the text, and every string written back with quote() and
 //    every number literal read again give the same value.
 #include <ringfence/compile.hpp>
 #include <ringfence/policy/json.hpp>
+#include <ringfence/policy/seccomp.hpp>
 #include <ringfence/policy/text.hpp>
 
 #include <ringfence/run.hpp>
@@ -155,6 +162,26 @@ void check_json(std::string_view text) {
     }
     check_json_value(r.root, text.size(), 0);
 }
+constexpr std::string_view seccomp_tokens[] = {
+    "{", "}", "[", "]", ",", ":", "\"defaultAction\"", "\"syscalls\"", "\"names\"", "\"action\"", "\"args\"",
+    "\"index\"", "\"value\"", "\"valueTwo\"", "\"op\"", "\"includes\"", "\"caps\"", "\"errnoRet\"",
+    "\"SCMP_ACT_ALLOW\"", "\"SCMP_ACT_ERRNO\"", "\"SCMP_ACT_LOG\"", "\"SCMP_ACT_KILL\"", "\"socket\"",
+    "\"openat\"", "\"open\"", "\"openat2\"", "\"connect\"", "\"read\"", "\"SCMP_CMP_EQ\"", "\"SCMP_CMP_NE\"",
+    "\"SCMP_CMP_LT\"", "\"SCMP_CMP_LE\"", "\"SCMP_CMP_GT\"", "\"SCMP_CMP_GE\"", "\"SCMP_CMP_MASKED_EQ\"", "0", "1",
+    "2", "3", "10", "64", "512", "2147483648", "4294967295", "18446744073709551615", "18446744071562067968"};
+
+void check_seccomp(std::string_view text, rng& r) {
+    const seccomp_translation t = translate_seccomp(text);
+    if (!t.ok()) {
+        FUZZ_CHECK(t.error.line >= 1 && t.error.column >= 1);
+        FUZZ_CHECK(!t.error.message.empty());
+        return;
+    }
+    FUZZ_CHECK(t.policy.valid());
+    for (unsigned op : {unsigned{uapi::IORING_OP_SOCKET}, unsigned{uapi::IORING_OP_OPENAT}, unsigned{uapi::IORING_OP_OPENAT2},
+                        unsigned{uapi::IORING_OP_NOP}})
+        check_opcode(t.policy, op, r, t.text);
+}
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -167,6 +194,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         text.append(reinterpret_cast<const char*>(data) + 2, size - 2);
     } else if (size > 0 && data[0] == 0x03) {
         check_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+        return 0;
+    } else if (size > 0 && (data[0] == 0x04 || data[0] == 0x05)) {
+        rng sr{size * 0x9e3779b97f4a7c15ull + data[size - 1]};
+        if (data[0] == 0x05)
+            for (std::size_t i = 1; i < size; ++i) text += seccomp_tokens[data[i] % std::size(seccomp_tokens)];
+        else text.assign(reinterpret_cast<const char*>(data) + 1, size - 1);
+        check_seccomp(text, sr);
         return 0;
     } else {
         text.assign(reinterpret_cast<const char*>(data), size);
