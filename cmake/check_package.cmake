@@ -8,6 +8,8 @@
 #       pkg-config        install ringfence to a prefix, pkg_check_modules(ringfence)
 #       add_subdirectory  add_subdirectory(<repo>) from the consumer
 #       meson             ringfence as a Meson subproject (dependency fallback)
+#       c-pkg-config      build and install the C API, pkg_check_modules(ringfence-c) from a
+#                         C project compiled and linked by the C compiler (tests/package/c_consumer)
 foreach(var MODE SOURCE_DIR WORK_DIR)
     if(NOT DEFINED ${var})
         message(FATAL_ERROR "check_package: -D${var}=... is required")
@@ -26,7 +28,7 @@ endfunction()
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 file(COPY "${SOURCE_DIR}/tests/package/cmake_consumer" "${SOURCE_DIR}/tests/package/meson_consumer"
-     DESTINATION "${WORK_DIR}")
+     "${SOURCE_DIR}/tests/package/c_consumer" DESTINATION "${WORK_DIR}")
 
 set(cmake_args "")
 if(CXX)
@@ -43,7 +45,7 @@ if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg-config")
     # A fresh, test-free configuration of ringfence, installed: nothing is compiled.
     run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/ringfence" ${cmake_args}
         -DRINGFENCE_BUILD_TESTS=OFF -DRINGFENCE_BUILD_BENCHMARKS=OFF
-        -DRINGFENCE_BUILD_EXAMPLES=OFF -DRINGFENCE_BUILD_TOOLS=OFF)
+        -DRINGFENCE_BUILD_EXAMPLES=OFF -DRINGFENCE_BUILD_TOOLS=OFF -DRINGFENCE_BUILD_C_API=OFF)
     run(${CMAKE_COMMAND} --install "${WORK_DIR}/ringfence" --prefix "${prefix}")
     if(MODE STREQUAL "find_package")
         run(${CMAKE_COMMAND} -S "${consumer}" -B "${build}" ${cmake_args}
@@ -52,6 +54,30 @@ if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg-config")
         run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${prefix}/share/pkgconfig"
             ${CMAKE_COMMAND} -S "${consumer}" -B "${build}" ${cmake_args} -DRINGFENCE_CONSUME=pkg-config)
     endif()
+    run(${CMAKE_COMMAND} --build "${build}")
+    run("${build}/consumer")
+elseif(MODE STREQUAL "c-pkg-config")
+    # The C API library built (unoptimised: this tests packaging, not speed) and installed.
+    run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/ringfence" ${cmake_args}
+        -DRINGFENCE_BUILD_TESTS=OFF -DRINGFENCE_BUILD_BENCHMARKS=OFF
+        -DRINGFENCE_BUILD_EXAMPLES=OFF -DRINGFENCE_BUILD_TOOLS=OFF -DRINGFENCE_BUILD_C_API=ON)
+    run(${CMAKE_COMMAND} --build "${WORK_DIR}/ringfence")
+    run(${CMAKE_COMMAND} --install "${WORK_DIR}/ringfence" --prefix "${prefix}")
+    file(GLOB_RECURSE pc_files "${prefix}/ringfence-c.pc")
+    if(NOT pc_files)
+        message(FATAL_ERROR "check_package (${MODE}): no ringfence-c.pc under ${prefix}")
+    endif()
+    list(GET pc_files 0 pc_file)
+    get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+    set(c_args "")
+    if(CC)
+        list(APPEND c_args -DCMAKE_C_COMPILER=${CC})
+    endif()
+    if(GENERATOR)
+        list(APPEND c_args -G ${GENERATOR})
+    endif()
+    run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_dir}"
+        ${CMAKE_COMMAND} -S "${WORK_DIR}/c_consumer" -B "${build}" ${c_args})
     run(${CMAKE_COMMAND} --build "${build}")
     run("${build}/consumer")
 elseif(MODE STREQUAL "add_subdirectory")

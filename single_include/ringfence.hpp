@@ -12034,28 +12034,6 @@ inline constexpr kernel_profile bundle_kernel{"bundle",
                                               true,
                                               false};
 
-// A JSON string literal. (To be replaced by ringfence::detail::json::quote
-// when policy/json.hpp lands.)
-inline std::string bundle_quote(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c < 0x20 || c == 0x7f) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += ch; // UTF-8 passes through; invalid bytes are the caller's (policy text is ASCII)
-        }
-    }
-    return out + "\"";
-}
 } // namespace detail
 
 // The requirements of `p`'s task filters (see kernel_requirements). `p` is a
@@ -12126,10 +12104,10 @@ bundle write_bundle(const P& p, const bundle_options& opt = {}) {
             if (c.opcode == op) return c.bytes;
         return 0u;
     };
-    const auto op_name = [](unsigned op) { return detail::bundle_quote(std::string("IORING_OP_") + opcode_name(op)); };
+    const auto op_name = [](unsigned op) { return detail::json::quote(std::string("IORING_OP_") + opcode_name(op)); };
     std::string& s = out.text;
     s += "{\n  \"format\": \"ringfence-bundle\",\n  \"version\": " + std::to_string(bundle_version) + ",\n";
-    if (!opt.source.empty()) s += "  \"source\": " + detail::bundle_quote(opt.source) + ",\n";
+    if (!opt.source.empty()) s += "  \"source\": " + detail::json::quote(opt.source) + ",\n";
     s += "  \"target\": \"task\",\n";
     s += std::string("  \"default\": \"") + (v.otherwise == allow ? "allow" : "deny") + "\",\n";
     s += "  \"requires\": {\n";
@@ -12147,7 +12125,7 @@ bundle write_bundle(const P& p, const bundle_options& opt = {}) {
     for (std::size_t i = 0; i < req.fields_shown.size(); ++i) {
         const auto& f = req.fields_shown[i];
         s += std::string(i ? "," : "") + "\n      {\"opcode\": " + std::to_string(f.opcode) + ", \"name\": " +
-             op_name(f.opcode) + ", \"field\": " + detail::bundle_quote(f.f->name) +
+             op_name(f.opcode) + ", \"field\": " + detail::json::quote(f.f->name) +
              ", \"bits\": " + std::to_string(f.bits) + "}";
     }
     s += std::string(req.fields_shown.empty() ? "" : "\n    ") + "]\n  },\n";
@@ -12173,9 +12151,9 @@ bundle write_bundle(const P& p, const bundle_options& opt = {}) {
     for (std::size_t i = 0; i < sizeof profiles::all / sizeof profiles::all[0]; ++i) {
         const kernel_profile& k = *profiles::all[i];
         const install_plan lp = plan_install(p, k);
-        s += std::string(i ? "," : "") + "\n    {\"line\": " + detail::bundle_quote(k.name) +
+        s += std::string(i ? "," : "") + "\n    {\"line\": " + detail::json::quote(k.name) +
              ", \"requirements_met\": " + (req.met_by(k) ? "true" : "false");
-        if (!lp) s += ", \"install_refuses\": " + detail::bundle_quote(lp.message);
+        if (!lp) s += ", \"install_refuses\": " + detail::json::quote(lp.message);
         s += "}";
     }
     s += "\n  ]\n}\n";
