@@ -228,7 +228,11 @@ inline cond ordered(std::string_view field, op o, std::uint64_t c, dir d) {
     };
     const std::string f(field);
     if (out.size() == 1 && out[0].first == out[0].second) return cond::of("(" + f + " == " + hex(out[0].first) + ")");
+    if (out.size() == 1 && out[0].first == 0) return cond::of("(" + f + " <= " + hex(out[0].second) + ")");
+    if (out.size() == 1 && out[0].second == 0xffffffffu) return cond::of("(" + f + " >= " + hex(out[0].first) + ")");
     if (out.size() == 1) return cond::of("(" + f + " in " + item(out[0]) + ")");
+    if (out.size() == 2 && out[0].first == 0 && out[1].second == 0xffffffffu && out[0].second + 2 == out[1].first)
+        return cond::of("(" + f + " != " + hex(out[0].second + 1) + ")");
     std::string s = "(" + f + " in {";
     for (std::size_t i = 0; i < out.size(); ++i) s += (i ? ", " : "") + item(out[i]);
     return cond::of(s + "})");
