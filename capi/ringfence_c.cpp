@@ -34,6 +34,7 @@ struct ringfence_program {
 struct ringfence_kernel {
     ringfence::kernel_support support;
     std::string message, description;
+    bool probed = false; // ringfence_probe's (true) or a measured line's preset (false)
 };
 
 namespace {
@@ -129,11 +130,22 @@ rf::install_options options_of(unsigned flags, const rf::kernel_support* k) noex
 constexpr unsigned known_flags = RINGFENCE_INSTALL_FORBID_IO_URING | RINGFENCE_INSTALL_CLOSE_IO_URING_FDS |
                                  RINGFENCE_INSTALL_CALLING_THREAD_ONLY | RINGFENCE_INSTALL_NO_NO_NEW_PRIVS;
 
-ringfence_kernel* wrap(rf::kernel_support k) {
-    auto* out = new ringfence_kernel{std::move(k), {}, {}};
+ringfence_kernel* wrap(rf::kernel_support k, bool probed) {
+    auto* out = new ringfence_kernel{std::move(k), {}, {}, probed};
     out->message = out->support.message();
     out->description = out->support.bpf_filters ? out->support.profile.describe() : std::string();
     return out;
+}
+
+// Installing for a kernel the caller named instead of measuring it could
+// trust a line the running kernel is not (7.2's exec behaviour on 7.0.13):
+// refused, fail closed.
+int refuse_preset(const ringfence_kernel* k, const char* fn, ringfence_error* e) noexcept {
+    if (!k || k->probed) return RINGFENCE_OK;
+    return fail(e, RINGFENCE_ERR_ARGUMENT,
+                std::string(fn) + ": the kernel is a measured line's profile (ringfence_kernel_line), which is for "
+                                  "ringfence_check; an install needs the running kernel's (ringfence_probe, or NULL); "
+                                  "nothing was installed");
 }
 
 // install()'s refusals about the kernel itself, before any plan (the same
@@ -240,7 +252,7 @@ void ringfence_program_free(ringfence_program* program) { delete program; }
 
 ringfence_kernel* ringfence_probe(ringfence_error* err) {
     try {
-        ringfence_kernel* k = wrap(rf::probe());
+        ringfence_kernel* k = wrap(rf::probe(), true);
         ok(err, k->message);
         return k;
     } catch (...) {
@@ -263,7 +275,7 @@ ringfence_kernel* ringfence_kernel_line(const char* line, ringfence_error* err) 
         rf::kernel_support s;
         s.io_uring = s.bpf_filters = true;
         s.profile = *p;
-        ringfence_kernel* k = wrap(std::move(s));
+        ringfence_kernel* k = wrap(std::move(s), false);
         k->message = std::string("the measured line ") + p->name + " (not the running kernel)";
         ok(err, k->message);
         return k;
@@ -319,6 +331,7 @@ int ringfence_install(const ringfence_policy* policy, const ringfence_kernel* ke
                       ringfence_error* err) {
     if (!policy) return fail(err, RINGFENCE_ERR_ARGUMENT, "ringfence_install: policy is NULL");
     if (flags & ~known_flags) return fail(err, RINGFENCE_ERR_ARGUMENT, "ringfence_install: unknown flag bits");
+    if (const int s = refuse_preset(kernel, "ringfence_install", err)) return s;
     try {
         const rf::install_result r =
             rf::install(policy->policy, options_of(flags, kernel ? &kernel->support : nullptr));
@@ -335,6 +348,7 @@ int ringfence_install_ring(const ringfence_policy* policy, int ring_fd, const ri
                            ringfence_error* err) {
     if (!policy) return fail(err, RINGFENCE_ERR_ARGUMENT, "ringfence_install_ring: policy is NULL");
     if (ring_fd < 0) return fail(err, RINGFENCE_ERR_ARGUMENT, "ringfence_install_ring: ring_fd is negative");
+    if (const int s = refuse_preset(kernel, "ringfence_install_ring", err)) return s;
     try {
         const rf::kernel_support k = kernel ? kernel->support : rf::probe();
         if (const int s = refuse_kernel(k, err)) return s;

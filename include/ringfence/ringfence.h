@@ -113,8 +113,10 @@ void ringfence_program_free(ringfence_program *program);
  * never creates an io_uring instance). Never NULL but when out of memory; a
  * kernel without the filters is a valid answer (has_filters 0, message why). */
 ringfence_kernel *ringfence_probe(ringfence_error *err);
-/* A measured line's profile ("7.0", "7.1.13", ...), to plan or check for a
- * kernel that is not running; NULL when no such line was measured. */
+/* A measured line's profile ("7.0", "7.1.13", ...), to check a policy for a
+ * kernel that is not running (ringfence_check); the installs refuse it
+ * (RINGFENCE_ERR_ARGUMENT): they trust only a measurement. NULL when no such
+ * line was measured. */
 ringfence_kernel *ringfence_kernel_line(const char *line, ringfence_error *err);
 void ringfence_kernel_free(ringfence_kernel *kernel);
 int ringfence_kernel_has_filters(const ringfence_kernel *kernel);
@@ -139,8 +141,8 @@ int ringfence_check(const ringfence_policy *policy, const ringfence_kernel *kern
 
 /* Installs `policy` as task filters on the calling thread (inherited by every
  * child and ring it creates later), or nothing: ringfence::install. kernel:
- * NULL measures the running kernel (ringfence_probe); else what to plan for
- * (a probe's result). On success err->installed filters are in place and
+ * NULL measures the running kernel; else ringfence_probe's result (to measure
+ * once for several installs). On success err->installed filters are in place and
  * err->message says so. */
 int ringfence_install(const ringfence_policy *policy, const ringfence_kernel *kernel, unsigned flags,
                       ringfence_error *err);

@@ -167,6 +167,16 @@ static void kernel_checks(void) {
     ringfence_kernel_free(k);
     CHECK(ringfence_kernel_line("7.9", &err) == NULL && err.status == RINGFENCE_ERR_ARGUMENT);
     CHECK(strstr(err.message, "7.9") != NULL);
+    {
+        /* An install trusts only a measurement: a line's preset is refused before anything happens. */
+        ringfence_policy *p = parse(server, &err);
+        k = ringfence_kernel_line("7.2", &err);
+        CHECK(ringfence_install(p, k, 0, &err) == RINGFENCE_ERR_ARGUMENT && err.installed == 0);
+        CHECK(strstr(err.message, "ringfence_probe") != NULL);
+        CHECK(ringfence_install_ring(p, 0, k, &err) == RINGFENCE_ERR_ARGUMENT);
+        ringfence_kernel_free(k);
+        ringfence_policy_free(p);
+    }
 
     /* 7.0.13 sheds task filters at exec: refused unless io_uring is forbidden too. */
     check_on(server, "7.0", 0, RINGFENCE_ERR_KERNEL, RINGFENCE_REASON_EXEC_SHEDS_FILTERS);
