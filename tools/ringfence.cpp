@@ -78,6 +78,8 @@ const char* const usage_text =
     "                                     never reach them) instead of refusing\n"
     "\n"
     "FILE: bpf_asm text or raw 8-byte sock_filter entries (detected; force with --text/--raw); - is stdin.\n"
+    "POLICY, --policy FILE: the policy text (ringfence-policy(5)), or JSON (first byte '{'): the OCI\n"
+    "  linux.ioUring object, bare or in a config.json (linux.ioUring or the dev.youki.io_uring annotation).\n"
     "OP: SOCKET, IORING_OP_OPENAT, 45, ...\n";
 
 // The usage: the text above, then the field names of fields::all (wrapped at

@@ -12,7 +12,11 @@
 // goes to the JSON reader (ringfence/policy/json.hpp) alone; when it is 0x04,
 // the rest is a seccomp profile for translate_seccomp()
 // (ringfence/policy/seccomp.hpp), and 0x05 makes one of one token per byte
-// (seccomp_tokens), so that most inputs are profiles even without a corpus.
+// (seccomp_tokens), so that most inputs are profiles even without a corpus;
+// when it is 0x06, the rest is read as the choices of an OCI linux.ioUring
+// object (default, opcodes, families, flags, bare/config.json/annotation,
+// then raw bytes), which parse_policy reads through ringfence/policy/oci.hpp
+// like any text starting with '{'.
 //
 // Invariants checked (any violation aborts):
 //  - parsing never crashes; a rejection names a line inside the text and a
@@ -135,6 +139,47 @@ void check_opcode(const runtime_policy& p, unsigned op, rng& r, const std::strin
     }
     (void)text;
 }
+// An OCI linux.ioUring object from the input's bytes (mostly valid, sometimes not).
+std::string oci_text(const std::uint8_t* data, std::size_t size) {
+    std::size_t at = 0;
+    const auto next = [&]() -> unsigned { return at < size ? data[at++] : 0u; };
+    const unsigned shape = next();
+    std::string o = std::string("{\"defaultAction\": ") + (shape & 1 ? "\"deny\"" : shape & 2 ? "\"allow\"" : "\"Deny\"");
+    std::string list;
+    for (unsigned n = next() % 12; n > 0; --n) {
+        const unsigned b = next();
+        list += list.empty() ? "" : ", ";
+        list += b < 250 ? "\"IORING_OP_" + std::string(opcode_name(b % uapi::IORING_OP_LAST)) + "\"" : "\"IORING_OP_X\"";
+    }
+    if (shape & 4) o += ", \"ops\": [" + list + "]";
+    constexpr const char* families[] = {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET", "AF_VSOCK",
+                                        "AF_ALG", "AF_XDP", "AF_UNSPEC", "AF_FOO", "null"};
+    if (shape & 8) {
+        o += ", \"socketFamilies\": [";
+        for (unsigned n = next() % 5; n > 0; --n) o += std::string("\"") + families[next() % std::size(families)] + (n > 1 ? "\", " : "\"");
+        o += "]";
+    }
+    if (shape & 16) {
+        o += ", \"deniedSqeFlags\": [";
+        const unsigned bits = next();
+        constexpr const char* flags[] = {"IOSQE_FIXED_FILE", "IOSQE_IO_DRAIN", "IOSQE_IO_LINK", "IOSQE_IO_HARDLINK",
+                                         "IOSQE_ASYNC", "IOSQE_BUFFER_SELECT", "IOSQE_CQE_SKIP_SUCCESS", "IOSQE_X"};
+        bool first = true;
+        for (unsigned b = 0; b < 8; ++b)
+            if (bits >> b & 1) o += std::string(first ? "" : ", ") + "\"" + flags[b] + "\"", first = false;
+        o += "]";
+    }
+    o += "}";
+    std::string text;
+    switch ((shape >> 5) % 3) {
+    case 1: text = "{\"ociVersion\": \"1.2.0\", \"linux\": {\"ioUring\": " + o + "}}"; break;
+    case 2: text = "{\"ociVersion\": \"1.2.0\", \"annotations\": {\"dev.youki.io_uring\": " + detail::json::quote(o) + "}}"; break;
+    default: text = o;
+    }
+    if (at < size) text.append(reinterpret_cast<const char*>(data) + at, size - at);
+    return text;
+}
+
 void check_json_value(const detail::json::value& v, std::size_t size, std::size_t depth) {
     namespace json = detail::json;
     FUZZ_CHECK(v.offset < size);
@@ -192,6 +237,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (size > 1 && data[0] == 0x02) {
         text = seeds[data[1] % std::size(seeds)];
         text.append(reinterpret_cast<const char*>(data) + 2, size - 2);
+    } else if (size > 0 && data[0] == 0x06) {
+        text = oci_text(data + 1, size - 1);
     } else if (size > 0 && data[0] == 0x03) {
         check_json(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
         return 0;

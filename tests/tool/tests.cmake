@@ -90,6 +90,25 @@ foreach(policy IN LISTS _bad_policies)
     get_filename_component(name ${policy} NAME_WE)
     ringfence_tool_test(NAME policy_error_${name} ARGS compile policy_errors/${name}.policy RC 2 GOLDEN)
 endforeach()
+# The OCI linux.ioUring object (ringfence/policy/oci.hpp), read wherever a policy is: bare, in a config.json
+# under linux.ioUring or in its dev.youki.io_uring annotation; its errors name the file's line and column.
+file(GLOB _bad_oci CONFIGURE_DEPENDS ${_tool_tests}/policy_errors/*.json)
+foreach(policy IN LISTS _bad_oci)
+    get_filename_component(name ${policy} NAME_WE)
+    ringfence_tool_test(NAME policy_error_${name} ARGS compile policy_errors/${name}.json RC 2 GOLDEN)
+endforeach()
+ringfence_tool_test(NAME compile_oci_deny ARGS compile policies/oci_deny.json RC 0 GOLDEN)
+ringfence_tool_test(NAME compile_oci_config ARGS compile policies/oci_config.json --opcode SOCKET RC 0 GOLDEN)
+ringfence_tool_test(NAME compile_oci_annotation ARGS compile policies/oci_annotation.json RC 0 GOLDEN)
+ringfence_tool_test(NAME explain_oci_flag ARGS explain --policy policies/oci_deny.json --opcode READ --sqe-flags 0x20
+    RC 0 REGEX "decision: deny \\(the request completes with -EACCES\\), by rule \"deniedSqeFlags\"")
+ringfence_tool_test(NAME explain_oci_family ARGS explain --policy policies/oci_annotation.json --opcode SOCKET
+    --field socket.family=AF_INET6 RC 0 REGEX "decision: deny \\(the request completes with -EACCES\\)")
+ringfence_tool_test(NAME explain_oci_default ARGS explain --policy policies/oci_config.json --opcode OPENAT
+    RC 0 REGEX "decision: allow")
+ringfence_tool_test(NAME run_dry_oci_config ARGS run --dry-run --kernel 7.2 --policy policies/oci_config.json RC 0 GOLDEN)
+ringfence_tool_test(NAME run_bad_oci ARGS run --policy policy_errors/oci_unknown_opcode.json -- true RC 125
+    REGEX "oci_unknown_opcode.json:3:29: unknown opcode \"read\".*nothing was run")
 
 # The parser's own errors, for what the DSL refuses at compile time and for the
 # text's own mistakes, each named by line and column (issue 11). Cases that need

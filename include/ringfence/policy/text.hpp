@@ -21,6 +21,8 @@
 #include "ringfence/policy.hpp"
 #include "ringfence/policy/address.hpp"
 #include "ringfence/policy/address_text.hpp"
+#include "ringfence/policy/oci.hpp"
+#include "ringfence/policy/parse_result.hpp"
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/uapi.hpp"
 
@@ -36,22 +38,6 @@
 #include <vector>
 
 namespace ringfence {
-
-// Where and why a policy text could not be read.
-struct policy_parse_error {
-    std::size_t line = 0, column = 0; // from 1; 0 when there is no error
-    std::string message;
-};
-
-// A policy read from text: its rules (a rule naming several opcodes is one
-// rule per opcode, in order), each rule's source line, or the error.
-struct policy_parse_result {
-    runtime_policy policy;
-    std::vector<std::size_t> rule_lines; // the source line of each rule of `policy`
-    bool default_given = false;          // whether the text says `default allow|deny`
-    policy_parse_error error;
-    bool ok() const noexcept { return error.line == 0; }
-};
 
 // What one text may hold (the format's limits; a runtime_policy holds more).
 inline constexpr std::size_t policy_text_max_rules = 1024, policy_text_max_nodes = 8192,
@@ -138,7 +124,9 @@ inline std::string source_line(std::string_view text, std::size_t line) {
     return std::string(text.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at));
 }
 
-// Parses a policy text; on failure the error names the line and column.
+// Parses a policy text; on failure the error names the line and column. A text
+// whose first byte after white space is '{' (or '[') is JSON: the OCI linux.ioUring
+// object, bare or in a config.json (ringfence/policy/oci.hpp, parse_oci_policy).
 inline policy_parse_result parse_policy(std::string_view text);
 
 // Implementation: the parser.
@@ -787,6 +775,9 @@ private:
 
 } // namespace detail
 
-inline policy_parse_result parse_policy(std::string_view text) { return detail::policy_text_parser(text).run(); }
+inline policy_parse_result parse_policy(std::string_view text) {
+    if (looks_like_json_policy(text)) return parse_oci_policy(text);
+    return detail::policy_text_parser(text).run();
+}
 
 } // namespace ringfence
