@@ -210,6 +210,8 @@ TEST_CASE("oci: refusals name the line, the column and the cause") {
     refused(R"({"defaultAction": true})", 1, 19, "not a boolean");
     refused(R"({"defaultAction": "deny", "defaultAction": "allow"})", 1, 27, "appears twice");
     refused("[]", 1, 1, "not an array");
+    refused(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})", 1, 19, "ringfence from-seccomp");
+    refused(R"({"syscalls": [], "defaultAction": "deny"})", 1, 35, "this is a seccomp profile");
     refused(R"({"ociVersion": "1.2.0"})", 1, 1, "holds no io_uring policy");
     refused(R"({"ociVersion": "1.2.0", "linux": []})", 1, 34, "\"linux\" of a config.json is an object");
     refused(R"({"ociVersion": "1.2.0", "linux": {"ioUring": "deny"}})", 1, 46, "linux.ioUring is an object");

@@ -197,7 +197,16 @@ public:
                           kind_words(top.kind));
             return finish(r);
         }
-        if (top.find("defaultAction") || !(top.find("linux") || top.find("annotations") || top.find("ociVersion"))) {
+        // A seccomp profile (same defaultAction key, SCMP_ACT_* values, syscalls[]) is not an io_uring policy.
+        const json::value* top_action = top.find("defaultAction");
+        if (top.find("syscalls") ||
+            (top_action && top_action->kind == json::kind::string && top_action->text.rfind("SCMP_ACT_", 0) == 0)) {
+            fail(top_action ? *top_action : top,
+                 "this is a seccomp profile (SCMP_ACT_* actions, syscalls), not an io_uring policy; "
+                 "`ringfence from-seccomp FILE` translates it into one");
+            return finish(r);
+        }
+        if (top_action || !(top.find("linux") || top.find("annotations") || top.find("ociVersion"))) {
             out_.where = "the ioUring object";
             read_object(top);
             return finish(r);
