@@ -192,6 +192,41 @@ static void kernel_checks(void) {
     check_on(nonblock, "7.3", 0, RINGFENCE_ERR_KERNEL, RINGFENCE_REASON_BITS_NOT_SHOWN);
 }
 
+/* An OCI linux.ioUring object goes through the same door (ringfence::parse_policy tells it by content). */
+static void oci(void) {
+    static const char object[] = "{\n"
+                                 "  \"defaultAction\": \"deny\",\n"
+                                 "  \"ops\": [\"IORING_OP_READ\", \"IORING_OP_SOCKET\"],\n"
+                                 "  \"socketFamilies\": [\"AF_UNIX\", \"AF_INET\"]\n"
+                                 "}\n";
+    static const char unknown[] = "{\n  \"defaultAction\": \"deny\",\n  \"ops\": [\"IORING_OP_NOSUCH\"]\n}\n";
+    ringfence_error err;
+    ringfence_policy *p = parse(object, &err);
+    ringfence_kernel *k = ringfence_kernel_line("7.1", &err);
+    CHECK(p != NULL);
+    if (p) {
+        ringfence_program *c = ringfence_compile(p, 45, &err);
+        char *b = ringfence_bundle(p, "config.json", &err);
+        CHECK(ringfence_policy_default_allows(p) == 0);
+        CHECK(ringfence_policy_has_rules_for(p, 22) && ringfence_policy_has_rules_for(p, 45));
+        CHECK(!ringfence_policy_has_rules_for(p, 18));
+        CHECK(c && ringfence_program_instructions(c)[0].k == 16); /* SOCKET tests socket.family first */
+        CHECK(b && strstr(b, "\"flag_names\": [\"DENY_REST\"]") != NULL);
+        CHECK(k && ringfence_check(p, k, 0, &err) == RINGFENCE_OK);
+        ringfence_free(b);
+        ringfence_program_free(c);
+    }
+    ringfence_kernel_free(k);
+    ringfence_policy_free(p);
+    /* An unknown opcode name is an error at its place: line 3, where the string starts. */
+    p = parse(unknown, &err);
+    CHECK(p == NULL && err.status == RINGFENCE_ERR_PARSE);
+    CHECK(err.line == 3 && err.column == 11); /* the string's opening quote */
+    CHECK(strstr(err.message, "IORING_OP_NOSUCH") != NULL);
+    if (err.line != 3 || err.column != 11) printf("  OCI error at %lu:%lu: %s\n", err.line, err.column, err.message);
+    ringfence_policy_free(p);
+}
+
 static void errors(void) {
     ringfence_error err;
     ringfence_policy *p = parse("deny OPENAT if open.flags any 0x40000000\n", &err);
@@ -250,6 +285,7 @@ int main(void) {
     parse_errors();
     compile_and_bundle();
     kernel_checks();
+    oci();
     errors();
     host_kernel();
     printf("capi.host: %d checks passed, %d failed\n", passed, failed);
