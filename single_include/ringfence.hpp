@@ -953,7 +953,7 @@ public:
 
     // Any instruction that is not a jump.
     constexpr Derived& emit(insn i, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{i, no_target, no_target, where});
+        push(item{i, no_target, no_target, where.line, where.file});
         return self();
     }
 
@@ -1034,18 +1034,18 @@ public:
     }
 
     constexpr Derived& ja(label target, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where});
+        push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where.line, where.file});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f,
                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where});
+        push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f,
                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where});
+        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f,
@@ -1084,7 +1084,7 @@ public:
         program scratch;
         std::uint16_t origin[max_insns]{};
         if (!link_into(scratch, origin).ok() || index >= scratch.size()) return {};
-        return items_[origin[index]].where;
+        return items_[origin[index]].where();
     }
 
 private:
@@ -1096,21 +1096,22 @@ private:
         for (std::size_t i = 0; i < count_; ++i) {
             const item& it = items_[i];
             if (it.t == no_target) continue;
-            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i, it.where};
+            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i, it.where()};
             if (it.f == no_target) continue;
-            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i, it.where};
+            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i, it.where()};
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::uint8_t far[max_insns]{}; // bit 0: jt far, bit 1: jf far
-        std::uint16_t pos[max_insns]{};
+        std::uint8_t far[max_insns]; // bit 0: jt far, bit 1: jf far ([0, count_) used)
+        std::uint16_t pos[max_insns];
+        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
         for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
                 pos[i] = static_cast<std::uint16_t>(p);
                 p += 1u + (far[i] & 1u) + (far[i] >> 1);
             }
-            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_, items_[count_ - 1].where};
+            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_, items_[count_ - 1].where()};
             changed = false;
             for (std::size_t i = 0; i < count_; ++i) {
                 const item& it = items_[i];
@@ -1179,7 +1180,11 @@ private:
         insn in;
         std::uint16_t t; // label id of the jump's true target (or JA's target)
         std::uint16_t f; // label id of the false target; no_target for JA
-        code_location where; // the caller's call that emitted it
+        // The caller's call that emitted it, as code_location's two parts: they
+        // have no default member initializers, so items_ can stay uninitialized.
+        std::uint32_t line;
+        const char* file;
+        constexpr code_location where() const noexcept { return {line, file}; }
     };
 
     constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
@@ -1198,10 +1203,13 @@ private:
     }
     constexpr void push(item it) noexcept {
         if (count_ == max_insns) {
-            fail(link_errc::too_many_instructions, it.where);
+            fail(link_errc::too_many_instructions, it.where());
             return;
         }
-        if (outer_.line) it.where = outer_;
+        if (outer_.line) {
+            it.line = outer_.line;
+            it.file = outer_.file;
+        }
         items_[count_++] = it;
     }
     constexpr link_errc check_target(std::uint16_t t, std::size_t i) const noexcept {
@@ -1214,8 +1222,10 @@ private:
     }
 
     // Plain arrays: constant evaluation charges a step per std::array::operator[] call.
-    item items_[max_insns]{};
-    std::uint16_t label_pos_[max_labels]{};
+    // Only [0, count_) and [0, label_count_) are ever read: the rest stays
+    // uninitialized (zeroing 144 KB was a tenth of a 300-rule policy's build).
+    item items_[max_insns];
+    std::uint16_t label_pos_[max_labels];
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};
@@ -8131,9 +8141,23 @@ struct word_image {
 };
 constexpr word_image image_of(const field& f, u128 v, std::endian target) noexcept {
     word_image img;
+    const bool host_order = f.kind == field_kind::u8 || f.kind == field_kind::u32 || f.kind == field_kind::u64;
+    if (target == std::endian::little && host_order && f.size <= 8) {
+        // Byte j sits at context byte offset + j: the value's low bytes, shifted
+        // to the offset in its word (what the loop below does, a byte at a time).
+        const std::uint64_t x = f.size >= 8 ? v.lo : v.lo & ((std::uint64_t{1} << (8 * f.size)) - 1);
+        const unsigned word = f.offset / 4u, shift = 8 * (f.offset % 4u);
+        const std::uint64_t low = x << shift, high = shift ? x >> (64 - shift) : 0;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(low)) img.w[word] |= part;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(low >> 32)) img.w[word + 1] |= part;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(high)) img.w[word + 2] |= part;
+        return img;
+    }
     for (unsigned j = 0; j < f.size; ++j) {
+        const std::uint8_t b = v.byte(j);
+        if (b == 0) continue; // most bytes of a constant are
         const byte_place p = place_of(f, j, target);
-        img.w[p.word] |= std::uint32_t{v.byte(j)} << p.bit;
+        img.w[p.word] |= std::uint32_t{b} << p.bit;
     }
     return img;
 }
@@ -8232,7 +8256,8 @@ constexpr std::uint16_t fold_test(test_spec& j) noexcept {
             j = test_spec{j.word, bpf::jset, full_word, j.mask, j.f, j.t};
             return no_node;
         }
-        if (std::has_single_bit(j.mask) && j.k == j.mask) j = test_spec{j.word, bpf::jset, full_word, j.mask, j.t, j.f};
+        if (j.k == j.mask && (j.mask & (j.mask - 1)) == 0) // one bit (has_single_bit is a libgcc call without -mpopcnt)
+            j = test_spec{j.word, bpf::jset, full_word, j.mask, j.t, j.f};
         return no_node;
     case bpf::jgt: return j.k >= j.mask ? j.f : no_node;
     case bpf::jge:
@@ -8727,6 +8752,9 @@ public:
     static constexpr int depth = 4; // undecided tests looked through
 
     constexpr restrictor() noexcept { reset(); }
+    constexpr ~restrictor() { delete[] reach_; }
+    restrictor(const restrictor&) = delete;
+    restrictor& operator=(const restrictor&) = delete;
 
     // For a new DAG (its memo says nothing about the old one's nodes).
     constexpr void reset() noexcept { known_ = restricted_ = 0; }
@@ -8737,7 +8765,19 @@ public:
     // when it pays: copies of tests of rules other than `owner` (which stay
     // where they are for the other paths) must not outnumber the tests skipped.
     constexpr std::uint16_t restrict_to(dag& g, std::uint16_t n, const fact& fc, std::uint16_t owner) noexcept {
-        for (; known_ < g.size(); ++known_) memo_[known_].generation = 0; // generations start at 1
+        if (std::is_constant_evaluated()) {
+            for (; known_ < g.size(); ++known_) memo_[known_].generation = 0; // generations start at 1
+        } else {
+            if (!reach_) reach_ = new std::uint64_t[dag::max_nodes][depth + 1];
+            for (; known_ < g.size(); ++known_) {
+                memo_[known_].generation = 0;
+                note_reach(g, known_);
+            }
+            // Nothing within reach that the fact can decide: the walk below would
+            // change nothing and skip nothing, so it is not made (at run time only:
+            // in a constant expression the summaries would cost more than they save).
+            if (!(reach_[n][depth] & reach_bit(fc))) return n;
+        }
         ++generation_;
         skipped_ = foreign_copies_ = 0;
         const std::uint16_t r = restrict_rec(g, n, fc, depth, owner);
@@ -8763,6 +8803,40 @@ public:
     constexpr std::size_t restricted() const noexcept { return restricted_; }
 
 private:
+    // A summary per node of the tests within `d` undecided tests of it (the
+    // node itself, then d levels of successors: what restrict_rec can reach
+    // from it with depth_left d), as bits: one per word that has a test a
+    // fact can decide (JEQ, JGT, JGE), and one per (word, mask, k) of a JEQ,
+    // hashed. A fact "x != k" decides only a JEQ of k (tests are canonical,
+    // dag.hpp: its JGT and JGE are never decided by it); any other fact only
+    // tests of its word. A bit clear means no such test; a bit set may be a
+    // collision, and then the walk is made as before. Whether the summary
+    // skips a walk or not, the result is the same.
+    static constexpr std::uint64_t word_bit(std::uint8_t word) noexcept { return std::uint64_t{1} << word; }
+    static constexpr std::uint64_t jeq_bit(std::uint8_t word, std::uint32_t mask, std::uint32_t k) noexcept {
+        std::uint32_t h = word * 0x9e3779b1u ^ mask * 0x85ebca6bu ^ k * 0xc2b2ae35u;
+        h ^= h >> 15;
+        h *= 0x2c1b3c6du;
+        h ^= h >> 12;
+        return std::uint64_t{1} << (16 + h % 48); // bits 0-15: the words
+    }
+    static constexpr std::uint64_t reach_bit(const fact& fc) noexcept {
+        const bool only_not_equal = fc.has_ne && fc.lo == 0 && fc.hi == fc.mask;
+        return only_not_equal ? jeq_bit(fc.word, fc.mask, fc.ne) : word_bit(fc.word);
+    }
+    // Node i's summaries; its successors' are known (they are older).
+    constexpr void note_reach(const dag& g, std::size_t i) noexcept {
+        const dag_node& nd = g.nodes()[i];
+        if (!nd.is_test) {
+            for (int d = 0; d <= depth; ++d) reach_[i][d] = 0;
+            return;
+        }
+        const std::uint64_t own =
+            nd.jop == bpf::jset ? 0 : word_bit(nd.word) | (nd.jop == bpf::jeq ? jeq_bit(nd.word, nd.mask, nd.k) : 0);
+        reach_[i][0] = own;
+        for (int d = 1; d <= depth; ++d) reach_[i][d] = own | reach_[nd.t][d - 1] | reach_[nd.f][d - 1];
+    }
+
     constexpr std::uint16_t restrict_rec(dag& g, std::uint16_t n, const fact& fc, int depth_left,
                                          std::uint16_t owner) noexcept {
         // Tests the fact decides are followed in a loop (a field tested rule
@@ -8820,6 +8894,9 @@ private:
         std::uint16_t node;
     };
     memo_entry memo_[dag::max_nodes];
+    // Run time only (see note_reach), so it is allocated then: a constant
+    // expression's restrictor stays as small as it was.
+    std::uint64_t (*reach_)[depth + 1] = nullptr;
     std::uint16_t path_[dag::max_nodes]; // restrict_rec's runs of decided tests
     std::size_t path_top_ = 0;
 };
@@ -9527,6 +9604,21 @@ constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
 }
 
+// `to` becomes `from`, copying only the instructions and marks in use (and
+// clearing what `to` used past them): a whole compiled<R> is over 40 KB.
+template <std::size_t R>
+constexpr void assign(compiled<R>& to, const compiled<R>& from) noexcept {
+    const std::size_t used = to.prog.size(), m = from.mark_count;
+    to.prog.clear();
+    for (const insn& i : from.prog) to.prog.push_back(i);
+    for (std::size_t i = from.prog.size(); i < used; ++i) to.prog[i] = insn{};
+    for (std::size_t i = 0; i < m; ++i) to.marks_[i] = from.marks_[i];
+    for (std::size_t i = m; i < to.mark_count; ++i) to.marks_[i] = rule_mark{};
+    to.mark_count = m;
+    to.error = from.error;
+    to.policy_error = from.policy_error;
+}
+
 // In a constant expression, a program that could not be built does not compile.
 template <std::size_t R>
 constexpr void report(const compiled<R>& out) {
@@ -9593,6 +9685,30 @@ constexpr compiled<R> emit_dag(const dag& g, const policy_view& p, std::endian t
     if (out.error.link.code == link_errc::too_many_labels) out.error.link.code = link_errc::too_many_instructions;
     return out;
 }
+
+// compile() of a valid policy's view.
+template <std::size_t R>
+constexpr compiled<R> compile_view(const policy_view& p, unsigned opcode, std::endian target) {
+    // Tests decided by the tests before them are skipped; that can also copy
+    // code, so when it happened the plain translation is weighed against it.
+    // Only a shorter plain program is taken, so one that cannot be shorter
+    // (by a bound that needs no emission) is not emitted.
+    // The plain translation is also the one tried when the first is too large
+    // (its copies can fill the node table).
+    dag_builder* const c = new dag_builder(target);
+    const built_dag first = build_dag(c, p, opcode, target, true);
+    compiled<R> out = emit_dag<R>(c->graph(), p, target, first);
+    if (first.overflow || first.restricted != 0) {
+        const built_dag second = build_dag(c, p, opcode, target, false);
+        if (!out.ok() || second.overflow || codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
+            const compiled<R> plain = emit_dag<R>(c->graph(), p, target, second);
+            if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) assign(out, plain);
+        }
+    }
+    delete c;
+    report(out);
+    return out; // one variable returned: no copy
+}
 } // namespace detail
 
 // The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
@@ -9607,25 +9723,7 @@ constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode
     constexpr std::size_t R = detail::rules_of<P>;
     const detail::policy_view p = detail::view_of(policy);
     if (p.error != policy_errc::none) return detail::refused<R>(p.error); // a wrong value in a rule (built at run time)
-    // Tests decided by the tests before them are skipped; that can also copy
-    // code, so when it happened the plain translation is weighed against it.
-    // Only a shorter plain program is taken, so one that cannot be shorter
-    // (by a bound that needs no emission) is not emitted.
-    // The plain translation is also the one tried when the first is too large
-    // (its copies can fill the node table).
-    detail::dag_builder* const c = new detail::dag_builder(target);
-    const detail::built_dag first = detail::build_dag(c, p, opcode, target, true);
-    compiled<R> out = detail::emit_dag<R>(c->graph(), p, target, first);
-    if (first.overflow || first.restricted != 0) {
-        const detail::built_dag second = detail::build_dag(c, p, opcode, target, false);
-        if (!out.ok() || second.overflow || detail::codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag<R>(c->graph(), p, target, second);
-            if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
-        }
-    }
-    delete c;
-    detail::report(out);
-    return out; // one variable returned: no copy
+    return detail::compile_view<R>(p, opcode, target); // both returns are prvalues: no copy of the 40 KB result
 }
 
 // The same rules translated one test at a time, with no sharing or reuse: the reference.

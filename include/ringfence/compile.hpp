@@ -104,6 +104,21 @@ constexpr void finish(compiled<R>& out, const builder& b, bool map_marks) {
     if (map_marks) linked_positions(out.prog, out.marks_, out.mark_count);
 }
 
+// `to` becomes `from`, copying only the instructions and marks in use (and
+// clearing what `to` used past them): a whole compiled<R> is over 40 KB.
+template <std::size_t R>
+constexpr void assign(compiled<R>& to, const compiled<R>& from) noexcept {
+    const std::size_t used = to.prog.size(), m = from.mark_count;
+    to.prog.clear();
+    for (const insn& i : from.prog) to.prog.push_back(i);
+    for (std::size_t i = from.prog.size(); i < used; ++i) to.prog[i] = insn{};
+    for (std::size_t i = 0; i < m; ++i) to.marks_[i] = from.marks_[i];
+    for (std::size_t i = m; i < to.mark_count; ++i) to.marks_[i] = rule_mark{};
+    to.mark_count = m;
+    to.error = from.error;
+    to.policy_error = from.policy_error;
+}
+
 // In a constant expression, a program that could not be built does not compile.
 template <std::size_t R>
 constexpr void report(const compiled<R>& out) {
@@ -170,6 +185,30 @@ constexpr compiled<R> emit_dag(const dag& g, const policy_view& p, std::endian t
     if (out.error.link.code == link_errc::too_many_labels) out.error.link.code = link_errc::too_many_instructions;
     return out;
 }
+
+// compile() of a valid policy's view.
+template <std::size_t R>
+constexpr compiled<R> compile_view(const policy_view& p, unsigned opcode, std::endian target) {
+    // Tests decided by the tests before them are skipped; that can also copy
+    // code, so when it happened the plain translation is weighed against it.
+    // Only a shorter plain program is taken, so one that cannot be shorter
+    // (by a bound that needs no emission) is not emitted.
+    // The plain translation is also the one tried when the first is too large
+    // (its copies can fill the node table).
+    dag_builder* const c = new dag_builder(target);
+    const built_dag first = build_dag(c, p, opcode, target, true);
+    compiled<R> out = emit_dag<R>(c->graph(), p, target, first);
+    if (first.overflow || first.restricted != 0) {
+        const built_dag second = build_dag(c, p, opcode, target, false);
+        if (!out.ok() || second.overflow || codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
+            const compiled<R> plain = emit_dag<R>(c->graph(), p, target, second);
+            if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) assign(out, plain);
+        }
+    }
+    delete c;
+    report(out);
+    return out; // one variable returned: no copy
+}
 } // namespace detail
 
 // The rules of `p` for `opcode` as one program (allow: ret #1, deny: ret #0),
@@ -184,25 +223,7 @@ constexpr compiled<detail::rules_of<P>> compile(const P& policy, unsigned opcode
     constexpr std::size_t R = detail::rules_of<P>;
     const detail::policy_view p = detail::view_of(policy);
     if (p.error != policy_errc::none) return detail::refused<R>(p.error); // a wrong value in a rule (built at run time)
-    // Tests decided by the tests before them are skipped; that can also copy
-    // code, so when it happened the plain translation is weighed against it.
-    // Only a shorter plain program is taken, so one that cannot be shorter
-    // (by a bound that needs no emission) is not emitted.
-    // The plain translation is also the one tried when the first is too large
-    // (its copies can fill the node table).
-    detail::dag_builder* const c = new detail::dag_builder(target);
-    const detail::built_dag first = detail::build_dag(c, p, opcode, target, true);
-    compiled<R> out = detail::emit_dag<R>(c->graph(), p, target, first);
-    if (first.overflow || first.restricted != 0) {
-        const detail::built_dag second = detail::build_dag(c, p, opcode, target, false);
-        if (!out.ok() || second.overflow || detail::codegen(c->graph()).size_at_least(second.root) < out.prog.size()) {
-            const compiled<R> plain = detail::emit_dag<R>(c->graph(), p, target, second);
-            if (plain.ok() && (!out.ok() || plain.prog.size() < out.prog.size())) out = plain;
-        }
-    }
-    delete c;
-    detail::report(out);
-    return out; // one variable returned: no copy
+    return detail::compile_view<R>(p, opcode, target); // both returns are prvalues: no copy of the 40 KB result
 }
 
 // The same rules translated one test at a time, with no sharing or reuse: the reference.

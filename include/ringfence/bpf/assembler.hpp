@@ -170,7 +170,7 @@ public:
 
     // Any instruction that is not a jump.
     constexpr Derived& emit(insn i, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{i, no_target, no_target, where});
+        push(item{i, no_target, no_target, where.line, where.file});
         return self();
     }
 
@@ -251,18 +251,18 @@ public:
     }
 
     constexpr Derived& ja(label target, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where});
+        push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where.line, where.file});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f,
                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where});
+        push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f,
                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where});
+        push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f,
@@ -301,7 +301,7 @@ public:
         program scratch;
         std::uint16_t origin[max_insns]{};
         if (!link_into(scratch, origin).ok() || index >= scratch.size()) return {};
-        return items_[origin[index]].where;
+        return items_[origin[index]].where();
     }
 
 private:
@@ -313,21 +313,22 @@ private:
         for (std::size_t i = 0; i < count_; ++i) {
             const item& it = items_[i];
             if (it.t == no_target) continue;
-            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i, it.where};
+            if (const link_errc e = check_target(it.t, i); e != link_errc::none) return link_error{e, i, it.where()};
             if (it.f == no_target) continue;
-            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i, it.where};
+            if (const link_errc e = check_target(it.f, i); e != link_errc::none) return link_error{e, i, it.where()};
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::uint8_t far[max_insns]{}; // bit 0: jt far, bit 1: jf far
-        std::uint16_t pos[max_insns]{};
+        std::uint8_t far[max_insns]; // bit 0: jt far, bit 1: jf far ([0, count_) used)
+        std::uint16_t pos[max_insns];
+        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
         for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
                 pos[i] = static_cast<std::uint16_t>(p);
                 p += 1u + (far[i] & 1u) + (far[i] >> 1);
             }
-            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_, items_[count_ - 1].where};
+            if (p > max_insns) return link_error{link_errc::too_many_instructions, count_, items_[count_ - 1].where()};
             changed = false;
             for (std::size_t i = 0; i < count_; ++i) {
                 const item& it = items_[i];
@@ -396,7 +397,11 @@ private:
         insn in;
         std::uint16_t t; // label id of the jump's true target (or JA's target)
         std::uint16_t f; // label id of the false target; no_target for JA
-        code_location where; // the caller's call that emitted it
+        // The caller's call that emitted it, as code_location's two parts: they
+        // have no default member initializers, so items_ can stay uninitialized.
+        std::uint32_t line;
+        const char* file;
+        constexpr code_location where() const noexcept { return {line, file}; }
     };
 
     constexpr Derived& self() noexcept { return static_cast<Derived&>(*this); }
@@ -415,10 +420,13 @@ private:
     }
     constexpr void push(item it) noexcept {
         if (count_ == max_insns) {
-            fail(link_errc::too_many_instructions, it.where);
+            fail(link_errc::too_many_instructions, it.where());
             return;
         }
-        if (outer_.line) it.where = outer_;
+        if (outer_.line) {
+            it.line = outer_.line;
+            it.file = outer_.file;
+        }
         items_[count_++] = it;
     }
     constexpr link_errc check_target(std::uint16_t t, std::size_t i) const noexcept {
@@ -431,8 +439,10 @@ private:
     }
 
     // Plain arrays: constant evaluation charges a step per std::array::operator[] call.
-    item items_[max_insns]{};
-    std::uint16_t label_pos_[max_labels]{};
+    // Only [0, count_) and [0, label_count_) are ever read: the rest stays
+    // uninitialized (zeroing 144 KB was a tenth of a 300-rule policy's build).
+    item items_[max_insns];
+    std::uint16_t label_pos_[max_labels];
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};

@@ -59,7 +59,8 @@ constexpr std::uint16_t fold_test(test_spec& j) noexcept {
             j = test_spec{j.word, bpf::jset, full_word, j.mask, j.f, j.t};
             return no_node;
         }
-        if (std::has_single_bit(j.mask) && j.k == j.mask) j = test_spec{j.word, bpf::jset, full_word, j.mask, j.t, j.f};
+        if (j.k == j.mask && (j.mask & (j.mask - 1)) == 0) // one bit (has_single_bit is a libgcc call without -mpopcnt)
+            j = test_spec{j.word, bpf::jset, full_word, j.mask, j.t, j.f};
         return no_node;
     case bpf::jgt: return j.k >= j.mask ? j.f : no_node;
     case bpf::jge:

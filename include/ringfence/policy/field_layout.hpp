@@ -44,9 +44,23 @@ struct word_image {
 };
 constexpr word_image image_of(const field& f, u128 v, std::endian target) noexcept {
     word_image img;
+    const bool host_order = f.kind == field_kind::u8 || f.kind == field_kind::u32 || f.kind == field_kind::u64;
+    if (target == std::endian::little && host_order && f.size <= 8) {
+        // Byte j sits at context byte offset + j: the value's low bytes, shifted
+        // to the offset in its word (what the loop below does, a byte at a time).
+        const std::uint64_t x = f.size >= 8 ? v.lo : v.lo & ((std::uint64_t{1} << (8 * f.size)) - 1);
+        const unsigned word = f.offset / 4u, shift = 8 * (f.offset % 4u);
+        const std::uint64_t low = x << shift, high = shift ? x >> (64 - shift) : 0;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(low)) img.w[word] |= part;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(low >> 32)) img.w[word + 1] |= part;
+        if (const std::uint32_t part = static_cast<std::uint32_t>(high)) img.w[word + 2] |= part;
+        return img;
+    }
     for (unsigned j = 0; j < f.size; ++j) {
+        const std::uint8_t b = v.byte(j);
+        if (b == 0) continue; // most bytes of a constant are
         const byte_place p = place_of(f, j, target);
-        img.w[p.word] |= std::uint32_t{v.byte(j)} << p.bit;
+        img.w[p.word] |= std::uint32_t{b} << p.bit;
     }
     return img;
 }

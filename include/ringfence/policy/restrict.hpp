@@ -50,6 +50,9 @@ public:
     static constexpr int depth = 4; // undecided tests looked through
 
     constexpr restrictor() noexcept { reset(); }
+    constexpr ~restrictor() { delete[] reach_; }
+    restrictor(const restrictor&) = delete;
+    restrictor& operator=(const restrictor&) = delete;
 
     // For a new DAG (its memo says nothing about the old one's nodes).
     constexpr void reset() noexcept { known_ = restricted_ = 0; }
@@ -60,7 +63,19 @@ public:
     // when it pays: copies of tests of rules other than `owner` (which stay
     // where they are for the other paths) must not outnumber the tests skipped.
     constexpr std::uint16_t restrict_to(dag& g, std::uint16_t n, const fact& fc, std::uint16_t owner) noexcept {
-        for (; known_ < g.size(); ++known_) memo_[known_].generation = 0; // generations start at 1
+        if (std::is_constant_evaluated()) {
+            for (; known_ < g.size(); ++known_) memo_[known_].generation = 0; // generations start at 1
+        } else {
+            if (!reach_) reach_ = new std::uint64_t[dag::max_nodes][depth + 1];
+            for (; known_ < g.size(); ++known_) {
+                memo_[known_].generation = 0;
+                note_reach(g, known_);
+            }
+            // Nothing within reach that the fact can decide: the walk below would
+            // change nothing and skip nothing, so it is not made (at run time only:
+            // in a constant expression the summaries would cost more than they save).
+            if (!(reach_[n][depth] & reach_bit(fc))) return n;
+        }
         ++generation_;
         skipped_ = foreign_copies_ = 0;
         const std::uint16_t r = restrict_rec(g, n, fc, depth, owner);
@@ -86,6 +101,40 @@ public:
     constexpr std::size_t restricted() const noexcept { return restricted_; }
 
 private:
+    // A summary per node of the tests within `d` undecided tests of it (the
+    // node itself, then d levels of successors: what restrict_rec can reach
+    // from it with depth_left d), as bits: one per word that has a test a
+    // fact can decide (JEQ, JGT, JGE), and one per (word, mask, k) of a JEQ,
+    // hashed. A fact "x != k" decides only a JEQ of k (tests are canonical,
+    // dag.hpp: its JGT and JGE are never decided by it); any other fact only
+    // tests of its word. A bit clear means no such test; a bit set may be a
+    // collision, and then the walk is made as before. Whether the summary
+    // skips a walk or not, the result is the same.
+    static constexpr std::uint64_t word_bit(std::uint8_t word) noexcept { return std::uint64_t{1} << word; }
+    static constexpr std::uint64_t jeq_bit(std::uint8_t word, std::uint32_t mask, std::uint32_t k) noexcept {
+        std::uint32_t h = word * 0x9e3779b1u ^ mask * 0x85ebca6bu ^ k * 0xc2b2ae35u;
+        h ^= h >> 15;
+        h *= 0x2c1b3c6du;
+        h ^= h >> 12;
+        return std::uint64_t{1} << (16 + h % 48); // bits 0-15: the words
+    }
+    static constexpr std::uint64_t reach_bit(const fact& fc) noexcept {
+        const bool only_not_equal = fc.has_ne && fc.lo == 0 && fc.hi == fc.mask;
+        return only_not_equal ? jeq_bit(fc.word, fc.mask, fc.ne) : word_bit(fc.word);
+    }
+    // Node i's summaries; its successors' are known (they are older).
+    constexpr void note_reach(const dag& g, std::size_t i) noexcept {
+        const dag_node& nd = g.nodes()[i];
+        if (!nd.is_test) {
+            for (int d = 0; d <= depth; ++d) reach_[i][d] = 0;
+            return;
+        }
+        const std::uint64_t own =
+            nd.jop == bpf::jset ? 0 : word_bit(nd.word) | (nd.jop == bpf::jeq ? jeq_bit(nd.word, nd.mask, nd.k) : 0);
+        reach_[i][0] = own;
+        for (int d = 1; d <= depth; ++d) reach_[i][d] = own | reach_[nd.t][d - 1] | reach_[nd.f][d - 1];
+    }
+
     constexpr std::uint16_t restrict_rec(dag& g, std::uint16_t n, const fact& fc, int depth_left,
                                          std::uint16_t owner) noexcept {
         // Tests the fact decides are followed in a loop (a field tested rule
@@ -143,6 +192,9 @@ private:
         std::uint16_t node;
     };
     memo_entry memo_[dag::max_nodes];
+    // Run time only (see note_reach), so it is allocated then: a constant
+    // expression's restrictor stays as small as it was.
+    std::uint64_t (*reach_)[depth + 1] = nullptr;
     std::uint16_t path_[dag::max_nodes]; // restrict_rec's runs of decided tests
     std::size_t path_top_ = 0;
 };
