@@ -19,6 +19,10 @@
 //   BM_Chain/<n>                        n filters stacked on one opcode (filter_table)
 //   BM_SetMembership/<n>/<pos>/{chain,tree}  a member of an n-value set: linear chain vs ringfence's tree
 //   BM_BuildPolicy/<rules>              a policy built, compiled and verified at run time
+//   BM_BuildRuntimePolicy/<rules>       a runtime_policy of <rules> socket rules (family, type and
+//                                       protocol compared) built and compiled
+//   BM_BuildLibseccomp/<rules>          the same rules as a libseccomp filter: seccomp_init,
+//                                       seccomp_rule_add with SCMP_A0/A1/A2, seccomp_export_bpf
 // and, for the record:
 //   BM_Interpreter_Unprepared/<policy>  ringfence::run on the plain instruction span
 //   BM_Observer/<policy>/{default,noop} bpf::execute with the default observer, and with a user's
@@ -30,10 +34,17 @@
 #include <pcap/bpf.h>     // first: it tolerates <linux/filter.h> after it, not before
 #endif
 
+#if RINGFENCE_BENCH_HAVE_SECCOMP
+#include <seccomp.h>
+#include <sys/mman.h> // memfd_create: seccomp_export_bpf writes to a file descriptor
+#include <unistd.h>
+#endif
+
 #include <benchmark/benchmark.h>
 
 #include <ringfence/compile.hpp>
 #include <ringfence/filter_table.hpp>
+#include <ringfence/policy/runtime.hpp>
 #include <ringfence/run.hpp>
 #include <ringfence/static_table.hpp>
 #include <ringfence/verify.hpp>
@@ -45,6 +56,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -475,6 +487,76 @@ void BM_BuildPolicy(benchmark::State& state) {
 }
 
 // ---------------------------------------------------------------------------
+// Building a filter of N socket rules, each comparing family, type and protocol
+// (deny on a match, allow by default), with ringfence's run-time policy and with
+// libseccomp, side by side. The rules come in groups that share a family and
+// a type, as a configuration lists them: 50 protocols per family, 5 families
+// per type (each rule's triple is distinct). Both build from nothing: the policy
+// or filter context, its rules, and the program (compiled and verified, or
+// exported as BPF into memory).
+struct socket_rule {
+    std::uint32_t family, type, protocol;
+};
+std::vector<socket_rule> socket_rules(std::size_t n) {
+    static constexpr std::uint32_t families[] = {1, 2, 10, 16, 17}; // AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET
+    static constexpr std::uint32_t types[] = {1, 2, 3, 5};          // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET
+    std::vector<socket_rule> v(n);
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] = {families[(i / 50) % 5], types[(i / 250) % 4], static_cast<std::uint32_t>(i % 50)};
+    return v;
+}
+
+void BM_BuildRuntimePolicy(benchmark::State& state, std::size_t n) {
+    const std::vector<socket_rule> rules = socket_rules(n);
+    std::size_t size = 0;
+    for (auto _ : state) {
+        ringfence::runtime_policy p;
+        for (const socket_rule& r : rules)
+            p.add(uapi::IORING_OP_SOCKET, deny,
+                  fields::socket::family == r.family && fields::socket::type == r.type &&
+                      fields::socket::protocol == r.protocol);
+        p.otherwise(allow);
+        const auto f = compile(p, uapi::IORING_OP_SOCKET);
+        if (!f.ok()) {
+            state.SkipWithError(f.message());
+            return;
+        }
+        size = f.prog.size();
+        benchmark::DoNotOptimize(f.prog.data());
+    }
+    state.counters["instructions"] = static_cast<double>(size);
+}
+
+#if RINGFENCE_BENCH_HAVE_SECCOMP
+void BM_BuildLibseccomp(benchmark::State& state, std::size_t n) {
+    const std::vector<socket_rule> rules = socket_rules(n);
+    const int fd = memfd_create("ringfence-bench-bpf", 0);
+    if (fd < 0) {
+        state.SkipWithError("memfd_create failed");
+        return;
+    }
+    off_t bytes = 0;
+    for (auto _ : state) {
+        const scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        bool ok = ctx != nullptr;
+        for (const socket_rule& r : rules)
+            ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 3,
+                                        SCMP_A0(SCMP_CMP_EQ, r.family), SCMP_A1(SCMP_CMP_EQ, r.type),
+                                        SCMP_A2(SCMP_CMP_EQ, r.protocol)) == 0;
+        ok = ok && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && seccomp_export_bpf(ctx, fd) == 0;
+        bytes = lseek(fd, 0, SEEK_CUR);
+        seccomp_release(ctx);
+        if (!ok) {
+            state.SkipWithError("libseccomp could not build the filter");
+            break;
+        }
+    }
+    close(fd);
+    state.counters["instructions"] = static_cast<double>(bytes / 8); // struct sock_filter is 8 bytes
+}
+#endif
+
+// ---------------------------------------------------------------------------
 int register_all() {
     benchmark::RegisterBenchmark("BM_Baseline_BitTest", BM_Baseline_BitTest);
     benchmark::RegisterBenchmark("BM_FastPath_NoFilter/dynamic", BM_FastPath_NoFilter_dynamic);
@@ -510,6 +592,16 @@ int register_all() {
         }
     benchmark::RegisterBenchmark("BM_BuildPolicy/10", BM_BuildPolicy<10>)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("BM_BuildPolicy/300", BM_BuildPolicy<300>)->Unit(benchmark::kMicrosecond);
+    for (std::size_t n : {10, 100, 300, 1000}) {
+        benchmark::RegisterBenchmark(("BM_BuildRuntimePolicy/" + std::to_string(n)).c_str(),
+                                     [n](benchmark::State& s) { BM_BuildRuntimePolicy(s, n); })
+            ->Unit(benchmark::kMicrosecond);
+#if RINGFENCE_BENCH_HAVE_SECCOMP
+        benchmark::RegisterBenchmark(("BM_BuildLibseccomp/" + std::to_string(n)).c_str(),
+                                     [n](benchmark::State& s) { BM_BuildLibseccomp(s, n); })
+            ->Unit(benchmark::kMicrosecond);
+#endif
+    }
     return 0;
 }
 const int registered = register_all();
