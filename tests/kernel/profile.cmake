@@ -4,13 +4,15 @@
 # loader) and three of liburing's example programs (io_uring-test,
 # io_uring-cp, link-cp), built statically from the sources liburing-dev ships
 # in /usr/share/doc/liburing-dev/examples, run by tests/tool/kernel/profile_driver.cpp
-# under `ringfence run --policy profiles/container.policy`. Included from
+# under `ringfence run --policy profiles/container.policy` (and io_uring-cp
+# under its OCI form, profiles/container.oci.json). Included from
 # CMakeLists.txt in this directory, after tool.cmake (ringfence-static).
 if(NOT EXISTS ${PROJECT_SOURCE_DIR}/tools/ringfence.cpp OR NOT TARGET ringfence_kernel_tool_static)
   return()
 endif()
 
 set(_profile ${PROJECT_SOURCE_DIR}/profiles/container.policy)
+set(_oci_profile ${PROJECT_SOURCE_DIR}/profiles/container.oci.json)
 set(RINGFENCE_LIBURING_EXAMPLES_DIR /usr/share/doc/liburing-dev/examples CACHE PATH
   "liburing's example sources (Debian's liburing-dev ships them)")
 find_library(RINGFENCE_LIBURING_STATIC NAMES liburing.a)
@@ -54,7 +56,7 @@ ringfence_kernel_test_binary(ringfence_kernel_profile_driver ${PROJECT_SOURCE_DI
 add_dependencies(ringfence_kernel_profile_driver ${_ex_targets})
 
 set(RINGFENCE_FIO /usr/bin/fio CACHE FILEPATH "fio, run in the guest under the container profile")
-set(_extra "$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static ${_profile}:/container.policy")
+set(_extra "$<TARGET_FILE:ringfence_kernel_tool_static>:/ringfence-static ${_profile}:/container.policy ${_oci_profile}:/container.oci.json")
 foreach(_ex IN LISTS _examples)
   set(_extra "${_extra} ${_ex_dir}/${_ex}:/liburing-examples/${_ex}")
 endforeach()
@@ -62,5 +64,5 @@ foreach(_line IN LISTS RINGFENCE_KERNEL_TEST_LINES)
   ringfence_kernel_test(kernel.profile_programs ${_line} COST 40
     COMMAND ${CMAKE_COMMAND} -E env "RINGFENCE_INITRD_EXTRA=${_extra}" "RINGFENCE_INITRD_PROGRAMS=${RINGFENCE_FIO}"
       ${_ringfence_kernel_runner} $<TARGET_FILE:ringfence_kernel_profile_driver>
-        $<TARGET_FILE:ringfence_kernel_tool_static> ${_profile} ${RINGFENCE_FIO} ${_ex_dir})
+        $<TARGET_FILE:ringfence_kernel_tool_static> ${_profile} ${_oci_profile} ${RINGFENCE_FIO} ${_ex_dir})
 endforeach()

@@ -2,9 +2,11 @@
 // /init of the guest, or run natively on a host whose kernel has io_uring BPF
 // filters.
 //
-//   profile_driver TOOL PROFILE FIO EXAMPLES_DIR
+//   profile_driver TOOL PROFILE OCI_PROFILE FIO EXAMPLES_DIR
 //
-// TOOL is the static `ringfence`, PROFILE profiles/container.policy, FIO the
+// TOOL is the static `ringfence`, PROFILE profiles/container.policy,
+// OCI_PROFILE the same profile as an OCI linux.ioUring object
+// (profiles/container.oci.json, which ringfence run reads as well), FIO the
 // fio binary (its libraries and loader sit at their host paths in the guest:
 // scripts/kernel/initrd-deps.sh), EXAMPLES_DIR holds liburing's example
 // programs (io_uring-test, io_uring-cp, link-cp) built statically. A path that
@@ -129,12 +131,13 @@ bool make_file(const std::string& path, std::size_t size) {
 
 int main(int argc, char** argv) {
     const auto args = ringfence::guest::start(argc, argv);
-    if (args.size() != 4) {
-        std::printf("usage: profile_driver TOOL PROFILE FIO EXAMPLES_DIR\n");
+    if (args.size() != 5) {
+        std::printf("usage: profile_driver TOOL PROFILE OCI_PROFILE FIO EXAMPLES_DIR\n");
         ringfence::guest::exit(2);
     }
-    const std::string tool = resolve(args[0]), profile = resolve(args[1]), fio = resolve(args[2]);
-    const std::string examples = ::access(args[3].c_str(), R_OK) == 0 ? args[3] : resolve(args[3]);
+    const std::string tool = resolve(args[0]), profile = resolve(args[1]), oci_profile = resolve(args[2]),
+                      fio = resolve(args[3]);
+    const std::string examples = ::access(args[4].c_str(), R_OK) == 0 ? args[4] : resolve(args[4]);
     utsname u{};
     ::uname(&u);
     std::printf("kernel %s\n", u.release);
@@ -205,10 +208,12 @@ int main(int argc, char** argv) {
         check(rc == 125 && !contains(out, "READ: bw=") && contains(out, "do not survive execve"),
               "ringfence run --policy " + profile + " -- fio refuses with 125; fio never starts (exit " +
                   std::to_string(rc) + ")");
-        rc = spawn(run(profile, {ex_cp, src, dir + "/copy"}), out);
-        check(rc == 125 && ::access((dir + "/copy").c_str(), F_OK) != 0,
-              "ringfence run --policy " + profile + " -- io_uring-cp refuses with 125; nothing is copied (exit " +
-                  std::to_string(rc) + ")");
+        for (const std::string& p : {profile, oci_profile}) {
+            rc = spawn(run(p, {ex_cp, src, dir + "/copy"}), out);
+            check(rc == 125 && ::access((dir + "/copy").c_str(), F_OK) != 0,
+                  "ringfence run --policy " + p + " -- io_uring-cp refuses with 125; nothing is copied (exit " +
+                      std::to_string(rc) + ")");
+        }
         std::printf("\n--- --forbid-io-uring: the program starts and cannot create a ring\n");
         rc = spawn(run(profile, with(fio_job, variants[0].extra), {"--forbid-io-uring"}), out);
         check(rc == 1 && contains(out, "func=io_queue_init, error=Operation not permitted") &&
@@ -241,6 +246,16 @@ int main(int argc, char** argv) {
         rc = spawn(run(profile, {cp, src, dst}), out);
         check(rc == 0 && read_file(dst) == read_file(src),
               cp.substr(cp.rfind('/') + 1) + ": READV/WRITEV copy identical to the source (exit " + std::to_string(rc) +
+                  ")");
+    }
+
+    std::printf("\n--- the OCI form, ringfence run --policy %s\n", oci_profile.c_str());
+    {
+        const std::string copy = dir + "/copy";
+        ::unlink(copy.c_str());
+        rc = spawn(run(oci_profile, {ex_cp, src, copy}), out);
+        check(rc == 0 && read_file(copy) == read_file(src),
+              "io_uring-cp under the OCI form: READV/WRITEV copy identical to the source (exit " + std::to_string(rc) +
                   ")");
     }
 
