@@ -46,7 +46,71 @@ WHY = {
     "observer": "an observer call that does nothing left code behind: check that no_observer's "
                 "members are empty and constexpr",
     "compile": "constant evaluation of the builder, linker and verifier over 4096 instructions",
+    "kernel": "counted by bench_kernel_cost (bench/kernel_cost.cpp) with the interpreter's observer over its fixed "
+              "request mix. Where a pair misses against the prototype it is IORING_OP_SOCKET's family set: compile() "
+              "tests the family with a search tree over the families' ranges (a few compares on every path, and the tree's inner jumps cost "
+              "an instruction or two of length), the prototype with a linear chain of one JEQ per family that "
+              "jumps out at the first match; at 8-12 families the tree's worst path is shorter than the chain's, "
+              "but by less than 2x, because both share the load, the flag test and the return; the pairs are "
+              "listed below the table",
 }
+
+KERNEL_OTHERS = [("naive", "`compile_naive()`"), ("prototype", "the youki prototype's program")]
+
+
+def cell(text):
+    """Text for a Markdown table cell (a `|` would end it)."""
+    return text.replace("|", "\\|")
+
+
+def kernel_goals(kc, add):
+    """The kernel-side cost goals (issue 14, item 1) from bench_kernel_cost's JSON; returns the misses."""
+    rows, misses = kc["rows"], []
+    for other, label in KERNEL_OTHERS:
+        pairs = [r for r in rows if other in r]
+        bad = [r for r in pairs if r["ringfence"]["length"] > r[other]["length"]
+               or r["ringfence"]["worst"] > r[other]["worst"]]
+        longer = sum(r["ringfence"]["length"] > r[other]["length"] for r in pairs)
+        slower = sum(r["ringfence"]["worst"] > r[other]["worst"] for r in pairs)
+        add("kernel cost", f"ringfence's `compile()` never longer, nor slower in worst-case path, than {label}: "
+            f"(policy, opcode) pairs where it is neither ({longer} longer, {slower} slower)",
+            f"{len(pairs) - len(bad)} of {len(pairs)}", f"all {len(pairs)}", not bad, "kernel")
+        misses += [(other, label, "longer or slower", r) for r in bad]
+    for other, label in KERNEL_OTHERS:
+        pairs = [r for r in rows if other in r and r["largest_set"] >= 8]
+        if not pairs:
+            continue
+        ratio = lambda r: r[other]["worst"] / r["ringfence"]["worst"]
+        least = min(pairs, key=ratio)
+        bad = [r for r in pairs if ratio(r) < 2.0]
+        add("kernel cost", f"worst-case path of {label} / ringfence's, where a set has 8 or more members "
+            f"({len(pairs)} pairs; least: {least['policy']}, {least['opcode']}, "
+            f"{least[other]['worst']} / {least['ringfence']['worst']})",
+            fmt_ratio(ratio(least)), "at least 2x", not bad, "kernel")
+        misses += [(other, label, "less than 2x shorter", r) for r in bad]
+    return misses
+
+
+def kernel_table(kc):
+    """Per (policy, opcode): length, mean and worst instructions executed; opcodes with the same figures in one row."""
+    out = [f"Kernel-side cost, counted (`bench_kernel_cost`, bench/kernel_cost.cpp): instructions the kernel executes "
+           f"per request, with the interpreter's observer, over a fixed mix of {kc['requests_per_opcode']} requests "
+           "per opcode (SOCKET: mostly AF_INET, AF_INET6, AF_UNIX, some others; sqe_flags mostly 0, some FIXED_FILE, "
+           "ASYNC, IO_LINK, ...). Per policy, the opcodes it has a rule for; opcodes whose programs cost the same "
+           "share a row. Each cell: ringfence `compile()` / `compile_naive()` / the youki prototype (OCI inputs).",
+           "",
+           "| policy | opcodes | largest set | length | mean | worst |",
+           "|---|---|---|---|---|---|"]
+    groups = {}
+    for r in kc["rows"]:
+        kinds = ["ringfence", "naive"] + (["prototype"] if "prototype" in r else [])
+        figures = tuple((r[k]["length"], r[k]["mean"], r[k]["worst"]) for k in kinds)
+        groups.setdefault((r["policy"], r["largest_set"], figures), []).append(r["opcode"])
+    for (policy, largest, figures), ops in groups.items():
+        shown = ", ".join(ops) if len(ops) <= 4 else f"{', '.join(ops[:3])} and {len(ops) - 3} more"
+        out.append(f"| {cell(policy)} | {shown} | {largest or ''} | " + " / ".join(str(f[0]) for f in figures) + " | " +
+                   " / ".join(f"{f[1]:.2f}" for f in figures) + " | " + " / ".join(str(f[2]) for f in figures) + " |")
+    return out
 
 
 def load(raw_path):
@@ -100,6 +164,7 @@ def main():
     ap.add_argument("--markdown", required=True)
     ap.add_argument("--plot-data", required=True)
     ap.add_argument("--readme")
+    ap.add_argument("--kernel-cost", help="bench_kernel_cost's JSON")
     args = ap.parse_args()
 
     raw, med, reps = load(args.raw)
@@ -194,6 +259,12 @@ def main():
             add("observer", f"`BM_Observer/{p}/noop` / `.../default`", fmt_ratio(o / d), "(about 1x: it compiles away)",
                 None, "observer")
 
+    kernel_misses, kc = [], None
+    if args.kernel_cost:
+        with open(args.kernel_cost) as f:
+            kc = json.load(f)
+        kernel_misses = kernel_goals(kc, add)
+
     ctx = raw.get("context", {})
     when = ctx.get("date", datetime.datetime.utcnow().isoformat())
     reps_n = max(reps.values()) if reps else 0
@@ -209,13 +280,21 @@ def main():
     lines.append("|---|---|---|---|---|")
     for goal, what, value, target, met, _ in rows:
         mark = "" if met is None else ("yes" if met else "**no**")
-        lines.append(f"| {goal} | {what} | {value} | {target} | {mark} |")
+        lines.append(f"| {goal} | {cell(what)} | {value} | {target} | {mark} |")
     missed = [r for r in rows if r[4] is False]
     if missed:
         lines.append("")
         lines.append("Missed:")
         for goal, what, value, target, _, key in missed:
             lines.append(f"- {goal}, {what}: {value} against {target}. Why: {WHY[key]}.")
+    if kernel_misses:
+        lines.append("")
+        lines.append("Kernel cost, the (policy, opcode) pairs that miss:")
+        for other, label, how, r in kernel_misses:
+            lines.append(f"- {r['policy']}, {r['opcode']}: {how} than {label}: length {r['ringfence']['length']} "
+                         f"against {r[other]['length']}, worst {r['ringfence']['worst']} against "
+                         f"{r[other]['worst']} instructions (mean {r['ringfence']['mean']:.2f} against "
+                         f"{r[other]['mean']:.2f})")
     lines.append("")
     lines.append("Every median (CPU time per request; per build for `BM_BuildPolicy`):")
     lines.append("")
@@ -244,10 +323,14 @@ def main():
     with open(args.markdown, "w") as f:
         # the plot sits next to this file; README.md shows it above its copy of the tables
         f.write(text + "\n![ns per request, by policy and way of running it](performance.png)\n")
+        if kc:
+            f.write("\n" + "\n".join(kernel_table(kc)) + "\n")
     raw["ringfence"] = {"commit": args.commit,
                         "observer_machine_code": {k: v[2] for k, v in same_code.items()},
                         "compile_seconds": {k: v[1] for k, v in compile_times.items()},
                         "compilers": {k: v[0] for k, v in compile_times.items()}}
+    if kc:
+        raw["ringfence"]["kernel_cost"] = kc
     with open(args.json, "w") as f:
         json.dump(raw, f, indent=1)
         f.write("\n")
