@@ -539,10 +539,12 @@ void BM_BuildLibseccomp(benchmark::State& state, std::size_t n) {
     for (auto _ : state) {
         const scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         bool ok = ctx != nullptr;
+        // The comparisons SCMP_A0..A2 make, as C++ (the macros are C99 compound literals, which Clang's
+        // -Wpedantic -Werror refuses in C++).
+        const auto eq = [](unsigned arg, scmp_datum_t v) { return scmp_arg_cmp{arg, SCMP_CMP_EQ, v, 0}; };
         for (const socket_rule& r : rules)
-            ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 3,
-                                        SCMP_A0(SCMP_CMP_EQ, r.family), SCMP_A1(SCMP_CMP_EQ, r.type),
-                                        SCMP_A2(SCMP_CMP_EQ, r.protocol)) == 0;
+            ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 3, eq(0, r.family),
+                                        eq(1, r.type), eq(2, r.protocol)) == 0;
         ok = ok && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && seccomp_export_bpf(ctx, fd) == 0;
         bytes = lseek(fd, 0, SEEK_CUR);
         seccomp_release(ctx);
