@@ -27,7 +27,10 @@
 // link_errors) whose reporter is a deliberately non-constexpr function named
 // after the reason: the compiler stops there and names it. The assembler
 // records the caller's line of every emitting call (code_location, a defaulted
-// argument), and the reporter passes the failing instruction's line on.
+// argument), and the reporter passes the failing instruction's line on. A
+// typed layer's call that emits several instructions (builder::jump_if) hands
+// its own `where` to each of them explicitly, so they are the caller's line;
+// the default is evaluated once per user call, which is what it costs.
 
 #include <cstddef>
 #include <cstdint>
@@ -806,6 +809,7 @@ constexpr std::uint32_t execute(std::span<const insn> prog, const Memory& data, 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace ringfence {
 
@@ -933,7 +937,7 @@ class basic_assembler {
 public:
     static constexpr std::size_t max_labels = max_insns;
 
-    constexpr label make_label(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr label make_label(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         if (label_count_ == max_labels) {
             fail(link_errc::too_many_labels, where);
             return label{};
@@ -943,7 +947,7 @@ public:
     }
 
     // Places `l` at the next instruction to be emitted.
-    constexpr Derived& bind(label l, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& bind(label l, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         if (!mine(l)) fail(link_errc::label_of_another_builder, where);
         else if (!valid(l)) fail(link_errc::invalid_label, where);
         else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice, where);
@@ -952,116 +956,132 @@ public:
     }
 
     // Any instruction that is not a jump.
-    constexpr Derived& emit(insn i, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& emit(insn i, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{i, no_target, no_target, where.line, where.file});
         return self();
     }
 
-    constexpr Derived& ld_abs(std::uint32_t off, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_abs(std::uint32_t off,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | w | abs, off), where);
     }
-    constexpr Derived& ld_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_len(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | w | len, 0), where);
     }
-    constexpr Derived& ldx_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ldx_len(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | w | len, 0), where);
     }
-    constexpr Derived& ld_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_imm(std::uint32_t v,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | imm, v), where);
     }
-    constexpr Derived& ldx_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ldx_imm(std::uint32_t v,
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | imm, v), where);
     }
-    constexpr Derived& ld_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_mem(std::uint32_t slot,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | mem, slot), where);
     }
     constexpr Derived& ldx_mem(std::uint32_t slot,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | mem, slot), where);
     }
-    constexpr Derived& st_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& st_mem(std::uint32_t slot,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(st, slot), where);
     }
     constexpr Derived& stx_mem(std::uint32_t slot,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(stx, slot), where);
     }
-    constexpr Derived& tax(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& tax(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(misc | bpf::tax, 0), where);
     }
-    constexpr Derived& txa(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& txa(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(misc | bpf::txa, 0), where);
     }
-    constexpr Derived& add(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& add(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::add | k, v), where);
     }
-    constexpr Derived& sub(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& sub(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::sub | k, v), where);
     }
-    constexpr Derived& mul(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& mul(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::mul | k, v), where);
     }
-    constexpr Derived& div(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& div(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::div | k, v), where);
     }
-    constexpr Derived& and_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& and_(std::uint32_t v,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::and_ | k, v), where);
     }
-    constexpr Derived& or_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& or_(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::or_ | k, v), where);
     }
-    constexpr Derived& xor_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& xor_(std::uint32_t v,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::xor_ | k, v), where);
     }
-    constexpr Derived& lsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& lsh(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::lsh | k, v), where);
     }
-    constexpr Derived& rsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& rsh(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::rsh | k, v), where);
     }
-    constexpr Derived& neg(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& neg(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::neg, 0), where);
     }
     // ALU with X as the operand: op is one of bpf::add, sub, mul, div, and_, or_, xor_, lsh, rsh.
-    constexpr Derived& alu_x(std::uint16_t op, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& alu_x(std::uint16_t op,
+                             const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | op | x, 0), where);
     }
-    constexpr Derived& ret(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ret(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(bpf::ret | k, v), where);
     }
-    constexpr Derived& ret_a(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ret_a(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(bpf::ret | a, 0), where);
     }
 
-    constexpr Derived& ja(label target, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ja(label target, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where.line, where.file});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f,
-                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f,
-                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jeq, v, t, f, where);
     }
     constexpr Derived& jgt(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jgt, v, t, f, where);
     }
     constexpr Derived& jge(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jge, v, t, f, where);
     }
     constexpr Derived& jset(std::uint32_t v, label t, label f,
-                            code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jset, v, t, f, where);
     }
 
@@ -1089,7 +1109,19 @@ public:
 
 private:
     // `origin`, when given, receives the emitted item of each linked instruction.
+    // `far` (bit 0: jt needs a trampoline, bit 1: jf) must start zero on [0, count_):
+    // in constant evaluation the initializer zeroes it in one step, where a loop
+    // costs a step per instruction; at run time the loop touches only what is used.
     constexpr link_error link_into(program& out, std::uint16_t* origin) const noexcept {
+        if (std::is_constant_evaluated()) {
+            std::uint8_t far[max_insns]{};
+            return link_into(out, origin, far);
+        }
+        std::uint8_t far[max_insns];
+        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
+        return link_into(out, origin, far);
+    }
+    constexpr link_error link_into(program& out, std::uint16_t* origin, std::uint8_t* far) const noexcept {
         out.clear();
         if (!error_.ok()) return error_;
         // Check targets once; trampolines never change the order of things.
@@ -1102,9 +1134,7 @@ private:
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::uint8_t far[max_insns]; // bit 0: jt far, bit 1: jf far ([0, count_) used)
         std::uint16_t pos[max_insns];
-        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
         for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
@@ -1151,27 +1181,9 @@ private:
     }
 
 protected:
-    constexpr void fail(link_errc e, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        if (error_.ok()) error_ = link_error{e, count_, outer_.line ? outer_ : where};
+    constexpr void fail(link_errc e, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (error_.ok()) error_ = link_error{e, count_, where};
     }
-
-    // A typed layer's call that emits several instructions opens one of these
-    // with its caller's line: what it emits, and any error, is the caller's.
-    class call_site {
-    public:
-        constexpr call_site(basic_assembler& a, code_location where) noexcept : a_(a), outer_(a.outer_.line == 0) {
-            if (outer_) a_.outer_ = where;
-        }
-        constexpr ~call_site() {
-            if (outer_) a_.outer_ = {};
-        }
-        call_site(const call_site&) = delete;
-        call_site& operator=(const call_site&) = delete;
-
-    private:
-        basic_assembler& a_;
-        bool outer_;
-    };
 
 private:
     static constexpr std::uint16_t no_target = 0xffff;
@@ -1196,19 +1208,15 @@ private:
     // A jump's target as stored: the label's number. Another builder's label
     // is an error here, at the jump (its number may well exist in this one too).
     // label{} is refused here too: its number is the one that marks "no target".
-    constexpr std::uint16_t target_id(label l, code_location where) noexcept {
+    constexpr std::uint16_t target_id(label l, const code_location& where) noexcept {
         if (!mine(l)) fail(link_errc::label_of_another_builder, where);
         else if (l.id == no_target) fail(link_errc::invalid_label, where);
         return l.id;
     }
-    constexpr void push(item it) noexcept {
+    constexpr void push(const item& it) noexcept {
         if (count_ == max_insns) {
             fail(link_errc::too_many_instructions, it.where());
             return;
-        }
-        if (outer_.line) {
-            it.line = outer_.line;
-            it.file = outer_.file;
         }
         items_[count_++] = it;
     }
@@ -1229,7 +1237,6 @@ private:
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};
-    code_location outer_{}; // the caller's line while a call_site is open
 };
 
 // The plain assembler, for programs that are not io_uring filters.
@@ -3707,58 +3714,56 @@ public:
     // A = the field. 8-bit fields: word load, shift, mask. 32-bit fields: one load.
     // Network-order fields load as they are stored (compare against encode(f, v)).
     // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
-    constexpr builder& load(const field& f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+    constexpr builder& load(const field& f,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         switch (f.kind) {
         case field_kind::u8: {
             const unsigned lane = f.offset % 4u;
             const unsigned shift = target_ == std::endian::little ? 8 * lane : 8 * (3 - lane);
-            ld_abs(f.offset - lane);
-            if (shift) rsh(shift);
-            if (shift != 24) and_(0xff);
+            ld_abs(f.offset - lane, where);
+            if (shift) rsh(shift, where);
+            if (shift != 24) and_(0xff, where);
             return *this;
         }
         case field_kind::u32:
-        case field_kind::be32: return ld_abs(f.offset);
+        case field_kind::be32: return ld_abs(f.offset, where);
         case field_kind::be16:
-            ld_abs(f.offset);
-            return target_ == std::endian::little ? and_(0xffff) : rsh(16);
-        default: fail(link_errc::invalid_field); return *this;
+            ld_abs(f.offset, where);
+            return target_ == std::endian::little ? and_(0xffff, where) : rsh(16, where);
+        default: fail(link_errc::invalid_field, where); return *this;
         }
     }
 
     // A = the low (0) or high (1) 32 bits of a 64-bit field.
     constexpr builder& load_half(const field& f, int high,
-                                 code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+                                 const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         if (f.kind != field_kind::u64) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         const bool first_word = (target_ == std::endian::little) == (high == 0);
-        return ld_abs(f.offset + (first_word ? 0u : 4u));
+        return ld_abs(f.offset + (first_word ? 0u : 4u), where);
     }
 
     // A = the field as a host-order number, for ordered compares of network-order
     // fields (clobbers X). For other fields this is load(f).
     constexpr builder& load_host_order(const field& f,
-                                       code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+                                       const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
-            return load(f);
+            return load(f, where);
         // Little-endian word: the field's first byte is the lowest lane.
         const unsigned bytes = f.kind == field_kind::be16 ? 2 : 4;
         for (unsigned i = 0; i < bytes; ++i) {
             // byte i belongs at bit 8 * (bytes - 1 - i) of the host value
-            ld_abs(f.offset);
-            if (i) rsh(8 * i);
-            if (i != 3) and_(0xff);
-            if (const unsigned up = 8 * (bytes - 1 - i)) lsh(up);
-            if (i) alu_x(bpf::or_);
-            if (i + 1 != bytes) tax();
+            ld_abs(f.offset, where);
+            if (i) rsh(8 * i, where);
+            if (i != 3) and_(0xff, where);
+            if (const unsigned up = 8 * (bytes - 1 - i)) lsh(up, where);
+            if (i) alu_x(bpf::or_, where);
+            if (i + 1 != bytes) tax(where);
         }
         return *this;
     }
@@ -3773,75 +3778,74 @@ public:
 
     // Jumps to t when `field <op> value` holds, else to f. Values are host-order numbers.
     constexpr builder& jump_if(const field& fd, cmp op, std::uint64_t value, label t, label f,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_if_masked(fd, ~std::uint64_t{0}, op, value, t, f, where);
     }
 
     // Jumps to t when `(field & mask) <op> value` holds, else to f.
     constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
-                                      label f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(fd)) return *this;
+                                      label f,
+                                      const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(fd, where)) return *this;
         if (fd.kind == field_kind::bytes16) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         const std::uint64_t width_mask = fd.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * fd.size)) - 1;
         if (value & ~width_mask) {
-            fail(link_errc::value_too_wide);
+            fail(link_errc::value_too_wide, where);
             return *this;
         }
         mask &= width_mask;
-        if (op == cmp::ne) return jump_if_masked(fd, mask, cmp::eq, value, f, t);
-        if (op == cmp::lt) return jump_if_masked(fd, mask, cmp::ge, value, f, t);
-        if (op == cmp::le) return jump_if_masked(fd, mask, cmp::gt, value, f, t);
-        if (op == cmp::no_bits) return jump_if_masked(fd, mask, cmp::any_bits, value, f, t);
-        if (fd.kind == field_kind::u64) return jump_if_u64(fd, mask, op, value, t, f);
+        if (op == cmp::ne) return jump_if_masked(fd, mask, cmp::eq, value, f, t, where);
+        if (op == cmp::lt) return jump_if_masked(fd, mask, cmp::ge, value, f, t, where);
+        if (op == cmp::le) return jump_if_masked(fd, mask, cmp::gt, value, f, t, where);
+        if (op == cmp::no_bits) return jump_if_masked(fd, mask, cmp::any_bits, value, f, t, where);
+        if (fd.kind == field_kind::u64) return jump_if_u64(fd, mask, op, value, t, f, where);
 
         const bool ordered = op == cmp::gt || op == cmp::ge;
         const bool swapped = fd.is_network_order() && target_ == std::endian::little;
         if (ordered && swapped) {
-            load_host_order(fd);
-            if (mask != width_mask) and_(static_cast<std::uint32_t>(mask));
-            return compare_a(op, static_cast<std::uint32_t>(value), t, f);
+            load_host_order(fd, where);
+            if (mask != width_mask) and_(static_cast<std::uint32_t>(mask), where);
+            return compare_a(op, static_cast<std::uint32_t>(value), t, f, where);
         }
-        if (op == cmp::eq && (value & ~mask)) return ja(f); // bits outside the mask never match
-        load(fd);
-        if (op == cmp::any_bits) return jset(encode(fd, value & mask), t, f);
-        if (mask != width_mask) and_(encode(fd, mask));
-        return compare_a(op, ordered ? static_cast<std::uint32_t>(value) : encode(fd, value & mask), t, f);
+        if (op == cmp::eq && (value & ~mask)) return ja(f, where); // bits outside the mask never match
+        load(fd, where);
+        if (op == cmp::any_bits) return jset(encode(fd, value & mask), t, f, where);
+        if (mask != width_mask) and_(encode(fd, mask), where);
+        return compare_a(op, ordered ? static_cast<std::uint32_t>(value) : encode(fd, value & mask), t, f, where);
     }
 
     // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
     constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
                                      const std::array<std::uint8_t, 16>& mask, label t, label f,
-                                     code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(fd)) return *this;
+                                     const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(fd, where)) return *this;
         if (fd.kind != field_kind::bytes16) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         int last = -1;
         for (int w = 0; w < 4; ++w)
             if (word_of(mask, w)) last = w;
-        if (last < 0) return ja(t); // nothing to compare: always equal
+        if (last < 0) return ja(t, where); // nothing to compare: always equal
         for (int w = 0; w <= last; ++w) {
             const std::uint32_t m = word_of(mask, w);
             if (!m) continue;
-            ld_abs(fd.offset + 4u * static_cast<unsigned>(w));
-            if (m != 0xffffffffu) and_(m);
-            if (w == last) return jeq(word_of(value, w) & m, t, f);
-            const label next = make_label();
-            jeq(word_of(value, w) & m, next, f);
-            bind(next);
+            ld_abs(fd.offset + 4u * static_cast<unsigned>(w), where);
+            if (m != 0xffffffffu) and_(m, where);
+            if (w == last) return jeq(word_of(value, w) & m, t, f, where);
+            const label next = make_label(where);
+            jeq(word_of(value, w) & m, next, f, where);
+            bind(next, where);
         }
         return *this;
     }
 
     // Links and verifies. In a constant expression a failure is a compile error
     // naming the reason; at run time it throws bad_program (or aborts without exceptions).
-    constexpr program build(code_location where = {__builtin_LINE(), __builtin_FILE()}) const {
+    constexpr program build(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) const {
         program p;
         const build_error e = build_into(p);
         if (!e.ok()) {
@@ -3880,65 +3884,65 @@ public:
 
 private:
     // Whether the builder's opcode's context has `f` (every field when no opcode was given).
-    constexpr bool in_context(const field& f) noexcept {
+    constexpr bool in_context(const field& f, const code_location& where) noexcept {
         if (opcode_ >= opcode_count || field_applies(f, opcode_)) return true;
-        fail(link_errc::field_not_in_context);
+        fail(link_errc::field_not_in_context, where);
         return false;
     }
 
-    constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f) noexcept {
+    constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f, const code_location& where) noexcept {
         switch (op) {
-        case cmp::eq: return jeq(v, t, f);
-        case cmp::gt: return jgt(v, t, f);
-        case cmp::ge: return jge(v, t, f);
-        case cmp::any_bits: return jset(v, t, f);
+        case cmp::eq: return jeq(v, t, f, where);
+        case cmp::gt: return jgt(v, t, f, where);
+        case cmp::ge: return jge(v, t, f, where);
+        case cmp::any_bits: return jset(v, t, f, where);
         default: return *this; // rewritten by the caller
         }
     }
 
     // 64-bit compares, high half first for order, low half first for equality.
     constexpr builder& jump_if_u64(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
-                                   label f) noexcept {
+                                   label f, const code_location& where) noexcept {
         const std::uint32_t mlo = static_cast<std::uint32_t>(mask), mhi = static_cast<std::uint32_t>(mask >> 32);
         const std::uint32_t vlo = static_cast<std::uint32_t>(value), vhi = static_cast<std::uint32_t>(value >> 32);
         auto load_masked = [&](int high) {
-            load_half(fd, high);
+            load_half(fd, high, where);
             const std::uint32_t m = high ? mhi : mlo;
-            if (m != 0xffffffffu) and_(m);
+            if (m != 0xffffffffu) and_(m, where);
         };
         switch (op) {
         case cmp::eq: {
-            if ((vlo & ~mlo) || (vhi & ~mhi)) return ja(f); // bits outside the mask can never match
-            if (!mhi && !mlo) return ja(t);
-            if (!mhi) return load_masked(0), jeq(vlo, t, f);
-            if (!mlo) return load_masked(1), jeq(vhi, t, f);
-            const label hi = make_label();
+            if ((vlo & ~mlo) || (vhi & ~mhi)) return ja(f, where); // bits outside the mask can never match
+            if (!mhi && !mlo) return ja(t, where);
+            if (!mhi) return load_masked(0), jeq(vlo, t, f, where);
+            if (!mlo) return load_masked(1), jeq(vhi, t, f, where);
+            const label hi = make_label(where);
             load_masked(0);
-            jeq(vlo, hi, f);
-            bind(hi);
+            jeq(vlo, hi, f, where);
+            bind(hi, where);
             load_masked(1);
-            return jeq(vhi, t, f);
+            return jeq(vhi, t, f, where);
         }
         case cmp::any_bits: {
             const std::uint32_t blo = vlo & mlo, bhi = vhi & mhi;
-            if (!blo && !bhi) return ja(f);
-            if (blo && !bhi) return load_half(fd, 0).jset(blo, t, f);
-            if (!blo) return load_half(fd, 1).jset(bhi, t, f);
-            const label hi = make_label();
-            load_half(fd, 0).jset(blo, t, hi);
-            bind(hi);
-            return load_half(fd, 1).jset(bhi, t, f);
+            if (!blo && !bhi) return ja(f, where);
+            if (blo && !bhi) return load_half(fd, 0, where).jset(blo, t, f, where);
+            if (!blo) return load_half(fd, 1, where).jset(bhi, t, f, where);
+            const label hi = make_label(where);
+            load_half(fd, 0, where).jset(blo, t, hi, where);
+            bind(hi, where);
+            return load_half(fd, 1, where).jset(bhi, t, f, where);
         }
         case cmp::gt:
         case cmp::ge: {
-            const label eq_hi = make_label(), lo = make_label();
+            const label eq_hi = make_label(where), lo = make_label(where);
             load_masked(1);
-            jgt(vhi, t, eq_hi);
-            bind(eq_hi);
-            jeq(vhi, lo, f);
-            bind(lo);
+            jgt(vhi, t, eq_hi, where);
+            bind(eq_hi, where);
+            jeq(vhi, lo, f, where);
+            bind(lo, where);
             load_masked(0);
-            return op == cmp::gt ? jgt(vlo, t, f) : jge(vlo, t, f);
+            return op == cmp::gt ? jgt(vlo, t, f, where) : jge(vlo, t, f, where);
         }
         default: return *this;
         }

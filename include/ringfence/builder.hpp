@@ -120,58 +120,56 @@ public:
     // A = the field. 8-bit fields: word load, shift, mask. 32-bit fields: one load.
     // Network-order fields load as they are stored (compare against encode(f, v)).
     // 64-bit fields and the IPv6 address do not fit in A: use load_half / jump_if.
-    constexpr builder& load(const field& f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+    constexpr builder& load(const field& f,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         switch (f.kind) {
         case field_kind::u8: {
             const unsigned lane = f.offset % 4u;
             const unsigned shift = target_ == std::endian::little ? 8 * lane : 8 * (3 - lane);
-            ld_abs(f.offset - lane);
-            if (shift) rsh(shift);
-            if (shift != 24) and_(0xff);
+            ld_abs(f.offset - lane, where);
+            if (shift) rsh(shift, where);
+            if (shift != 24) and_(0xff, where);
             return *this;
         }
         case field_kind::u32:
-        case field_kind::be32: return ld_abs(f.offset);
+        case field_kind::be32: return ld_abs(f.offset, where);
         case field_kind::be16:
-            ld_abs(f.offset);
-            return target_ == std::endian::little ? and_(0xffff) : rsh(16);
-        default: fail(link_errc::invalid_field); return *this;
+            ld_abs(f.offset, where);
+            return target_ == std::endian::little ? and_(0xffff, where) : rsh(16, where);
+        default: fail(link_errc::invalid_field, where); return *this;
         }
     }
 
     // A = the low (0) or high (1) 32 bits of a 64-bit field.
     constexpr builder& load_half(const field& f, int high,
-                                 code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+                                 const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         if (f.kind != field_kind::u64) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         const bool first_word = (target_ == std::endian::little) == (high == 0);
-        return ld_abs(f.offset + (first_word ? 0u : 4u));
+        return ld_abs(f.offset + (first_word ? 0u : 4u), where);
     }
 
     // A = the field as a host-order number, for ordered compares of network-order
     // fields (clobbers X). For other fields this is load(f).
     constexpr builder& load_host_order(const field& f,
-                                       code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(f)) return *this;
+                                       const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(f, where)) return *this;
         if (target_ == std::endian::big || (f.kind != field_kind::be16 && f.kind != field_kind::be32))
-            return load(f);
+            return load(f, where);
         // Little-endian word: the field's first byte is the lowest lane.
         const unsigned bytes = f.kind == field_kind::be16 ? 2 : 4;
         for (unsigned i = 0; i < bytes; ++i) {
             // byte i belongs at bit 8 * (bytes - 1 - i) of the host value
-            ld_abs(f.offset);
-            if (i) rsh(8 * i);
-            if (i != 3) and_(0xff);
-            if (const unsigned up = 8 * (bytes - 1 - i)) lsh(up);
-            if (i) alu_x(bpf::or_);
-            if (i + 1 != bytes) tax();
+            ld_abs(f.offset, where);
+            if (i) rsh(8 * i, where);
+            if (i != 3) and_(0xff, where);
+            if (const unsigned up = 8 * (bytes - 1 - i)) lsh(up, where);
+            if (i) alu_x(bpf::or_, where);
+            if (i + 1 != bytes) tax(where);
         }
         return *this;
     }
@@ -186,75 +184,74 @@ public:
 
     // Jumps to t when `field <op> value` holds, else to f. Values are host-order numbers.
     constexpr builder& jump_if(const field& fd, cmp op, std::uint64_t value, label t, label f,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_if_masked(fd, ~std::uint64_t{0}, op, value, t, f, where);
     }
 
     // Jumps to t when `(field & mask) <op> value` holds, else to f.
     constexpr builder& jump_if_masked(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
-                                      label f, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(fd)) return *this;
+                                      label f,
+                                      const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(fd, where)) return *this;
         if (fd.kind == field_kind::bytes16) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         const std::uint64_t width_mask = fd.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * fd.size)) - 1;
         if (value & ~width_mask) {
-            fail(link_errc::value_too_wide);
+            fail(link_errc::value_too_wide, where);
             return *this;
         }
         mask &= width_mask;
-        if (op == cmp::ne) return jump_if_masked(fd, mask, cmp::eq, value, f, t);
-        if (op == cmp::lt) return jump_if_masked(fd, mask, cmp::ge, value, f, t);
-        if (op == cmp::le) return jump_if_masked(fd, mask, cmp::gt, value, f, t);
-        if (op == cmp::no_bits) return jump_if_masked(fd, mask, cmp::any_bits, value, f, t);
-        if (fd.kind == field_kind::u64) return jump_if_u64(fd, mask, op, value, t, f);
+        if (op == cmp::ne) return jump_if_masked(fd, mask, cmp::eq, value, f, t, where);
+        if (op == cmp::lt) return jump_if_masked(fd, mask, cmp::ge, value, f, t, where);
+        if (op == cmp::le) return jump_if_masked(fd, mask, cmp::gt, value, f, t, where);
+        if (op == cmp::no_bits) return jump_if_masked(fd, mask, cmp::any_bits, value, f, t, where);
+        if (fd.kind == field_kind::u64) return jump_if_u64(fd, mask, op, value, t, f, where);
 
         const bool ordered = op == cmp::gt || op == cmp::ge;
         const bool swapped = fd.is_network_order() && target_ == std::endian::little;
         if (ordered && swapped) {
-            load_host_order(fd);
-            if (mask != width_mask) and_(static_cast<std::uint32_t>(mask));
-            return compare_a(op, static_cast<std::uint32_t>(value), t, f);
+            load_host_order(fd, where);
+            if (mask != width_mask) and_(static_cast<std::uint32_t>(mask), where);
+            return compare_a(op, static_cast<std::uint32_t>(value), t, f, where);
         }
-        if (op == cmp::eq && (value & ~mask)) return ja(f); // bits outside the mask never match
-        load(fd);
-        if (op == cmp::any_bits) return jset(encode(fd, value & mask), t, f);
-        if (mask != width_mask) and_(encode(fd, mask));
-        return compare_a(op, ordered ? static_cast<std::uint32_t>(value) : encode(fd, value & mask), t, f);
+        if (op == cmp::eq && (value & ~mask)) return ja(f, where); // bits outside the mask never match
+        load(fd, where);
+        if (op == cmp::any_bits) return jset(encode(fd, value & mask), t, f, where);
+        if (mask != width_mask) and_(encode(fd, mask), where);
+        return compare_a(op, ordered ? static_cast<std::uint32_t>(value) : encode(fd, value & mask), t, f, where);
     }
 
     // Jumps to t when the 16 bytes of connect.v6_addr, masked, equal `value` masked.
     constexpr builder& jump_if_bytes(const field& fd, const std::array<std::uint8_t, 16>& value,
                                      const std::array<std::uint8_t, 16>& mask, label t, label f,
-                                     code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        const call_site site(*this, where);
-        if (!in_context(fd)) return *this;
+                                     const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (!in_context(fd, where)) return *this;
         if (fd.kind != field_kind::bytes16) {
-            fail(link_errc::invalid_field);
+            fail(link_errc::invalid_field, where);
             return *this;
         }
         int last = -1;
         for (int w = 0; w < 4; ++w)
             if (word_of(mask, w)) last = w;
-        if (last < 0) return ja(t); // nothing to compare: always equal
+        if (last < 0) return ja(t, where); // nothing to compare: always equal
         for (int w = 0; w <= last; ++w) {
             const std::uint32_t m = word_of(mask, w);
             if (!m) continue;
-            ld_abs(fd.offset + 4u * static_cast<unsigned>(w));
-            if (m != 0xffffffffu) and_(m);
-            if (w == last) return jeq(word_of(value, w) & m, t, f);
-            const label next = make_label();
-            jeq(word_of(value, w) & m, next, f);
-            bind(next);
+            ld_abs(fd.offset + 4u * static_cast<unsigned>(w), where);
+            if (m != 0xffffffffu) and_(m, where);
+            if (w == last) return jeq(word_of(value, w) & m, t, f, where);
+            const label next = make_label(where);
+            jeq(word_of(value, w) & m, next, f, where);
+            bind(next, where);
         }
         return *this;
     }
 
     // Links and verifies. In a constant expression a failure is a compile error
     // naming the reason; at run time it throws bad_program (or aborts without exceptions).
-    constexpr program build(code_location where = {__builtin_LINE(), __builtin_FILE()}) const {
+    constexpr program build(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) const {
         program p;
         const build_error e = build_into(p);
         if (!e.ok()) {
@@ -293,65 +290,65 @@ public:
 
 private:
     // Whether the builder's opcode's context has `f` (every field when no opcode was given).
-    constexpr bool in_context(const field& f) noexcept {
+    constexpr bool in_context(const field& f, const code_location& where) noexcept {
         if (opcode_ >= opcode_count || field_applies(f, opcode_)) return true;
-        fail(link_errc::field_not_in_context);
+        fail(link_errc::field_not_in_context, where);
         return false;
     }
 
-    constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f) noexcept {
+    constexpr builder& compare_a(cmp op, std::uint32_t v, label t, label f, const code_location& where) noexcept {
         switch (op) {
-        case cmp::eq: return jeq(v, t, f);
-        case cmp::gt: return jgt(v, t, f);
-        case cmp::ge: return jge(v, t, f);
-        case cmp::any_bits: return jset(v, t, f);
+        case cmp::eq: return jeq(v, t, f, where);
+        case cmp::gt: return jgt(v, t, f, where);
+        case cmp::ge: return jge(v, t, f, where);
+        case cmp::any_bits: return jset(v, t, f, where);
         default: return *this; // rewritten by the caller
         }
     }
 
     // 64-bit compares, high half first for order, low half first for equality.
     constexpr builder& jump_if_u64(const field& fd, std::uint64_t mask, cmp op, std::uint64_t value, label t,
-                                   label f) noexcept {
+                                   label f, const code_location& where) noexcept {
         const std::uint32_t mlo = static_cast<std::uint32_t>(mask), mhi = static_cast<std::uint32_t>(mask >> 32);
         const std::uint32_t vlo = static_cast<std::uint32_t>(value), vhi = static_cast<std::uint32_t>(value >> 32);
         auto load_masked = [&](int high) {
-            load_half(fd, high);
+            load_half(fd, high, where);
             const std::uint32_t m = high ? mhi : mlo;
-            if (m != 0xffffffffu) and_(m);
+            if (m != 0xffffffffu) and_(m, where);
         };
         switch (op) {
         case cmp::eq: {
-            if ((vlo & ~mlo) || (vhi & ~mhi)) return ja(f); // bits outside the mask can never match
-            if (!mhi && !mlo) return ja(t);
-            if (!mhi) return load_masked(0), jeq(vlo, t, f);
-            if (!mlo) return load_masked(1), jeq(vhi, t, f);
-            const label hi = make_label();
+            if ((vlo & ~mlo) || (vhi & ~mhi)) return ja(f, where); // bits outside the mask can never match
+            if (!mhi && !mlo) return ja(t, where);
+            if (!mhi) return load_masked(0), jeq(vlo, t, f, where);
+            if (!mlo) return load_masked(1), jeq(vhi, t, f, where);
+            const label hi = make_label(where);
             load_masked(0);
-            jeq(vlo, hi, f);
-            bind(hi);
+            jeq(vlo, hi, f, where);
+            bind(hi, where);
             load_masked(1);
-            return jeq(vhi, t, f);
+            return jeq(vhi, t, f, where);
         }
         case cmp::any_bits: {
             const std::uint32_t blo = vlo & mlo, bhi = vhi & mhi;
-            if (!blo && !bhi) return ja(f);
-            if (blo && !bhi) return load_half(fd, 0).jset(blo, t, f);
-            if (!blo) return load_half(fd, 1).jset(bhi, t, f);
-            const label hi = make_label();
-            load_half(fd, 0).jset(blo, t, hi);
-            bind(hi);
-            return load_half(fd, 1).jset(bhi, t, f);
+            if (!blo && !bhi) return ja(f, where);
+            if (blo && !bhi) return load_half(fd, 0, where).jset(blo, t, f, where);
+            if (!blo) return load_half(fd, 1, where).jset(bhi, t, f, where);
+            const label hi = make_label(where);
+            load_half(fd, 0, where).jset(blo, t, hi, where);
+            bind(hi, where);
+            return load_half(fd, 1, where).jset(bhi, t, f, where);
         }
         case cmp::gt:
         case cmp::ge: {
-            const label eq_hi = make_label(), lo = make_label();
+            const label eq_hi = make_label(where), lo = make_label(where);
             load_masked(1);
-            jgt(vhi, t, eq_hi);
-            bind(eq_hi);
-            jeq(vhi, lo, f);
-            bind(lo);
+            jgt(vhi, t, eq_hi, where);
+            bind(eq_hi, where);
+            jeq(vhi, lo, f, where);
+            bind(lo, where);
             load_masked(0);
-            return op == cmp::gt ? jgt(vlo, t, f) : jge(vlo, t, f);
+            return op == cmp::gt ? jgt(vlo, t, f, where) : jge(vlo, t, f, where);
         }
         default: return *this;
         }

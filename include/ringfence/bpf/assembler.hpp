@@ -23,6 +23,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace ringfence {
 
@@ -150,7 +151,7 @@ class basic_assembler {
 public:
     static constexpr std::size_t max_labels = max_insns;
 
-    constexpr label make_label(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr label make_label(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         if (label_count_ == max_labels) {
             fail(link_errc::too_many_labels, where);
             return label{};
@@ -160,7 +161,7 @@ public:
     }
 
     // Places `l` at the next instruction to be emitted.
-    constexpr Derived& bind(label l, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& bind(label l, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         if (!mine(l)) fail(link_errc::label_of_another_builder, where);
         else if (!valid(l)) fail(link_errc::invalid_label, where);
         else if (label_pos_[l.id] != unbound) fail(link_errc::label_bound_twice, where);
@@ -169,116 +170,132 @@ public:
     }
 
     // Any instruction that is not a jump.
-    constexpr Derived& emit(insn i, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& emit(insn i, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{i, no_target, no_target, where.line, where.file});
         return self();
     }
 
-    constexpr Derived& ld_abs(std::uint32_t off, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_abs(std::uint32_t off,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | w | abs, off), where);
     }
-    constexpr Derived& ld_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_len(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | w | len, 0), where);
     }
-    constexpr Derived& ldx_len(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ldx_len(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | w | len, 0), where);
     }
-    constexpr Derived& ld_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_imm(std::uint32_t v,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | imm, v), where);
     }
-    constexpr Derived& ldx_imm(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ldx_imm(std::uint32_t v,
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | imm, v), where);
     }
-    constexpr Derived& ld_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ld_mem(std::uint32_t slot,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ld | mem, slot), where);
     }
     constexpr Derived& ldx_mem(std::uint32_t slot,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(ldx | mem, slot), where);
     }
-    constexpr Derived& st_mem(std::uint32_t slot, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& st_mem(std::uint32_t slot,
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(st, slot), where);
     }
     constexpr Derived& stx_mem(std::uint32_t slot,
-                               code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                               const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(stx, slot), where);
     }
-    constexpr Derived& tax(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& tax(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(misc | bpf::tax, 0), where);
     }
-    constexpr Derived& txa(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& txa(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(misc | bpf::txa, 0), where);
     }
-    constexpr Derived& add(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& add(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::add | k, v), where);
     }
-    constexpr Derived& sub(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& sub(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::sub | k, v), where);
     }
-    constexpr Derived& mul(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& mul(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::mul | k, v), where);
     }
-    constexpr Derived& div(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& div(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::div | k, v), where);
     }
-    constexpr Derived& and_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& and_(std::uint32_t v,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::and_ | k, v), where);
     }
-    constexpr Derived& or_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& or_(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::or_ | k, v), where);
     }
-    constexpr Derived& xor_(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& xor_(std::uint32_t v,
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::xor_ | k, v), where);
     }
-    constexpr Derived& lsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& lsh(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::lsh | k, v), where);
     }
-    constexpr Derived& rsh(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& rsh(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::rsh | k, v), where);
     }
-    constexpr Derived& neg(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& neg(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | bpf::neg, 0), where);
     }
     // ALU with X as the operand: op is one of bpf::add, sub, mul, div, and_, or_, xor_, lsh, rsh.
-    constexpr Derived& alu_x(std::uint16_t op, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& alu_x(std::uint16_t op,
+                             const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(alu | op | x, 0), where);
     }
-    constexpr Derived& ret(std::uint32_t v, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ret(std::uint32_t v,
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(bpf::ret | k, v), where);
     }
-    constexpr Derived& ret_a(code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ret_a(const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return emit(stmt(bpf::ret | a, 0), where);
     }
 
-    constexpr Derived& ja(label target, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+    constexpr Derived& ja(label target, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{stmt(jmp | bpf::ja, 0), target_id(target, where), no_target, where.line, where.file});
         return self();
     }
     // Conditional jumps: op is bpf::jeq, jgt, jge or jset; compares A with k (or with X).
     constexpr Derived& jump_k(std::uint16_t op, std::uint32_t v, label t, label f,
-                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{jump(jmp | op | k, v, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jump_x(std::uint16_t op, label t, label f,
-                              code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                              const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         push(item{jump(jmp | op | x, 0, 0, 0), target_id(t, where), target_id(f, where), where.line, where.file});
         return self();
     }
     constexpr Derived& jeq(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jeq, v, t, f, where);
     }
     constexpr Derived& jgt(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jgt, v, t, f, where);
     }
     constexpr Derived& jge(std::uint32_t v, label t, label f,
-                           code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                           const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jge, v, t, f, where);
     }
     constexpr Derived& jset(std::uint32_t v, label t, label f,
-                            code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+                            const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
         return jump_k(bpf::jset, v, t, f, where);
     }
 
@@ -306,7 +323,19 @@ public:
 
 private:
     // `origin`, when given, receives the emitted item of each linked instruction.
+    // `far` (bit 0: jt needs a trampoline, bit 1: jf) must start zero on [0, count_):
+    // in constant evaluation the initializer zeroes it in one step, where a loop
+    // costs a step per instruction; at run time the loop touches only what is used.
     constexpr link_error link_into(program& out, std::uint16_t* origin) const noexcept {
+        if (std::is_constant_evaluated()) {
+            std::uint8_t far[max_insns]{};
+            return link_into(out, origin, far);
+        }
+        std::uint8_t far[max_insns];
+        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
+        return link_into(out, origin, far);
+    }
+    constexpr link_error link_into(program& out, std::uint16_t* origin, std::uint8_t* far) const noexcept {
         out.clear();
         if (!error_.ok()) return error_;
         // Check targets once; trampolines never change the order of things.
@@ -319,9 +348,7 @@ private:
         }
         // Grow trampolines until every conditional offset fits in 8 bits. Sides only
         // ever gain trampolines, so this stops after at most count_ rounds.
-        std::uint8_t far[max_insns]; // bit 0: jt far, bit 1: jf far ([0, count_) used)
         std::uint16_t pos[max_insns];
-        for (std::size_t i = 0; i < count_; ++i) far[i] = 0;
         for (bool changed = true; changed;) {
             std::size_t p = 0;
             for (std::size_t i = 0; i < count_; ++i) {
@@ -368,27 +395,9 @@ private:
     }
 
 protected:
-    constexpr void fail(link_errc e, code_location where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
-        if (error_.ok()) error_ = link_error{e, count_, outer_.line ? outer_ : where};
+    constexpr void fail(link_errc e, const code_location& where = {__builtin_LINE(), __builtin_FILE()}) noexcept {
+        if (error_.ok()) error_ = link_error{e, count_, where};
     }
-
-    // A typed layer's call that emits several instructions opens one of these
-    // with its caller's line: what it emits, and any error, is the caller's.
-    class call_site {
-    public:
-        constexpr call_site(basic_assembler& a, code_location where) noexcept : a_(a), outer_(a.outer_.line == 0) {
-            if (outer_) a_.outer_ = where;
-        }
-        constexpr ~call_site() {
-            if (outer_) a_.outer_ = {};
-        }
-        call_site(const call_site&) = delete;
-        call_site& operator=(const call_site&) = delete;
-
-    private:
-        basic_assembler& a_;
-        bool outer_;
-    };
 
 private:
     static constexpr std::uint16_t no_target = 0xffff;
@@ -413,19 +422,15 @@ private:
     // A jump's target as stored: the label's number. Another builder's label
     // is an error here, at the jump (its number may well exist in this one too).
     // label{} is refused here too: its number is the one that marks "no target".
-    constexpr std::uint16_t target_id(label l, code_location where) noexcept {
+    constexpr std::uint16_t target_id(label l, const code_location& where) noexcept {
         if (!mine(l)) fail(link_errc::label_of_another_builder, where);
         else if (l.id == no_target) fail(link_errc::invalid_label, where);
         return l.id;
     }
-    constexpr void push(item it) noexcept {
+    constexpr void push(const item& it) noexcept {
         if (count_ == max_insns) {
             fail(link_errc::too_many_instructions, it.where());
             return;
-        }
-        if (outer_.line) {
-            it.line = outer_.line;
-            it.file = outer_.file;
         }
         items_[count_++] = it;
     }
@@ -446,7 +451,6 @@ private:
     std::size_t count_ = 0;
     std::size_t label_count_ = 0;
     link_error error_{};
-    code_location outer_{}; // the caller's line while a call_site is open
 };
 
 // The plain assembler, for programs that are not io_uring filters.

@@ -11,7 +11,10 @@
 // link_errors) whose reporter is a deliberately non-constexpr function named
 // after the reason: the compiler stops there and names it. The assembler
 // records the caller's line of every emitting call (code_location, a defaulted
-// argument), and the reporter passes the failing instruction's line on.
+// argument), and the reporter passes the failing instruction's line on. A
+// typed layer's call that emits several instructions (builder::jump_if) hands
+// its own `where` to each of them explicitly, so they are the caller's line;
+// the default is evaluated once per user call, which is what it costs.
 #pragma once
 
 #include <cstddef>
