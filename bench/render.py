@@ -55,6 +55,89 @@ WHY = {
               "listed below the table",
 }
 
+STARTUP_POLICIES = [("small", "bench/startup/small.policy"), ("curated", "profiles/container.policy")]
+STARTUP_TARGET = "report (issue 14 sets no target)"
+
+
+def startup_by_line(st):
+    """bench/startup/run.sh's records, per kernel line in boot order: {line: {"kernel", "skipped", command: record}}."""
+    lines = {}
+    for r in st["records"]:
+        entry = lines.setdefault(r["line"], {"kernel": r.get("kernel", "?"), "skipped": None, "work": {}})
+        if r["kind"] == "skipped":
+            entry["skipped"] = r["reason"]
+        elif r["kind"] == "startup":
+            entry[r["command"]] = r
+        elif r["kind"] == "work":
+            entry["work"][r["command"]] = r
+    return lines
+
+
+def ms(us):
+    return f"{us / 1e3:.1f} ms"
+
+
+def startup_rows(st, add):
+    """The start-up rows (issue 14 item 4): per line and policy, ringfence run against /bin/true started directly."""
+    for line, e in startup_by_line(st).items():
+        if e["skipped"]:
+            add("start-up", f"`ringfence run` on line {line}", f"SKIPPED: {e['skipped']}", STARTUP_TARGET, None,
+                "startup")
+            continue
+        direct = e.get("direct")
+        for name, path in STARTUP_POLICIES:
+            r = e.get(name)
+            if not r or not direct:
+                continue
+            what = (f"`ringfence run --policy {path} -- /bin/true` / `/bin/true`, line {line} ({e['kernel']}), "
+                    f"medians of {r['runs']} starts in one boot")
+            if r["exit"] == 125:
+                value = (f"refused by design on {line} (exit 125, nothing run) after {ms(r['median_us'])}; "
+                         f"`/bin/true` {ms(direct['median_us'])}")
+            elif r["exit"] == 0 and r["same_exit_every_run"]:
+                value = f"{fmt_ratio(r['median_us'] / direct['median_us'])} ({ms(r['median_us'])} / {ms(direct['median_us'])})"
+            else:
+                value = f"exit {r['exit']}{'' if r['same_exit_every_run'] else ' (not every run)'}: not a start-up"
+            add("start-up", what, value, STARTUP_TARGET, None, "startup")
+
+
+def startup_table(st):
+    """Per line: the medians (p10-p90) of every command and what the probe does."""
+    def spread(r):
+        return f"{ms(r['median_us'])} ({r['p10_us'] / 1e3:.1f}-{r['p90_us'] / 1e3:.1f})"
+
+    out = [f"Start-up of `ringfence run` (bench/startup/guest.cpp, booted by bench/startup/run.sh on every kernel line "
+           f"under QEMU, TCG): {st['runs']} starts of each command in one boot, interleaved, each timed from before the "
+           "`fork` to the end of `waitpid` (CLOCK_MONOTONIC in the guest); median (p10-p90). *small* is "
+           "bench/startup/small.policy (one rule, default allow: one task filter), *curated* profiles/container.policy "
+           "(default deny: 65 task filters). *plan only* is `ringfence run --dry-run --kernel LINE --policy small` "
+           "(the tool's own start, parsing and compiling, without the probe, the install and the program): `small` "
+           "minus *plan only* minus `/bin/true` is about what the probe and the install cost. On 7.0 `ringfence run` "
+           "refuses every policy (task filters are shed at exec there): its times are the time to the refusal. "
+           "The probe's work is counted with ptrace in the guest, over every process `ringfence run` starts, up to "
+           "its exec of `/bin/true` (or its exit): forks, execs, io_uring instances set up, syscalls. TCG runs "
+           "the guest's code many times slower than the host would, and the absolute times follow the host's load: "
+           "read the ratios.",
+           "",
+           "| line | kernel | `/bin/true` | small | curated | plan only (small) | probe's work, small: forks / execs / rings / syscalls | curated |",
+           "|---|---|---|---|---|---|---|---|"]
+    for line, e in startup_by_line(st).items():
+        if e["skipped"]:
+            out.append(f"| {line} | SKIPPED: {cell(e['skipped'])} | | | | | | |")
+            continue
+        cells = []
+        for name in ["direct", "small", "curated", "small_plan"]:
+            r = e.get(name)
+            cells.append("" if not r else spread(r) + ("" if r["exit"] == 0 else f", exit {r['exit']}"))
+        for name in ["small", "curated"]:
+            w = e["work"].get(name)
+            cells.append("" if not w or not w["counted"] else
+                         f"{w['forks']} / {w['execs']} / {w['rings']} / {w['syscalls']}" +
+                         ("" if w["reached_program"] else " (refused)"))
+        out.append(f"| {line} | {e['kernel']} | " + " | ".join(cells) + " |")
+    return out
+
+
 KERNEL_OTHERS = [("naive", "`compile_naive()`"), ("prototype", "the youki prototype's program")]
 
 
@@ -165,6 +248,7 @@ def main():
     ap.add_argument("--plot-data", required=True)
     ap.add_argument("--readme")
     ap.add_argument("--kernel-cost", help="bench_kernel_cost's JSON")
+    ap.add_argument("--startup", help="bench/startup/run.sh's JSON")
     args = ap.parse_args()
 
     raw, med, reps = load(args.raw)
@@ -264,6 +348,11 @@ def main():
         with open(args.kernel_cost) as f:
             kc = json.load(f)
         kernel_misses = kernel_goals(kc, add)
+    st = None
+    if args.startup:
+        with open(args.startup) as f:
+            st = json.load(f)
+        startup_rows(st, add)
 
     ctx = raw.get("context", {})
     when = ctx.get("date", datetime.datetime.utcnow().isoformat())
@@ -325,12 +414,16 @@ def main():
         f.write(text + "\n![ns per request, by policy and way of running it](performance.png)\n")
         if kc:
             f.write("\n" + "\n".join(kernel_table(kc)) + "\n")
+        if st:
+            f.write("\n" + "\n".join(startup_table(st)) + "\n")
     raw["ringfence"] = {"commit": args.commit,
                         "observer_machine_code": {k: v[2] for k, v in same_code.items()},
                         "compile_seconds": {k: v[1] for k, v in compile_times.items()},
                         "compilers": {k: v[0] for k, v in compile_times.items()}}
     if kc:
         raw["ringfence"]["kernel_cost"] = kc
+    if st:
+        raw["ringfence"]["startup"] = st
     with open(args.json, "w") as f:
         json.dump(raw, f, indent=1)
         f.write("\n")
