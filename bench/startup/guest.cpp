@@ -2,7 +2,7 @@
 // bench/run on every kernel line (or run natively on a host whose kernel has
 // io_uring BPF filters).
 //
-//   startup_guest [--runs N] TOOL SMALL_POLICY CURATED_POLICY PROGRAM
+//   startup_guest [--runs N] [--before TOOL2] TOOL SMALL_POLICY CURATED_POLICY PROGRAM
 //
 // TOOL is a static `ringfence`, PROGRAM a program that does nothing
 // (/bin/true, with its loader and libc in the guest). In one boot it starts,
@@ -11,7 +11,8 @@
 //   TOOL run --policy SMALL_POLICY -- PROGRAM
 //   TOOL run --policy CURATED_POLICY -- PROGRAM
 //   TOOL run --dry-run --kernel LINE --policy SMALL_POLICY   (no probe, no install, no exec)
-// each with fork + exec, timed with CLOCK_MONOTONIC from before the fork to
+// (with --before, the two `run`s also with TOOL2, another build of ringfence:
+// before and after a change, in the same boot) each with fork + exec, timed with CLOCK_MONOTONIC from before the fork to
 // the end of waitpid, output to /dev/null (the serial console is slow). Then,
 // once per policy under ptrace, it counts what `ringfence run` does before it
 // execs PROGRAM (or, where it refuses, before it exits): forks, execs, io_uring
@@ -249,15 +250,18 @@ std::string json_string(const std::string& s) {
 int main(int argc, char** argv) {
     std::vector<std::string> args = ringfence::guest::start(argc, argv);
     std::uint64_t runs = 51;
-    if (args.size() >= 2 && args[0] == "--runs") {
-        if (!ringfence::guest::parse_number(args[1], runs) || runs == 0 || runs > 100000) {
+    std::string before; // --before TOOL: another build of ringfence, run the same way (before/after a change)
+    while (args.size() >= 2 && (args[0] == "--runs" || args[0] == "--before")) {
+        if (args[0] == "--before") {
+            before = args[1];
+        } else if (!ringfence::guest::parse_number(args[1], runs) || runs == 0 || runs > 100000) {
             std::printf("startup_guest: --runs takes a count, not %s\n", args[1].c_str());
             ringfence::guest::exit(2);
         }
         args.erase(args.begin(), args.begin() + 2);
     }
     if (args.size() != 4) {
-        std::printf("usage: startup_guest [--runs N] TOOL SMALL_POLICY CURATED_POLICY PROGRAM\n");
+        std::printf("usage: startup_guest [--runs N] [--before TOOL] TOOL SMALL_POLICY CURATED_POLICY PROGRAM\n");
         ringfence::guest::exit(2);
     }
     const std::string &tool = args[0], &small = args[1], &curated = args[2], &program = args[3];
@@ -280,6 +284,12 @@ int main(int argc, char** argv) {
     if (line != "none")
         all.push_back({"small_plan", "ringfence run --dry-run --kernel " + line + " --policy " + small,
                        {tool, "run", "--dry-run", "--kernel", line, "--policy", small}, {}, {}});
+    if (!before.empty()) {
+        all.push_back({"small_before", before + " run --policy " + small + " -- " + program,
+                       {before, "run", "--policy", small, "--", program}, {}, {}});
+        all.push_back({"curated_before", before + " run --policy " + curated + " -- " + program,
+                       {before, "run", "--policy", curated, "--", program}, {}, {}});
+    }
     for (series& s : all) (void)start_once(s.args); // warm-up: page cache, first-touch
     for (std::uint64_t round = 0; round < runs; ++round)
         for (std::size_t k = 0; k < all.size(); ++k) {
@@ -305,7 +315,7 @@ int main(int argc, char** argv) {
                     percentile_us(s.ns, 0.9), message.empty() ? "" : (", \"message\": " + json_string(message)).c_str());
     }
     for (const series& s : all) {
-        if (s.name != "small" && s.name != "curated") continue;
+        if (s.name == "direct" || s.name == "small_plan") continue;
         const work w = count_work(s.args);
         if (!w.ok) ++failed;
         std::printf("{\"kind\": \"work\", %s, \"command\": %s, \"counted\": %s, \"exit\": %d, \"reached_program\": %s, "
