@@ -350,7 +350,7 @@ int ringfence_install_ring(const ringfence_policy* policy, int ring_fd, const ri
     if (ring_fd < 0) return fail(err, RINGFENCE_ERR_ARGUMENT, "ringfence_install_ring: ring_fd is negative");
     if (const int s = refuse_preset(kernel, "ringfence_install_ring", err)) return s;
     try {
-        const rf::kernel_support k = kernel ? kernel->support : rf::probe();
+        const rf::kernel_support k = kernel ? kernel->support : rf::probe(rf::probe_scope::install);
         if (const int s = refuse_kernel(k, err)) return s;
         // The exec check concerns task filters, which outlive an exec; a
         // ring's filters go with the ring. Every other check is plan_install()'s.

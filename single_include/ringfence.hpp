@@ -6089,8 +6089,14 @@ private:
 //   registration created them, so -EPERM means they survived the exec.
 // A behaviour that cannot be measured (no fork, no memfd exec, a child that
 // hangs) is named in `unmeasured`: callers that depend on it must refuse.
-// Costs three forks, one exec, six rings and about a hundred syscalls
-// (a few milliseconds; docs/kernel-findings.md).
+// What it costs, counted with ptrace in a guest (bench/startup/guest.cpp):
+// probe() (probe_scope::full) three forks, one exec, seven rings;
+// probe(probe_scope::install), which install() and `ringfence run` use, one
+// fork, one exec, three rings and about 50 syscalls fewer (`ringfence run`
+// with a one-rule policy: 152 syscalls in all its processes instead of 204).
+// Under QEMU's TCG on a loaded 2-core host, 7.2, the probe, install and exec
+// in `ringfence run` took about 90 ms (150 ms with the full probe; TCG runs
+// code many times slower than the hardware does: docs/performance.md).
 
 #if defined(__linux__)
 
@@ -6112,6 +6118,21 @@ private:
 
 namespace ringfence {
 
+// What probe() measures.
+enum class probe_scope : std::uint8_t {
+    // Every behaviour of kernel_profile (`ringfence probe`, the test suites):
+    // three forks, one exec, seven rings.
+    full,
+    // What install() checks and nothing more: the feature, IORING_OP_LAST and
+    // every opcode's pdu size, socket.type, open.flags and the exec check, in
+    // one forked child (one fork, one exec, three rings). `inheritance`,
+    // `drain` and `restrictions_bind_*` are not measured: they keep the
+    // reference line's values (kernel_profile{}), and `profile.name` is the
+    // preset that agrees in what was measured. `ringfence run` and install()
+    // use it.
+    install,
+};
+
 struct kernel_support {
     std::error_code error{};   // io_uring_unavailable or not_supported when the feature is absent
     bool io_uring = false;     // io_uring_setup() works
@@ -6126,6 +6147,10 @@ struct kernel_support {
     // every field of `profile` was measured). Their values in `profile` are
     // the reference line's and must not be relied on.
     std::string unmeasured;
+    // What was asked for: with probe_scope::install, profile_complete() means
+    // complete for install() (the behaviours the scope leaves out are not in
+    // `unmeasured`).
+    probe_scope scope = probe_scope::full;
 
     explicit operator bool() const noexcept { return bpf_filters; }
     bool task_filters_permitted() const noexcept { return no_new_privs || cap_sys_admin; }
@@ -6188,6 +6213,17 @@ inline const char* probe_item_name(std::uint32_t bit) noexcept {
     return "?";
 }
 
+inline void write_report(int fd, const probe_report& r) noexcept {
+    const char* p = reinterpret_cast<const char*>(&r);
+    std::size_t left = sizeof r;
+    while (left) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n <= 0) break;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
 // Runs `body(report&)` in a forked child and returns what it wrote; the child
 // is killed after `timeout_ms`. stage == -1 when no answer came.
 template <class Body>
@@ -6206,14 +6242,7 @@ probe_report in_child(Body&& body, int timeout_ms = 5000) noexcept {
         ::close(fds[0]);
         probe_report r{};
         body(r);
-        const char* p = reinterpret_cast<const char*>(&r);
-        std::size_t left = sizeof r;
-        while (left) {
-            const ssize_t n = ::write(fds[1], p, left);
-            if (n <= 0) break;
-            p += n;
-            left -= static_cast<std::size_t>(n);
-        }
+        write_report(fds[1], r);
         ::_exit(0);
     }
     ::close(fds[1]);
@@ -6279,6 +6308,40 @@ inline void measure_feature(probe_report& r) noexcept {
     }
 }
 
+// socket.type: is SOCK_NONBLOCK shown? (AF_UNIX: no network needed.)
+// On `socket_ring`, created before any task filter of the caller.
+inline void measure_socket_type(probe_report& r, uring& socket_ring) noexcept {
+    static constexpr deny_if_bit deny_nonblock(20, 04000);
+    if (!socket_ring || raw_register(socket_ring.fd(), uapi::IORING_OP_SOCKET, deny_nonblock.code) != 0) {
+        r.unmeasured |= probe_socket_type;
+    } else {
+        const int plain = socket_ring.submit(prep::socket(1, 2, 0));
+        const int nonblock = socket_ring.submit(prep::socket(1, 2 | 04000, 0));
+        if (plain >= 0) ::close(plain);
+        if (nonblock >= 0) ::close(nonblock);
+        if (plain < 0) r.unmeasured |= probe_socket_type;
+        else if (nonblock == -EACCES) r.profile.socket_type = socket_type_view::with_flags;
+        else if (nonblock >= 0) r.profile.socket_type = socket_type_view::type_only;
+        else r.unmeasured |= probe_socket_type;
+    }
+}
+
+// open.flags: does O_EMPTYPATH reach the filter?
+inline void measure_open_flags(probe_report& r, uring& open_ring) noexcept {
+    static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
+    static constexpr deny_if_bit deny_emptypath(16, emptypath);
+    if (!open_ring || raw_register(open_ring.fd(), uapi::IORING_OP_OPENAT, deny_emptypath.code) != 0) {
+        r.unmeasured |= probe_open_flags;
+    } else {
+        const int plain = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0));
+        const int with = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | emptypath, 0));
+        if (plain >= 0) ::close(plain);
+        if (with >= 0) ::close(with);
+        r.profile.open_flags = with == -EACCES ? detail::open_flags_7_2 : detail::open_flags_7_0;
+        if (plain == -EACCES) r.unmeasured |= probe_open_flags;
+    }
+}
+
 // The behaviours that need submissions; in a child that may register task filters.
 inline void measure_behaviour(probe_report& r) noexcept {
     measure_feature(r);
@@ -6313,37 +6376,8 @@ inline void measure_behaviour(probe_report& r) noexcept {
             else r.unmeasured |= probe_drain;
         }
     }
-    // socket.type: is SOCK_NONBLOCK shown? (AF_UNIX: no network needed.)
-    {
-        static constexpr deny_if_bit deny_nonblock(20, 04000);
-        if (!socket_ring || raw_register(socket_ring.fd(), uapi::IORING_OP_SOCKET, deny_nonblock.code) != 0) {
-            r.unmeasured |= probe_socket_type;
-        } else {
-            const int plain = socket_ring.submit(prep::socket(1, 2, 0));
-            const int nonblock = socket_ring.submit(prep::socket(1, 2 | 04000, 0));
-            if (plain >= 0) ::close(plain);
-            if (nonblock >= 0) ::close(nonblock);
-            if (plain < 0) r.unmeasured |= probe_socket_type;
-            else if (nonblock == -EACCES) r.profile.socket_type = socket_type_view::with_flags;
-            else if (nonblock >= 0) r.profile.socket_type = socket_type_view::type_only;
-            else r.unmeasured |= probe_socket_type;
-        }
-    }
-    // open.flags: does O_EMPTYPATH reach the filter?
-    {
-        static constexpr auto emptypath = static_cast<std::uint32_t>(open_flag::emptypath);
-        static constexpr deny_if_bit deny_emptypath(16, emptypath);
-        if (!open_ring || raw_register(open_ring.fd(), uapi::IORING_OP_OPENAT, deny_emptypath.code) != 0) {
-            r.unmeasured |= probe_open_flags;
-        } else {
-            const int plain = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0));
-            const int with = open_ring.submit(prep::openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | emptypath, 0));
-            if (plain >= 0) ::close(plain);
-            if (with >= 0) ::close(with);
-            r.profile.open_flags = with == -EACCES ? detail::open_flags_7_2 : detail::open_flags_7_0;
-            if (plain == -EACCES) r.unmeasured |= probe_open_flags;
-        }
-    }
+    measure_socket_type(r, socket_ring);
+    measure_open_flags(r, open_ring);
     // Inheritance: a ring created after the task's first filter; does the
     // task's next filter reach it?
     {
@@ -6446,9 +6480,39 @@ constexpr std::array<std::uint8_t, 64 + 56 + exec_probe_code.size()> exec_probe_
     return e;
 }
 
-// In a child: create a ring, register a task filter, exec the probe program.
-// Returns 1 when the restriction set survived, 0 when it did not, -1 unknown.
-inline int measure_exec() noexcept {
+// Waits for child `pid` to end, at most `timeout_ms`; kills it then. Returns
+// false when it had to be killed (or could not be waited for). Sleeps on a
+// pidfd where the kernel has them (5.3+), else polls every millisecond.
+inline bool wait_child(pid_t pid, int& status, int timeout_ms) noexcept {
+#if defined(SYS_pidfd_open)
+    const int pfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0u));
+    if (pfd >= 0) {
+        pollfd p{pfd, POLLIN, 0};
+        int pr;
+        while ((pr = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+        }
+        ::close(pfd);
+        if (pr <= 0) ::kill(pid, SIGKILL);
+        while (::waitpid(pid, &status, 0) < 0)
+            if (errno != EINTR) return false;
+        return pr > 0;
+    }
+#endif
+    for (int waited = 0;; ++waited) {
+        const pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) return true;
+        if (w < 0 && errno != EINTR) return false;
+        if (waited >= timeout_ms) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            return false;
+        }
+        ::usleep(1000);
+    }
+}
+
+// A memfd holding exec_probe_elf(), or -1.
+inline int exec_probe_memfd() noexcept {
 #if defined(__x86_64__)
     static constexpr auto elf = exec_probe_elf();
     // MFD_EXEC (Linux 6.3+) where vm.memfd_noexec makes memfds non-executable by default;
@@ -6461,6 +6525,37 @@ inline int measure_exec() noexcept {
         ::close(mfd);
         return -1;
     }
+    return mfd;
+#else
+    return -1; // the probe program is x86-64 machine code
+#endif
+}
+
+// In a task that has created an io_uring instance: register a task filter and
+// exec the probe program from `mfd`. Returns only when that failed.
+inline void exec_probe_here(int mfd) noexcept {
+    if (mfd < 0 || !set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) return;
+    char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
+    char* const envp[] = {nullptr};
+    ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+// What the exec probe's exit status says: 1 the restriction set survived the
+// exec (task filters are kept), 0 it did not, -1 unknown.
+inline int exec_probe_answer(bool ended, int status) noexcept {
+    if (!ended || !WIFEXITED(status)) return -1;
+    switch (WEXITSTATUS(status)) {
+    case EPERM: return 1;
+    case 0: return 0;
+    default: return -1;
+    }
+}
+
+// In a child: create a ring, register a task filter, exec the probe program.
+// Returns 1 when the restriction set survived, 0 when it did not, -1 unknown.
+inline int measure_exec() noexcept {
+    const int mfd = exec_probe_memfd();
+    if (mfd < 0) return -1;
     const pid_t pid = ::fork();
     if (pid < 0) {
         ::close(mfd);
@@ -6468,46 +6563,95 @@ inline int measure_exec() noexcept {
     }
     if (pid == 0) {
         scratch_ring ring; // "has created an io_uring instance" (kept open across the exec)
-        if (ring.fd() < 0 || !set_nnp_here() || raw_register(current_task, uapi::IORING_OP_NOP, allow_all) != 0) ::_exit(100);
-        char* const argv[] = {const_cast<char*>("ringfence-exec-probe"), nullptr};
-        char* const envp[] = {nullptr};
-        ::syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+        if (ring.fd() >= 0) exec_probe_here(mfd);
         ::_exit(101);
     }
     ::close(mfd);
     int status = 0;
-    for (int waited = 0; waited < 500; ++waited) {
-        const pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        if (w < 0 && errno != EINTR) return -1;
-        ::usleep(10000);
-        if (waited == 499) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return -1;
+    const bool ended = wait_child(pid, status, 5000);
+    return exec_probe_answer(ended, status);
+}
+
+// probe_scope::install in one child: the feature, IORING_OP_LAST and the pdu
+// sizes (measure_feature's ring), socket.type and open.flags (a ring each,
+// before any task filter), then the exec check in the same child, which by
+// then has created io_uring instances: it writes its report, registers a task
+// filter and execs the probe program, whose exit status is the answer
+// (`exec_answer`: 1, 0 or -1 as measure_exec()). One fork, three rings, one exec.
+inline probe_report measure_for_install(int& exec_answer) noexcept {
+    probe_report out{};
+    out.stage = -1;
+    exec_answer = -1;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return out;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return out;
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        probe_report r{};
+        measure_feature(r);
+        if (r.stage == 2) {
+            uring socket_ring, open_ring;
+            measure_socket_type(r, socket_ring);
+            measure_open_flags(r, open_ring);
+            r.stage = 3;
+            const int mfd = exec_probe_memfd();
+            if (mfd < 0) r.unmeasured |= probe_exec;
+            write_report(fds[1], r);
+            ::close(fds[1]);
+            exec_probe_here(mfd); // returns only when it could not exec
+            ::_exit(101);
         }
+        write_report(fds[1], r);
+        ::_exit(0);
     }
-    if (!WIFEXITED(status)) return -1;
-    switch (WEXITSTATUS(status)) {
-    case EPERM: return 1;
-    case 0: return 0;
-    default: return -1;
+    ::close(fds[1]);
+    probe_report got{};
+    char* p = reinterpret_cast<char*>(&got);
+    std::size_t have = 0;
+    while (have < sizeof got) {
+        pollfd pfd{fds[0], POLLIN, 0};
+        const int pr = ::poll(&pfd, 1, 5000);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) break;
+        const ssize_t n = ::read(fds[0], p + have, sizeof got - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        have += static_cast<std::size_t>(n);
     }
-#else
-    return -1; // the probe program is x86-64 machine code
-#endif
+    ::close(fds[0]);
+    int status = 0;
+    const bool ended = wait_child(pid, status, have == sizeof got ? 5000 : 0);
+    if (have != sizeof got) return out;
+    if (got.stage == 3 && !(got.unmeasured & probe_exec)) exec_answer = exec_probe_answer(ended, status);
+    return got;
+}
+
+// Whether a and b agree in every behaviour install() and plan_install() read.
+constexpr bool same_for_install(const kernel_profile& a, const kernel_profile& b) noexcept {
+    return a.op_last == b.op_last && a.pdu_sizes == b.pdu_sizes && a.exec_keeps_filters == b.exec_keeps_filters &&
+           a.socket_type == b.socket_type && a.open_flags == b.open_flags;
 }
 
 } // namespace detail
 
-// Measures the running kernel (see the top of this header). Never creates an
-// io_uring instance, registers anything or changes state in the calling task.
-inline kernel_support probe() {
+// Measures the running kernel (see the top of this header) as far as `scope`
+// says. Never creates an io_uring instance, registers anything or changes
+// state in the calling task.
+inline kernel_support probe(probe_scope scope = probe_scope::full) {
     kernel_support k;
+    k.scope = scope;
     k.no_new_privs = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
     k.cap_sys_admin = detail::caller_has_cap_sys_admin();
 
-    detail::probe_report r = detail::in_child([](detail::probe_report& rep) { detail::measure_behaviour(rep); });
+    const bool full = scope == probe_scope::full;
+    int exec_answer = -1;
+    detail::probe_report r = full ? detail::in_child([](detail::probe_report& rep) { detail::measure_behaviour(rep); })
+                                  : detail::measure_for_install(exec_answer);
     if (r.stage < 0) {
         // No child could answer: say so rather than guess.
         k.error = kernel_errc::io_uring_unavailable;
@@ -6533,14 +6677,18 @@ inline kernel_support probe() {
     k.profile = r.profile;
     std::uint32_t unmeasured = r.stage == 3 ? r.unmeasured : r.unmeasured | detail::probe_child;
 
-    const detail::probe_report rr = detail::in_child([](detail::probe_report& rep) { detail::measure_restrictions(rep); });
-    if (rr.stage == 3 && !(rr.unmeasured & detail::probe_restrictions)) {
-        k.profile.restrictions_bind_disabled_rings = rr.profile.restrictions_bind_disabled_rings;
-        k.profile.restrictions_bind_task_registrations = rr.profile.restrictions_bind_task_registrations;
-    } else
-        unmeasured |= detail::probe_restrictions;
+    if (full) {
+        const detail::probe_report rr =
+            detail::in_child([](detail::probe_report& rep) { detail::measure_restrictions(rep); });
+        if (rr.stage == 3 && !(rr.unmeasured & detail::probe_restrictions)) {
+            k.profile.restrictions_bind_disabled_rings = rr.profile.restrictions_bind_disabled_rings;
+            k.profile.restrictions_bind_task_registrations = rr.profile.restrictions_bind_task_registrations;
+        } else
+            unmeasured |= detail::probe_restrictions;
+        exec_answer = detail::measure_exec();
+    }
 
-    switch (detail::measure_exec()) {
+    switch (exec_answer) {
     case 1: k.profile.exec_keeps_filters = true; break;
     case 0: k.profile.exec_keeps_filters = false; break;
     default: unmeasured |= detail::probe_exec; break;
@@ -6550,7 +6698,7 @@ inline kernel_support probe() {
         if (unmeasured & bit) k.unmeasured += std::string(k.unmeasured.empty() ? "" : "\n") + detail::probe_item_name(bit);
     k.profile.name = "measured";
     for (const kernel_profile* p : profiles::all)
-        if (*p == k.profile) k.profile.name = p->name;
+        if (full ? *p == k.profile : detail::same_for_install(*p, k.profile)) k.profile.name = p->name;
     return k;
 }
 
@@ -9855,8 +10003,9 @@ policy_explanation<detail::rules_of<P>> explain(const P& p, const bpf_ctx& ctx) 
 //   if (!r) { std::fprintf(stderr, "%s\n", r.message.c_str()); return 125; }   // nothing installed
 //   execvp(...);                                            // confined, with every child and ring
 //
-// install() measures the running kernel (ringfence::probe(), in forked
-// children: the calling task never creates an io_uring instance), plans the
+// install() measures the running kernel (ringfence::probe(probe_scope::install):
+// what the checks below need and nothing more, in one forked child, so the
+// calling task never creates an io_uring instance), plans the
 // filters for that kernel (plan_install(), which needs no kernel), checks the
 // process, and only then sets no_new_privs and registers every filter as a
 // task filter, the last one with DENY_REST when the default is deny. It
@@ -9930,7 +10079,7 @@ struct install_options {
     // fails with EPERM). The only way to confine on a kernel whose task
     // filters do not survive exec: with it, that is not refused.
     bool forbid_io_uring = false;
-    // The kernel to plan for; by default install() calls probe().
+    // The kernel to plan for; by default install() calls probe(probe_scope::install).
     const kernel_support* kernel = nullptr;
 };
 
@@ -10157,7 +10306,7 @@ inline std::error_code forbid_io_uring() noexcept {
 template <detail::policy_form P>
 install_result install(const P& p, const install_options& opt = {}) {
     install_result out;
-    out.kernel = opt.kernel ? *opt.kernel : probe();
+    out.kernel = opt.kernel ? *opt.kernel : probe(probe_scope::install);
     const auto refuse = [&](install_errc e, std::string m) {
         out.error = e;
         out.message = std::move(m);

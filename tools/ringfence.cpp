@@ -652,7 +652,9 @@ int cmd_run(const args& a) {
     const ringfence::runtime_policy& tp = lp->policy;
 
     if (a.kernel && !a.dry_run) return usage_error("run: --kernel goes with --dry-run (a real run measures the kernel)");
-    const ringfence::kernel_support k = a.kernel ? ringfence::kernel_support{} : ringfence::probe();
+    // What install() checks and nothing more (one fork, one exec, three rings; `ringfence probe` measures all).
+    const ringfence::kernel_support k =
+        a.kernel ? ringfence::kernel_support{} : ringfence::probe(ringfence::probe_scope::install);
     if (a.dry_run) {
         if (!a.kernel && !k.profile_complete()) {
             std::cerr << "ringfence run: cannot plan for the running kernel: " << k.message()

@@ -8,8 +8,9 @@
 //   if (!r) { std::fprintf(stderr, "%s\n", r.message.c_str()); return 125; }   // nothing installed
 //   execvp(...);                                            // confined, with every child and ring
 //
-// install() measures the running kernel (ringfence::probe(), in forked
-// children: the calling task never creates an io_uring instance), plans the
+// install() measures the running kernel (ringfence::probe(probe_scope::install):
+// what the checks below need and nothing more, in one forked child, so the
+// calling task never creates an io_uring instance), plans the
 // filters for that kernel (plan_install(), which needs no kernel), checks the
 // process, and only then sets no_new_privs and registers every filter as a
 // task filter, the last one with DENY_REST when the default is deny. It
@@ -89,7 +90,7 @@ struct install_options {
     // fails with EPERM). The only way to confine on a kernel whose task
     // filters do not survive exec: with it, that is not refused.
     bool forbid_io_uring = false;
-    // The kernel to plan for; by default install() calls probe().
+    // The kernel to plan for; by default install() calls probe(probe_scope::install).
     const kernel_support* kernel = nullptr;
 };
 
@@ -316,7 +317,7 @@ inline std::error_code forbid_io_uring() noexcept {
 template <detail::policy_form P>
 install_result install(const P& p, const install_options& opt = {}) {
     install_result out;
-    out.kernel = opt.kernel ? *opt.kernel : probe();
+    out.kernel = opt.kernel ? *opt.kernel : probe(probe_scope::install);
     const auto refuse = [&](install_errc e, std::string m) {
         out.error = e;
         out.message = std::move(m);

@@ -654,6 +654,13 @@ void probe_reports() {
     if (!k.profile_complete()) fail("probe: not measured: %s", k.unmeasured.c_str());
     if (!(k.profile == g_kernel))
         fail("a second probe() differs from the first:\n%s", differences(k.profile, g_kernel).c_str());
+    // What install() and `ringfence run` measure (one child): the same wherever install() reads.
+    auto ki = rf::probe(rf::probe_scope::install);
+    if (!ki.profile_complete()) fail("probe(install): not measured: %s", ki.unmeasured.c_str());
+    else if (!rf::detail::same_for_install(ki.profile, g_kernel))
+        fail("probe(install) differs from probe() where install() reads:\n%s", differences(ki.profile, g_kernel).c_str());
+    else if (std::string_view(ki.profile.name) != g_kernel.name)
+        fail("probe(install) says %s, probe() %s", ki.profile.name, g_kernel.name);
     if (k.op_last() != rf::uapi::IORING_OP_LAST) fail("kernel IORING_OP_LAST %u, ringfence %u", k.op_last(), unsigned(rf::uapi::IORING_OP_LAST));
     // Every opcode has ringfence's context layout or none at all (CONNECT on 7.0 and 7.1).
     bool all_equal = true;
@@ -1313,6 +1320,9 @@ void restrict_register_ops() {
     auto k = rf::probe();
     if (k.error != rf::kernel_errc::register_restricted) fail("probe under register restrictions: %s", k.message().c_str());
     else note("probe: %s", k.message().c_str());
+    auto ki = rf::probe(rf::probe_scope::install);
+    if (ki.error != rf::kernel_errc::register_restricted)
+        fail("probe(install) under register restrictions: %s", ki.message().c_str());
 }
 
 void restrict_task_filter_with_register_op_37() {

@@ -61,6 +61,8 @@ int main() {
         return failures ? 1 : 0;
     }
     check(k.error == rf::kernel_errc::not_supported, "probe: not_supported");
+    const auto ki = rf::probe(rf::probe_scope::install);
+    check(ki.error == rf::kernel_errc::not_supported && !ki.profile_complete(), "probe(install): not_supported");
     check(!k.profile_complete() && k.op_last() == 0, "probe: no profile without the feature");
     check(k.message().find("7.0") != std::string::npos, "probe's message names the kernel requirement: " + k.message());
     rf::test::ring r;
