@@ -26,9 +26,10 @@
 // probe(probe_scope::install), which install() and `ringfence run` use, one
 // fork, one exec, three rings and about 50 syscalls fewer (`ringfence run`
 // with a one-rule policy: 152 syscalls in all its processes instead of 204).
-// Under QEMU's TCG on a loaded 2-core host, 7.2, the probe, install and exec
-// in `ringfence run` took about 90 ms (150 ms with the full probe; TCG runs
-// code many times slower than the hardware does: docs/performance.md).
+// Under QEMU's TCG on a loaded 2-core host, 7.2, both in one boot (medians of
+// 51 starts), `ringfence run` with a one-rule policy started /bin/true in
+// 199 ms with this scope and 251 ms with the full probe (/bin/true itself:
+// 95 ms; TCG runs code many times slower than hardware: docs/performance.md).
 #pragma once
 
 #if defined(__linux__)
