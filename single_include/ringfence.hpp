@@ -9056,7 +9056,7 @@ private:
 
 } // namespace ringfence::detail
 
-// ringfence/policy/sets_and_ranges.hpp - sets and ranges as balanced searches over digits of the value (internal).
+// ringfence/policy/sets_and_ranges.hpp - sets and ranges as searches over digits of the value (internal).
 //
 //   detail::set_lowering s(g, target);                    // g: the detail::dag the tests go into
 //   s.in_range(f, mask, 1024, 65535, yes, no, owner);      // 1024 <= (f & mask) <= 65535 ? yes : no
@@ -9065,9 +9065,11 @@ private:
 // A value is split into digits (field_layout.hpp): one per word for a set,
 // by significance for a range, so order is host order on both byte orders.
 // A set's members become runs of consecutive values, a range is one run, and
-// the runs become, digit by digit, a balanced search of JEQ/JGT/JGE tests in
-// the DAG (a set of N values: depth ceil(log2 N) + 1; 5,000 consecutive
-// members: one or two compares). The searches carry their bounds already, so
+// the runs become, digit by digit, a search of JEQ/JGT/JGE tests in the DAG:
+// the best one (least depth, then fewest tests) when a digit has at most 32
+// pieces (runs and the gaps between them), else a balanced one (a set of N
+// values: depth ceil(log2 N) + 1; 5,000 consecutive members: one or two
+// compares). The searches carry their bounds already, so
 // their tests are plain (never restricted). Only the program's length limits
 // a set, never its member count.
 
@@ -9150,6 +9152,7 @@ public:
         if (lo > hi) return f;
         const digits ds = significance_digits(fd, mask, target_);
         owner_ = owner;
+        f_ = f;
         interval iv{};
         for (unsigned d = 0; d < ds.n; ++d) {
             iv.lo[d] = static_cast<std::uint32_t>(lo >> ds.d[d].vshift) & ds.d[d].max;
@@ -9184,6 +9187,7 @@ public:
     constexpr std::uint16_t one_of(const field& fd, const member* ms, std::size_t count, std::uint16_t t,
                                    std::uint16_t f, std::uint16_t owner) {
         owner_ = owner;
+        f_ = f;
         const word_image m = image_of(fd, ms[0].mask, target_);
         const digits ds = word_digits(m);
         if (ds.n == 0) return t; // nothing compared: every value matches
@@ -9374,6 +9378,8 @@ private:
         std::uint16_t n = f;
         if (g.mask == 0) { // the digit is always 0
             n = pcs_[fb].node;
+        } else if (pc_top_ - fb <= exact_pieces) {
+            n = exact_search(g, fb, pc_top_);
         } else {
             n = search(g, fb, pc_top_, 0, g.max);
         }
@@ -9385,6 +9391,70 @@ private:
     constexpr std::uint16_t dtest(const digit& g, std::uint16_t jop, std::uint32_t v, std::uint16_t t,
                                   std::uint16_t f) noexcept {
         return g_.test(g.word, g.mask, jop, v << g.shift, t, f, owner_);
+    }
+
+    // The best search over pieces [pb, pe) that cover one digit, when they are
+    // few: the shortest worst path, then the fewest tests, found by trying
+    // every form on every run of consecutive pieces (smaller runs first). A run
+    // is one piece (no test); or a JEQ chain (every piece but those leading to
+    // one background node is a single value: one test each, as deep as it is
+    // long); or a split into two runs by one compare. Every tree of JEQ, JGT
+    // and JGE tests can be brought to such a form without growing in either
+    // measure (a JEQ above a compare moves below it; a compare inside a piece
+    // moves to its edge), so for the families of a socket set (3 to 12 of them)
+    // this finds e.g. {1, 2, 10}: jgt #2 -> jeq #10, else jge #1 (3 tests, 2
+    // deep), where a JEQ chain is 3 deep and a split at the median 4 tests.
+    // O(n^3) in the pieces: beyond exact_pieces the balanced search below.
+    static constexpr std::size_t exact_pieces = 32;
+    struct plan {
+        std::uint8_t depth, kind, at; // kind: 0 one piece, 1 chain on the first piece's node, 2 on the second's, 3 split at `at`
+        std::uint16_t tests;
+    };
+    constexpr std::uint16_t exact_search(const digit& g, std::size_t pb, std::size_t pe) noexcept {
+        const std::size_t n = pe - pb;
+        const piece* const p = pcs_ + pb;
+        for (std::size_t i = n; i-- > 0;) {
+            plans_[i][i + 1] = plan{0, 0, 0, 0};
+            // A chain's count of tests on either background, extended piece by piece (0xffff: not a chain);
+            // on the second piece's, the first piece is one of them.
+            std::uint16_t chain[2] = {0, p[i].lo == p[i].hi ? std::uint16_t{1} : std::uint16_t{0xffff}};
+            for (std::size_t j = i + 2; j <= n; ++j) {
+                const piece& last = p[j - 1];
+                for (int b = 0; b < 2; ++b)
+                    if (chain[b] != 0xffff && last.node != p[i + static_cast<std::size_t>(b)].node)
+                        chain[b] = last.lo == last.hi ? static_cast<std::uint16_t>(chain[b] + 1) : std::uint16_t{0xffff};
+                plan best{0xff, 0, 0, 0xffff};
+                auto consider = [&best](std::size_t depth, std::size_t tests, std::uint8_t kind, std::size_t at) {
+                    if (depth < best.depth || (depth == best.depth && tests < best.tests))
+                        best = plan{static_cast<std::uint8_t>(depth), kind, static_cast<std::uint8_t>(at),
+                                    static_cast<std::uint16_t>(tests)};
+                };
+                for (int b = 0; b < 2; ++b)
+                    if (chain[b] != 0xffff) consider(chain[b], chain[b], static_cast<std::uint8_t>(1 + b), 0);
+                for (std::size_t s = i + 1; s < j; ++s) {
+                    const plan& l = plans_[i][s];
+                    const plan& r = plans_[s][j];
+                    consider(1u + (l.depth > r.depth ? l.depth : r.depth), 1u + l.tests + r.tests, 3, s);
+                }
+                plans_[i][j] = best;
+            }
+        }
+        return emit_plan(g, p, 0, n);
+    }
+    constexpr std::uint16_t emit_plan(const digit& g, const piece* p, std::size_t i, std::size_t j) noexcept {
+        const plan pl = plans_[i][j];
+        if (pl.kind == 0) return p[i].node;
+        if (pl.kind == 3) {
+            // Named by the bound of the side that is not the set's "no" (jge #1024, jgt #2), as a reader would.
+            const std::uint16_t left = emit_plan(g, p, i, pl.at), right = emit_plan(g, p, pl.at, j);
+            if (p[pl.at - 1].node == f_) return dtest(g, bpf::jge, p[pl.at].lo, right, left);
+            return dtest(g, bpf::jgt, p[pl.at - 1].hi, right, left);
+        }
+        const std::uint16_t bg = p[i + (pl.kind - 1u)].node;
+        std::uint16_t n = bg;
+        for (std::size_t x = j; x-- > i;)
+            if (p[x].node != bg) n = dtest(g, bpf::jeq, p[x].lo, p[x].node, n);
+        return n;
     }
 
     // A balanced search over pieces [pb, pe) that cover [lo, hi] of one digit.
@@ -9434,6 +9504,8 @@ private:
     dag& g_;
     std::endian target_;
     std::uint16_t owner_ = no_node; // of the tests the current search makes
+    std::uint16_t f_ = no_node;     // the current search's "no" node
+    plan plans_[exact_pieces][exact_pieces + 1]; // exact_search's, for [i, j)
     // Only the stacks below their tops are ever read: the rest stays uninitialized.
     interval inline_ivs_[inline_intervals];
     piece inline_pcs_[inline_pieces];

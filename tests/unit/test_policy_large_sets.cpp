@@ -9,6 +9,7 @@
 #include "catch.hpp"
 
 #include "ringfence/compile.hpp"
+#include "ringfence/equivalence.hpp" // detail::eqv::longest_path
 #include "ringfence/policy.hpp"
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/run.hpp"
@@ -183,6 +184,76 @@ TEST_CASE("a set too large for 4096 instructions says so, truthfully", "[policy]
         const auto cm = compile(*pm, uapi::IORING_OP_OPENAT, target);
         REQUIRE_FALSE(cm.ok());
         REQUIRE(cm.error.link.code == link_errc::too_many_instructions);
+    }
+}
+
+// A small set's search (sets_and_ranges.hpp, exact_search) has the shortest
+// worst path of any tree of compares and, at that depth, the fewest tests: it
+// is never deeper than the JEQ chain a hand-written filter uses (one per
+// member), nor longer where it is as deep, and never deeper than a balanced
+// tree of compares over the set's pieces (runs and the gaps between them).
+std::size_t pieces_of(const std::vector<std::uint32_t>& sorted) {
+    std::size_t n = 0;
+    std::uint64_t next = 0; // the first value not yet covered
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        if (i > 0 && sorted[i] == sorted[i - 1] + 1) {
+            next = std::uint64_t{sorted[i]} + 1;
+            continue;
+        }
+        n += sorted[i] > next ? 2 : 1; // a gap before the run, and the run
+        next = std::uint64_t{sorted[i]} + 1;
+    }
+    return n + (next <= 0xffffffffu ? 1 : 0);
+}
+
+TEST_CASE("a small set's search is never deeper than a JEQ chain, nor longer where it is as deep", "[policy][sets]") {
+    std::mt19937 rng(14);
+    const auto compiled = [](const std::vector<std::uint32_t>& values) {
+        const std::vector<std::uint64_t> wide(values.begin(), values.end());
+        runtime_policy q;
+        q.add(uapi::IORING_OP_SOCKET, allow,
+              runtime_field(fields::socket::family).in(std::span<const std::uint64_t>(wide)));
+        REQUIRE(q.valid());
+        const auto c = compile(q, uapi::IORING_OP_SOCKET);
+        REQUIRE(c.ok());
+        return c.prog;
+    };
+    for (int round = 0; round < 400; ++round) {
+        const std::uint32_t span = round % 4 == 0 ? 24 : round % 4 == 1 ? 64 : round % 4 == 2 ? 300 : 0xffffffffu;
+        std::vector<std::uint32_t> values(1 + rng() % 16);
+        for (std::uint32_t& v : values) v = span == 0xffffffffu ? static_cast<std::uint32_t>(rng()) : rng() % span;
+        std::vector<std::uint32_t> sorted = values;
+        std::sort(sorted.begin(), sorted.end());
+        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+        const std::size_t k = sorted.size(), pieces = pieces_of(sorted);
+        const auto prog = compiled(values);
+        const std::size_t depth = detail::eqv::longest_path(prog);
+        INFO("round " << round << ": " << k << " members, " << pieces << " pieces, " << prog.size()
+                      << " instructions, " << depth << " deep");
+        REQUIRE(depth <= k);                         // the chain: k JEQs deep
+        if (depth == k) REQUIRE(prog.size() <= k + 3); // ld, k JEQs, ret, ret
+        std::size_t balanced = 0;
+        while ((std::size_t{1} << balanced) < pieces) ++balanced;
+        REQUIRE(depth <= balanced);
+        for (std::uint32_t v = 0; v < std::min<std::uint32_t>(span, 330); ++v) {
+            const bool in = std::binary_search(sorted.begin(), sorted.end(), v);
+            REQUIRE((run(prog, bpf_ctx::socket(v, 1, 0)) != 0) == in);
+        }
+        for (std::uint32_t m : sorted)
+            for (std::uint32_t v : {m - 1, m, m + 1}) {
+                const bool in = std::binary_search(sorted.begin(), sorted.end(), v);
+                REQUIRE((run(prog, bpf_ctx::socket(v, 1, 0)) != 0) == in);
+            }
+    }
+    // The families of bench/kernel_cost.cpp's OCI inputs, against the prototype's
+    // chain (ld, a JEQ per family, ret, ret): as long or shorter, shallower.
+    const std::vector<std::uint32_t> families = {1, 2, 10, 16, 17, 40, 38, 44, 29, 30, 31, 15};
+    const std::size_t expected[][3] = {{3, 6, 2}, {6, 9, 3}, {8, 11, 4}, {12, 13, 4}}; // members, length, depth
+    for (const auto& e : expected) {
+        const auto prog = compiled(std::vector<std::uint32_t>(families.begin(), families.begin() + e[0]));
+        INFO(e[0] << " families");
+        REQUIRE(prog.size() == e[1]);
+        REQUIRE(detail::eqv::longest_path(prog) == e[2]);
     }
 }
 
