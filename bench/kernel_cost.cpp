@@ -16,7 +16,9 @@
 // largest set the opcode's rules test (bench/render.py's goal of 2x where a set
 // has 8 or more members). Every request must get the same answer from all the
 // programs: a disagreement is an error (exit 1), as is a policy that does not
-// parse or compile.
+// parse or compile. Why the 2x goal cannot be met below about 10 members (a
+// lower bound on any tree of compares, with the figures) is said where the
+// report states the goal: bench/render.py, WHY["kernel"].
 #include "common/oci_prototype.hpp"
 #include "ringfence/bpf/interpreter.hpp"
 #include "ringfence/compile.hpp"

@@ -47,12 +47,21 @@ WHY = {
                 "members are empty and constexpr",
     "compile": "constant evaluation of the builder, linker and verifier over 4096 instructions",
     "kernel": "counted by bench_kernel_cost (bench/kernel_cost.cpp) with the interpreter's observer over its fixed "
-              "request mix. Where a pair misses against the prototype it is IORING_OP_SOCKET's family set: compile() "
-              "tests the family with a search tree over the families' ranges (a few compares on every path, and the tree's inner jumps cost "
-              "an instruction or two of length), the prototype with a linear chain of one JEQ per family that "
-              "jumps out at the first match; at 8-12 families the tree's worst path is shorter than the chain's, "
-              "but by less than 2x, because both share the load, the flag test and the return; the pairs are "
-              "listed below the table",
+              "request mix. The misses are IORING_OP_SOCKET's family set against the prototype, and for trees of "
+              "compares 2x is out of reach there: the prototype's worst path for k families is its load, k JEQs "
+              "and a return (k + 2; k + 4 with denied flags, which add a load and a JSET); a tree of compares "
+              "(JEQ, JGT, JGE) of depth d has at most 2^d leaves, and k members that are not neighbours need a "
+              "leaf each and one more (a leaf holding two must exclude each value between them, a JEQ and a leaf "
+              "each), so d >= ceil(log2(k + 1)): 4 at 8 members, at best 6 against 10 instructions (1.67x) and 8 "
+              "against 12 with denied flags (1.50x), which compile() reaches (its search over a set's pieces is "
+              "exact: sets_and_ranges.hpp, exact_search). 2x needs d <= (k - 2) / 2: from 10 members, 12 with "
+              "denied flags. At 12 families it is 6 against 13 and 8 against 15 (1.88x only because every family "
+              "of the mix is one of the 12, so the prototype's deny path, 16 with all 12 JEQs, is never taken; "
+              "on the static longest path 16 against 8, 2.0x). A bitmap (jgt #31; tax; ld #1; lsh x; jset #bits) "
+              "costs 7 on its path, and two words for families above 31. Bit tests can beat compares on "
+              "particular values: for these 8 families a 3-deep tree exists, jset #0x2 ? (jeq #38 or no bit of "
+              "#0xfffffff5) : jset #0xffffffd1 ? no bit of #0xffffffec : jgt #39 (found by exhaustive search), "
+              "5 against 10 or 2.0x; compile() has no search over bit masks, which would be the next step",
 }
 
 STARTUP_POLICIES = [("small", "bench/startup/small.policy"), ("curated", "profiles/container.policy")]
