@@ -485,8 +485,8 @@ int cmd_fields(const args& a) {
         if (f.family) {
             // The family's name is the policy text's own constant of that value.
             std::string family = std::to_string(f.family);
-            for (const ringfence::text_constant& c : ringfence::text_constants)
-                if (c.name.substr(0, 3) == "AF_" && c.value == f.family) {
+            for (const ringfence::named_constant& c : ringfence::socket_family_names)
+                if (c.value == f.family) {
                     family = std::string(c.name);
                     break;
                 }

@@ -55,6 +55,7 @@
 // stay without them).
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/policy/json.hpp"
+#include "ringfence/policy/names.hpp"
 #include "ringfence/policy/text.hpp"
 #include "ringfence/bundle.hpp"
 #include "ringfence/policy/seccomp_map.hpp"

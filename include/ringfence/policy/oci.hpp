@@ -30,6 +30,7 @@
 
 #include "ringfence/field.hpp"
 #include "ringfence/policy/json.hpp"
+#include "ringfence/policy/names.hpp"
 #include "ringfence/policy/parse_result.hpp"
 #include "ringfence/policy/runtime.hpp"
 #include "ringfence/uapi.hpp"
@@ -46,43 +47,15 @@
 
 namespace ringfence {
 
-// The names the object takes besides opcodes ("IORING_OP_" + opcode_name(op)).
-struct oci_name {
-    std::string_view name;
-    std::uint32_t value;
-};
-// Address families by their <sys/socket.h> names (Linux values; tests/unit/test_oci.cpp
-// compares each with the C library's macro).
-inline constexpr oci_name oci_socket_families[] = {
-    {"AF_UNSPEC", 0},    {"AF_UNIX", 1},       {"AF_LOCAL", 1},     {"AF_FILE", 1},       {"AF_INET", 2},
-    {"AF_AX25", 3},      {"AF_IPX", 4},        {"AF_APPLETALK", 5}, {"AF_NETROM", 6},     {"AF_BRIDGE", 7},
-    {"AF_ATMPVC", 8},    {"AF_X25", 9},        {"AF_INET6", 10},    {"AF_ROSE", 11},      {"AF_DECnet", 12},
-    {"AF_NETBEUI", 13},  {"AF_SECURITY", 14},  {"AF_KEY", 15},      {"AF_NETLINK", 16},   {"AF_ROUTE", 16},
-    {"AF_PACKET", 17},   {"AF_ASH", 18},       {"AF_ECONET", 19},   {"AF_ATMSVC", 20},    {"AF_RDS", 21},
-    {"AF_SNA", 22},      {"AF_IRDA", 23},      {"AF_PPPOX", 24},    {"AF_WANPIPE", 25},   {"AF_LLC", 26},
-    {"AF_IB", 27},       {"AF_MPLS", 28},      {"AF_CAN", 29},      {"AF_TIPC", 30},      {"AF_BLUETOOTH", 31},
-    {"AF_IUCV", 32},     {"AF_RXRPC", 33},     {"AF_ISDN", 34},     {"AF_PHONET", 35},    {"AF_IEEE802154", 36},
-    {"AF_CAIF", 37},     {"AF_ALG", 38},       {"AF_NFC", 39},      {"AF_VSOCK", 40},     {"AF_KCM", 41},
-    {"AF_QIPCRTR", 42},  {"AF_SMC", 43},       {"AF_XDP", 44},      {"AF_MCTP", 45},
-};
-// The IOSQE_* flags of sqe->flags, by the kernel's names.
-inline constexpr oci_name oci_sqe_flags[] = {
-    {"IOSQE_FIXED_FILE", sqe_flag::fixed_file}, {"IOSQE_IO_DRAIN", sqe_flag::io_drain},
-    {"IOSQE_IO_LINK", sqe_flag::io_link},       {"IOSQE_IO_HARDLINK", sqe_flag::io_hardlink},
-    {"IOSQE_ASYNC", sqe_flag::async},           {"IOSQE_BUFFER_SELECT", sqe_flag::buffer_select},
-    {"IOSQE_CQE_SKIP_SUCCESS", sqe_flag::cqe_skip_success},
-};
+// The names the object takes besides opcodes ("IORING_OP_" + opcode_name(op)) are
+// policy/names.hpp's: socketFamilies from socket_family_names, deniedSqeFlags
+// from sqe_flag_names.
 
 // An opcode by its full enum io_uring_op name ("IORING_OP_SOCKET"), exactly as written there.
 inline std::optional<unsigned> oci_opcode_from_name(std::string_view s) {
     if (s.substr(0, 10) != "IORING_OP_") return std::nullopt;
     for (unsigned op = 0; op < uapi::IORING_OP_LAST; ++op)
         if (s.substr(10) == opcode_name(op)) return op;
-    return std::nullopt;
-}
-inline std::optional<std::uint32_t> oci_value_of(std::span<const oci_name> table, std::string_view s) {
-    for (const oci_name& n : table)
-        if (n.name == s) return n.value;
     return std::nullopt;
 }
 
@@ -329,6 +302,15 @@ private:
         return false;
     }
 
+    // The value of a name from `table`, or an error at the item that says which names `key` takes.
+    std::optional<std::uint32_t> named(const json::value& item, std::span<const named_constant> table,
+                                       std::string_view what, std::string_view key, std::string_view the_names) {
+        if (const auto v = constant_value(table, item.text)) return static_cast<std::uint32_t>(*v);
+        fail(item, "unknown " + std::string(what) + " " + quoted(item.text) + " in " + std::string(key) +
+                       ": the names are " + std::string(the_names));
+        return std::nullopt;
+    }
+
     // Where the name of the member whose value is `v` starts (its opening quote) in doc_.
     std::size_t key_offset(const json::value& v) const {
         std::size_t at = v.offset;
@@ -410,13 +392,9 @@ private:
             out_.has_socket_families = true;
             out_.socket_families_line = line_of(*families);
             for (const json::value& item : families->items) {
-                const auto f = oci_value_of(oci_socket_families, item.text);
-                if (!f) {
-                    fail(item, "unknown address family " + quoted(item.text) +
-                                   " in socketFamilies: the names are those of <sys/socket.h> (AF_UNIX, AF_INET, "
-                                   "AF_INET6, AF_NETLINK, ..., AF_MCTP)");
-                    return;
-                }
+                const auto f = named(item, socket_family_names, "address family", "socketFamilies",
+                                     "those of <sys/socket.h> (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, ..., AF_MCTP)");
+                if (!f) return;
                 if (std::find(out_.socket_families.begin(), out_.socket_families.end(), *f) ==
                     out_.socket_families.end())
                     out_.socket_families.push_back(*f);
@@ -426,14 +404,10 @@ private:
             if (!names(*flags, "deniedSqeFlags", "IOSQE_* flag names")) return;
             out_.denied_sqe_flags_line = line_of(*flags);
             for (const json::value& item : flags->items) {
-                const auto f = oci_value_of(oci_sqe_flags, item.text);
-                if (!f) {
-                    fail(item, "unknown SQE flag " + quoted(item.text) +
-                                   " in deniedSqeFlags: the names are IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, "
-                                   "IOSQE_IO_LINK, IOSQE_IO_HARDLINK, IOSQE_ASYNC, IOSQE_BUFFER_SELECT and "
-                                   "IOSQE_CQE_SKIP_SUCCESS");
-                    return;
-                }
+                const auto f = named(item, sqe_flag_names, "SQE flag", "deniedSqeFlags",
+                                     "IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK, "
+                                     "IOSQE_ASYNC, IOSQE_BUFFER_SELECT and IOSQE_CQE_SKIP_SUCCESS");
+                if (!f) return;
                 out_.denied_sqe_flags = static_cast<std::uint8_t>(out_.denied_sqe_flags | *f);
             }
         }

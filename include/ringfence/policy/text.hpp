@@ -21,6 +21,7 @@
 #include "ringfence/policy.hpp"
 #include "ringfence/policy/address.hpp"
 #include "ringfence/policy/address_text.hpp"
+#include "ringfence/policy/names.hpp"
 #include "ringfence/policy/oci.hpp"
 #include "ringfence/policy/parse_result.hpp"
 #include "ringfence/policy/runtime.hpp"
@@ -43,36 +44,9 @@ namespace ringfence {
 inline constexpr std::size_t policy_text_max_rules = 1024, policy_text_max_nodes = 8192,
                              policy_text_max_members = 8192;
 
-// A named constant the policy text (and the CLI's `--field`) may use instead of a number.
-struct text_constant {
-    std::string_view name;
-    std::uint64_t value;
-};
-// Values as on x86-64 Linux (the open flags differ on some other architectures).
-inline constexpr text_constant text_constants[] = {
-    {"AF_UNSPEC", 0}, {"AF_UNIX", 1}, {"AF_LOCAL", 1}, {"AF_INET", 2}, {"AF_INET6", 10},
-    {"AF_NETLINK", 16}, {"AF_PACKET", 17}, {"AF_VSOCK", 40},
-    {"SOCK_STREAM", 1}, {"SOCK_DGRAM", 2}, {"SOCK_RAW", 3}, {"SOCK_SEQPACKET", 5},
-    {"SOCK_NONBLOCK", 0x800}, {"SOCK_CLOEXEC", 0x80000}, {"SOCK_TYPE_MASK", 0xf},
-    {"IPPROTO_IP", 0}, {"IPPROTO_ICMP", 1}, {"IPPROTO_TCP", 6}, {"IPPROTO_UDP", 17},
-    {"IPPROTO_ICMPV6", 58}, {"IPPROTO_SCTP", 132}, {"IPPROTO_MPTCP", 262},
-    {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2}, {"O_ACCMODE", 3}, {"O_CREAT", 0x40},
-    {"O_EXCL", 0x80}, {"O_NOCTTY", 0x100}, {"O_TRUNC", 0x200}, {"O_APPEND", 0x400},
-    {"O_NONBLOCK", 0x800}, {"O_DSYNC", 0x1000}, {"O_DIRECT", 0x4000}, {"O_LARGEFILE", 0x8000},
-    {"O_DIRECTORY", 0x10000}, {"O_NOFOLLOW", 0x20000}, {"O_NOATIME", 0x40000}, {"O_CLOEXEC", 0x80000},
-    {"O_SYNC", 0x101000}, {"O_PATH", 0x200000}, {"O_TMPFILE", 0x410000}, {"__O_TMPFILE", 0x400000},
-    {"RESOLVE_NO_XDEV", 0x01}, {"RESOLVE_NO_MAGICLINKS", 0x02}, {"RESOLVE_NO_SYMLINKS", 0x04},
-    {"RESOLVE_BENEATH", 0x08}, {"RESOLVE_IN_ROOT", 0x10}, {"RESOLVE_CACHED", 0x20},
-    {"IOSQE_FIXED_FILE", 0x01}, {"IOSQE_IO_DRAIN", 0x02}, {"IOSQE_IO_LINK", 0x04},
-    {"IOSQE_IO_HARDLINK", 0x08}, {"IOSQE_ASYNC", 0x10}, {"IOSQE_BUFFER_SELECT", 0x20},
-    {"IOSQE_CQE_SKIP_SUCCESS", 0x40},
-};
-
-inline std::optional<std::uint64_t> text_constant_value(std::string_view name) {
-    for (const text_constant& c : text_constants)
-        if (c.name == name) return c.value;
-    return std::nullopt;
-}
+// A named constant the policy text (and the CLI's `--field`) may use instead of
+// a number: a name from any of policy/names.hpp's tables.
+inline std::optional<std::uint64_t> text_constant_value(std::string_view name) { return constant_value(name); }
 
 // Text from the input, safe to print in a message: control bytes as \xNN.
 inline std::string escape_control(std::string_view s) {
