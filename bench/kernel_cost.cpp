@@ -52,18 +52,11 @@ namespace proto = rf_test::oci_prototype;
 
 constexpr unsigned opcodes = proto::opcode_count;
 
-struct family_name {
-    const char* name;
-    std::uint32_t value;
+// The families the OCI inputs list, the first n of them (names; the values are the library's, policy/names.hpp).
+const char* const family_choice[] = {
+    "AF_UNIX",   "AF_INET",  "AF_INET6", "AF_NETLINK", "AF_PACKET",    "AF_VSOCK",
+    "AF_ALG",    "AF_XDP",   "AF_CAN",   "AF_TIPC",    "AF_BLUETOOTH", "AF_KEY",
 };
-const family_name families_known[] = {
-    {"AF_UNIX", AF_UNIX},     {"AF_INET", AF_INET},   {"AF_INET6", AF_INET6},         {"AF_NETLINK", AF_NETLINK},
-    {"AF_PACKET", AF_PACKET}, {"AF_VSOCK", AF_VSOCK}, {"AF_ALG", AF_ALG},             {"AF_XDP", AF_XDP},
-    {"AF_CAN", AF_CAN},       {"AF_TIPC", AF_TIPC},   {"AF_BLUETOOTH", AF_BLUETOOTH}, {"AF_KEY", AF_KEY},
-};
-const char* const flag_names[7] = {"IOSQE_FIXED_FILE",  "IOSQE_IO_DRAIN",      "IOSQE_IO_LINK",
-                                   "IOSQE_IO_HARDLINK", "IOSQE_ASYNC",         "IOSQE_BUFFER_SELECT",
-                                   "IOSQE_CQE_SKIP_SUCCESS"};
 
 struct entry {
     std::string name, kind; // kind: "profile", "oci", "fixture"
@@ -84,46 +77,39 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-// The prototype's input from an OCI object's JSON text (names resolved as the prototype resolves them).
+// The prototype's input from an OCI object's JSON text, as ringfence's own reader reads it
+// (policy/oci.hpp): the same opcodes, families and flags go to both compilers.
 proto::input prototype_of(const std::string& where, const std::string& text) {
-    namespace json = rf::detail::json;
-    const json::result r = json::parse(text);
+    const rf::oci_read_result r = rf::read_oci_io_uring(text);
     if (!r.ok()) fail(where + ": " + r.error.message);
-    const json::value* o = &r.root;
-    if (const json::value* l = o->find("linux"))
-        if (const json::value* u = l->find("ioUring")) o = u;
     proto::input in;
-    const json::value* d = o->find("defaultAction");
-    if (!d) fail(where + ": no defaultAction");
-    in.default_deny = d->text == "deny";
-    if (const json::value* ops = o->find("ops"))
-        for (const json::value& v : ops->items) {
-            unsigned op = 0;
-            while (op < opcodes && v.text != std::string("IORING_OP_") + rf::opcode_name(op)) ++op;
-            if (op == opcodes) fail(where + ": unknown opcode " + v.text);
-            in.ops.push_back(op);
-        }
-    if (const json::value* fams = o->find("socketFamilies")) {
-        in.has_families = true;
-        for (const json::value& v : fams->items) {
-            const auto at = std::find_if(std::begin(families_known), std::end(families_known),
-                                         [&](const family_name& f) { return v.text == f.name; });
-            if (at == std::end(families_known)) fail(where + ": unknown family " + v.text);
-            in.families.push_back(at->value);
+    in.default_deny = r.value.default_action == rf::action::deny;
+    in.ops = r.value.ops;
+    in.has_families = r.value.has_socket_families;
+    in.families = r.value.socket_families;
+    in.denied = r.value.denied_sqe_flags;
+    return in;
+}
+
+// A JSON string (the bench writes names and paths: ASCII, maybe a quote or a backslash).
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += esc;
+        } else {
+            out += c;
         }
     }
-    if (const json::value* flags = o->find("deniedSqeFlags"))
-        for (const json::value& v : flags->items) {
-            const auto at = std::find(std::begin(flag_names), std::end(flag_names), v.text);
-            if (at == std::end(flag_names)) fail(where + ": unknown flag " + v.text);
-            in.denied = static_cast<std::uint8_t>(in.denied | (1u << (at - std::begin(flag_names))));
-        }
-    return in;
+    return out + "\"";
 }
 
 std::string quoted_names(const std::vector<std::string>& names) {
     std::string s = "[";
-    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + rf::detail::json::quote(names[i]);
+    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + json_string(names[i]);
     return s + "]";
 }
 
@@ -132,7 +118,7 @@ entry oci_entry(unsigned n_ops, std::size_t n_fam, bool flags) {
     std::vector<std::string> ops{"IORING_OP_SOCKET"}, fams, denied;
     for (unsigned op = 0; ops.size() < n_ops; ++op)
         if (op != proto::socket_opcode) ops.push_back(std::string("IORING_OP_") + rf::opcode_name(op));
-    for (std::size_t f = 0; f < n_fam; ++f) fams.push_back(families_known[f].name);
+    for (std::size_t f = 0; f < n_fam; ++f) fams.push_back(family_choice[f]);
     if (flags) denied = {"IOSQE_FIXED_FILE", "IOSQE_BUFFER_SELECT"};
     std::string text = "{\"defaultAction\": \"deny\", \"ops\": " + quoted_names(ops) +
                        ", \"socketFamilies\": " + quoted_names(fams);
@@ -301,7 +287,7 @@ int main(int argc, char** argv) {
             const cost c_ours = measure(std::span<const insn>(ours.prog.begin(), ours.prog.end()), mix, a_ours);
             const cost c_naive = measure(std::span<const insn>(naive.prog.begin(), naive.prog.end()), mix, a_other);
             if (a_ours != a_other) fail(e.name + ", " + opname(op) + ": compile() and compile_naive() disagree");
-            std::string row = "\n  {\"policy\": " + rf::detail::json::quote(e.name) + ", \"kind\": \"" + e.kind +
+            std::string row = "\n  {\"policy\": " + json_string(e.name) + ", \"kind\": \"" + e.kind +
                               "\", \"opcode\": \"" + opname(op) + "\", \"largest_set\": " +
                               std::to_string(largest_set(view, op)) + ", \"allowed\": " +
                               std::to_string(std::count(a_ours.begin(), a_ours.end(), 1u)) +
