@@ -6225,6 +6225,24 @@ inline void write_report(int fd, const probe_report& r) noexcept {
     }
 }
 
+// Reads the report a child writes with write_report(), waiting at most
+// `timeout_ms` for each part; true when the whole report came.
+inline bool read_report(int fd, probe_report& got, int timeout_ms) noexcept {
+    char* p = reinterpret_cast<char*>(&got);
+    std::size_t have = 0;
+    while (have < sizeof got) {
+        pollfd pfd{fd, POLLIN, 0};
+        const int pr = ::poll(&pfd, 1, timeout_ms);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) break;
+        const ssize_t n = ::read(fd, p + have, sizeof got - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        have += static_cast<std::size_t>(n);
+    }
+    return have == sizeof got;
+}
+
 // Runs `body(report&)` in a forked child and returns what it wrote; the child
 // is killed after `timeout_ms`. stage == -1 when no answer came.
 template <class Body>
@@ -6248,24 +6266,13 @@ probe_report in_child(Body&& body, int timeout_ms = 5000) noexcept {
     }
     ::close(fds[1]);
     probe_report got{};
-    char* p = reinterpret_cast<char*>(&got);
-    std::size_t have = 0;
-    while (have < sizeof got) {
-        pollfd pfd{fds[0], POLLIN, 0};
-        const int pr = ::poll(&pfd, 1, timeout_ms);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) break;
-        const ssize_t n = ::read(fds[0], p + have, sizeof got - have);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        have += static_cast<std::size_t>(n);
-    }
+    const bool whole = read_report(fds[0], got, timeout_ms);
     ::close(fds[0]);
-    if (have != sizeof got) ::kill(pid, SIGKILL);
+    if (!whole) ::kill(pid, SIGKILL);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    return have == sizeof got ? got : out;
+    return whole ? got : out;
 }
 
 inline bool set_nnp_here() noexcept { return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0; }
@@ -6612,22 +6619,11 @@ inline probe_report measure_for_install(int& exec_answer) noexcept {
     }
     ::close(fds[1]);
     probe_report got{};
-    char* p = reinterpret_cast<char*>(&got);
-    std::size_t have = 0;
-    while (have < sizeof got) {
-        pollfd pfd{fds[0], POLLIN, 0};
-        const int pr = ::poll(&pfd, 1, 5000);
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) break;
-        const ssize_t n = ::read(fds[0], p + have, sizeof got - have);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        have += static_cast<std::size_t>(n);
-    }
+    const bool whole = read_report(fds[0], got, 5000);
     ::close(fds[0]);
     int status = 0;
-    const bool ended = wait_child(pid, status, have == sizeof got ? 5000 : 0);
-    if (have != sizeof got) return out;
+    const bool ended = wait_child(pid, status, whole ? 5000 : 0);
+    if (!whole) return out;
     if (got.stage == 3 && !(got.unmeasured & probe_exec)) exec_answer = exec_probe_answer(ended, status);
     return got;
 }
@@ -12182,15 +12178,16 @@ inline std::optional<unsigned> opcode_from_name(std::string_view s) {
     return std::nullopt;
 }
 
-// The fields a rule on `op` may test, for messages ("socket.family, socket.type, ...").
+// The fields a rule on `op` may test, for messages ("socket.family, socket.type, ...,
+// sqe.flags"): the list the DSL's compile-time error shows (detail::testable_names).
 inline std::string testable_fields_of(unsigned op) {
-    std::string out;
-    for (const field& f : fields::all) {
-        if (!field_applies(f, op) || !f.testable()) continue;
-        if (!out.empty()) out += ", ";
-        out += f.name;
+    switch (scope_of(op)) {
+    case field_scope::socket: return std::string(detail::testable_names<field_scope::socket>().view());
+    case field_scope::open: return std::string(detail::testable_names<field_scope::open>().view());
+    case field_scope::connect: return std::string(detail::testable_names<field_scope::connect>().view());
+    case field_scope::any: break;
     }
-    return out;
+    return std::string(detail::testable_names<field_scope::any>().view());
 }
 
 // Line `line` (from 1) of `text`, for messages; empty past the end.
