@@ -27,17 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            ++passed;                                                                  \
-        } else {                                                                       \
-            ++failed;                                                                  \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 static const char policy_text[] = "default deny\n"
                                   "allow SOCKET if socket.family == AF_INET as \"inet only\"\n"

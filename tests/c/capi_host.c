@@ -14,17 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (cond) {                                                                    \
-            ++passed;                                                                  \
-        } else {                                                                       \
-            ++failed;                                                                  \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
-        }                                                                              \
-    } while (0)
+#include "check.h"
 
 static ringfence_policy *parse(const char *text, ringfence_error *err) {
     return ringfence_policy_parse(text, strlen(text), err);
