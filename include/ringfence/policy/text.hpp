@@ -75,15 +75,16 @@ inline std::optional<unsigned> opcode_from_name(std::string_view s) {
     return std::nullopt;
 }
 
-// The fields a rule on `op` may test, for messages ("socket.family, socket.type, ...").
+// The fields a rule on `op` may test, for messages ("socket.family, socket.type, ...,
+// sqe.flags"): the list the DSL's compile-time error shows (detail::testable_names).
 inline std::string testable_fields_of(unsigned op) {
-    std::string out;
-    for (const field& f : fields::all) {
-        if (!field_applies(f, op) || !f.testable()) continue;
-        if (!out.empty()) out += ", ";
-        out += f.name;
+    switch (scope_of(op)) {
+    case field_scope::socket: return std::string(detail::testable_names<field_scope::socket>().view());
+    case field_scope::open: return std::string(detail::testable_names<field_scope::open>().view());
+    case field_scope::connect: return std::string(detail::testable_names<field_scope::connect>().view());
+    case field_scope::any: break;
     }
-    return out;
+    return std::string(detail::testable_names<field_scope::any>().view());
 }
 
 // Line `line` (from 1) of `text`, for messages; empty past the end.
